@@ -1,0 +1,405 @@
+/* evaluate-miou: confusion matrix and mIoU of predicted masks against ground-truth labels, as
+ * bubbliiiing's get_miou.py computes them; states of shards merge into the exact total. */
+#include "cli/cli.h"
+#include "core/error.h"
+#include "eval/miou.h"
+#include "io/file.h"
+#include "io/image.h"
+
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+enum format { FMT_TABLE, FMT_CSV, FMT_JSON, FMT_UPSTREAM };
+
+struct opts {
+	int n; /* 0 = not given */
+	const char *names_file, *gt, *pairs, *save_state, *confusion;
+	enum format format;
+	int nformats, nan_absent, quiet, merge;
+	char **files;
+	int nfiles;
+};
+
+struct pair {
+	const char *pred, *gt;
+};
+
+static void usage(void)
+{
+	printf("Usage: %s -n N --gt LABEL [PRED]\n"
+	       "       %s -n N --pairs LIST\n"
+	       "       %s --merge STATE...\n"
+	       "Compare predicted masks with ground-truth labels: confusion matrix, per-class IoU,\n"
+	       "recall (PA) and precision, mIoU, mPA and accuracy, as bubbliiiing's get_miou.py.\n"
+	       "PRED defaults to standard input.  Label values >= N (255 included) are ignored.\n"
+	       "\n"
+	       "  -n, --num-classes N   number of classes (1..256)\n"
+	       "      --names FILE      class names, one per line (default: VOC names for N=21)\n"
+	       "      --gt FILE         ground-truth label of the one prediction\n"
+	       "      --pairs FILE      lines \"PRED GT\": evaluate every pair\n"
+	       "      --merge           the arguments are state files to add up\n"
+	       "      --save-state FILE write the confusion matrix state for a later --merge\n"
+	       "      --confusion FILE  write confusion_matrix.csv as upstream does\n"
+	       "      --csv             CSV report\n"
+	       "      --json            JSON report\n"
+	       "      --upstream        upstream get_miou's text lines\n"
+	       "      --nan-absent      mmsegmentation rule: classes with no pixels are NaN, not 0\n"
+	       "  -q, --quiet           no progress, no warnings\n"
+	       "  -h, --help            show this help\n"
+	       "      --version         show versions\n",
+	       cli_prog(), cli_prog(), cli_prog());
+}
+
+enum { OPT_NAMES = 256, OPT_GT, OPT_PAIRS, OPT_MERGE, OPT_SAVE, OPT_CONF, OPT_CSV, OPT_JSON,
+       OPT_UPSTREAM, OPT_NAN, OPT_VERSION };
+
+static void parse_args(int argc, char **argv, struct opts *o)
+{
+	static const struct option longopts[] = {
+		{"num-classes", required_argument, NULL, 'n'},
+		{"names", required_argument, NULL, OPT_NAMES},
+		{"gt", required_argument, NULL, OPT_GT},
+		{"pairs", required_argument, NULL, OPT_PAIRS},
+		{"merge", no_argument, NULL, OPT_MERGE},
+		{"save-state", required_argument, NULL, OPT_SAVE},
+		{"confusion", required_argument, NULL, OPT_CONF},
+		{"csv", no_argument, NULL, OPT_CSV},
+		{"json", no_argument, NULL, OPT_JSON},
+		{"upstream", no_argument, NULL, OPT_UPSTREAM},
+		{"nan-absent", no_argument, NULL, OPT_NAN},
+		{"quiet", no_argument, NULL, 'q'},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, OPT_VERSION},
+		{NULL, 0, NULL, 0},
+	};
+	memset(o, 0, sizeof *o);
+	int c;
+	while ((c = getopt_long(argc, argv, "n:qh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'n': o->n = (int)cli_parse_long("--num-classes", optarg, 1, TN_MIOU_MAX_CLASSES); break;
+		case OPT_NAMES: o->names_file = optarg; break;
+		case OPT_GT: o->gt = optarg; break;
+		case OPT_PAIRS: o->pairs = optarg; break;
+		case OPT_MERGE: o->merge = 1; break;
+		case OPT_SAVE: o->save_state = optarg; break;
+		case OPT_CONF: o->confusion = optarg; break;
+		case OPT_CSV: o->format = FMT_CSV; o->nformats++; break;
+		case OPT_JSON: o->format = FMT_JSON; o->nformats++; break;
+		case OPT_UPSTREAM: o->format = FMT_UPSTREAM; o->nformats++; break;
+		case OPT_NAN: o->nan_absent = 1; break;
+		case 'q': o->quiet = 1; break;
+		case 'h': usage(); cli_close_stdout(); exit(0);
+		case OPT_VERSION: cli_version();
+		default: fprintf(stderr, "Try '%s --help' for more information.\n", cli_prog()); exit(2);
+		}
+	}
+	o->files = argv + optind;
+	o->nfiles = argc - optind;
+	int modes = (o->gt != NULL) + (o->pairs != NULL) + o->merge;
+	if (modes == 0)
+		cli_usage_error("give --gt LABEL, --pairs LIST or --merge STATE...");
+	if (modes > 1)
+		cli_usage_error("--gt, --pairs and --merge exclude each other");
+	if (o->nformats > 1)
+		cli_usage_error("--csv, --json and --upstream exclude each other");
+	if (!o->merge && !o->n && !o->names_file)
+		cli_usage_error("the number of classes is needed: -n N (or --names FILE)");
+	if (o->merge && o->nfiles == 0)
+		cli_usage_error("--merge needs at least one state file");
+	if (o->pairs && o->nfiles > 0)
+		cli_usage_error("--pairs takes no further files ('%s')", o->files[0]);
+	if (o->gt && o->nfiles > 1)
+		cli_usage_error("--gt takes one prediction, not %d files", o->nfiles);
+	if (o->gt && strcmp(o->gt, "-") == 0 && (o->nfiles == 0 || strcmp(o->files[0], "-") == 0))
+		cli_usage_error("the label and the prediction cannot both be standard input");
+	if (o->save_state && o->confusion && !strcmp(o->save_state, "-") && !strcmp(o->confusion, "-"))
+		cli_usage_error("--save-state and --confusion cannot both write to standard output");
+}
+
+static const char *display(const char *path)
+{
+	return strcmp(path, "-") == 0 ? "standard input" : path;
+}
+
+/* Class names: one per line, a final newline optional; "\r\n" accepted.  The names point
+ * into *text, which the caller frees. */
+static const char **read_names(const char *path, int *count, uint8_t **text)
+{
+	uint8_t *buf;
+	size_t len;
+	if (tn_read_all(path, 1 << 20, &buf, &len))
+		cli_fail();
+	if (memchr(buf, '\0', len))
+		cli_die("%s: binary data, not a list of class names", display(path));
+	const char **names = calloc(TN_MIOU_MAX_CLASSES + 1, sizeof *names);
+	if (!names)
+		cli_die("out of memory");
+	int k = 0, line = 0;
+	char *p = (char *)buf, *end = (char *)buf + len;
+	while (p < end) {
+		char *nl = memchr(p, '\n', (size_t)(end - p));
+		char *e = nl ? nl : end;
+		line++;
+		if (e > p && e[-1] == '\r')
+			e--;
+		*e = 0;
+		if (e == p)
+			cli_die("%s: line %d: empty class name", display(path), line);
+		if (k == TN_MIOU_MAX_CLASSES)
+			cli_die("%s: more than %d class names", display(path), TN_MIOU_MAX_CLASSES);
+		names[k++] = p;
+		p = nl ? nl + 1 : end;
+	}
+	if (k == 0)
+		cli_die("%s: no class names", display(path));
+	*count = k;
+	*text = buf;
+	return names;
+}
+
+/* The VOC names for 21 classes, else "0".."n-1" written into *text (freed by the caller). */
+static const char **default_names(int n, uint8_t **text)
+{
+	const char **names = calloc((size_t)n, sizeof *names);
+	char *s = malloc((size_t)n * 5);
+	if (!names || !s)
+		cli_die("out of memory");
+	for (int i = 0; i < n; i++) {
+		names[i] = n == 21 ? tn_voc_class_names[i] : s + 5 * i;
+		snprintf(s + 5 * i, 5, "%u", (unsigned)i & 0x3ffu); /* n <= 256: the mask only tells gcc */
+	}
+	*text = (uint8_t *)s;
+	return names;
+}
+
+/* "PRED GT" per line, whitespace-separated; blank lines and lines starting with '#' skipped.
+ * The paths point into *text, which the caller frees. */
+static struct pair *read_pairs(const char *path, size_t *count, uint8_t **text)
+{
+	uint8_t *buf;
+	size_t len;
+	if (tn_read_all(path, 0, &buf, &len))
+		cli_fail();
+	if (memchr(buf, '\0', len))
+		cli_die("%s: binary data, not a list of 'PRED GT' lines", display(path));
+	size_t cap = 64, k = 0;
+	struct pair *pairs = malloc(cap * sizeof *pairs);
+	if (!pairs)
+		cli_die("out of memory");
+	char *p = (char *)buf, *end = (char *)buf + len;
+	int line = 0;
+	while (p < end) {
+		char *nl = memchr(p, '\n', (size_t)(end - p));
+		char *e = nl ? nl : end;
+		*e = 0;
+		line++;
+		char *tok[3] = {NULL, NULL, NULL}, *save = NULL;
+		int nt = 0;
+		for (char *t = strtok_r(p, " \t\r\v\f", &save); t && nt < 3; t = strtok_r(NULL, " \t\r\v\f", &save))
+			tok[nt++] = t;
+		p = nl ? nl + 1 : end;
+		if (nt == 0 || tok[0][0] == '#')
+			continue;
+		if (nt != 2)
+			cli_die("%s: line %d: expected 'PRED GT' (two paths without spaces), got %s", display(path),
+				line, nt == 1 ? "one field" : "more than two fields");
+		if (k == cap) {
+			cap *= 2;
+			struct pair *np = realloc(pairs, cap * sizeof *pairs);
+			if (!np)
+				cli_die("out of memory");
+			pairs = np;
+		}
+		pairs[k].pred = tok[0];
+		pairs[k].gt = tok[1];
+		k++;
+	}
+	if (k == 0)
+		cli_die("%s: no 'PRED GT' lines", display(path));
+	*count = k;
+	*text = buf;
+	return pairs;
+}
+
+static int progress_shown;
+static int binary_warned;
+
+static void end_progress(void)
+{
+	if (progress_shown) {
+		fputc('\n', stderr);
+		progress_shown = 0;
+	}
+}
+
+static _Noreturn void fail(void)
+{
+	end_progress();
+	cli_fail();
+}
+
+/* Only 0 and 255 in a label is the usual 0/255 binary mask: 255 is "ignore" here. */
+static void check_binary_label(const struct tn_image *g, const char *name, int n, int quiet)
+{
+	if (quiet || n > 255)
+		return;
+	size_t npix = (size_t)g->w * (size_t)g->h;
+	int zero = 0, ff = 0;
+	for (size_t i = 0; i < npix; i++) {
+		if (g->px[i] == 0)
+			zero = 1;
+		else if (g->px[i] == 255)
+			ff = 1;
+		else
+			return;
+	}
+	if (!zero || !ff)
+		return;
+	if (binary_warned++ == 0) {
+		end_progress();
+		cli_warn("%s: warning: label holds only 0 and 255; 255 is ignored, so only background "
+			 "counts (binary labels need 0 and 1)", name);
+	}
+}
+
+static void eval_pair(struct tn_confusion *c, const char *pred, const char *gt, int quiet)
+{
+	struct tn_image p = {0}, g = {0};
+	if (tn_mask_read(gt, 0, &g))
+		fail();
+	if (tn_mask_read(pred, 0, &p))
+		fail();
+	if (p.channels != 1 || g.channels != 1) {
+		end_progress();
+		cli_die("%s: not a one-channel mask", display(p.channels != 1 ? pred : gt));
+	}
+	if (p.w != g.w || p.h != g.h) {
+		end_progress();
+		cli_die("%s: prediction is %dx%d, but its label %s is %dx%d", display(pred), p.w, p.h,
+			display(gt), g.w, g.h);
+	}
+	check_binary_label(&g, display(gt), c->n, quiet);
+	if (tn_confusion_add(c, p.px, g.px, p.w, p.h, display(pred)))
+		fail();
+	tn_image_free(&p);
+	tn_image_free(&g);
+}
+
+static void merge_states(struct tn_confusion *acc, char **files, int nfiles)
+{
+	for (int i = 0; i < nfiles; i++) {
+		uint8_t *buf;
+		size_t len;
+		struct tn_confusion s;
+		if (tn_read_all(files[i], 64u << 20, &buf, &len))
+			cli_fail();
+		if (tn_confusion_parse_state(buf, len, display(files[i]), &s))
+			cli_fail();
+		free(buf);
+		if (i == 0)
+			*acc = s;
+		else if (tn_confusion_merge(acc, &s, display(files[i])))
+			cli_fail();
+		if (i > 0)
+			tn_confusion_free(&s);
+	}
+}
+
+static void write_state(const char *path, const struct tn_confusion *c)
+{
+	struct tn_out o;
+	if (tn_out_open(&o, path))
+		cli_fail();
+	tn_confusion_write_state(c, o.fp);
+	if (tn_out_commit(&o))
+		cli_fail();
+}
+
+static void write_confusion(const char *path, const struct tn_confusion *c, const char *const *names)
+{
+	struct tn_out o;
+	if (tn_out_open(&o, path))
+		cli_fail();
+	tn_confusion_write_csv(o.fp, c, names);
+	if (tn_out_commit(&o))
+		cli_fail();
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o;
+	cli_init(argv[0]);
+	parse_args(argc, argv, &o);
+
+	const char **names = NULL;
+	uint8_t *names_text = NULL;
+	int nnames = 0;
+	if (o.names_file) {
+		names = read_names(o.names_file, &nnames, &names_text);
+		if (o.n && nnames != o.n)
+			cli_die("%s: %d class names, but -n %d", display(o.names_file), nnames, o.n);
+		if (!o.n && !o.merge)
+			o.n = nnames;
+	}
+
+	struct tn_confusion c;
+	if (o.merge) {
+		merge_states(&c, o.files, o.nfiles);
+		if (o.n && o.n != c.n)
+			cli_die("%s: %d classes, but -n %d", display(o.files[0]), c.n, o.n);
+	} else {
+		if (tn_confusion_init(&c, o.n))
+			cli_fail();
+		if (o.gt) {
+			eval_pair(&c, o.nfiles ? o.files[0] : "-", o.gt, o.quiet);
+		} else {
+			size_t npairs;
+			uint8_t *pairs_text;
+			struct pair *pairs = read_pairs(o.pairs, &npairs, &pairs_text);
+			int show = !o.quiet && isatty(STDERR_FILENO);
+			for (size_t i = 0; i < npairs; i++) {
+				eval_pair(&c, pairs[i].pred, pairs[i].gt, o.quiet);
+				if (show) {
+					fprintf(stderr, "\r%s: %zu/%zu images", cli_prog(), i + 1, npairs);
+					progress_shown = 1;
+				}
+			}
+			end_progress();
+			free(pairs);
+			free(pairs_text);
+		}
+		if (binary_warned > 1)
+			cli_warn("warning: %d more labels hold only 0 and 255", binary_warned - 1);
+	}
+	if (names && nnames != c.n)
+		cli_die("%s: %d class names, but %d classes", display(o.names_file), nnames, c.n);
+	if (!names)
+		names = default_names(c.n, &names_text);
+
+	struct tn_miou m;
+	if (tn_miou_compute(&c, o.nan_absent, &m))
+		cli_fail();
+	if (o.save_state)
+		write_state(o.save_state, &c);
+	if (o.confusion)
+		write_confusion(o.confusion, &c, names);
+	/* stdout taken by a state or matrix written there: no report */
+	int stdout_taken = (o.save_state && !strcmp(o.save_state, "-")) ||
+			   (o.confusion && !strcmp(o.confusion, "-"));
+	if (!stdout_taken) {
+		switch (o.format) {
+		case FMT_TABLE: tn_miou_write_table(stdout, &m, names); break;
+		case FMT_CSV: tn_miou_write_csv(stdout, &m, names); break;
+		case FMT_JSON: tn_miou_write_json(stdout, &m, names); break;
+		case FMT_UPSTREAM: tn_miou_write_upstream(stdout, &m, names); break;
+		}
+	}
+	tn_miou_free(&m);
+	tn_confusion_free(&c);
+	free(names);
+	free(names_text);
+	cli_close_stdout();
+	return 0;
+}

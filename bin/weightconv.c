@@ -1,0 +1,335 @@
+/* weightconv: a PyTorch checkpoint -> a self-describing .w model file; --info and --check. */
+#include "cli/cli.h"
+#include "core/error.h"
+#include "io/ckpt.h"
+#include "io/file.h"
+#include "io/wfile.h"
+#include "models/deeplab.h"
+#include "models/segmodel.h"
+#include "net/net.h"
+
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum mode { MODE_CONVERT, MODE_INFO, MODE_CHECK };
+
+struct opts {
+	enum mode mode;
+	const char *arch;
+	const char *backbone; /* NULL: inferred from the tensor names */
+	int downsample;
+	int num_classes;      /* 0: inferred from cls_conv.weight */
+	int in_h, in_w;
+	const char *names_file;
+	int fp16;
+	const char *output;
+	const char *input;
+};
+
+static _Noreturn void usage(void)
+{
+	printf("Usage: weightconv [-a ARCH] [--backbone NAME] [--downsample 8|16] [-n CLASSES]\n"
+	       "                  [--names FILE] [--size HxW] [--fp16] CHECKPOINT -o OUT.w\n"
+	       "       weightconv --info MODEL.w\n"
+	       "       weightconv --check [-a ARCH ...] CHECKPOINT|MODEL.w\n"
+	       "Convert a PyTorch checkpoint (torch.save zip) into a .w model file.\n\n"
+	       "  -a, --arch ARCH        architecture: deeplabv3plus (default)\n"
+	       "      --backbone NAME    mobilenet or xception (default: from the tensor names)\n"
+	       "      --downsample N     backbone output stride, 8 or 16 (default 16)\n"
+	       "  -n, --num-classes N    classes (default: rows of cls_conv.weight)\n"
+	       "      --names FILE       class names, one per line\n"
+	       "      --size HxW         network input size (default 512x512)\n"
+	       "      --fp16             store weights as float16 (half the size)\n"
+	       "  -o, --output FILE      the .w file to write (- for standard output)\n"
+	       "      --info             print a .w file's metadata and tensor table\n"
+	       "      --check            check every tensor against the architecture\n"
+	       "  -h, --help             this help\n"
+	       "      --version          versions of the toolkit and its libraries\n");
+	exit(0);
+}
+
+static void parse_args(int argc, char **argv, struct opts *o)
+{
+	enum { OPT_BACKBONE = 256, OPT_DOWNSAMPLE, OPT_NAMES, OPT_SIZE, OPT_FP16, OPT_INFO, OPT_CHECK,
+	       OPT_VERSION };
+	static const struct option longopts[] = {
+		{"arch", required_argument, 0, 'a'},
+		{"backbone", required_argument, 0, OPT_BACKBONE},
+		{"downsample", required_argument, 0, OPT_DOWNSAMPLE},
+		{"num-classes", required_argument, 0, 'n'},
+		{"names", required_argument, 0, OPT_NAMES},
+		{"size", required_argument, 0, OPT_SIZE},
+		{"fp16", no_argument, 0, OPT_FP16},
+		{"output", required_argument, 0, 'o'},
+		{"info", no_argument, 0, OPT_INFO},
+		{"check", no_argument, 0, OPT_CHECK},
+		{"help", no_argument, 0, 'h'},
+		{"version", no_argument, 0, OPT_VERSION},
+		{0, 0, 0, 0},
+	};
+	*o = (struct opts){.mode = MODE_CONVERT, .arch = "deeplabv3plus", .downsample = 16, .in_h = 512,
+			   .in_w = 512};
+	int c;
+	while ((c = getopt_long(argc, argv, "a:n:o:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'a':
+			o->arch = optarg;
+			break;
+		case OPT_BACKBONE:
+			o->backbone = optarg;
+			break;
+		case OPT_DOWNSAMPLE:
+			o->downsample = (int)cli_parse_long("--downsample", optarg, 8, 16);
+			if (o->downsample != 8 && o->downsample != 16)
+				cli_usage_error("--downsample: must be 8 or 16");
+			break;
+		case 'n':
+			o->num_classes = (int)cli_parse_long("--num-classes", optarg, 1, 255);
+			break;
+		case OPT_NAMES:
+			o->names_file = optarg;
+			break;
+		case OPT_SIZE:
+			if (tn_segmeta_parse_size(optarg, &o->in_h, &o->in_w))
+				cli_usage_error("--size: %s", tn_errmsg());
+			break;
+		case OPT_FP16:
+			o->fp16 = 1;
+			break;
+		case 'o':
+			o->output = optarg;
+			break;
+		case OPT_INFO:
+			o->mode = MODE_INFO;
+			break;
+		case OPT_CHECK:
+			o->mode = MODE_CHECK;
+			break;
+		case 'h':
+			usage();
+		case OPT_VERSION:
+			cli_version();
+		default:
+			cli_usage_error("unknown option");
+		}
+	}
+	if (optind != argc - 1)
+		cli_usage_error(optind >= argc ? "no input file" : "more than one input file");
+	o->input = argv[optind];
+	if (strcmp(o->arch, "deeplabv3plus") != 0)
+		cli_usage_error("--arch: unknown architecture '%s' (known: deeplabv3plus)", o->arch);
+	enum tn_backbone b;
+	if (o->backbone && tn_backbone_parse(o->backbone, &b))
+		cli_usage_error("--backbone: %s", tn_errmsg());
+	if (o->mode == MODE_CONVERT && !o->output)
+		cli_usage_error("no output file: give -o OUT.w");
+	if (o->mode != MODE_CONVERT && o->output)
+		cli_usage_error("-o goes with a conversion, not --info or --check");
+}
+
+static int is_wfile(const char *path)
+{
+	size_t n = strlen(path);
+	return n >= 2 && strcmp(path + n - 2, ".w") == 0;
+}
+
+static void print_info(const char *path)
+{
+	struct tn_wfile wf;
+	if (tn_wfile_open(path, &wf))
+		cli_fail();
+	printf("file: %s\n", path);
+	for (size_t i = 0; i < wf.n_meta; i++)
+		printf("%s: %s\n", wf.meta_keys[i], wf.meta_vals[i]);
+	static const char *dtype_names[] = {"F32", "F16", "BF16"};
+	size_t total = 0;
+	printf("%-56s %-5s %s\n", "tensor", "dtype", "shape");
+	for (size_t i = 0; i < wf.n; i++) {
+		const struct tn_wtensor *t = &wf.t[i];
+		char shape[128];
+		size_t used = (size_t)snprintf(shape, sizeof shape, "[");
+		for (int d = 0; d < t->ndim && used < sizeof shape; d++)
+			used += (size_t)snprintf(shape + used, sizeof shape - used, "%s%lld", d ? ", " : "",
+						 (long long)t->shape[d]);
+		if (used < sizeof shape)
+			snprintf(shape + used, sizeof shape - used, "]");
+		printf("%-56s %-5s %s\n", t->name, t->dtype <= TN_DTYPE_BF16 ? dtype_names[t->dtype] : "?", shape);
+		total += t->numel;
+	}
+	printf("%zu tensors, %zu values\n", wf.n, total);
+	tn_wfile_close(&wf);
+}
+
+/* The backbone and class count a checkpoint implies, where the user did not say. */
+static void infer_from_ckpt(const struct tn_ckpt *ck, struct opts *o, enum tn_backbone *bb)
+{
+	if (o->backbone) {
+		tn_backbone_parse(o->backbone, bb);
+	} else if (tn_ckpt_find(ck, "backbone.block1.skip.weight")) {
+		*bb = TN_BACKBONE_XCEPTION;
+	} else if (tn_ckpt_find(ck, "backbone.features.0.0.weight")) {
+		*bb = TN_BACKBONE_MOBILENET;
+	} else {
+		cli_die("%s: neither a MobileNetV2 nor an Xception DeepLabV3+ state_dict "
+			"(no backbone.features.0.0.weight or backbone.block1.skip.weight); give --backbone",
+			o->input);
+	}
+	if (!o->num_classes) {
+		const struct tn_ckpt_tensor *cls = tn_ckpt_find(ck, "cls_conv.weight");
+		if (!cls || cls->ndim != 4 || cls->shape[0] < 1 || cls->shape[0] > 255)
+			cli_die("%s: cannot tell the number of classes (no usable cls_conv.weight); give -n",
+				o->input);
+		o->num_classes = (int)cls->shape[0];
+	}
+}
+
+static char *read_names_json(const char *path, int n)
+{
+	uint8_t *buf;
+	size_t len;
+	if (tn_read_all(path, 1 << 20, &buf, &len))
+		cli_fail();
+	json_t *arr = json_array();
+	char *save = NULL;
+	for (char *line = strtok_r((char *)buf, "\r\n", &save); line; line = strtok_r(NULL, "\r\n", &save))
+		if (*line)
+			json_array_append_new(arr, json_string(line));
+	free(buf);
+	if (json_array_size(arr) != (size_t)n)
+		cli_die("%s: %zu class names, but the model has %d classes", path, json_array_size(arr), n);
+	char *s = json_dumps(arr, JSON_COMPACT | JSON_ENSURE_ASCII);
+	json_decref(arr);
+	if (!s)
+		cli_die("%s: class names are not valid UTF-8", path);
+	return s;
+}
+
+static int report_check(const struct tn_net *net, const struct tn_param_source *src)
+{
+	char *report = NULL;
+	int problems = tn_net_check(net, src, &report);
+	if (problems) {
+		for (char *line = report; line && *line;) {
+			char *nl = strchr(line, '\n');
+			if (nl)
+				*nl = 0;
+			cli_warn("%s: %s", src->label, line);
+			line = nl ? nl + 1 : NULL;
+		}
+		cli_warn("%s: %d problem%s against %s", src->label, problems, problems == 1 ? "" : "s",
+			 "the architecture");
+	}
+	free(report);
+	return problems;
+}
+
+static void check_wfile(const char *path)
+{
+	struct tn_segmodel m;
+	struct tn_wfile wf;
+	if (tn_wfile_open(path, &wf))
+		cli_fail();
+	tn_wfile_close(&wf);
+	/* tn_segmodel_open validates metadata and every tensor. */
+	if (tn_segmodel_open(&m, path)) {
+		/* Show the full list when the tensors are the problem. */
+		struct tn_wfile w2;
+		enum tn_backbone bb;
+		int ds = 16, n = 0;
+		if (!tn_wfile_open(path, &w2)) {
+			const char *b = tn_wfile_meta(&w2, "backbone"), *d = tn_wfile_meta(&w2, "downsample"),
+				   *c = tn_wfile_meta(&w2, "num_classes");
+			if (b && !tn_backbone_parse(b, &bb) && c && (n = atoi(c)) > 0 && n < 256) {
+				struct tn_net net;
+				if (d)
+					ds = atoi(d);
+				if (!tn_deeplab_build(&net, bb, ds, n, 512, 512)) {
+					struct tn_param_source src;
+					tn_param_source_wfile(&src, &w2);
+					int problems = report_check(&net, &src);
+					tn_net_free(&net);
+					tn_wfile_close(&w2);
+					if (problems)
+						exit(1);
+					cli_fail();
+				}
+			}
+			tn_wfile_close(&w2);
+		}
+		cli_fail();
+	}
+	printf("%s: ok: %s %s, downsample %d, %d classes, %zu tensors\n", path, "deeplabv3plus",
+	       tn_backbone_name(m.backbone), m.downsample, m.num_classes, m.wf.n);
+	tn_segmodel_close(&m);
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o;
+	cli_init(argv[0]);
+	parse_args(argc, argv, &o);
+	if (o.mode == MODE_INFO) {
+		print_info(o.input);
+		cli_close_stdout();
+		return 0;
+	}
+	if (o.mode == MODE_CHECK && is_wfile(o.input)) {
+		check_wfile(o.input);
+		cli_close_stdout();
+		return 0;
+	}
+	struct tn_ckpt ck;
+	if (tn_ckpt_load(o.input, &ck))
+		cli_fail();
+	enum tn_backbone bb;
+	infer_from_ckpt(&ck, &o, &bb);
+	struct tn_net net;
+	if (tn_deeplab_build(&net, bb, o.downsample, o.num_classes, o.in_h, o.in_w))
+		cli_fail();
+	struct tn_param_source src;
+	tn_param_source_ckpt(&src, &ck, o.input);
+	if (report_check(&net, &src))
+		exit(1);
+	if (o.mode == MODE_CHECK) {
+		printf("%s: ok: deeplabv3plus %s, %d classes, %zu tensors match\n", o.input,
+		       tn_backbone_name(bb), o.num_classes, net.n_params);
+		cli_close_stdout();
+		return 0;
+	}
+	/* The .w keeps the PyTorch names and the unfolded values; BatchNorm is folded at load. */
+	struct tn_wwrite_tensor *wt = calloc(net.n_params, sizeof *wt);
+	if (!wt)
+		cli_die("out of memory");
+	for (size_t i = 0; i < net.n_params; i++) {
+		const struct tn_ckpt_tensor *t = tn_ckpt_find(&ck, net.params[i].name);
+		if (!t->f32)
+			cli_die("%s: tensor '%s' is not floating point", o.input, t->name);
+		wt[i] = (struct tn_wwrite_tensor){t->name, t->ndim, t->shape, t->f32};
+	}
+	char num_classes[16], downsample[16], in_h[16], in_w[16], producer[64];
+	snprintf(num_classes, sizeof num_classes, "%d", o.num_classes);
+	snprintf(downsample, sizeof downsample, "%d", o.downsample);
+	snprintf(in_h, sizeof in_h, "%d", o.in_h);
+	snprintf(in_w, sizeof in_w, "%d", o.in_w);
+	snprintf(producer, sizeof producer, "weightconv %s", CNNKIT_VERSION);
+	char *names = o.names_file ? read_names_json(o.names_file, o.num_classes) : NULL;
+	const char *source = strrchr(o.input, '/') ? strrchr(o.input, '/') + 1 : o.input;
+	const char *keys[] = {"format_version", "arch", "backbone", "downsample", "num_classes",
+			      "input_height", "input_width", "letterbox_fill", "normalize", "producer",
+			      "source", "class_names"};
+	const char *vals[] = {"1", "deeplabv3plus", tn_backbone_name(bb), downsample, num_classes, in_h,
+			      in_w, "128", "div255", producer, source, names};
+	size_t n_meta = names ? 12 : 11;
+	int rc = tn_wfile_write(o.output, wt, net.n_params, keys, vals, n_meta,
+				o.fp16 ? TN_DTYPE_F16 : TN_DTYPE_F32);
+	free(names);
+	free(wt);
+	tn_net_free(&net);
+	tn_ckpt_free(&ck);
+	if (rc)
+		cli_fail();
+	return 0;
+}

@@ -1,0 +1,25 @@
+/* What every program shares: its name in messages, errors, version text, thread count. */
+#ifndef TN_CLI_H
+#define TN_CLI_H
+
+#include <stdio.h>
+
+void cli_init(const char *argv0);
+const char *cli_prog(void);
+/* "prog: message" on stderr. */
+void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* "prog: message", exit 1. */
+_Noreturn void cli_die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* "prog: <library detail>", exit 1. */
+_Noreturn void cli_fail(void);
+/* "prog: message" plus a --help hint, exit 2. */
+_Noreturn void cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Prints the toolkit and library versions to stdout and exits 0. */
+_Noreturn void cli_version(void);
+/* Parses a whole positive integer in [lo, hi], or exits 2 naming the option. */
+long cli_parse_long(const char *opt, const char *arg, long lo, long hi);
+double cli_parse_double(const char *opt, const char *arg);
+/* Checks stdout is fine to end with: exit 1 on a write error. */
+void cli_close_stdout(void);
+
+#endif

@@ -1,0 +1,695 @@
+#include "io/ckpt.h"
+
+#include "core/error.h"
+#include "core/tensor.h"
+#include "io/file.h"
+#include "io/unpickle.h"
+#include "io/zip.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Globals a torch.save state_dict may name.  Nothing here is ever run: tensor builders are
+ * interpreted below, OrderedDict and set become plain containers. */
+static const char *const ckpt_allow[] = {
+	"collections.OrderedDict",
+	"torch._utils._rebuild_tensor",
+	"torch._utils._rebuild_tensor_v2",
+	"torch._utils._rebuild_parameter",
+	"torch._tensor._rebuild_from_type_v2",
+	"torch.Tensor",
+	"torch.nn.parameter.Parameter",
+	"torch.FloatStorage",
+	"torch.HalfStorage",
+	"torch.BFloat16Storage",
+	"torch.DoubleStorage",
+	"torch.LongStorage",
+	"torch.IntStorage",
+	"torch.CharStorage",
+	"torch.ByteStorage",
+	"torch.BoolStorage",
+	"torch.float32", "torch.float", "torch.float16", "torch.half", "torch.bfloat16",
+	"torch.float64", "torch.double", "torch.int64", "torch.long", "torch.int32", "torch.int",
+	"torch.int8", "torch.uint8", "torch.bool",
+	"builtins.set",
+	"builtins.frozenset",
+	NULL,
+};
+
+static const struct {
+	const char *cls;
+	enum tn_dtype dt;
+	size_t size;
+} storage_types[] = {
+	{"torch.FloatStorage", TN_DTYPE_F32, 4}, {"torch.HalfStorage", TN_DTYPE_F16, 2},
+	{"torch.BFloat16Storage", TN_DTYPE_BF16, 2}, {"torch.DoubleStorage", TN_DTYPE_F64, 8},
+	{"torch.LongStorage", TN_DTYPE_I64, 8}, {"torch.IntStorage", TN_DTYPE_I32, 4},
+	{"torch.CharStorage", TN_DTYPE_I8, 1}, {"torch.ByteStorage", TN_DTYPE_U8, 1},
+	{"torch.BoolStorage", TN_DTYPE_BOOL, 1},
+};
+
+static size_t dtype_size(enum tn_dtype dt)
+{
+	for (size_t i = 0; i < sizeof storage_types / sizeof *storage_types; i++)
+		if (storage_types[i].dt == dt)
+			return storage_types[i].size;
+	return 0;
+}
+
+/* A storage of the legacy format, laid out after the pickles. */
+struct lstor {
+	const char *key;
+	enum tn_dtype dt;
+	const uint8_t *data;
+	uint64_t numel;
+	int known; /* dtype seen in a persistent id */
+};
+
+struct ld {
+	const char *path;
+	const uint8_t *buf;
+	size_t len;
+	int legacy;
+	struct tn_zip zip;
+	char *prefix; /* "<archive>/" of the zip entries */
+	struct lstor *ls;
+	size_t nls;
+	size_t budget; /* bytes of tensor copies still allowed */
+	struct tn_pickle pk;
+};
+
+static int bad(const struct ld *l, int code, const char *name, const char *why)
+{
+	if (name)
+		return tn_fail(code, "%s: tensor '%.200s': %s", l->path, name, why);
+	return tn_fail(code, "%s: %s", l->path, why);
+}
+
+static int storage_type(const struct tn_pk *g, enum tn_dtype *dt, size_t *es)
+{
+	if (!g || g->type != TN_PK_GLOBAL)
+		return -1;
+	for (size_t i = 0; i < sizeof storage_types / sizeof *storage_types; i++)
+		if (strcmp(g->u.g.name, storage_types[i].cls) == 0) {
+			*dt = storage_types[i].dt;
+			*es = storage_types[i].size;
+			return 0;
+		}
+	return -1;
+}
+
+static int cmp_lstor(const void *a, const void *b)
+{
+	return strcmp(((const struct lstor *)a)->key, ((const struct lstor *)b)->key);
+}
+
+static struct lstor *lstor_find(const struct ld *l, const char *key)
+{
+	struct lstor k = {.key = key};
+	return l->nls ? bsearch(&k, l->ls, l->nls, sizeof *l->ls, cmp_lstor) : NULL;
+}
+
+/* Resolves a persistent id ('storage', StorageClass, key, location, numel[, view]) to its bytes. */
+static int resolve_storage(struct ld *l, const char *name, const struct tn_pk *pidnode, enum tn_dtype *dt,
+			   const uint8_t **data, uint64_t *numel)
+{
+	char why[512];
+	size_t es;
+	if (!pidnode || pidnode->type != TN_PK_PERSID)
+		return bad(l, TN_E_FORMAT, name, "storage argument is not a persistent id");
+	const struct tn_pk *pid = pidnode->u.pid;
+	if (pid->type != TN_PK_TUPLE || pid->u.seq.n < 5 || pid->u.seq.v[0]->type != TN_PK_STR ||
+	    strcmp(pid->u.seq.v[0]->u.s.p, "storage") != 0)
+		return bad(l, TN_E_FORMAT, name, "persistent id is not a ('storage', ...) tuple");
+	struct tn_pk **f = pid->u.seq.v;
+	if (storage_type(f[1], dt, &es)) {
+		snprintf(why, sizeof why, "unsupported storage type %.200s",
+			 f[1]->type == TN_PK_GLOBAL ? f[1]->u.g.name : tn_pk_type_name(f[1]->type));
+		return bad(l, TN_E_UNSUPPORTED, name, why);
+	}
+	if (f[2]->type != TN_PK_STR || f[4]->type != TN_PK_INT || f[4]->u.i < 0)
+		return bad(l, TN_E_FORMAT, name, "malformed storage persistent id (key or size)");
+	const char *key = f[2]->u.s.p;
+	uint64_t n = (uint64_t)f[4]->u.i, bytes;
+	if (__builtin_mul_overflow(n, (uint64_t)es, &bytes))
+		return bad(l, TN_E_FORMAT, name, "storage size overflows");
+	if (!l->legacy) {
+		size_t plen = strlen(l->prefix), klen = strlen(key);
+		char *ename = malloc(plen + klen + 6);
+		if (!ename)
+			return bad(l, TN_E_NOMEM, name, "out of memory");
+		memcpy(ename, l->prefix, plen);
+		memcpy(ename + plen, "data/", 5);
+		memcpy(ename + plen + 5, key, klen + 1);
+		const struct tn_zip_entry *e = tn_zip_find(&l->zip, ename);
+		if (!e) {
+			snprintf(why, sizeof why, "storage entry '%.200s' missing from the archive", ename);
+			free(ename);
+			return bad(l, TN_E_FORMAT, name, why);
+		}
+		free(ename);
+		if (e->size < bytes) {
+			snprintf(why, sizeof why, "storage '%.100s' claims %llu elements (%llu bytes) but holds %llu bytes",
+				 key, (unsigned long long)n, (unsigned long long)bytes, (unsigned long long)e->size);
+			return bad(l, TN_E_FORMAT, name, why);
+		}
+		*data = tn_zip_data(&l->zip, e);
+		*numel = n;
+		return 0;
+	}
+	struct lstor *s = lstor_find(l, key);
+	if (!s) {
+		snprintf(why, sizeof why, "storage '%.100s' missing from the file", key);
+		return bad(l, TN_E_FORMAT, name, why);
+	}
+	if (s->dt != *dt)
+		return bad(l, TN_E_FORMAT, name, "storage used with two different types");
+	*data = s->data;
+	*numel = s->numel;
+	if (pid->u.seq.n >= 6 && f[5]->type == TN_PK_TUPLE) {
+		/* Old view storages: (view_key, offset, size) inside the root storage. */
+		const struct tn_pk *vm = f[5];
+		if (vm->u.seq.n != 3 || vm->u.seq.v[1]->type != TN_PK_INT || vm->u.seq.v[2]->type != TN_PK_INT)
+			return bad(l, TN_E_FORMAT, name, "malformed storage view");
+		int64_t off = vm->u.seq.v[1]->u.i, cnt = vm->u.seq.v[2]->u.i;
+		if (off < 0 || cnt < 0 || (uint64_t)off > s->numel || (uint64_t)cnt > s->numel - (uint64_t)off)
+			return bad(l, TN_E_FORMAT, name, "storage view outside its storage");
+		*data = s->data + (uint64_t)off * es;
+		*numel = (uint64_t)cnt;
+	}
+	return 0;
+}
+
+static float half_to_f32(uint16_t h)
+{
+	uint32_t sign = (uint32_t)(h & 0x8000) << 16, exp = h >> 10 & 0x1f, man = h & 0x3ff, bits;
+	if (exp == 0 && man == 0) {
+		bits = sign;
+	} else if (exp == 0) { /* subnormal: normalise the mantissa */
+		int e = -1;
+		do {
+			e++;
+			man <<= 1;
+		} while (!(man & 0x400));
+		bits = sign | (uint32_t)(112 - e) << 23 | (man & 0x3ff) << 13;
+	} else if (exp == 31) {
+		bits = sign | 0x7f800000u | man << 13;
+	} else {
+		bits = sign | (exp + 112) << 23 | man << 13;
+	}
+	float f;
+	memcpy(&f, &bits, sizeof f);
+	return f;
+}
+
+/* Element i of a little-endian storage, as float or integer. */
+static float load_f(enum tn_dtype dt, const uint8_t *p)
+{
+	switch (dt) {
+	case TN_DTYPE_F32: {
+		float f;
+		memcpy(&f, p, 4);
+		return f;
+	}
+	case TN_DTYPE_F16:
+		return half_to_f32((uint16_t)(p[0] | p[1] << 8));
+	case TN_DTYPE_BF16: {
+		uint32_t bits = (uint32_t)(p[0] | p[1] << 8) << 16;
+		float f;
+		memcpy(&f, &bits, 4);
+		return f;
+	}
+	default: {
+		double d;
+		memcpy(&d, p, 8);
+		return (float)d;
+	}
+	}
+}
+
+static int64_t load_i(enum tn_dtype dt, const uint8_t *p)
+{
+	switch (dt) {
+	case TN_DTYPE_I64: {
+		int64_t v;
+		memcpy(&v, p, 8);
+		return v;
+	}
+	case TN_DTYPE_I32: {
+		int32_t v;
+		memcpy(&v, p, 4);
+		return v;
+	}
+	case TN_DTYPE_I8:
+		return (int8_t)p[0];
+	case TN_DTYPE_BOOL:
+		return p[0] != 0;
+	default:
+		return p[0];
+	}
+}
+
+static int is_float(enum tn_dtype dt)
+{
+	return dt == TN_DTYPE_F32 || dt == TN_DTYPE_F16 || dt == TN_DTYPE_BF16 || dt == TN_DTYPE_F64;
+}
+
+/* The argument tuple of the _rebuild_tensor(_v2) call behind v, or NULL if v is no tensor. */
+static const struct tn_pk *tensor_args(const struct tn_pk *v, int *v2)
+{
+	for (int hop = 0; hop < 4 && v; hop++) {
+		const char *fn = tn_pk_callee(v);
+		if (!fn)
+			return NULL;
+		const struct tn_pk *a = v->u.obj.args;
+		if (strcmp(fn, "torch._utils._rebuild_tensor_v2") == 0 || strcmp(fn, "torch._utils._rebuild_tensor") == 0) {
+			*v2 = fn[strlen(fn) - 1] == '2';
+			return a;
+		}
+		if (strcmp(fn, "torch._utils._rebuild_parameter") == 0 && a->u.seq.n >= 1) {
+			v = a->u.seq.v[0];
+		} else if (strcmp(fn, "torch._tensor._rebuild_from_type_v2") == 0 && a->u.seq.n >= 3 &&
+			   a->u.seq.v[2]->type == TN_PK_TUPLE) {
+			/* (func, type, args, state): func(*args) is the tensor */
+			if (tn_pk_is_global(a->u.seq.v[0], "torch._utils._rebuild_tensor_v2")) {
+				*v2 = 1;
+				return a->u.seq.v[2];
+			}
+			return NULL;
+		} else {
+			return NULL;
+		}
+	}
+	return NULL;
+}
+
+static int int_tuple(const struct tn_pk *t, int64_t *out, int *n)
+{
+	if (!t || (t->type != TN_PK_TUPLE && t->type != TN_PK_LIST) || t->u.seq.n > TN_MAX_DIMS)
+		return -1;
+	for (size_t i = 0; i < t->u.seq.n; i++) {
+		if (t->u.seq.v[i]->type != TN_PK_INT)
+			return -1;
+		out[i] = t->u.seq.v[i]->u.i;
+	}
+	*n = (int)t->u.seq.n;
+	return 0;
+}
+
+static int make_tensor(struct ld *l, const char *name, const struct tn_pk *args, struct tn_ckpt_tensor *t)
+{
+	char why[512];
+	enum tn_dtype dt = TN_DTYPE_F32;
+	const uint8_t *data = NULL;
+	uint64_t snumel = 0;
+	int64_t size[TN_MAX_DIMS], stride[TN_MAX_DIMS];
+	int nd, nds;
+	if (args->type != TN_PK_TUPLE || args->u.seq.n < 4)
+		return bad(l, TN_E_FORMAT, name, "tensor rebuild call has too few arguments");
+	struct tn_pk **a = args->u.seq.v;
+	int rc = resolve_storage(l, name, a[0], &dt, &data, &snumel);
+	if (rc)
+		return rc;
+	if (a[1]->type != TN_PK_INT || a[1]->u.i < 0)
+		return bad(l, TN_E_FORMAT, name, "bad storage offset");
+	if (int_tuple(a[2], size, &nd))
+		return bad(l, TN_E_FORMAT, name, "size is not a tuple of at most 8 integers");
+	if (int_tuple(a[3], stride, &nds) || nds != nd)
+		return bad(l, TN_E_FORMAT, name, "stride is not a tuple of integers matching the size");
+	uint64_t numel = 1, maxoff = (uint64_t)a[1]->u.i;
+	for (int i = 0; i < nd; i++) {
+		if (size[i] < 0 || stride[i] < 0)
+			return bad(l, TN_E_FORMAT, name, "negative size or stride");
+		if (__builtin_mul_overflow(numel, (uint64_t)size[i], &numel) || numel > INT64_MAX)
+			return bad(l, TN_E_FORMAT, name, "element count overflows");
+	}
+	if (numel > 0) {
+		for (int i = 0; i < nd; i++) {
+			uint64_t span;
+			if (__builtin_mul_overflow((uint64_t)(size[i] - 1), (uint64_t)stride[i], &span) ||
+			    __builtin_add_overflow(maxoff, span, &maxoff))
+				return bad(l, TN_E_FORMAT, name, "size and stride overflow");
+		}
+		if (maxoff >= snumel) {
+			snprintf(why, sizeof why, "size, stride and offset reach element %llu of a %llu-element storage",
+				 (unsigned long long)maxoff, (unsigned long long)snumel);
+			return bad(l, TN_E_FORMAT, name, why);
+		}
+	} else if (maxoff > snumel) {
+		return bad(l, TN_E_FORMAT, name, "storage offset past the end of its storage");
+	}
+	int fl = is_float(dt);
+	size_t osz = fl ? sizeof(float) : sizeof(int64_t), bytes;
+	if (numel > SIZE_MAX || tn_mul_size((size_t)numel, osz, &bytes))
+		return bad(l, TN_E_FORMAT, name, "tensor too large");
+	if (bytes > l->budget)
+		return bad(l, TN_E_FORMAT, name,
+			   "tensor copies would exceed 8 times the file size (overlapping or broadcast views?)");
+	l->budget -= bytes;
+	void *buf = malloc(bytes ? bytes : osz);
+	if (!buf)
+		return bad(l, TN_E_NOMEM, name, "out of memory");
+	t->dtype = dt;
+	t->ndim = nd;
+	memcpy(t->shape, size, sizeof(int64_t) * (size_t)nd);
+	t->numel = (size_t)numel;
+	if (fl)
+		t->f32 = buf;
+	else
+		t->i64 = buf;
+	/* Walk the output in row-major order with one counter per dimension. */
+	size_t es = dtype_size(dt);
+	int64_t idx[TN_MAX_DIMS] = {0};
+	uint64_t off = (uint64_t)a[1]->u.i;
+	for (size_t k = 0; k < (size_t)numel; k++) {
+		const uint8_t *p = data + off * es;
+		if (fl)
+			t->f32[k] = load_f(dt, p);
+		else
+			t->i64[k] = load_i(dt, p);
+		for (int d = nd - 1; d >= 0; d--) {
+			if (++idx[d] < size[d]) {
+				off += (uint64_t)stride[d];
+				break;
+			}
+			off -= (uint64_t)stride[d] * (uint64_t)(size[d] - 1);
+			idx[d] = 0;
+		}
+	}
+	return 0;
+}
+
+static int has_tensors(const struct tn_pk *d)
+{
+	int v2;
+	if (!d || d->type != TN_PK_DICT)
+		return 0;
+	for (size_t i = 0; i < d->u.seq.n; i++)
+		if (tensor_args(d->u.seq.v[2 * i + 1], &v2))
+			return 1;
+	return 0;
+}
+
+static int cmp_name(const void *a, const void *b)
+{
+	return strcmp((*(const struct tn_ckpt_tensor *const *)a)->name, (*(const struct tn_ckpt_tensor *const *)b)->name);
+}
+
+static int extract(struct ld *l, struct tn_ckpt *out)
+{
+	const struct tn_pk *root = l->pk.root, *sd = NULL;
+	if (has_tensors(root)) {
+		sd = root;
+	} else if (root->type == TN_PK_DICT) {
+		static const char *const wrappers[] = {"state_dict", "model"};
+		for (int i = 0; i < 2 && !sd; i++)
+			if (has_tensors(tn_pk_dict_get(root, wrappers[i])))
+				sd = tn_pk_dict_get(root, wrappers[i]);
+	}
+	if (!sd) {
+		const char *what = root->type == TN_PK_OBJECT && tn_pk_callee(root) ? tn_pk_callee(root)
+										   : tn_pk_type_name(root->type);
+		return tn_fail(TN_E_FORMAT,
+			       "%s: no state_dict found (the top-level object is a %.200s with no tensors, nor a dict "
+			       "with 'state_dict' or 'model' holding them)",
+			       l->path, what);
+	}
+	out->t = calloc(sd->u.seq.n, sizeof *out->t);
+	if (!out->t)
+		return tn_fail(TN_E_NOMEM, "%s: out of memory", l->path);
+	for (size_t i = 0; i < sd->u.seq.n; i++) {
+		const struct tn_pk *k = sd->u.seq.v[2 * i], *v = sd->u.seq.v[2 * i + 1];
+		int v2;
+		const struct tn_pk *args = tensor_args(v, &v2);
+		if (!args)
+			continue; /* non-tensor entries (e.g. extra state) are not weights */
+		if (k->type != TN_PK_STR || strlen(k->u.s.p) != k->u.s.len)
+			return tn_fail(TN_E_FORMAT, "%s: state_dict key %zu is a %s, not a plain string", l->path, i,
+				       tn_pk_type_name(k->type));
+		const char *name = k->u.s.p;
+		if (strncmp(name, "module.", 7) == 0)
+			name += 7;
+		struct tn_ckpt_tensor *t = &out->t[out->n];
+		if (!(t->name = strdup(name)))
+			return tn_fail(TN_E_NOMEM, "%s: out of memory", l->path);
+		out->n++;
+		int rc = make_tensor(l, k->u.s.p, args, t);
+		if (rc)
+			return rc;
+	}
+	if (out->n == 0)
+		return tn_fail(TN_E_FORMAT, "%s: no state_dict found (a dict without tensors)", l->path);
+	struct tn_ckpt_tensor **ix = malloc(out->n * sizeof *ix);
+	if (!ix)
+		return tn_fail(TN_E_NOMEM, "%s: out of memory", l->path);
+	for (size_t i = 0; i < out->n; i++)
+		ix[i] = &out->t[i];
+	qsort(ix, out->n, sizeof *ix, cmp_name);
+	for (size_t i = 1; i < out->n; i++)
+		if (strcmp(ix[i - 1]->name, ix[i]->name) == 0) {
+			int rc = tn_fail(TN_E_FORMAT, "%s: tensor name '%.200s' appears twice (after removing \"module.\")",
+					 l->path, ix[i]->name);
+			free(ix);
+			return rc;
+		}
+	free(ix);
+	return 0;
+}
+
+static const struct tn_unpickle_opts ckpt_opts = {.allow = ckpt_allow};
+
+static int load_zip(struct ld *l)
+{
+	int rc = tn_zip_open(&l->zip, l->buf, l->len);
+	if (rc)
+		return tn_fail_prefix(rc, l->path);
+	const struct tn_zip_entry *pkl = NULL;
+	for (size_t i = 0; i < l->zip.n; i++) {
+		const char *nm = l->zip.e[i].name;
+		size_t n = strlen(nm);
+		if (n >= 8 && strcmp(nm + n - 8, "data.pkl") == 0 && (n == 8 || nm[n - 9] == '/')) {
+			if (pkl)
+				return tn_fail(TN_E_FORMAT, "%s: several data.pkl entries ('%.200s', '%.200s')", l->path,
+					       pkl->name, nm);
+			pkl = &l->zip.e[i];
+		}
+	}
+	if (!pkl)
+		return tn_fail(TN_E_FORMAT, "%s: a zip archive without a data.pkl entry: not a torch.save file",
+			       l->path);
+	size_t plen = strlen(pkl->name) - 8;
+	if (!(l->prefix = strndup(pkl->name, plen)))
+		return tn_fail(TN_E_NOMEM, "%s: out of memory", l->path);
+	char bo[512];
+	snprintf(bo, sizeof bo, "%.400sbyteorder", l->prefix);
+	const struct tn_zip_entry *e = tn_zip_find(&l->zip, bo);
+	if (e && !(e->size == 6 && memcmp(tn_zip_data(&l->zip, e), "little", 6) == 0))
+		return tn_fail(TN_E_UNSUPPORTED, "%s: big-endian checkpoints are not supported", l->path);
+	rc = tn_unpickle(tn_zip_data(&l->zip, pkl), pkl->size, &ckpt_opts, &l->pk, NULL);
+	if (rc)
+		return tn_fail_prefix(rc, l->path);
+	return 0;
+}
+
+/* The element type of every storage key named by a persistent id (legacy format). */
+static void note_pid(const struct tn_pk *v, void *ctx)
+{
+	struct ld *l = ctx;
+	enum tn_dtype dt;
+	size_t es;
+	if (v->type != TN_PK_PERSID || v->u.pid->type != TN_PK_TUPLE || v->u.pid->u.seq.n < 5)
+		return;
+	struct tn_pk **f = v->u.pid->u.seq.v;
+	if (f[2]->type != TN_PK_STR || storage_type(f[1], &dt, &es))
+		return;
+	struct lstor *s = lstor_find(l, f[2]->u.s.p);
+	if (s && !s->known) {
+		s->dt = dt;
+		s->known = 1;
+	}
+}
+
+static const uint8_t legacy_magic[10] = {0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19};
+
+/* Legacy torch.save (before 1.6): pickles of the magic number, the protocol version, system
+ * info, the object and the storage keys, then each storage as an 8-byte count and its data. */
+static int load_legacy(struct ld *l)
+{
+	struct tn_pickle p;
+	size_t pos = 0, used;
+	int rc;
+	l->legacy = 1;
+	for (int i = 0; i < 3; i++) {
+		if ((rc = tn_unpickle(l->buf + pos, l->len - pos, NULL, &p, &used)))
+			return tn_fail_prefix(rc, l->path);
+		pos += used;
+		const struct tn_pk *r = p.root;
+		int ok = i == 0   ? r->type == TN_PK_BIGINT && r->u.s.len == 10 && !memcmp(r->u.s.p, legacy_magic, 10)
+			 : i == 1 ? r->type == TN_PK_INT && r->u.i == 1001
+				  : r->type == TN_PK_DICT;
+		if (i == 2 && ok) {
+			const struct tn_pk *le = tn_pk_dict_get(r, "little_endian");
+			ok = le && le->type == TN_PK_BOOL && le->u.i == 1;
+		}
+		tn_pickle_free(&p);
+		if (!ok)
+			return tn_fail(TN_E_UNSUPPORTED, "%s: %s", l->path,
+				       i == 0   ? "not a torch.save file (neither zip nor legacy magic number)"
+				       : i == 1 ? "legacy torch.save file with an unknown protocol version"
+						: "legacy torch.save file: bad system info or big-endian");
+	}
+	if ((rc = tn_unpickle(l->buf + pos, l->len - pos, &ckpt_opts, &l->pk, &used)))
+		return tn_fail_prefix(rc, l->path);
+	pos += used;
+	if ((rc = tn_unpickle(l->buf + pos, l->len - pos, NULL, &p, &used)))
+		return tn_fail_prefix(rc, l->path);
+	pos += used;
+	const struct tn_pk *keys = p.root;
+	rc = 0;
+	if (keys->type != TN_PK_LIST) {
+		rc = tn_fail(TN_E_FORMAT, "%s: legacy storage key list is not a list", l->path);
+		goto out;
+	}
+	l->ls = calloc(keys->u.seq.n ? keys->u.seq.n : 1, sizeof *l->ls);
+	if (!l->ls) {
+		rc = tn_fail(TN_E_NOMEM, "%s: out of memory", l->path);
+		goto out;
+	}
+	for (size_t i = 0; i < keys->u.seq.n; i++) {
+		if (keys->u.seq.v[i]->type != TN_PK_STR) {
+			rc = tn_fail(TN_E_FORMAT, "%s: legacy storage key %zu is not a string", l->path, i);
+			goto out;
+		}
+		if (!(l->ls[i].key = strdup(keys->u.seq.v[i]->u.s.p))) {
+			rc = tn_fail(TN_E_NOMEM, "%s: out of memory", l->path);
+			goto out;
+		}
+		l->nls++;
+	}
+	/* Types come from the persistent ids; offsets follow the key list's order. */
+	struct lstor *order = malloc(l->nls * sizeof *order + 1);
+	if (!order) {
+		rc = tn_fail(TN_E_NOMEM, "%s: out of memory", l->path);
+		goto out;
+	}
+	memcpy(order, l->ls, l->nls * sizeof *order);
+	qsort(l->ls, l->nls, sizeof *l->ls, cmp_lstor);
+	tn_pickle_each(&l->pk, note_pid, l);
+	for (size_t i = 0; i < l->nls; i++) {
+		struct lstor *s = lstor_find(l, order[i].key);
+		uint64_t n, bytes;
+		if (!s->known) {
+			rc = tn_fail(TN_E_FORMAT, "%s: legacy storage '%.100s' has no known type", l->path, s->key);
+			break;
+		}
+		if (l->len - pos < 8) {
+			rc = tn_fail(TN_E_FORMAT, "%s: truncated (storage '%.100s' missing)", l->path, s->key);
+			break;
+		}
+		memcpy(&n, l->buf + pos, 8);
+		pos += 8;
+		if (__builtin_mul_overflow(n, (uint64_t)dtype_size(s->dt), &bytes) || bytes > l->len - pos) {
+			rc = tn_fail(TN_E_FORMAT, "%s: truncated (storage '%.100s' of %llu elements runs past the end)",
+				     l->path, s->key, (unsigned long long)n);
+			break;
+		}
+		s->data = l->buf + pos;
+		s->numel = n;
+		pos += bytes;
+	}
+	free(order);
+out:
+	tn_pickle_free(&p);
+	return rc;
+}
+
+static void unmap(const uint8_t *buf, size_t len, int mapped)
+{
+	if (mapped)
+		munmap((void *)buf, len);
+	else
+		free((void *)buf);
+}
+
+static int read_file(const char *path, const uint8_t **buf, size_t *len, int *mapped)
+{
+	*mapped = 0;
+	if (strcmp(path, "-") != 0) {
+		int fd = open(path, O_RDONLY);
+		struct stat st;
+		if (fd < 0)
+			return tn_fail(TN_E_IO, "%s: %s", path, strerror(errno));
+		if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 && (uint64_t)st.st_size <= SIZE_MAX) {
+			void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+			close(fd);
+			if (m == MAP_FAILED)
+				return tn_fail(TN_E_IO, "%s: cannot map: %s", path, strerror(errno));
+			*buf = m;
+			*len = (size_t)st.st_size;
+			*mapped = 1;
+			return 0;
+		}
+		close(fd);
+	}
+	uint8_t *b;
+	int rc = tn_read_all(path, 0, &b, len);
+	if (rc)
+		return rc;
+	*buf = b;
+	return 0;
+}
+
+int tn_ckpt_load(const char *path, struct tn_ckpt *out)
+{
+	struct ld l = {.path = path};
+	int mapped, rc;
+	memset(out, 0, sizeof *out);
+	if ((rc = read_file(path, &l.buf, &l.len, &mapped)))
+		return rc;
+	l.budget = l.len > (SIZE_MAX - ((size_t)64 << 20)) / 8 ? SIZE_MAX : 8 * l.len + ((size_t)64 << 20);
+	if (l.len >= 4 && memcmp(l.buf, "PK\3\4", 4) == 0)
+		rc = load_zip(&l);
+	else if (l.len >= 2 && l.buf[0] == 0x80 && l.buf[1] <= 5)
+		rc = load_legacy(&l);
+	else if (l.len >= 262 && memcmp(l.buf + 257, "ustar", 5) == 0)
+		rc = tn_fail(TN_E_UNSUPPORTED, "%s: tar-format torch.save file (torch < 0.4) not supported; re-save with torch>=1.6", path);
+	else
+		rc = load_zip(&l); /* a zip with a preamble, or garbage: let the zip reader explain */
+	if (!rc)
+		rc = extract(&l, out);
+	if (rc)
+		tn_ckpt_free(out);
+	tn_pickle_free(&l.pk);
+	tn_zip_close(&l.zip);
+	free(l.prefix);
+	for (size_t i = 0; i < l.nls; i++)
+		free((char *)l.ls[i].key);
+	free(l.ls);
+	unmap(l.buf, l.len, mapped);
+	return rc;
+}
+
+void tn_ckpt_free(struct tn_ckpt *ck)
+{
+	for (size_t i = 0; i < ck->n; i++) {
+		free(ck->t[i].name);
+		free(ck->t[i].f32);
+		free(ck->t[i].i64);
+	}
+	free(ck->t);
+	ck->t = NULL;
+	ck->n = 0;
+}
+
+const struct tn_ckpt_tensor *tn_ckpt_find(const struct tn_ckpt *ck, const char *name)
+{
+	for (size_t i = 0; i < ck->n; i++)
+		if (strcmp(ck->t[i].name, name) == 0)
+			return &ck->t[i];
+	return NULL;
+}

@@ -1,0 +1,45 @@
+/* The torch.save checkpoint reader: the zip container (read from its central directory) and a
+ * restricted unpickler that builds plain data and never runs code. */
+#ifndef TN_CKPT_H
+#define TN_CKPT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum tn_dtype {
+	TN_DTYPE_F32,
+	TN_DTYPE_F16,
+	TN_DTYPE_BF16,
+	TN_DTYPE_F64,
+	TN_DTYPE_I64,
+	TN_DTYPE_I32,
+	TN_DTYPE_I8,
+	TN_DTYPE_U8,
+	TN_DTYPE_BOOL,
+};
+
+#define TN_MAX_DIMS 8
+
+struct tn_ckpt_tensor {
+	char *name;             /* state_dict key, wrapper and "module." prefixes removed */
+	enum tn_dtype dtype;    /* the storage's dtype in the checkpoint */
+	int ndim;
+	int64_t shape[TN_MAX_DIMS];
+	float *f32;             /* contiguous float32 copy for floating dtypes; NULL otherwise */
+	int64_t *i64;           /* contiguous copy for integer/bool dtypes; NULL otherwise */
+	size_t numel;
+};
+
+struct tn_ckpt {
+	struct tn_ckpt_tensor *t;
+	size_t n;
+};
+
+/* Loads a torch.save file (zip format; torch >= 1.6).  Accepts a bare state_dict and the
+ * wrappers {'state_dict': ...}, {'model': ...} (a dict of tensors), strips "module." prefixes.
+ * Any pickle global outside the allow-list is an error naming it. */
+int tn_ckpt_load(const char *path, struct tn_ckpt *out);
+void tn_ckpt_free(struct tn_ckpt *ck);
+const struct tn_ckpt_tensor *tn_ckpt_find(const struct tn_ckpt *ck, const char *name);
+
+#endif

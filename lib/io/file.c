@@ -1,0 +1,168 @@
+#include "io/file.h"
+
+#include "core/error.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static int is_stdio(const char *path)
+{
+	return path == NULL || strcmp(path, "-") == 0;
+}
+
+int tn_read_all(const char *path, size_t max_bytes, uint8_t **buf, size_t *len)
+{
+	const char *name = is_stdio(path) ? "standard input" : path;
+	FILE *fp = is_stdio(path) ? stdin : fopen(path, "rb");
+	if (!fp)
+		return tn_fail(TN_E_IO, "%s: %s", name, strerror(errno));
+	size_t cap = 1 << 16, n = 0;
+	uint8_t *b = malloc(cap + 1);
+	if (!b) {
+		if (fp != stdin)
+			fclose(fp);
+		return tn_fail(TN_E_NOMEM, "%s: out of memory", name);
+	}
+	for (;;) {
+		if (n == cap) {
+			if (max_bytes && cap >= max_bytes) {
+				free(b);
+				if (fp != stdin)
+					fclose(fp);
+				return tn_fail(TN_E_INVAL, "%s: larger than the limit of %zu bytes", name, max_bytes);
+			}
+			size_t ncap = cap * 2;
+			uint8_t *nb = realloc(b, ncap + 1);
+			if (!nb) {
+				free(b);
+				if (fp != stdin)
+					fclose(fp);
+				return tn_fail(TN_E_NOMEM, "%s: out of memory", name);
+			}
+			b = nb;
+			cap = ncap;
+		}
+		size_t got = fread(b + n, 1, cap - n, fp);
+		n += got;
+		if (got == 0)
+			break;
+	}
+	int err = ferror(fp);
+	if (fp != stdin)
+		fclose(fp);
+	if (err) {
+		free(b);
+		return tn_fail(TN_E_IO, "%s: read error", name);
+	}
+	if (max_bytes && n > max_bytes) {
+		free(b);
+		return tn_fail(TN_E_INVAL, "%s: larger than the limit of %zu bytes", name, max_bytes);
+	}
+	b[n] = 0;
+	*buf = b;
+	*len = n;
+	return 0;
+}
+
+int tn_out_open(struct tn_out *o, const char *path)
+{
+	memset(o, 0, sizeof *o);
+	if (is_stdio(path)) {
+		o->fp = stdout;
+		return 0;
+	}
+	o->path = strdup(path);
+	size_t n = strlen(path);
+	o->tmppath = malloc(n + 16);
+	if (!o->path || !o->tmppath) {
+		free(o->path);
+		free(o->tmppath);
+		return tn_fail(TN_E_NOMEM, "%s: out of memory", path);
+	}
+	/* Same folder as the target, so rename() is atomic; a dot name hides it from globs. */
+	const char *slash = strrchr(path, '/');
+	size_t dirlen = slash ? (size_t)(slash - path) + 1 : 0;
+	memcpy(o->tmppath, path, dirlen);
+	snprintf(o->tmppath + dirlen, n - dirlen + 16, ".%s.XXXXXX", path + dirlen);
+	int fd = mkstemp(o->tmppath);
+	if (fd < 0) {
+		int e = errno;
+		free(o->path);
+		free(o->tmppath);
+		o->path = o->tmppath = NULL;
+		return tn_fail(TN_E_IO, "%s: cannot create: %s", path, strerror(e));
+	}
+	/* mkstemp makes 0600; give the file the mode a plain fopen would. */
+	mode_t mask = umask(0);
+	umask(mask);
+	fchmod(fd, 0666 & ~mask);
+	o->fp = fdopen(fd, "wb");
+	if (!o->fp) {
+		close(fd);
+		unlink(o->tmppath);
+		free(o->path);
+		free(o->tmppath);
+		return tn_fail(TN_E_IO, "%s: %s", path, strerror(errno));
+	}
+	return 0;
+}
+
+int tn_out_write(struct tn_out *o, const void *data, size_t len)
+{
+	if (len && fwrite(data, 1, len, o->fp) != len)
+		return tn_fail(TN_E_IO, "%s: write error: %s", o->path ? o->path : "standard output",
+			       strerror(errno));
+	return 0;
+}
+
+int tn_out_commit(struct tn_out *o)
+{
+	const char *name = o->path ? o->path : "standard output";
+	int bad = fflush(o->fp) != 0 || ferror(o->fp);
+	int e = errno;
+	if (o->tmppath) {
+		bad |= fclose(o->fp) != 0;
+		if (!bad && rename(o->tmppath, o->path) != 0) {
+			e = errno;
+			bad = 1;
+		}
+		if (bad)
+			unlink(o->tmppath);
+	}
+	free(o->path);
+	free(o->tmppath);
+	o->fp = NULL;
+	o->path = o->tmppath = NULL;
+	if (bad)
+		return tn_fail(TN_E_IO, "%s: write error: %s", name, strerror(e ? e : EIO));
+	return 0;
+}
+
+void tn_out_abort(struct tn_out *o)
+{
+	if (o->tmppath) {
+		fclose(o->fp);
+		unlink(o->tmppath);
+	}
+	free(o->path);
+	free(o->tmppath);
+	o->fp = NULL;
+	o->path = o->tmppath = NULL;
+}
+
+int tn_write_file(const char *path, const void *data, size_t len)
+{
+	struct tn_out o;
+	int rc = tn_out_open(&o, path);
+	if (rc)
+		return rc;
+	rc = tn_out_write(&o, data, len);
+	if (rc) {
+		tn_out_abort(&o);
+		return rc;
+	}
+	return tn_out_commit(&o);
+}

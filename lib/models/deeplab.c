@@ -1,0 +1,216 @@
+/* DeepLabV3+ (bubbliiiing).  Details that matter for exact agreement:
+ * - MobileNetV2's residuals are decided at construction, before dilation turns strides to 1;
+ * - Xception blocks without a skip conv add relu(input): their first pre-ReLU runs in place;
+ * - the low-level feature of Xception is block2's sepconv2 output, before the next pre-ReLU;
+ * - every resize inside the network is bilinear with align_corners=True. */
+#include "models/deeplab.h"
+
+#include "core/error.h"
+
+#include <stdio.h>
+#include <string.h>
+
+int tn_backbone_parse(const char *name, enum tn_backbone *out)
+{
+	if (strcmp(name, "mobilenet") == 0 || strcmp(name, "mobilenetv2") == 0)
+		*out = TN_BACKBONE_MOBILENET;
+	else if (strcmp(name, "xception") == 0)
+		*out = TN_BACKBONE_XCEPTION;
+	else
+		return tn_fail(TN_E_INVAL, "unknown backbone '%s' (mobilenet or xception)", name);
+	return 0;
+}
+
+const char *tn_backbone_name(enum tn_backbone b)
+{
+	return b == TN_BACKBONE_XCEPTION ? "xception" : "mobilenet";
+}
+
+/* --- MobileNetV2 ------------------------------------------------------------------------- */
+
+/* The dilation _nostride_dilate(d) gives a 3x3 conv: stride-2 convs become stride 1 with
+ * dilation d/2, others get dilation d. */
+static void nostride_dilate(int d, int *stride, int *dil)
+{
+	if (d <= 1)
+		return;
+	if (*stride == 2) {
+		*stride = 1;
+		*dil = d / 2;
+	} else {
+		*dil = d;
+	}
+}
+
+static int mobilenet_block(struct tn_net *net, int x, int idx, int inp, int oup, int stride, int t,
+			   int dilate)
+{
+	char c0[64], b0[64], c1[64], b1[64], c2[64], b2[64];
+	int hidden = inp * t;
+	int use_res = stride == 1 && inp == oup;
+	int dstride = stride, dil = 1;
+	nostride_dilate(dilate, &dstride, &dil);
+	int y;
+	if (t == 1) {
+		snprintf(c0, sizeof c0, "backbone.features.%d.conv.0", idx);
+		snprintf(b0, sizeof b0, "backbone.features.%d.conv.1", idx);
+		snprintf(c1, sizeof c1, "backbone.features.%d.conv.3", idx);
+		snprintf(b1, sizeof b1, "backbone.features.%d.conv.4", idx);
+		y = tn_net_conv(net, x, c0, 0, b0, hidden, hidden, 3, dstride, dil, dil, hidden, TN_ACT_RELU6);
+		y = tn_net_conv(net, y, c1, 0, b1, hidden, oup, 1, 1, 0, 1, 1, TN_ACT_NONE);
+	} else {
+		snprintf(c0, sizeof c0, "backbone.features.%d.conv.0", idx);
+		snprintf(b0, sizeof b0, "backbone.features.%d.conv.1", idx);
+		snprintf(c1, sizeof c1, "backbone.features.%d.conv.3", idx);
+		snprintf(b1, sizeof b1, "backbone.features.%d.conv.4", idx);
+		snprintf(c2, sizeof c2, "backbone.features.%d.conv.6", idx);
+		snprintf(b2, sizeof b2, "backbone.features.%d.conv.7", idx);
+		y = tn_net_conv(net, x, c0, 0, b0, inp, hidden, 1, 1, 0, 1, 1, TN_ACT_RELU6);
+		y = tn_net_conv(net, y, c1, 0, b1, hidden, hidden, 3, dstride, dil, dil, hidden, TN_ACT_RELU6);
+		y = tn_net_conv(net, y, c2, 0, b2, hidden, oup, 1, 1, 0, 1, 1, TN_ACT_NONE);
+	}
+	if (use_res)
+		tn_net_set_residual(net, y, x, 0);
+	return y;
+}
+
+/* Returns the deep feature; *low gets the low-level one (24 channels at 1/4). */
+static int mobilenet(struct tn_net *net, int x, int df, int *low, int *deep_c, int *low_c)
+{
+	static const int cfg[7][4] = {{1, 16, 1, 1}, {6, 24, 2, 2}, {6, 32, 3, 2}, {6, 64, 4, 2},
+				      {6, 96, 3, 1}, {6, 160, 3, 2}, {6, 320, 1, 1}};
+	int y = tn_net_conv(net, x, "backbone.features.0.0", 0, "backbone.features.0.1", 3, 32, 3, 2, 1,
+			    1, 1, TN_ACT_RELU6);
+	int inp = 32, idx = 1;
+	for (int s = 0; s < 7; s++)
+		for (int r = 0; r < cfg[s][2]; r++, idx++) {
+			int stride = r == 0 ? cfg[s][3] : 1;
+			int dilate = 1;
+			if (df == 8)
+				dilate = idx >= 14 ? 4 : (idx >= 7 ? 2 : 1);
+			else if (idx >= 14)
+				dilate = 2;
+			y = mobilenet_block(net, y, idx, inp, cfg[s][1], stride, cfg[s][0], dilate);
+			inp = cfg[s][1];
+			if (idx == 3)
+				*low = y;
+		}
+	*deep_c = 320;
+	*low_c = 24;
+	return y;
+}
+
+/* --- Xception ---------------------------------------------------------------------------- */
+
+/* SeparableConv2d: [pre-ReLU] depthwise -> BN [-> ReLU] -> pointwise -> BN [-> ReLU]. */
+static int sepconv(struct tn_net *net, int x, const char *name, int cin, int cout, int stride,
+		   int dil, int activate_first)
+{
+	char dw[80], bn1[80], pw[80], bn2[80];
+	snprintf(dw, sizeof dw, "%s.depthwise", name);
+	snprintf(bn1, sizeof bn1, "%s.bn1", name);
+	snprintf(pw, sizeof pw, "%s.pointwise", name);
+	snprintf(bn2, sizeof bn2, "%s.bn2", name);
+	enum tn_act act = activate_first ? TN_ACT_NONE : TN_ACT_RELU;
+	int y = tn_net_conv(net, x, dw, 0, bn1, cin, cin, 3, stride, dil, dil, cin, act);
+	if (activate_first)
+		tn_net_set_flags(net, y, TN_CONV_RELU_IN);
+	return tn_net_conv(net, y, pw, 0, bn2, cin, cout, 1, 1, 0, 1, 1, act);
+}
+
+static int xception_block(struct tn_net *net, int x, int n, int in, int out, int stride, int atrous,
+			  int grow_first, int *hook)
+{
+	char name[64], skip[64], skipbn[64];
+	int filters = grow_first ? out : in;
+	int skip_node = -1;
+	if (in != out || stride != 1) {
+		snprintf(skip, sizeof skip, "backbone.block%d.skip", n);
+		snprintf(skipbn, sizeof skipbn, "backbone.block%d.skipbn", n);
+		skip_node = tn_net_conv(net, x, skip, 0, skipbn, in, out, 1, stride, 0, 1, 1, TN_ACT_NONE);
+	}
+	snprintf(name, sizeof name, "backbone.block%d.sepconv1", n);
+	int y = sepconv(net, x, name, in, filters, 1, atrous, 1);
+	snprintf(name, sizeof name, "backbone.block%d.sepconv2", n);
+	y = sepconv(net, y, name, filters, out, 1, atrous, 1);
+	if (hook)
+		*hook = y;
+	snprintf(name, sizeof name, "backbone.block%d.sepconv3", n);
+	y = sepconv(net, y, name, out, out, stride, atrous, 1);
+	if (skip_node >= 0)
+		tn_net_set_residual(net, y, skip_node, 0);
+	else
+		tn_net_set_residual(net, y, x, TN_CONV_RES_RELU);
+	return y;
+}
+
+static int xception(struct tn_net *net, int x, int df, int *low, int *deep_c, int *low_c)
+{
+	int s3 = df == 16 ? 2 : 1;
+	int rate = 16 / df;
+	int y = tn_net_conv(net, x, "backbone.conv1", 0, "backbone.bn1", 3, 32, 3, 2, 1, 1, 1, TN_ACT_RELU);
+	y = tn_net_conv(net, y, "backbone.conv2", 0, "backbone.bn2", 32, 64, 3, 1, 1, 1, 1, TN_ACT_RELU);
+	y = xception_block(net, y, 1, 64, 128, 2, 1, 1, NULL);
+	y = xception_block(net, y, 2, 128, 256, 2, 1, 1, low);
+	y = xception_block(net, y, 3, 256, 728, s3, 1, 1, NULL);
+	for (int n = 4; n <= 19; n++)
+		y = xception_block(net, y, n, 728, 728, 1, rate, 1, NULL);
+	y = xception_block(net, y, 20, 728, 1024, 1, rate, 0, NULL);
+	y = sepconv(net, y, "backbone.conv3", 1024, 1536, 1, rate, 0);
+	y = sepconv(net, y, "backbone.conv4", 1536, 1536, 1, rate, 0);
+	y = sepconv(net, y, "backbone.conv5", 1536, 2048, 1, rate, 0);
+	*deep_c = 2048;
+	*low_c = 256;
+	return y;
+}
+
+/* --- head ------------------------------------------------------------------------------- */
+
+static int aspp(struct tn_net *net, int x, int dim_in, int rate)
+{
+	int b[5];
+	b[0] = tn_net_conv(net, x, "aspp.branch1.0", 1, "aspp.branch1.1", dim_in, 256, 1, 1, 0, rate, 1,
+			   TN_ACT_RELU);
+	b[1] = tn_net_conv(net, x, "aspp.branch2.0", 1, "aspp.branch2.1", dim_in, 256, 3, 1, 6 * rate,
+			   6 * rate, 1, TN_ACT_RELU);
+	b[2] = tn_net_conv(net, x, "aspp.branch3.0", 1, "aspp.branch3.1", dim_in, 256, 3, 1, 12 * rate,
+			   12 * rate, 1, TN_ACT_RELU);
+	b[3] = tn_net_conv(net, x, "aspp.branch4.0", 1, "aspp.branch4.1", dim_in, 256, 3, 1, 18 * rate,
+			   18 * rate, 1, TN_ACT_RELU);
+	int g = tn_net_gap(net, x);
+	g = tn_net_conv(net, g, "aspp.branch5_conv", 1, "aspp.branch5_bn", dim_in, 256, 1, 1, 0, 1, 1,
+			TN_ACT_RELU);
+	b[4] = tn_net_resize_ac(net, g, x);
+	int cat = tn_net_concat(net, b, 5);
+	return tn_net_conv(net, cat, "aspp.conv_cat.0", 1, "aspp.conv_cat.1", 256 * 5, 256, 1, 1, 0, 1, 1,
+			   TN_ACT_RELU);
+}
+
+int tn_deeplab_build(struct tn_net *net, enum tn_backbone backbone, int downsample, int num_classes,
+		     int in_h, int in_w)
+{
+	if (downsample != 8 && downsample != 16)
+		return tn_fail(TN_E_INVAL, "downsample factor %d (must be 8 or 16)", downsample);
+	if (num_classes < 1 || num_classes > 255)
+		return tn_fail(TN_E_INVAL, "%d classes (must be 1 to 255)", num_classes);
+	if (in_h < 32 || in_w < 32 || in_h > 8192 || in_w > 8192)
+		return tn_fail(TN_E_INVAL, "input size %dx%d (must be 32 to 8192)", in_w, in_h);
+	tn_net_init(net);
+	int x = tn_net_input(net, 3, in_h, in_w);
+	int low = -1, deep_c = 0, low_c = 0;
+	int deep = backbone == TN_BACKBONE_XCEPTION ? xception(net, x, downsample, &low, &deep_c, &low_c)
+						    : mobilenet(net, x, downsample, &low, &deep_c, &low_c);
+	int a = aspp(net, deep, deep_c, 16 / downsample);
+	int s = tn_net_conv(net, low, "shortcut_conv.0", 1, "shortcut_conv.1", low_c, 48, 1, 1, 0, 1, 1,
+			    TN_ACT_RELU);
+	int up = tn_net_resize_ac(net, a, s);
+	int cat_in[2] = {up, s};
+	int y = tn_net_concat(net, cat_in, 2);
+	y = tn_net_conv(net, y, "cat_conv.0", 1, "cat_conv.1", 304, 256, 3, 1, 1, 1, 1, TN_ACT_RELU);
+	y = tn_net_conv(net, y, "cat_conv.4", 1, "cat_conv.5", 256, 256, 3, 1, 1, 1, 1, TN_ACT_RELU);
+	y = tn_net_conv(net, y, "cls_conv", 1, NULL, 256, num_classes, 1, 1, 0, 1, 1, TN_ACT_NONE);
+	y = tn_net_resize_ac(net, y, x);
+	if (y < 0 || net->failed)
+		return tn_fail(TN_E_NOMEM, "out of memory building DeepLabV3+");
+	return 0;
+}

@@ -1,0 +1,211 @@
+#include "models/segmodel.h"
+
+#include "core/error.h"
+#include "core/tensor.h"
+#include "ops/basic.h"
+#include "ops/resample.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int meta_int(const struct tn_wfile *wf, const char *key, int lo, int hi, int dflt, int *out)
+{
+	const char *v = tn_wfile_meta(wf, key);
+	if (!v) {
+		if (dflt < lo)
+			return tn_fail(TN_E_FORMAT, "%s: metadata has no '%s'", wf->path, key);
+		*out = dflt;
+		return 0;
+	}
+	char *end;
+	errno = 0;
+	long n = strtol(v, &end, 10);
+	if (errno || end == v || *end || n < lo || n > hi)
+		return tn_fail(TN_E_FORMAT, "%s: metadata '%s' is '%s', not a number from %d to %d", wf->path,
+			       key, v, lo, hi);
+	*out = (int)n;
+	return 0;
+}
+
+static int load_names(struct tn_segmodel *m)
+{
+	m->class_names = calloc((size_t)m->num_classes, sizeof(char *));
+	if (!m->class_names)
+		return tn_fail(TN_E_NOMEM, "out of memory");
+	const char *v = tn_wfile_meta(&m->wf, "class_names");
+	json_t *arr = NULL;
+	if (v) {
+		json_error_t jerr;
+		arr = json_loads(v, 0, &jerr);
+		if (!arr || !json_is_array(arr) || json_array_size(arr) != (size_t)m->num_classes) {
+			json_decref(arr);
+			return tn_fail(TN_E_FORMAT, "%s: metadata 'class_names' is not a list of %d names",
+				       m->wf.path, m->num_classes);
+		}
+	}
+	for (int i = 0; i < m->num_classes; i++) {
+		char buf[32];
+		const char *s = NULL;
+		if (arr) {
+			s = json_string_value(json_array_get(arr, (size_t)i));
+			if (!s) {
+				json_decref(arr);
+				return tn_fail(TN_E_FORMAT, "%s: class name %d is not a string", m->wf.path, i);
+			}
+		} else {
+			snprintf(buf, sizeof buf, "class%d", i);
+			s = buf;
+		}
+		m->class_names[i] = strdup(s);
+		if (!m->class_names[i]) {
+			json_decref(arr);
+			return tn_fail(TN_E_NOMEM, "out of memory");
+		}
+	}
+	json_decref(arr);
+	return 0;
+}
+
+int tn_segmodel_open(struct tn_segmodel *m, const char *path)
+{
+	memset(m, 0, sizeof *m);
+	int rc = tn_wfile_open(path, &m->wf);
+	if (rc)
+		return rc;
+	const char *arch = tn_wfile_meta(&m->wf, "arch");
+	if (!arch || strcmp(arch, "deeplabv3plus") != 0) {
+		rc = tn_fail(TN_E_UNSUPPORTED, "%s: arch '%s' is not a segmentation model this program runs",
+			     path, arch ? arch : "(none)");
+		goto fail;
+	}
+	const char *bb = tn_wfile_meta(&m->wf, "backbone");
+	if (!bb || tn_backbone_parse(bb, &m->backbone)) {
+		rc = tn_fail(TN_E_FORMAT, "%s: metadata 'backbone' is '%s' (mobilenet or xception)", path,
+			     bb ? bb : "(none)");
+		goto fail;
+	}
+	int fill = 128;
+	if ((rc = meta_int(&m->wf, "downsample", 8, 16, 16, &m->downsample)) ||
+	    (rc = meta_int(&m->wf, "num_classes", 1, 255, -1, &m->num_classes)) ||
+	    (rc = meta_int(&m->wf, "input_height", 32, 8192, 512, &m->in_h)) ||
+	    (rc = meta_int(&m->wf, "input_width", 32, 8192, 512, &m->in_w)) ||
+	    (rc = meta_int(&m->wf, "letterbox_fill", 0, 255, 128, &fill)))
+		goto fail;
+	m->fill = (uint8_t)fill;
+	if ((rc = load_names(m)))
+		goto fail;
+	tn_palette_for_classes(m->num_classes, m->palette);
+	if ((rc = tn_deeplab_build(&m->net, m->backbone, m->downsample, m->num_classes, m->in_h, m->in_w))) {
+		tn_fail_prefix(rc, path);
+		goto fail;
+	}
+	struct tn_param_source src;
+	tn_param_source_wfile(&src, &m->wf);
+	char *report = NULL;
+	int problems = tn_net_check(&m->net, &src, &report);
+	if (problems) {
+		char *nl = report ? strchr(report, '\n') : NULL;
+		if (nl)
+			*nl = 0;
+		rc = tn_fail(TN_E_FORMAT, "%s: %s%s (weightconv --check lists all %d)", path,
+			     report ? report : "tensor mismatch", problems > 1 ? ", ..." : "", problems);
+		free(report);
+		goto fail;
+	}
+	free(report);
+	if ((rc = tn_net_plan(&m->net)) || (rc = tn_net_load(&m->net, &src)))
+		goto fail;
+	return 0;
+fail:
+	tn_segmodel_close(m);
+	return rc;
+}
+
+void tn_segmodel_close(struct tn_segmodel *m)
+{
+	if (m->class_names)
+		for (int i = 0; i < m->num_classes; i++)
+			free(m->class_names[i]);
+	free(m->class_names);
+	tn_net_free(&m->net);
+	if (m->wf.map)
+		tn_wfile_close(&m->wf);
+	memset(m, 0, sizeof *m);
+}
+
+int tn_segmodel_predict(struct tn_segmodel *m, const struct tn_image *img, uint8_t **mask_out,
+			float **logits_out)
+{
+	struct tn_image boxed = {0};
+	struct tn_letterbox lb;
+	int rc = tn_letterbox_pil(img, m->in_w, m->in_h, m->fill, &boxed, &lb);
+	if (rc)
+		return rc;
+	/* HWC bytes -> CHW floats, divided (not multiplied by 1/255) as upstream does. */
+	float *in = tn_net_input_data(&m->net);
+	size_t plane = (size_t)m->in_h * m->in_w;
+	for (size_t i = 0; i < plane; i++)
+		for (int c = 0; c < 3; c++)
+			in[(size_t)c * plane + i] = (float)boxed.px[i * 3 + (size_t)c] / 255.0f;
+	tn_image_free(&boxed);
+	if ((rc = tn_net_forward(&m->net)))
+		return rc;
+	int C, H, W;
+	float *out = (float *)tn_net_output(&m->net, &C, &H, &W);
+	if (logits_out) {
+		*logits_out = malloc(sizeof(float) * (size_t)C * H * W);
+		if (!*logits_out)
+			return tn_fail(TN_E_NOMEM, "out of memory for the logits");
+		memcpy(*logits_out, out, sizeof(float) * (size_t)C * H * W);
+	}
+	tn_softmax_channels(out, C, H, W);
+	size_t npix;
+	if ((rc = tn_mul_size((size_t)img->w, (size_t)img->h, &npix)))
+		return rc;
+	float *prob = malloc(sizeof(float) * npix * (size_t)C);
+	uint8_t *mask = malloc(npix ? npix : 1);
+	if (!prob || !mask) {
+		free(prob);
+		free(mask);
+		return tn_fail(TN_E_NOMEM, "out of memory for a %dx%d probability map", img->w, img->h);
+	}
+	const float *crop = out + (size_t)lb.dy * W + lb.dx;
+	tn_resize_bilinear_cv(crop, C, lb.nh, lb.nw, (long)H * W, W, prob, img->h, img->w);
+	for (size_t i = 0; i < npix; i++) {
+		int best = 0;
+		float bv = prob[i];
+		for (int c = 1; c < C; c++) {
+			float v = prob[(size_t)c * npix + i];
+			if (v > bv) {
+				bv = v;
+				best = c;
+			}
+		}
+		mask[i] = (uint8_t)best;
+	}
+	free(prob);
+	*mask_out = mask;
+	return 0;
+}
+
+int tn_segmeta_parse_size(const char *s, int *h, int *w)
+{
+	char *end;
+	long a = strtol(s, &end, 10);
+	if (end == s)
+		return tn_fail(TN_E_INVAL, "size '%s' is not HxW", s);
+	long b = a;
+	if (*end == 'x' || *end == 'X') {
+		const char *p = end + 1;
+		b = strtol(p, &end, 10);
+		if (end == p)
+			return tn_fail(TN_E_INVAL, "size '%s' is not HxW", s);
+	}
+	if (*end || a < 32 || b < 32 || a > 8192 || b > 8192)
+		return tn_fail(TN_E_INVAL, "size '%s' must be HxW with each side from 32 to 8192", s);
+	*h = (int)a;
+	*w = (int)b;
+	return 0;
+}

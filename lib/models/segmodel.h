@@ -1,0 +1,36 @@
+/* A segmentation model loaded from a .w file, and the upstream predict pipeline around it:
+ * letterbox (PIL bicubic onto gray), x/255, network, softmax, crop, OpenCV-bilinear resize of
+ * the probabilities to the original size, argmax (first index wins ties). */
+#ifndef TN_SEGMODEL_H
+#define TN_SEGMODEL_H
+
+#include <stdint.h>
+
+#include "io/image.h"
+#include "io/wfile.h"
+#include "models/deeplab.h"
+#include "net/net.h"
+
+struct tn_segmodel {
+	struct tn_wfile wf;
+	struct tn_net net;
+	enum tn_backbone backbone;
+	int downsample, num_classes, in_h, in_w;
+	uint8_t fill;
+	char **class_names; /* num_classes names */
+	uint8_t palette[256][3];
+};
+
+/* Opens, validates against the architecture, loads and plans.  Errors name the file. */
+int tn_segmodel_open(struct tn_segmodel *m, const char *path);
+void tn_segmodel_close(struct tn_segmodel *m);
+
+/* Runs the whole pipeline on an RGB image.  mask gets w*h class indices (malloc'd).  If
+ * logits is not NULL it gets a malloc'd copy of the raw network output [C][in_h][in_w]. */
+int tn_segmodel_predict(struct tn_segmodel *m, const struct tn_image *img, uint8_t **mask,
+			float **logits);
+
+/* The metadata a .w file carries for a segmentation model; shared by weightconv. */
+int tn_segmeta_parse_size(const char *s, int *h, int *w);
+
+#endif

@@ -1,0 +1,596 @@
+#include "net/net.h"
+
+#include "core/error.h"
+#include "core/tensor.h"
+#include "io/wfile.h"
+#include "ops/basic.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void tn_net_init(struct tn_net *net)
+{
+	memset(net, 0, sizeof *net);
+	net->output = -1;
+}
+
+void tn_net_free(struct tn_net *net)
+{
+	free(net->nodes);
+	free(net->params);
+	free(net->weights);
+	free(net->arena);
+	free(net->work);
+	tn_net_init(net);
+}
+
+static int add_node(struct tn_net *net, enum tn_node_op op)
+{
+	if (net->failed)
+		return -1;
+	if (net->n == net->cap) {
+		int ncap = net->cap ? net->cap * 2 : 64;
+		struct tn_node *nn = realloc(net->nodes, sizeof *nn * (size_t)ncap);
+		if (!nn) {
+			net->failed = 1;
+			return -1;
+		}
+		net->nodes = nn;
+		net->cap = ncap;
+	}
+	struct tn_node *nd = &net->nodes[net->n];
+	memset(nd, 0, sizeof *nd);
+	nd->op = op;
+	nd->res = -1;
+	nd->like = -1;
+	net->output = net->n;
+	return net->n++;
+}
+
+static void add_param(struct tn_net *net, const char *prefix, const char *suffix, int ndim,
+		      int64_t a, int64_t b, int64_t c, int64_t d)
+{
+	if (net->failed)
+		return;
+	if (net->n_params == net->cap_params) {
+		size_t ncap = net->cap_params ? net->cap_params * 2 : 256;
+		struct tn_param *np = realloc(net->params, sizeof *np * ncap);
+		if (!np) {
+			net->failed = 1;
+			return;
+		}
+		net->params = np;
+		net->cap_params = ncap;
+	}
+	struct tn_param *p = &net->params[net->n_params++];
+	snprintf(p->name, sizeof p->name, "%s.%s", prefix, suffix);
+	p->ndim = ndim;
+	int64_t s[4] = {a, b, c, d};
+	memcpy(p->shape, s, sizeof s);
+}
+
+int tn_net_input(struct tn_net *net, int c, int h, int w)
+{
+	int i = add_node(net, TN_NODE_INPUT);
+	if (i < 0)
+		return -1;
+	net->nodes[i].c = c;
+	net->nodes[i].h = h;
+	net->nodes[i].w = w;
+	net->in_c = c;
+	net->in_h = h;
+	net->in_w = w;
+	return i;
+}
+
+int tn_net_conv(struct tn_net *net, int x, const char *conv_name, int has_bias, const char *bn_name,
+		int cin, int cout, int k, int stride, int pad, int dil, int groups, enum tn_act act)
+{
+	if (x < 0)
+		return -1;
+	int i = add_node(net, TN_NODE_CONV);
+	if (i < 0)
+		return -1;
+	struct tn_node *nd = &net->nodes[i];
+	nd->in[0] = x;
+	nd->n_in = 1;
+	nd->conv = (struct tn_conv){cin, cout, k, k, stride, pad, dil, groups, act, NULL, NULL};
+	snprintf(nd->conv_name, sizeof nd->conv_name, "%s", conv_name);
+	snprintf(nd->bn_name, sizeof nd->bn_name, "%s", bn_name ? bn_name : "");
+	nd->has_bias = has_bias;
+	nd->bn_eps = 1e-5f;
+	add_param(net, conv_name, "weight", 4, cout, cin / groups, k, k);
+	if (has_bias)
+		add_param(net, conv_name, "bias", 1, cout, 0, 0, 0);
+	if (bn_name) {
+		add_param(net, bn_name, "weight", 1, cout, 0, 0, 0);
+		add_param(net, bn_name, "bias", 1, cout, 0, 0, 0);
+		add_param(net, bn_name, "running_mean", 1, cout, 0, 0, 0);
+		add_param(net, bn_name, "running_var", 1, cout, 0, 0, 0);
+	}
+	return net->failed ? -1 : i;
+}
+
+void tn_net_set_residual(struct tn_net *net, int conv_node, int res, int flags)
+{
+	if (conv_node < 0 || res < 0)
+		return;
+	net->nodes[conv_node].res = res;
+	net->nodes[conv_node].flags |= flags;
+}
+
+void tn_net_set_flags(struct tn_net *net, int conv_node, int flags)
+{
+	if (conv_node >= 0)
+		net->nodes[conv_node].flags |= flags;
+}
+
+int tn_net_gap(struct tn_net *net, int x)
+{
+	if (x < 0)
+		return -1;
+	int i = add_node(net, TN_NODE_GAP);
+	if (i >= 0) {
+		net->nodes[i].in[0] = x;
+		net->nodes[i].n_in = 1;
+	}
+	return i;
+}
+
+int tn_net_resize_ac(struct tn_net *net, int x, int like)
+{
+	if (x < 0 || like < 0)
+		return -1;
+	int i = add_node(net, TN_NODE_RESIZE_AC);
+	if (i >= 0) {
+		net->nodes[i].in[0] = x;
+		net->nodes[i].n_in = 1;
+		net->nodes[i].like = like;
+	}
+	return i;
+}
+
+int tn_net_concat(struct tn_net *net, const int *xs, int n)
+{
+	if (n > TN_NODE_MAX_IN)
+		return -1;
+	for (int k = 0; k < n; k++)
+		if (xs[k] < 0)
+			return -1;
+	int i = add_node(net, TN_NODE_CONCAT);
+	if (i >= 0) {
+		memcpy(net->nodes[i].in, xs, sizeof(int) * (size_t)n);
+		net->nodes[i].n_in = n;
+	}
+	return i;
+}
+
+/* --- checking ------------------------------------------------------------------------- */
+
+struct report {
+	char *buf;
+	size_t len, cap;
+	int count;
+};
+
+static void report_add(struct report *r, const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(line, sizeof line, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof line)
+		n = sizeof line - 1;
+	r->count++;
+	if (r->len + (size_t)n + 2 > r->cap) {
+		size_t ncap = (r->cap + (size_t)n + 2) * 2;
+		char *nb = realloc(r->buf, ncap);
+		if (!nb)
+			return;
+		r->buf = nb;
+		r->cap = ncap;
+	}
+	memcpy(r->buf + r->len, line, (size_t)n);
+	r->len += (size_t)n;
+	r->buf[r->len++] = '\n';
+	r->buf[r->len] = 0;
+}
+
+static void shape_str(char *out, size_t cap, int ndim, const int64_t *shape)
+{
+	size_t used = (size_t)snprintf(out, cap, "[");
+	for (int i = 0; i < ndim && used < cap; i++)
+		used += (size_t)snprintf(out + used, cap - used, "%s%lld", i ? ", " : "", (long long)shape[i]);
+	if (used < cap)
+		snprintf(out + used, cap - used, "]");
+}
+
+static const struct tn_param *find_param(const struct tn_net *net, const char *name)
+{
+	for (size_t i = 0; i < net->n_params; i++)
+		if (strcmp(net->params[i].name, name) == 0)
+			return &net->params[i];
+	return NULL;
+}
+
+static int ends_with(const char *s, const char *suffix)
+{
+	size_t a = strlen(s), b = strlen(suffix);
+	return a >= b && strcmp(s + a - b, suffix) == 0;
+}
+
+int tn_net_check(const struct tn_net *net, const struct tn_param_source *src, char **report)
+{
+	struct report r = {0};
+	for (size_t i = 0; i < net->n_params; i++) {
+		const struct tn_param *p = &net->params[i];
+		int ndim;
+		int64_t shape[TN_MAX_DIMS];
+		if (src->shape(src->ctx, p->name, &ndim, shape) != 0) {
+			report_add(&r, "missing tensor '%s'", p->name);
+			continue;
+		}
+		int same = ndim == p->ndim;
+		for (int d = 0; same && d < ndim; d++)
+			same = shape[d] == p->shape[d];
+		if (!same) {
+			char have[128], want[128];
+			shape_str(have, sizeof have, ndim, shape);
+			shape_str(want, sizeof want, p->ndim, p->shape);
+			report_add(&r, "tensor '%s': shape %s, the model expects %s", p->name, have, want);
+		}
+	}
+	size_t n = src->count(src->ctx);
+	for (size_t i = 0; i < n; i++) {
+		const char *name = src->name_at(src->ctx, i);
+		if (ends_with(name, ".num_batches_tracked"))
+			continue;
+		if (!find_param(net, name))
+			report_add(&r, "unexpected tensor '%s'", name);
+	}
+	*report = r.buf;
+	return r.count;
+}
+
+/* --- planning ------------------------------------------------------------------------- */
+
+static int infer_shapes(struct tn_net *net)
+{
+	for (int i = 0; i < net->n; i++) {
+		struct tn_node *nd = &net->nodes[i];
+		const struct tn_node *a = nd->n_in ? &net->nodes[nd->in[0]] : NULL;
+		switch (nd->op) {
+		case TN_NODE_INPUT:
+			break;
+		case TN_NODE_CONV: {
+			const struct tn_conv *cv = &nd->conv;
+			if (a->c != cv->cin)
+				return tn_fail(TN_E_SHAPE, "%s: input has %d channels, expected %d", nd->conv_name,
+					       a->c, cv->cin);
+			nd->c = cv->cout;
+			nd->h = tn_conv_out_size(a->h, cv->kh, cv->stride, cv->pad, cv->dil);
+			nd->w = tn_conv_out_size(a->w, cv->kw, cv->stride, cv->pad, cv->dil);
+			if (nd->h <= 0 || nd->w <= 0)
+				return tn_fail(TN_E_SHAPE, "%s: input %dx%d too small", nd->conv_name, a->w, a->h);
+			if (nd->res >= 0) {
+				const struct tn_node *r = &net->nodes[nd->res];
+				if (r->c != nd->c || r->h != nd->h || r->w != nd->w)
+					return tn_fail(TN_E_SHAPE, "%s: residual shape differs", nd->conv_name);
+			}
+			break;
+		}
+		case TN_NODE_GAP:
+			nd->c = a->c;
+			nd->h = nd->w = 1;
+			break;
+		case TN_NODE_RESIZE_AC:
+			nd->c = a->c;
+			nd->h = net->nodes[nd->like].h;
+			nd->w = net->nodes[nd->like].w;
+			break;
+		case TN_NODE_CONCAT:
+			nd->c = 0;
+			nd->h = a->h;
+			nd->w = a->w;
+			for (int k = 0; k < nd->n_in; k++) {
+				const struct tn_node *b = &net->nodes[nd->in[k]];
+				if (b->h != nd->h || b->w != nd->w)
+					return tn_fail(TN_E_SHAPE, "concat of maps of different sizes");
+				nd->c += b->c;
+			}
+			break;
+		}
+	}
+	return 0;
+}
+
+struct block {
+	size_t off, len;
+};
+
+/* First fit over the gaps between live blocks (kept sorted by offset). */
+static size_t arena_alloc(struct block *live, int *n_live, size_t len, size_t *top)
+{
+	size_t pos = 0;
+	int at = 0;
+	for (; at < *n_live; at++) {
+		if (live[at].off >= pos + len)
+			break;
+		size_t end = live[at].off + live[at].len;
+		if (end > pos)
+			pos = end;
+	}
+	memmove(&live[at + 1], &live[at], sizeof *live * (size_t)(*n_live - at));
+	live[at] = (struct block){pos, len};
+	(*n_live)++;
+	if (pos + len > *top)
+		*top = pos + len;
+	return pos;
+}
+
+static void arena_release(struct block *live, int *n_live, size_t off)
+{
+	for (int i = 0; i < *n_live; i++)
+		if (live[i].off == off) {
+			memmove(&live[i], &live[i + 1], sizeof *live * (size_t)(*n_live - i - 1));
+			(*n_live)--;
+			return;
+		}
+}
+
+int tn_net_plan(struct tn_net *net)
+{
+	if (net->failed)
+		return tn_fail(TN_E_NOMEM, "out of memory building the network");
+	int rc = infer_shapes(net);
+	if (rc)
+		return rc;
+	for (int i = 0; i < net->n; i++)
+		net->nodes[i].last_use = i;
+	for (int i = 0; i < net->n; i++) {
+		struct tn_node *nd = &net->nodes[i];
+		for (int k = 0; k < nd->n_in; k++)
+			net->nodes[nd->in[k]].last_use = i;
+		if (nd->res >= 0)
+			net->nodes[nd->res].last_use = i;
+	}
+	net->nodes[net->output].last_use = net->n;
+	struct block *live = malloc(sizeof *live * (size_t)(net->n + 1));
+	if (!live)
+		return tn_fail(TN_E_NOMEM, "out of memory planning the network");
+	int n_live = 0;
+	size_t top = 0, work = 0;
+	for (int i = 0; i < net->n; i++) {
+		struct tn_node *nd = &net->nodes[i];
+		size_t len;
+		if (tn_mul_size((size_t)nd->c * nd->h, (size_t)nd->w, &len)) {
+			free(live);
+			return TN_E_INVAL;
+		}
+		len = (len + 15) & ~(size_t)15; /* 64-byte aligned blocks */
+		nd->offset = arena_alloc(live, &n_live, len, &top);
+		if (nd->op == TN_NODE_CONV) {
+			const struct tn_node *a = &net->nodes[nd->in[0]];
+			size_t ws = tn_conv2d_workspace(&nd->conv, a->h, a->w, nd->flags);
+			if (ws > work)
+				work = ws;
+		}
+		/* Inputs whose last reader is this node are free for the nodes after it. */
+		for (int j = 0; j < i; j++)
+			if (net->nodes[j].last_use == i)
+				arena_release(live, &n_live, net->nodes[j].offset);
+	}
+	free(live);
+	free(net->arena);
+	free(net->work);
+	net->arena_floats = top;
+	net->work_floats = work;
+	net->arena = aligned_alloc(64, (top ? top : 16) * sizeof(float));
+	net->work = work ? aligned_alloc(64, ((work + 15) & ~(size_t)15) * sizeof(float)) : NULL;
+	if (!net->arena || (work && !net->work))
+		return tn_fail(TN_E_NOMEM, "out of memory for %zu MB of activations",
+			       (top + work) * sizeof(float) >> 20);
+	return 0;
+}
+
+/* --- loading ---------------------------------------------------------------------------- */
+
+static int read_param(const struct tn_param_source *src, const char *prefix, const char *suffix,
+		      float *dst, size_t numel)
+{
+	char name[TN_NAME_MAX + 24];
+	int ndim;
+	int64_t shape[TN_MAX_DIMS];
+	snprintf(name, sizeof name, "%s.%s", prefix, suffix);
+	size_t have = 0;
+	if (src->shape(src->ctx, name, &ndim, shape) != 0 || tn_shape_numel(ndim, shape, &have) ||
+	    have != numel)
+		return tn_fail(TN_E_SHAPE, "%s: tensor '%s' missing or mis-shaped", src->label, name);
+	src->read(src->ctx, name, dst);
+	return 0;
+}
+
+int tn_net_load(struct tn_net *net, const struct tn_param_source *src)
+{
+	size_t total = 0;
+	for (int i = 0; i < net->n; i++) {
+		const struct tn_node *nd = &net->nodes[i];
+		if (nd->op != TN_NODE_CONV)
+			continue;
+		const struct tn_conv *cv = &nd->conv;
+		total += (size_t)cv->cout * (cv->cin / cv->groups) * cv->kh * cv->kw + (size_t)cv->cout;
+	}
+	free(net->weights);
+	net->weights = malloc((total ? total : 1) * sizeof(float));
+	if (!net->weights)
+		return tn_fail(TN_E_NOMEM, "out of memory for the weights");
+	float *p = net->weights;
+	float *bn = NULL;
+	int rc = 0;
+	for (int i = 0; i < net->n && !rc; i++) {
+		struct tn_node *nd = &net->nodes[i];
+		if (nd->op != TN_NODE_CONV)
+			continue;
+		struct tn_conv *cv = &nd->conv;
+		size_t per = (size_t)(cv->cin / cv->groups) * cv->kh * cv->kw;
+		float *w = p, *b = p + per * cv->cout;
+		p = b + cv->cout;
+		rc = read_param(src, nd->conv_name, "weight", w, per * cv->cout);
+		if (!rc && nd->has_bias)
+			rc = read_param(src, nd->conv_name, "bias", b, cv->cout);
+		else
+			memset(b, 0, sizeof(float) * cv->cout);
+		if (!rc && nd->bn_name[0]) {
+			float *nb = realloc(bn, sizeof(float) * 4 * cv->cout);
+			if (!nb) {
+				rc = tn_fail(TN_E_NOMEM, "out of memory");
+				break;
+			}
+			bn = nb;
+			float *gamma = bn, *beta = bn + cv->cout, *mean = bn + 2 * cv->cout, *var = bn + 3 * cv->cout;
+			rc = read_param(src, nd->bn_name, "weight", gamma, cv->cout);
+			if (!rc)
+				rc = read_param(src, nd->bn_name, "bias", beta, cv->cout);
+			if (!rc)
+				rc = read_param(src, nd->bn_name, "running_mean", mean, cv->cout);
+			if (!rc)
+				rc = read_param(src, nd->bn_name, "running_var", var, cv->cout);
+			if (rc)
+				break;
+			/* y = gamma * (conv + b - mean) / sqrt(var + eps) + beta, folded in double. */
+			for (int co = 0; co < cv->cout; co++) {
+				double sc = gamma[co] / sqrt((double)var[co] + nd->bn_eps);
+				for (size_t k = 0; k < per; k++)
+					w[(size_t)co * per + k] = (float)(w[(size_t)co * per + k] * sc);
+				b[co] = (float)((b[co] - (double)mean[co]) * sc + beta[co]);
+			}
+		}
+		cv->weight = w;
+		cv->bias = b;
+	}
+	free(bn);
+	return rc;
+}
+
+float *tn_net_input_data(struct tn_net *net)
+{
+	return net->arena + net->nodes[0].offset;
+}
+
+int tn_net_forward(struct tn_net *net)
+{
+	for (int i = 0; i < net->n; i++) {
+		struct tn_node *nd = &net->nodes[i];
+		float *y = net->arena + nd->offset;
+		const struct tn_node *a = nd->n_in ? &net->nodes[nd->in[0]] : NULL;
+		const float *x = a ? net->arena + a->offset : NULL;
+		switch (nd->op) {
+		case TN_NODE_INPUT:
+			break;
+		case TN_NODE_CONV:
+			tn_conv2d(&nd->conv, x, a->h, a->w, y,
+				  nd->res >= 0 ? net->arena + net->nodes[nd->res].offset : NULL, nd->flags,
+				  net->work);
+			break;
+		case TN_NODE_GAP:
+			tn_gap(x, a->c, a->h, a->w, y);
+			break;
+		case TN_NODE_RESIZE_AC: {
+			int rc = tn_resize_bilinear_ac(x, a->c, a->h, a->w, y, nd->h, nd->w);
+			if (rc)
+				return rc;
+			break;
+		}
+		case TN_NODE_CONCAT: {
+			size_t hw = (size_t)nd->h * nd->w;
+			float *dst = y;
+			for (int k = 0; k < nd->n_in; k++) {
+				const struct tn_node *b = &net->nodes[nd->in[k]];
+				memcpy(dst, net->arena + b->offset, sizeof(float) * hw * b->c);
+				dst += hw * b->c;
+			}
+			break;
+		}
+		}
+	}
+	return 0;
+}
+
+const float *tn_net_output(const struct tn_net *net, int *c, int *h, int *w)
+{
+	const struct tn_node *nd = &net->nodes[net->output];
+	*c = nd->c;
+	*h = nd->h;
+	*w = nd->w;
+	return net->arena + nd->offset;
+}
+
+/* --- parameter sources ------------------------------------------------------------------ */
+
+static int ckpt_shape(void *ctx, const char *name, int *ndim, int64_t *shape)
+{
+	const struct tn_ckpt_tensor *t = tn_ckpt_find(ctx, name);
+	if (!t)
+		return -1;
+	*ndim = t->ndim;
+	memcpy(shape, t->shape, sizeof(int64_t) * (size_t)t->ndim);
+	return 0;
+}
+
+static void ckpt_read(void *ctx, const char *name, float *dst)
+{
+	const struct tn_ckpt_tensor *t = tn_ckpt_find(ctx, name);
+	for (size_t i = 0; i < t->numel; i++)
+		dst[i] = t->f32 ? t->f32[i] : (float)t->i64[i];
+}
+
+static size_t ckpt_count(void *ctx)
+{
+	return ((const struct tn_ckpt *)ctx)->n;
+}
+
+static const char *ckpt_name_at(void *ctx, size_t i)
+{
+	return ((const struct tn_ckpt *)ctx)->t[i].name;
+}
+
+void tn_param_source_ckpt(struct tn_param_source *src, const struct tn_ckpt *ck, const char *label)
+{
+	*src = (struct tn_param_source){(void *)ck, ckpt_shape, ckpt_read, ckpt_count, ckpt_name_at, label};
+}
+
+static int wf_shape(void *ctx, const char *name, int *ndim, int64_t *shape)
+{
+	const struct tn_wtensor *t = tn_wfile_find(ctx, name);
+	if (!t)
+		return -1;
+	*ndim = t->ndim;
+	memcpy(shape, t->shape, sizeof(int64_t) * (size_t)t->ndim);
+	return 0;
+}
+
+static void wf_read(void *ctx, const char *name, float *dst)
+{
+	tn_wtensor_to_f32(tn_wfile_find(ctx, name), dst);
+}
+
+static size_t wf_count(void *ctx)
+{
+	return ((const struct tn_wfile *)ctx)->n;
+}
+
+static const char *wf_name_at(void *ctx, size_t i)
+{
+	return ((const struct tn_wfile *)ctx)->t[i].name;
+}
+
+void tn_param_source_wfile(struct tn_param_source *src, const struct tn_wfile *wf)
+{
+	*src = (struct tn_param_source){(void *)wf, wf_shape, wf_read, wf_count, wf_name_at, wf->path};
+}

@@ -1,0 +1,111 @@
+/* A network: a list of nodes in execution order, each a layer whose parameters carry their
+ * PyTorch state_dict names.  The same graph serves inference, weightconv --check and (later)
+ * flops-count.  Activations live in one arena planned by liveness. */
+#ifndef TN_NET_H
+#define TN_NET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "io/ckpt.h"
+#include "ops/conv.h"
+
+enum tn_node_op {
+	TN_NODE_INPUT,
+	TN_NODE_CONV,      /* conv (+ folded BN) + act (+ residual) */
+	TN_NODE_GAP,       /* global average pool to 1x1 */
+	TN_NODE_RESIZE_AC, /* bilinear, align_corners=True, to the size of node `like` */
+	TN_NODE_CONCAT,    /* along channels, inputs in order */
+};
+
+#define TN_NODE_MAX_IN 8
+#define TN_NAME_MAX 96
+
+struct tn_node {
+	enum tn_node_op op;
+	int in[TN_NODE_MAX_IN];
+	int n_in;
+	int res;   /* CONV: residual node or -1 */
+	int like;  /* RESIZE_AC: node whose size to take */
+	int flags; /* CONV: TN_CONV_* */
+	struct tn_conv conv;
+	char conv_name[TN_NAME_MAX]; /* CONV: module holding .weight (and .bias) */
+	char bn_name[TN_NAME_MAX];   /* CONV: BatchNorm module, or "" */
+	int has_bias;
+	float bn_eps;
+	int c, h, w;          /* output shape, set by tn_net_plan */
+	size_t offset;        /* in the arena, floats */
+	int last_use;
+};
+
+/* A parameter the network expects, with its PyTorch shape. */
+struct tn_param {
+	char name[TN_NAME_MAX + 24];
+	int ndim;
+	int64_t shape[4];
+};
+
+struct tn_net {
+	struct tn_node *nodes;
+	int n, cap;
+	int output;
+	int in_c, in_h, in_w;
+	struct tn_param *params;
+	size_t n_params, cap_params;
+	float *weights; /* folded weights and biases, one allocation */
+	float *arena;
+	size_t arena_floats;
+	float *work;
+	size_t work_floats;
+	int failed; /* a builder call ran out of memory */
+};
+
+void tn_net_init(struct tn_net *net);
+void tn_net_free(struct tn_net *net);
+
+/* Builder calls return the new node's index (or -1 once net->failed is set). */
+int tn_net_input(struct tn_net *net, int c, int h, int w);
+/* conv_name: module with .weight [cout, cin/groups, k, k] (+ .bias [cout] if has_bias);
+ * bn_name: BatchNorm2d module (eps bn_eps) or NULL. */
+int tn_net_conv(struct tn_net *net, int x, const char *conv_name, int has_bias, const char *bn_name,
+		int cin, int cout, int k, int stride, int pad, int dil, int groups, enum tn_act act);
+/* Adds a residual to the last conv node: y += res (or relu(res) with TN_CONV_RES_RELU). */
+void tn_net_set_residual(struct tn_net *net, int conv_node, int res, int flags);
+void tn_net_set_flags(struct tn_net *net, int conv_node, int flags);
+int tn_net_gap(struct tn_net *net, int x);
+int tn_net_resize_ac(struct tn_net *net, int x, int like);
+int tn_net_concat(struct tn_net *net, const int *xs, int n);
+
+/* Where parameters come from: a checkpoint or a .w file.  get() returns the tensor's shape and
+ * data as float32 into a caller buffer, or a negative code if absent. */
+struct tn_param_source {
+	void *ctx;
+	/* shape query: returns 0 and fills ndim/shape, or -1 if the name is absent */
+	int (*shape)(void *ctx, const char *name, int *ndim, int64_t *shape);
+	/* copies numel floats */
+	void (*read)(void *ctx, const char *name, float *dst);
+	/* every name the source holds, for "unexpected" reports */
+	size_t (*count)(void *ctx);
+	const char *(*name_at)(void *ctx, size_t i);
+	const char *label; /* file name for messages */
+};
+
+/* Checks every expected parameter is present with the right shape, and nothing unexpected
+ * (BatchNorm num_batches_tracked is ignored).  Each problem is appended to *report (malloc'd,
+ * one per line); returns the number of problems. */
+int tn_net_check(const struct tn_net *net, const struct tn_param_source *src, char **report);
+/* Computes shapes, plans the arena and allocates it. */
+int tn_net_plan(struct tn_net *net);
+/* Loads parameters (folding BatchNorm into the convs).  Call tn_net_check first. */
+int tn_net_load(struct tn_net *net, const struct tn_param_source *src);
+/* Input buffer (c*h*w floats) to fill before tn_net_forward. */
+float *tn_net_input_data(struct tn_net *net);
+int tn_net_forward(struct tn_net *net);
+const float *tn_net_output(const struct tn_net *net, int *c, int *h, int *w);
+
+/* Parameter sources over a loaded checkpoint and an open .w file. */
+struct tn_wfile;
+void tn_param_source_ckpt(struct tn_param_source *src, const struct tn_ckpt *ck, const char *label);
+void tn_param_source_wfile(struct tn_param_source *src, const struct tn_wfile *wf);
+
+#endif

@@ -1,0 +1,90 @@
+#include "ops/basic.h"
+
+#include "core/error.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+void tn_gap(const float *x, int c, int h, int w, float *y)
+{
+#pragma omp parallel for schedule(static)
+	for (int k = 0; k < c; k++) {
+		const float *xc = x + (size_t)k * h * w;
+		float acc_rows = 0.0f;
+		/* Mean over H first (per column), then over W, as the upstream ASPP does. */
+		for (int ix = 0; ix < w; ix++) {
+			float col = 0.0f;
+			for (int iy = 0; iy < h; iy++)
+				col += xc[(size_t)iy * w + ix];
+			acc_rows += col / (float)h;
+		}
+		y[k] = acc_rows / (float)w;
+	}
+}
+
+/* PyTorch computes the source position in float: scale = (in-1)/(out-1), src = scale*dst. */
+static void ac_table(int in, int out, int *i0, int *i1, float *l1)
+{
+	float scale = out > 1 ? (float)(in - 1) / (float)(out - 1) : 0.0f;
+	for (int d = 0; d < out; d++) {
+		float src = scale * (float)d;
+		int a = (int)src;
+		if (a > in - 1)
+			a = in - 1;
+		i0[d] = a;
+		i1[d] = a + (a < in - 1 ? 1 : 0);
+		l1[d] = src - (float)a;
+	}
+}
+
+int tn_resize_bilinear_ac(const float *x, int c, int h, int w, float *y, int oh, int ow)
+{
+	int *ty0 = malloc(sizeof(int) * (size_t)(2 * oh + 2 * ow));
+	float *tl = malloc(sizeof(float) * (size_t)(oh + ow));
+	if (!ty0 || !tl) {
+		free(ty0);
+		free(tl);
+		return tn_fail(TN_E_NOMEM, "out of memory for a resize table");
+	}
+	int *ty1 = ty0 + oh, *tx0 = ty1 + oh, *tx1 = tx0 + ow;
+	float *ly = tl, *lx = tl + oh;
+	ac_table(h, oh, ty0, ty1, ly);
+	ac_table(w, ow, tx0, tx1, lx);
+#pragma omp parallel for schedule(static)
+	for (int k = 0; k < c; k++) {
+		const float *xc = x + (size_t)k * h * w;
+		float *yc = y + (size_t)k * oh * ow;
+		for (int oy = 0; oy < oh; oy++) {
+			const float *r0 = xc + (size_t)ty0[oy] * w, *r1 = xc + (size_t)ty1[oy] * w;
+			float h1 = ly[oy], h0 = 1.0f - h1;
+			float *yr = yc + (size_t)oy * ow;
+			for (int ox = 0; ox < ow; ox++) {
+				float w1 = lx[ox], w0 = 1.0f - w1;
+				int a = tx0[ox], b = tx1[ox];
+				yr[ox] = h0 * (w0 * r0[a] + w1 * r0[b]) + h1 * (w0 * r1[a] + w1 * r1[b]);
+			}
+		}
+	}
+	free(ty0);
+	free(tl);
+	return 0;
+}
+
+void tn_softmax_channels(float *x, int c, int h, int w)
+{
+	const size_t n = (size_t)h * w;
+#pragma omp parallel for schedule(static)
+	for (size_t i = 0; i < n; i++) {
+		float m = x[i];
+		for (int k = 1; k < c; k++)
+			m = fmaxf(m, x[(size_t)k * n + i]);
+		float sum = 0.0f;
+		for (int k = 0; k < c; k++) {
+			float e = expf(x[(size_t)k * n + i] - m);
+			x[(size_t)k * n + i] = e;
+			sum += e;
+		}
+		for (int k = 0; k < c; k++)
+			x[(size_t)k * n + i] /= sum;
+	}
+}

@@ -1,0 +1,250 @@
+/* Convolution as PyTorch's F.conv2d (zero padding, dilation, groups). */
+#include "ops/conv.h"
+
+#include <blis.h>
+#include <math.h>
+#include <string.h>
+
+/* im2col tiles are bounded so a big 3x3 conv does not need a K x (H*W) matrix at once. */
+#define IM2COL_MAX_FLOATS (1u << 21)
+
+int tn_conv_out_size(int in, int k, int stride, int pad, int dil)
+{
+	long span = (long)dil * (k - 1) + 1;
+	long n = (long)in + 2L * pad - span;
+	if (n < 0 || stride <= 0)
+		return 0;
+	return (int)(n / stride + 1);
+}
+
+static int is_depthwise(const struct tn_conv *cv)
+{
+	return cv->groups == cv->cin && cv->groups == cv->cout && cv->groups > 1;
+}
+
+static int is_pointwise(const struct tn_conv *cv)
+{
+	return cv->kh == 1 && cv->kw == 1 && cv->stride == 1 && cv->pad == 0 && cv->groups == 1;
+}
+
+static float apply_act(enum tn_act act, float v)
+{
+	switch (act) {
+	case TN_ACT_RELU:
+		return v > 0.0f ? v : 0.0f;
+	case TN_ACT_RELU6:
+		return v < 0.0f ? 0.0f : (v > 6.0f ? 6.0f : v);
+	default:
+		return v;
+	}
+}
+
+static inline float relu(float v)
+{
+	return v > 0.0f ? v : 0.0f;
+}
+
+/* Bias, activation and residual on one output channel. */
+static void epilogue_channel(const struct tn_conv *cv, int co, float *y, size_t n, const float *res,
+			     int flags)
+{
+	float b = cv->bias ? cv->bias[co] : 0.0f;
+	const float *r = res ? res + (size_t)co * n : NULL;
+	switch (cv->act) {
+	case TN_ACT_RELU:
+		for (size_t i = 0; i < n; i++)
+			y[i] = relu(y[i] + b);
+		break;
+	case TN_ACT_RELU6:
+		for (size_t i = 0; i < n; i++) {
+			float v = y[i] + b;
+			y[i] = v < 0.0f ? 0.0f : (v > 6.0f ? 6.0f : v);
+		}
+		break;
+	default:
+		for (size_t i = 0; i < n; i++)
+			y[i] += b;
+	}
+	if (r) {
+		if (flags & TN_CONV_RES_RELU)
+			for (size_t i = 0; i < n; i++)
+				y[i] += relu(r[i]);
+		else
+			for (size_t i = 0; i < n; i++)
+				y[i] += r[i];
+	}
+}
+
+size_t tn_conv2d_workspace(const struct tn_conv *cv, int h, int w, int flags)
+{
+	if (is_depthwise(cv) || (is_pointwise(cv) && !(flags & TN_CONV_RELU_IN)))
+		return 0;
+	int oh = tn_conv_out_size(h, cv->kh, cv->stride, cv->pad, cv->dil);
+	int ow = tn_conv_out_size(w, cv->kw, cv->stride, cv->pad, cv->dil);
+	size_t k = (size_t)(cv->cin / cv->groups) * cv->kh * cv->kw;
+	size_t rows = IM2COL_MAX_FLOATS / (k * (size_t)(ow ? ow : 1));
+	if (rows < 1)
+		rows = 1;
+	if (rows > (size_t)oh)
+		rows = (size_t)oh;
+	return k * rows * (size_t)ow;
+}
+
+/* Depthwise: one channel per task; each kernel tap adds a shifted input row into the output
+ * row, over the range of output columns whose input column is inside the image. */
+static void conv_depthwise(const struct tn_conv *cv, const float *x, int h, int w, float *y,
+			   int oh, int ow, int relu_in)
+{
+	const int s = cv->stride, p = cv->pad, d = cv->dil, kh = cv->kh, kw = cv->kw;
+	int lo[64], hi[64];
+	for (int kx = 0; kx < kw && kx < 64; kx++) {
+		int off = kx * d - p; /* ix = ox*s + off */
+		int a = off >= 0 ? 0 : (-off + s - 1) / s;
+		int b = (w - 1 - off) >= 0 ? (w - 1 - off) / s : -1;
+		if (b > ow - 1)
+			b = ow - 1;
+		lo[kx] = a;
+		hi[kx] = b;
+	}
+#pragma omp parallel for schedule(static)
+	for (int c = 0; c < cv->cout; c++) {
+		const float *xc = x + (size_t)c * h * w;
+		const float *wc = cv->weight + (size_t)c * kh * kw;
+		float *yc = y + (size_t)c * oh * ow;
+		for (int oy = 0; oy < oh; oy++) {
+			float *yr = yc + (size_t)oy * ow;
+			memset(yr, 0, sizeof(float) * ow);
+			for (int ky = 0; ky < kh; ky++) {
+				int iy = oy * s - p + ky * d;
+				if (iy < 0 || iy >= h)
+					continue;
+				const float *xr = xc + (size_t)iy * w;
+				for (int kx = 0; kx < kw; kx++) {
+					float wv = wc[ky * kw + kx];
+					int off = kx * d - p;
+					if (s == 1) {
+						const float *xs = xr + off;
+						if (relu_in)
+							for (int ox = lo[kx]; ox <= hi[kx]; ox++)
+								yr[ox] += wv * relu(xs[ox]);
+						else
+							for (int ox = lo[kx]; ox <= hi[kx]; ox++)
+								yr[ox] += wv * xs[ox];
+					} else {
+						for (int ox = lo[kx]; ox <= hi[kx]; ox++) {
+							float v = xr[ox * s + off];
+							yr[ox] += wv * (relu_in ? relu(v) : v);
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+/* Gathers output rows [r0, r0+nr) of one group into col[k][nr*ow]. */
+static void im2col_rows(const struct tn_conv *cv, const float *x, int h, int w, int ow, int r0,
+			int nr, int relu_in, float *col)
+{
+	const int cg = cv->cin / cv->groups, kh = cv->kh, kw = cv->kw;
+	const int s = cv->stride, p = cv->pad, d = cv->dil;
+	const size_t ncol = (size_t)nr * ow;
+	const int K = cg * kh * kw;
+#pragma omp parallel for schedule(static)
+	for (int kk = 0; kk < K; kk++) {
+		int c = kk / (kh * kw), ky = (kk / kw) % kh, kx = kk % kw;
+		const float *xc = x + (size_t)c * h * w;
+		float *dst = col + (size_t)kk * ncol;
+		for (int r = 0; r < nr; r++) {
+			int iy = (r0 + r) * s - p + ky * d;
+			float *dr = dst + (size_t)r * ow;
+			if (iy < 0 || iy >= h) {
+				memset(dr, 0, sizeof(float) * ow);
+				continue;
+			}
+			const float *xr = xc + (size_t)iy * w;
+			for (int ox = 0; ox < ow; ox++) {
+				int ix = ox * s - p + kx * d;
+				float v = (ix >= 0 && ix < w) ? xr[ix] : 0.0f;
+				dr[ox] = relu_in ? relu(v) : v;
+			}
+		}
+	}
+}
+
+static void gemm_rowmajor(int m, int n, int k, const float *a, int lda, const float *b, int ldb, float *c,
+		 int ldc)
+{
+	float one = 1.0f, zero = 0.0f;
+	bli_sgemm(BLIS_NO_TRANSPOSE, BLIS_NO_TRANSPOSE, m, n, k, &one, (float *)a, lda, 1, (float *)b,
+		  ldb, 1, &zero, c, ldc, 1);
+}
+
+void tn_conv2d(const struct tn_conv *cv, const float *x, int h, int w, float *y, const float *res,
+	       int flags, float *work)
+{
+	const int oh = tn_conv_out_size(h, cv->kh, cv->stride, cv->pad, cv->dil);
+	const int ow = tn_conv_out_size(w, cv->kw, cv->stride, cv->pad, cv->dil);
+	const size_t npix = (size_t)oh * ow;
+	const int relu_in = flags & TN_CONV_RELU_IN;
+	if (is_depthwise(cv)) {
+		conv_depthwise(cv, x, h, w, y, oh, ow, relu_in);
+	} else if (is_pointwise(cv) && !relu_in) {
+		gemm_rowmajor(cv->cout, (int)npix, cv->cin, cv->weight, cv->cin, x, (int)npix, y, (int)npix);
+	} else {
+		const int cg = cv->cin / cv->groups, og = cv->cout / cv->groups;
+		const int K = cg * cv->kh * cv->kw;
+		size_t rows = IM2COL_MAX_FLOATS / ((size_t)K * (ow ? ow : 1));
+		if (rows < 1)
+			rows = 1;
+		for (int g = 0; g < cv->groups; g++) {
+			const float *xg = x + (size_t)g * cg * h * w;
+			const float *wg = cv->weight + (size_t)g * og * K;
+			float *yg = y + (size_t)g * og * npix;
+			for (int r0 = 0; r0 < oh; r0 += (int)rows) {
+				int nr = oh - r0 < (int)rows ? oh - r0 : (int)rows;
+				im2col_rows(cv, xg, h, w, ow, r0, nr, relu_in, work);
+				float one = 1.0f, zero = 0.0f;
+				bli_sgemm(BLIS_NO_TRANSPOSE, BLIS_NO_TRANSPOSE, og, nr * ow, K, &one,
+					  (float *)wg, K, 1, work, nr * ow, 1, &zero,
+					  yg + (size_t)r0 * ow, (inc_t)npix, 1);
+			}
+		}
+	}
+#pragma omp parallel for schedule(static)
+	for (int co = 0; co < cv->cout; co++)
+		epilogue_channel(cv, co, y + (size_t)co * npix, npix, res, flags);
+}
+
+void tn_conv2d_ref(const struct tn_conv *cv, const float *x, int h, int w, float *y,
+		   const float *res, int flags)
+{
+	const int oh = tn_conv_out_size(h, cv->kh, cv->stride, cv->pad, cv->dil);
+	const int ow = tn_conv_out_size(w, cv->kw, cv->stride, cv->pad, cv->dil);
+	const int cg = cv->cin / cv->groups, og = cv->cout / cv->groups;
+	for (int co = 0; co < cv->cout; co++) {
+		int g = co / og;
+		for (int oy = 0; oy < oh; oy++)
+			for (int ox = 0; ox < ow; ox++) {
+				double acc = 0.0;
+				for (int ci = 0; ci < cg; ci++)
+					for (int ky = 0; ky < cv->kh; ky++)
+						for (int kx = 0; kx < cv->kw; kx++) {
+							int iy = oy * cv->stride - cv->pad + ky * cv->dil;
+							int ix = ox * cv->stride - cv->pad + kx * cv->dil;
+							if (iy < 0 || iy >= h || ix < 0 || ix >= w)
+								continue;
+							float v = x[((size_t)(g * cg + ci) * h + iy) * w + ix];
+							if (flags & TN_CONV_RELU_IN)
+								v = relu(v);
+							acc += (double)v *
+							       cv->weight[(((size_t)co * cg + ci) * cv->kh + ky) * cv->kw + kx];
+						}
+				float v = apply_act(cv->act, (float)acc + (cv->bias ? cv->bias[co] : 0.0f));
+				size_t i = ((size_t)co * oh + oy) * ow + ox;
+				if (res)
+					v += (flags & TN_CONV_RES_RELU) ? relu(res[i]) : res[i];
+				y[i] = v;
+			}
+	}
+}

@@ -1,0 +1,39 @@
+/* 2-D convolution, NCHW, batch 1, with BatchNorm already folded into weight and bias.
+ *   x: [cin][h][w]  weight: [cout][cin/groups][kh][kw]  bias: [cout] or NULL
+ *   y: [cout][oh][ow], oh = (h + 2*pad - dil*(kh-1) - 1)/stride + 1 (likewise ow)
+ * y = act(conv(x) + bias) + res, where res (same shape as y) is optional. */
+#ifndef TN_CONV_H
+#define TN_CONV_H
+
+#include <stddef.h>
+
+enum tn_act {
+	TN_ACT_NONE,
+	TN_ACT_RELU,
+	TN_ACT_RELU6,
+};
+
+enum tn_conv_flags {
+	TN_CONV_RELU_IN = 1,  /* read relu(x) instead of x (Xception's pre-activation) */
+	TN_CONV_RES_RELU = 2, /* add relu(res) instead of res */
+};
+
+struct tn_conv {
+	int cin, cout, kh, kw, stride, pad, dil, groups;
+	enum tn_act act;
+	const float *weight;
+	const float *bias;
+};
+
+int tn_conv_out_size(int in, int k, int stride, int pad, int dil);
+/* Floats of scratch space tn_conv2d needs for this input size. */
+size_t tn_conv2d_workspace(const struct tn_conv *cv, int h, int w, int flags);
+/* The fast path: 1x1 as GEMM, depthwise direct, the rest im2col (in row tiles) + BLIS GEMM.
+ * Output bytes do not depend on the thread count. */
+void tn_conv2d(const struct tn_conv *cv, const float *x, int h, int w, float *y, const float *res,
+	       int flags, float *work);
+/* Naive reference with the same contract, for tests. */
+void tn_conv2d_ref(const struct tn_conv *cv, const float *x, int h, int w, float *y,
+		   const float *res, int flags);
+
+#endif

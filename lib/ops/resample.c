@@ -1,0 +1,403 @@
+/* The resamplers of the upstream pipelines, reproduced bit for bit:
+ * Pillow 9.4 BICUBIC resize (fixed point, two passes), the DeepLabV3+ letterbox, OpenCV 4.6
+ * INTER_LINEAR on float32 maps, and Pillow's Image.blend. */
+#include "ops/resample.h"
+
+#include "core/error.h"
+#include "core/tensor.h"
+
+#include <float.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- Pillow bicubic ---- */
+
+#define PIL_PREC 22 /* coefficient fraction bits (32 - 8 - 2) */
+
+static double cubic_keys(double x)
+{
+	const double a = -0.5;
+	if (x < 0.0)
+		x = -x;
+	if (x < 1.0)
+		return ((a + 2.0) * x - (a + 3.0)) * x * x + 1;
+	if (x < 2.0)
+		return (((x - 5) * x + 8) * x - 4) * a;
+	return 0.0;
+}
+
+/* Per output pixel: first input index, tap count, and ksize fixed-point taps. */
+struct pil_coeffs {
+	int ksize;
+	int *bounds; /* [out][2] = xmin, count */
+	int32_t *k;  /* [out][ksize] */
+};
+
+static void pil_coeffs_free(struct pil_coeffs *c)
+{
+	free(c->bounds);
+	free(c->k);
+}
+
+/* Pillow's precompute_coeffs + normalize_coeffs_8bpc for the box [0, in_size). */
+static int pil_coeffs_make(int in_size, int out_size, struct pil_coeffs *c)
+{
+	float in0 = 0.0f, in1 = (float)in_size;
+	double scale = (double)(in1 - in0) / out_size, filterscale = scale < 1.0 ? 1.0 : scale;
+	double support = 2.0 * filterscale;
+	int ksize = (int)ceil(support) * 2 + 1;
+	size_t nk;
+	memset(c, 0, sizeof *c);
+	if (tn_mul_size((size_t)out_size, (size_t)ksize, &nk))
+		return TN_E_INVAL;
+	c->ksize = ksize;
+	c->bounds = malloc((size_t)out_size * 2 * sizeof *c->bounds);
+	c->k = malloc(nk * sizeof *c->k);
+	double *w = malloc((size_t)ksize * sizeof *w);
+	if (!c->bounds || !c->k || !w) {
+		free(w);
+		pil_coeffs_free(c);
+		return tn_fail(TN_E_NOMEM, "bicubic resize: out of memory");
+	}
+	for (int xx = 0; xx < out_size; xx++) {
+		double center = in0 + (xx + 0.5) * scale, ww = 0.0, ss = 1.0 / filterscale;
+		int xmin = (int)(center - support + 0.5), xmax = (int)(center + support + 0.5);
+		if (xmin < 0)
+			xmin = 0;
+		if (xmax > in_size)
+			xmax = in_size;
+		xmax -= xmin;
+		for (int x = 0; x < xmax; x++) {
+			w[x] = cubic_keys((x + xmin - center + 0.5) * ss);
+			ww += w[x];
+		}
+		int32_t *k = c->k + (size_t)xx * ksize;
+		for (int x = 0; x < ksize; x++) {
+			double v = 0.0;
+			if (x < xmax)
+				v = ww != 0.0 ? w[x] / ww : w[x];
+			/* round half away from zero, as Pillow does */
+			k[x] = v < 0 ? (int32_t)(-0.5 + v * (1 << PIL_PREC))
+				     : (int32_t)(0.5 + v * (1 << PIL_PREC));
+		}
+		c->bounds[2 * xx] = xmin;
+		c->bounds[2 * xx + 1] = xmax;
+	}
+	free(w);
+	return 0;
+}
+
+static inline uint8_t pil_clip8(int32_t v)
+{
+	if (v >= (1 << PIL_PREC << 8))
+		return 255;
+	if (v <= 0)
+		return 0;
+	return (uint8_t)(v >> PIL_PREC);
+}
+
+/* in: rows [y0, y0+nrows) of a (w x ?) image with ch channels -> out: nrows x ow. */
+static void pil_horizontal(const uint8_t *in, int w, int ch, int y0, int nrows,
+			   const struct pil_coeffs *c, int ow, uint8_t *out)
+{
+#pragma omp parallel for schedule(static)
+	for (int y = 0; y < nrows; y++) {
+		const uint8_t *row = in + (size_t)(y0 + y) * w * ch;
+		uint8_t *o = out + (size_t)y * ow * ch;
+		for (int xx = 0; xx < ow; xx++) {
+			const int32_t *k = c->k + (size_t)xx * c->ksize;
+			int xmin = c->bounds[2 * xx], n = c->bounds[2 * xx + 1];
+			for (int b = 0; b < ch; b++) {
+				int32_t ss = 1 << (PIL_PREC - 1);
+				const uint8_t *s = row + (size_t)xmin * ch + b;
+				for (int x = 0; x < n; x++)
+					ss += s[(size_t)x * ch] * k[x];
+				o[(size_t)xx * ch + b] = pil_clip8(ss);
+			}
+		}
+	}
+}
+
+/* in: rows of width w (row 0 = source row `yshift`) -> out: oh x w. */
+static void pil_vertical(const uint8_t *in, int w, int ch, int yshift, const struct pil_coeffs *c,
+			 int oh, uint8_t *out)
+{
+	size_t rowlen = (size_t)w * ch;
+#pragma omp parallel for schedule(static)
+	for (int yy = 0; yy < oh; yy++) {
+		const int32_t *k = c->k + (size_t)yy * c->ksize;
+		int ymin = c->bounds[2 * yy] - yshift, n = c->bounds[2 * yy + 1];
+		uint8_t *o = out + (size_t)yy * rowlen;
+		for (size_t i = 0; i < rowlen; i++) {
+			int32_t ss = 1 << (PIL_PREC - 1);
+			const uint8_t *s = in + (size_t)ymin * rowlen + i;
+			for (int y = 0; y < n; y++)
+				ss += s[(size_t)y * rowlen] * k[y];
+			o[i] = pil_clip8(ss);
+		}
+	}
+}
+
+int tn_resize_bicubic_pil(const struct tn_image *src, int dw, int dh, struct tn_image *dst)
+{
+	memset(dst, 0, sizeof *dst);
+	if (!src || !src->px || src->w <= 0 || src->h <= 0 || src->channels <= 0)
+		return tn_fail(TN_E_INVAL, "bicubic resize: empty source image");
+	if (dw <= 0 || dh <= 0)
+		return tn_fail(TN_E_INVAL, "bicubic resize: target size %dx%d is empty", dw, dh);
+	int ch = src->channels, rc;
+	size_t out_bytes, tmp_bytes;
+	if (tn_mul_size((size_t)dw * ch, (size_t)dh, &out_bytes))
+		return TN_E_INVAL;
+	dst->px = malloc(out_bytes);
+	if (!dst->px)
+		return tn_fail(TN_E_NOMEM, "bicubic resize: out of memory for %dx%d", dw, dh);
+	dst->w = dw;
+	dst->h = dh;
+	dst->channels = ch;
+	int need_h = dw != src->w, need_v = dh != src->h;
+	if (!need_h && !need_v) {
+		memcpy(dst->px, src->px, out_bytes);
+		return 0;
+	}
+	struct pil_coeffs cv = {0}, chz = {0};
+	uint8_t *tmp = NULL;
+	if (need_v && (rc = pil_coeffs_make(src->h, dh, &cv)))
+		goto fail;
+	if (!need_h) {
+		pil_vertical(src->px, src->w, ch, 0, &cv, dh, dst->px);
+		pil_coeffs_free(&cv);
+		return 0;
+	}
+	if ((rc = pil_coeffs_make(src->w, dw, &chz)))
+		goto fail;
+	if (!need_v) {
+		pil_horizontal(src->px, src->w, ch, 0, src->h, &chz, dw, dst->px);
+		pil_coeffs_free(&chz);
+		return 0;
+	}
+	/* Only the source rows the vertical pass reads go through the horizontal pass. */
+	int yfirst = cv.bounds[0], ylast = cv.bounds[2 * dh - 2] + cv.bounds[2 * dh - 1];
+	if (tn_mul_size((size_t)dw * ch, (size_t)(ylast - yfirst), &tmp_bytes)) {
+		rc = TN_E_INVAL;
+		goto fail;
+	}
+	tmp = malloc(tmp_bytes ? tmp_bytes : 1);
+	if (!tmp) {
+		rc = tn_fail(TN_E_NOMEM, "bicubic resize: out of memory");
+		goto fail;
+	}
+	pil_horizontal(src->px, src->w, ch, yfirst, ylast - yfirst, &chz, dw, tmp);
+	pil_vertical(tmp, dw, ch, yfirst, &cv, dh, dst->px);
+	free(tmp);
+	pil_coeffs_free(&cv);
+	pil_coeffs_free(&chz);
+	return 0;
+fail:
+	free(tmp);
+	pil_coeffs_free(&cv);
+	pil_coeffs_free(&chz);
+	tn_image_free(dst);
+	return rc;
+}
+
+int tn_letterbox_pil(const struct tn_image *src, int W, int H, uint8_t fill, struct tn_image *dst,
+		     struct tn_letterbox *lb)
+{
+	memset(dst, 0, sizeof *dst);
+	if (!src || !src->px || src->w <= 0 || src->h <= 0)
+		return tn_fail(TN_E_INVAL, "letterbox: empty source image");
+	if (W <= 0 || H <= 0)
+		return tn_fail(TN_E_INVAL, "letterbox: target size %dx%d is empty", W, H);
+	double sx = (double)W / src->w, sy = (double)H / src->h, scale = sx < sy ? sx : sy;
+	int nw = (int)(src->w * scale), nh = (int)(src->h * scale);
+	if (nw <= 0 || nh <= 0)
+		return tn_fail(TN_E_INVAL,
+			       "letterbox: a %dx%d image scales to %dx%d inside %dx%d (too elongated)",
+			       src->w, src->h, nw, nh, W, H);
+	struct tn_image r;
+	int rc = tn_resize_bicubic_pil(src, nw, nh, &r);
+	if (rc)
+		return rc;
+	int ch = src->channels;
+	size_t bytes;
+	if (tn_mul_size((size_t)W * ch, (size_t)H, &bytes)) {
+		tn_image_free(&r);
+		return TN_E_INVAL;
+	}
+	dst->px = malloc(bytes);
+	if (!dst->px) {
+		tn_image_free(&r);
+		return tn_fail(TN_E_NOMEM, "letterbox: out of memory for %dx%d", W, H);
+	}
+	dst->w = W;
+	dst->h = H;
+	dst->channels = ch;
+	memset(dst->px, fill, bytes);
+	int dx = (W - nw) / 2, dy = (H - nh) / 2;
+	for (int y = 0; y < nh; y++)
+		memcpy(dst->px + ((size_t)(y + dy) * W + dx) * ch, r.px + (size_t)y * nw * ch,
+		       (size_t)nw * ch);
+	tn_image_free(&r);
+	if (lb) {
+		lb->nw = nw;
+		lb->nh = nh;
+		lb->dx = dx;
+		lb->dy = dy;
+	}
+	return 0;
+}
+
+/* ---- OpenCV INTER_LINEAR, float32 ---- */
+
+/* OpenCV's source position table along one axis: index and weight of the first tap.
+ * clamp_taps: the horizontal table zeroes the weight at the borders; the vertical one does not
+ * (it clamps the row indices instead, keeping 1-f and f). */
+static void cv_axis(int in, int out, int *ofs, float *frac, int clamp_taps, int *first_edge)
+{
+	double scale = 1.0 / ((double)out / in);
+	*first_edge = out;
+	for (int d = 0; d < out; d++) {
+		float f = (float)((d + 0.5) * scale - 0.5);
+		int s = (int)floorf(f);
+		f -= (float)s;
+		if (clamp_taps) {
+			if (s < 0)
+				s = 0, f = 0.0f;
+			if (s + 1 >= in) {
+				if (*first_edge > d)
+					*first_edge = d;
+				if (s >= in - 1)
+					s = in - 1, f = 0.0f;
+			}
+		}
+		ofs[d] = s;
+		frac[d] = f;
+	}
+}
+
+/* Horizontal pass of one row: taps up to xmax, then the border column copied. */
+static void cv_hrow(const float *s, const int *xo, const float *xa, int dw, int xmax, float *d)
+{
+	int x = 0;
+	for (; x < xmax; x++) {
+		float a1 = xa[x], a0 = 1.0f - a1;
+		d[x] = s[xo[x]] * a0 + s[xo[x] + 1] * a1;
+	}
+	for (; x < dw; x++)
+		d[x] = s[xo[x]];
+}
+
+/* cv::resize's INTER_AREA fast path for an exact 2x shrink (which INTER_LINEAR becomes).
+ * Its sum order depends on the channel count of the interleaved map: SIMD for 1 and 4
+ * channels adds row pairs, the scalar loop adds left to right. */
+static void cv_area2x(const float *src, int c, long sc, long sh_stride, float *dst, int dh, int dw)
+{
+	int pairs = c == 1 || c == 4;
+	int simd_end = c == 1 ? dw / 4 * 4 : dw; /* SSE covers 4 lanes at a time for 1 channel */
+#pragma omp parallel for schedule(static)
+	for (int k = 0; k < c; k++) {
+		for (int y = 0; y < dh; y++) {
+			const float *r0 = src + k * sc + (long)(2 * y) * sh_stride;
+			const float *r1 = r0 + sh_stride;
+			float *o = dst + ((size_t)k * dh + y) * dw;
+			for (int x = 0; x < dw; x++) {
+				float a = r0[2 * x], b = r0[2 * x + 1], e = r1[2 * x], f = r1[2 * x + 1];
+				float sum = pairs && x < simd_end ? (a + b) + (e + f) : ((a + b) + e) + f;
+				o[x] = sum * 0.25f;
+			}
+		}
+	}
+}
+
+void tn_resize_bilinear_cv(const float *src, int c, int sh, int sw, long src_stride_c,
+			   long src_stride_h, float *dst, int dh, int dw)
+{
+	if (c <= 0 || sh <= 0 || sw <= 0 || dh <= 0 || dw <= 0)
+		return;
+	if (sh == dh && sw == dw) {
+		for (int k = 0; k < c; k++)
+			for (int y = 0; y < sh; y++)
+				memcpy(dst + ((size_t)k * dh + y) * dw,
+				       src + k * src_stride_c + (long)y * src_stride_h,
+				       (size_t)sw * sizeof *dst);
+		return;
+	}
+	double scx = 1.0 / ((double)dw / sw), scy = 1.0 / ((double)dh / sh);
+	int isx = (int)lrint(scx), isy = (int)lrint(scy);
+	if (isx == 2 && isy == 2 && fabs(scx - isx) < DBL_EPSILON && fabs(scy - isy) < DBL_EPSILON) {
+		cv_area2x(src, c, src_stride_c, src_stride_h, dst, dh, dw);
+		return;
+	}
+	/* Tables: one malloc carved in four. */
+	size_t tab = ((size_t)dw + dh) * (sizeof(int) + sizeof(float));
+	char *mem = malloc(tab);
+	if (!mem)
+		return; /* cannot happen for sane sizes; the caller owns validation */
+	int *xo = (int *)mem, *yo = xo + dw;
+	float *xa = (float *)(yo + dh), *ya = xa + dw;
+	int xmax, unused;
+	cv_axis(sw, dw, xo, xa, 1, &xmax);
+	cv_axis(sh, dh, yo, ya, 0, &unused);
+#pragma omp parallel
+	{
+		float *rows = malloc(2 * (size_t)dw * sizeof *rows);
+#pragma omp for schedule(static)
+		for (int k = 0; k < c; k++) {
+			if (!rows)
+				continue;
+			const float *plane = src + k * src_stride_c;
+			float *buf[2] = {rows, rows + dw};
+			int tag[2] = {-1, -1}; /* source row held by each buffer */
+			for (int y = 0; y < dh; y++) {
+				int s0 = yo[y], s1 = yo[y] + 1;
+				s0 = s0 < 0 ? 0 : s0 >= sh ? sh - 1 : s0;
+				s1 = s1 < 0 ? 0 : s1 >= sh ? sh - 1 : s1;
+				/* Reuse rows already resized horizontally. */
+				int i0 = tag[0] == s0 ? 0 : tag[1] == s0 ? 1 : -1;
+				int i1 = tag[0] == s1 ? 0 : tag[1] == s1 ? 1 : -1;
+				if (i0 < 0) {
+					i0 = i1 >= 0 ? 1 - i1 : 0;
+					cv_hrow(plane + (long)s0 * src_stride_h, xo, xa, dw, xmax, buf[i0]);
+					tag[i0] = s0;
+				}
+				if (i1 < 0 && s1 == s0)
+					i1 = i0;
+				if (i1 < 0) {
+					i1 = 1 - i0;
+					cv_hrow(plane + (long)s1 * src_stride_h, xo, xa, dw, xmax, buf[i1]);
+					tag[i1] = s1;
+				}
+				const float *r[2] = {buf[i0], buf[i1]};
+				float b1 = ya[y], b0 = 1.0f - b1;
+				float *o = dst + ((size_t)k * dh + y) * dw;
+				for (int x = 0; x < dw; x++)
+					o[x] = r[0][x] * b0 + r[1][x] * b1;
+			}
+		}
+		free(rows);
+	}
+	free(mem);
+}
+
+/* ---- Pillow blend ---- */
+
+void tn_blend_pil(const struct tn_image *a, const struct tn_image *b, float alpha,
+		  struct tn_image *out)
+{
+	size_t n = (size_t)a->w * a->h * a->channels;
+	const uint8_t *pa = a->px, *pb = b->px;
+	uint8_t *po = out->px;
+	if (alpha >= 0 && alpha <= 1.0) {
+		for (size_t i = 0; i < n; i++) {
+			float v = (float)pa[i] + alpha * (float)((int)pb[i] - (int)pa[i]);
+			po[i] = (uint8_t)v;
+		}
+	} else { /* extrapolation clips */
+		for (size_t i = 0; i < n; i++) {
+			float v = (float)pa[i] + alpha * (float)((int)pb[i] - (int)pa[i]);
+			po[i] = v <= 0.0f ? 0 : v >= 255.0f ? 255 : (uint8_t)v;
+		}
+	}
+}

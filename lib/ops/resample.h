@@ -1,0 +1,32 @@
+/* The resamplers the upstream pipelines use, reproduced bit for bit. */
+#ifndef TN_RESAMPLE_H
+#define TN_RESAMPLE_H
+
+#include "io/image.h"
+
+/* PIL Image.resize(size, BICUBIC) of an 8-bit image (any channel count): two-pass fixed point,
+ * horizontal pass first, 22-bit coefficients, antialiased when shrinking. dst is allocated. */
+int tn_resize_bicubic_pil(const struct tn_image *src, int dw, int dh, struct tn_image *dst);
+
+/* The DeepLabV3+ letterbox: scale = min(W/iw, H/ih) in double, nw = (int)(iw*scale),
+ * nh = (int)(ih*scale), PIL-bicubic resize to (nw, nh), paste onto a (fill,fill,fill) canvas of
+ * W x H at ((W-nw)/2, (H-nh)/2).  Reports nw, nh, dx, dy. dst is allocated. */
+struct tn_letterbox {
+	int nw, nh, dx, dy;
+};
+int tn_letterbox_pil(const struct tn_image *src, int W, int H, uint8_t fill, struct tn_image *dst,
+		     struct tn_letterbox *lb);
+
+/* cv2.resize(src, (dw, dh), interpolation=INTER_LINEAR) of a planar float map with c channels
+ * (src[c][sh][sw] -> dst[c][dh][dw]), as OpenCV computes it for float32 (half-pixel centres,
+ * border clamp, float coefficients, horizontal then vertical).  src_stride_h/src_stride_c let
+ * the source be a crop of a larger map: element (k, y, x) is at src[k*sc + y*sh_stride + x]. */
+void tn_resize_bilinear_cv(const float *src, int c, int sh, int sw, long src_stride_c,
+			   long src_stride_h, float *dst, int dh, int dw);
+
+/* PIL Image.blend(a, b, alpha) of two same-sized RGB images: a + alpha*(b - a) with alpha a C
+ * float, truncated; written into out (same size). */
+void tn_blend_pil(const struct tn_image *a, const struct tn_image *b, float alpha,
+		  struct tn_image *out);
+
+#endif

@@ -1,0 +1,239 @@
+/* Convolution and the small ops: the fast paths against the naive references over a sweep of
+ * shapes, thread-count determinism, and PyTorch's own outputs (scripts/ref/ops-golden.py). */
+#include "check.h"
+#include "core/threads.h"
+#include "io/npy.h"
+#include "ops/basic.h"
+#include "ops/conv.h"
+
+#include <math.h>
+#include <omp.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+static uint32_t rng = 12345;
+static float frand(void)
+{
+	rng = rng * 1664525u + 1013904223u;
+	return (float)(rng >> 8) / (float)(1u << 24) * 2.0f - 1.0f;
+}
+
+static float *rand_buf(size_t n)
+{
+	float *p = malloc(sizeof(float) * (n ? n : 1));
+	for (size_t i = 0; i < n; i++)
+		p[i] = frand();
+	return p;
+}
+
+static double max_rel_diff(const float *a, const float *b, size_t n)
+{
+	double m = 0, scale = 1e-6;
+	for (size_t i = 0; i < n; i++)
+		if (fabs(b[i]) > scale)
+			scale = fabs(b[i]);
+	for (size_t i = 0; i < n; i++) {
+		double d = fabs((double)a[i] - b[i]);
+		if (d > m)
+			m = d;
+	}
+	return m / scale;
+}
+
+struct ccase {
+	int cin, cout, h, w, k, stride, pad, dil, groups;
+	enum tn_act act;
+	int flags, res;
+};
+
+static void sweep_against_ref(void)
+{
+	static const struct ccase cases[] = {
+		{3, 32, 33, 31, 3, 2, 1, 1, 1, TN_ACT_RELU6, 0, 0},
+		{16, 24, 9, 7, 1, 1, 0, 1, 1, TN_ACT_NONE, 0, 0},
+		{16, 16, 9, 7, 1, 1, 0, 1, 1, TN_ACT_NONE, 0, 1},
+		{8, 12, 10, 10, 1, 2, 0, 1, 1, TN_ACT_RELU, 0, 0},
+		{32, 32, 17, 13, 3, 1, 1, 1, 32, TN_ACT_RELU6, 0, 0},
+		{32, 32, 17, 13, 3, 2, 1, 1, 32, TN_ACT_RELU6, 0, 0},
+		{24, 24, 15, 15, 3, 1, 2, 2, 24, TN_ACT_NONE, TN_CONV_RELU_IN, 0},
+		{24, 24, 15, 15, 3, 2, 4, 4, 24, TN_ACT_NONE, TN_CONV_RELU_IN, 0},
+		{20, 28, 12, 11, 3, 1, 6, 6, 1, TN_ACT_RELU, 0, 0},
+		{20, 28, 12, 11, 3, 1, 12, 12, 1, TN_ACT_RELU, 0, 0},
+		{16, 8, 8, 8, 3, 1, 1, 1, 4, TN_ACT_NONE, 0, 0},
+		{8, 8, 8, 8, 5, 1, 2, 1, 2, TN_ACT_NONE, TN_CONV_RELU_IN, 0},
+		{12, 12, 7, 9, 1, 1, 0, 1, 1, TN_ACT_NONE, TN_CONV_RES_RELU, 1},
+		{6, 5, 1, 1, 3, 1, 1, 1, 1, TN_ACT_RELU, 0, 0},
+		{4, 6, 20, 20, 7, 2, 3, 1, 1, TN_ACT_NONE, 0, 0},
+		{40, 40, 13, 13, 3, 1, 1, 1, 40, TN_ACT_NONE, TN_CONV_RELU_IN | TN_CONV_RES_RELU, 1},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		const struct ccase *c = &cases[i];
+		struct tn_conv cv = {c->cin, c->cout, c->k, c->k, c->stride, c->pad, c->dil, c->groups, c->act,
+				     NULL, NULL};
+		int oh = tn_conv_out_size(c->h, c->k, c->stride, c->pad, c->dil);
+		int ow = tn_conv_out_size(c->w, c->k, c->stride, c->pad, c->dil);
+		size_t nx = (size_t)c->cin * c->h * c->w, ny = (size_t)c->cout * oh * ow;
+		float *x = rand_buf(nx), *wt = rand_buf((size_t)c->cout * (c->cin / c->groups) * c->k * c->k);
+		float *b = rand_buf((size_t)c->cout), *res = c->res ? rand_buf(ny) : NULL;
+		float *y = malloc(sizeof(float) * ny), *y2 = malloc(sizeof(float) * ny), *yr = malloc(sizeof(float) * ny);
+		float *work = rand_buf(tn_conv2d_workspace(&cv, c->h, c->w, c->flags));
+		cv.weight = wt;
+		cv.bias = b;
+		tn_conv2d_ref(&cv, x, c->h, c->w, yr, res, c->flags);
+		omp_set_num_threads(1);
+		tn_conv2d(&cv, x, c->h, c->w, y, res, c->flags, work);
+		omp_set_num_threads(2);
+		tn_conv2d(&cv, x, c->h, c->w, y2, res, c->flags, work);
+		double d = max_rel_diff(y, yr, ny);
+		CHECK(d < 2e-6, "conv cin=%d cout=%d %dx%d k%d s%d p%d d%d g%d act%d flags%d res%d: fast vs naive %.2e",
+		      c->cin, c->cout, c->h, c->w, c->k, c->stride, c->pad, c->dil, c->groups, c->act, c->flags,
+		      c->res, d);
+		CHECK(memcmp(y, y2, sizeof(float) * ny) == 0, "conv case %zu: same bytes with 1 and 2 threads", i);
+		free(x), free(wt), free(b), free(res), free(y), free(y2), free(yr), free(work);
+	}
+}
+
+static void resize_broadcast(void)
+{
+	float one[2] = {1.5f, -2.0f}, out[2 * 5 * 7];
+	tn_resize_bilinear_ac(one, 2, 1, 1, out, 5, 7);
+	int ok = 1;
+	for (int i = 0; i < 35; i++)
+		ok &= out[i] == 1.5f && out[35 + i] == -2.0f;
+	CHECK(ok, "bilinear align_corners from 1x1 is a broadcast");
+	float src[4] = {0, 1, 2, 3}, up[9];
+	tn_resize_bilinear_ac(src, 1, 2, 2, up, 3, 3);
+	CHECK(up[0] == 0 && up[2] == 1 && up[6] == 2 && up[8] == 3 && up[4] == 1.5f,
+	      "bilinear align_corners keeps corners and interpolates the centre");
+}
+
+/* Reads REF/name and returns its data, or NULL. */
+static float *load(const char *dir, const char *name, int k, const char *part, int64_t *shape, int *ndim)
+{
+	char path[1024];
+	snprintf(path, sizeof path, "%s/%s_%d_%s.npy", dir, name, k, part);
+	float *d = NULL;
+	if (tn_npy_read_f32(path, &d, ndim, shape))
+		return NULL;
+	return d;
+}
+
+static void against_pytorch(const char *dir)
+{
+	char path[1024];
+	snprintf(path, sizeof path, "%s/conv_cases.txt", dir);
+	FILE *f = fopen(path, "r");
+	CHECK(f != NULL, "PyTorch conv cases at %s", path);
+	if (!f)
+		return;
+	int k, cin, cout, h, w, kh, kw, s, p, d, g, n = 0;
+	while (fscanf(f, "%d %d %d %d %d %d %d %d %d %d %d", &k, &cin, &cout, &h, &w, &kh, &kw, &s, &p,
+		      &d, &g) == 11) {
+		int64_t shape[8];
+		int nd;
+		float *x = load(dir, "conv", k, "x", shape, &nd), *wt = load(dir, "conv", k, "w", shape, &nd);
+		float *b = load(dir, "conv", k, "b", shape, &nd), *yref = load(dir, "conv", k, "y", shape, &nd);
+		if (!x || !wt || !b || !yref) {
+			CHECK(0, "conv case %d: reference files readable", k);
+			continue;
+		}
+		struct tn_conv cv = {cin, cout, kh, kw, s, p, d, g, TN_ACT_NONE, wt, b};
+		size_t ny = (size_t)shape[1] * shape[2] * shape[3];
+		float *y = malloc(sizeof(float) * ny);
+		float *work = malloc(sizeof(float) * (tn_conv2d_workspace(&cv, h, w, 0) + 1));
+		tn_conv2d(&cv, x, h, w, y, NULL, 0, work);
+		double diff = max_rel_diff(y, yref, ny);
+		CHECK(diff < 1e-5, "conv vs PyTorch case %d (cin %d cout %d %dx%d k%d s%d p%d d%d g%d): rel %.2e",
+		      k, cin, cout, h, w, kh, s, p, d, g, diff);
+		free(x), free(wt), free(b), free(yref), free(y), free(work);
+		n++;
+	}
+	fclose(f);
+	CHECK(n >= 30, "%d PyTorch conv cases compared", n);
+
+	snprintf(path, sizeof path, "%s/resize_cases.txt", dir);
+	f = fopen(path, "r");
+	int c, oh, ow;
+	n = 0;
+	while (f && fscanf(f, "%d %d %d %d %d %d", &k, &c, &h, &w, &oh, &ow) == 6) {
+		int64_t shape[8];
+		int nd;
+		float *x = load(dir, "resize", k, "x", shape, &nd), *yref = load(dir, "resize", k, "y", shape, &nd);
+		if (!x || !yref) {
+			CHECK(0, "resize case %d readable", k);
+			continue;
+		}
+		size_t ny = (size_t)c * oh * ow;
+		float *y = malloc(sizeof(float) * ny);
+		tn_resize_bilinear_ac(x, c, h, w, y, oh, ow);
+		double diff = max_rel_diff(y, yref, ny);
+		/* PyTorch's AVX2 build contracts the weight products into FMAs: a few ulp apart. */
+		CHECK(diff < 1e-5, "bilinear align_corners vs PyTorch %dx%d -> %dx%d: rel %.2e", h, w, oh, ow, diff);
+		free(x), free(yref), free(y);
+		n++;
+	}
+	if (f)
+		fclose(f);
+	CHECK(n >= 4, "%d PyTorch resize cases compared", n);
+
+	snprintf(path, sizeof path, "%s/gap_cases.txt", dir);
+	f = fopen(path, "r");
+	n = 0;
+	while (f && fscanf(f, "%d %d %d %d", &k, &c, &h, &w) == 4) {
+		int64_t shape[8];
+		int nd;
+		float *x = load(dir, "gap", k, "x", shape, &nd), *yref = load(dir, "gap", k, "y", shape, &nd);
+		if (!x || !yref) {
+			CHECK(0, "gap case %d readable", k);
+			continue;
+		}
+		float *y = malloc(sizeof(float) * (size_t)c);
+		tn_gap(x, c, h, w, y);
+		double diff = max_rel_diff(y, yref, (size_t)c);
+		CHECK(diff < 1e-6, "global average pool vs PyTorch %dx%dx%d: rel %.2e", c, h, w, diff);
+		free(x), free(yref), free(y);
+		n++;
+	}
+	if (f)
+		fclose(f);
+	CHECK(n >= 2, "%d PyTorch pooling cases compared", n);
+
+	snprintf(path, sizeof path, "%s/softmax_cases.txt", dir);
+	f = fopen(path, "r");
+	n = 0;
+	while (f && fscanf(f, "%d %d %d %d", &k, &c, &h, &w) == 4) {
+		int64_t shape[8];
+		int nd;
+		float *x = load(dir, "softmax", k, "x", shape, &nd), *yref = load(dir, "softmax", k, "y", shape, &nd);
+		if (!x || !yref) {
+			CHECK(0, "softmax case %d readable", k);
+			continue;
+		}
+		tn_softmax_channels(x, c, h, w);
+		double diff = max_rel_diff(x, yref, (size_t)c * h * w);
+		CHECK(diff < 1e-6, "softmax over channels vs PyTorch %dx%dx%d: rel %.2e", c, h, w, diff);
+		free(x), free(yref);
+		n++;
+	}
+	if (f)
+		fclose(f);
+	CHECK(n >= 1, "%d PyTorch softmax cases compared", n);
+}
+
+int main(void)
+{
+	tn_threads_init(2);
+	sweep_against_ref();
+	resize_broadcast();
+	const char *ref = getenv("REF_DIR");
+	char dir[400], cmd[2048];
+	snprintf(dir, sizeof dir, "%s/ops", ref && *ref ? ref : "build/ref");
+	snprintf(cmd, sizeof cmd, "mkdir -p '%s' && { [ -f '%s/conv_cases.txt' ] || /usr/bin/python3 scripts/ref/ops-golden.py '%s'; }",
+		 dir, dir, dir);
+	int rc = system(cmd);
+	CHECK(rc == 0, "scripts/ref/ops-golden.py wrote the PyTorch references");
+	if (rc == 0)
+		against_pytorch(dir);
+	return check_done();
+}

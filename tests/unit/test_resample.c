@@ -1,0 +1,318 @@
+/* The resamplers against their upstream: PIL 9.4 BICUBIC resize and the bubbliiiing letterbox
+ * (byte-exact, on the darknet photos and a sweep of sizes), OpenCV 4.6 INTER_LINEAR on float32
+ * maps of 1..21 channels (max difference reported; expected 0), PIL Image.blend (byte-exact).
+ * References: scripts/ref/resample-ref.py, as in test_image.c. */
+#include "check.h"
+#include "core/error.h"
+#include "io/image.h"
+#include "ops/resample.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define SCRIPT "scripts/ref/resample-ref.py"
+
+static char refdir[1024];
+static int refdir_tmp;
+
+/* Makes (or reuses) the reference folder; 0 on success. */
+static int ref_setup(void)
+{
+	const char *env = getenv("REF_DIR");
+	char cmd[16384], man[1100];
+	struct stat ss, sm;
+	if (env && *env) {
+		snprintf(refdir, sizeof refdir, "%.900s/resample", env);
+		snprintf(man, sizeof man, "%s/manifest.txt", refdir);
+		if (stat(SCRIPT, &ss) == 0 && stat(man, &sm) == 0 && sm.st_mtime >= ss.st_mtime)
+			return 0;
+		snprintf(cmd, sizeof cmd,
+			 "mkdir -p '%s' && rm -rf '%s.%d' && /usr/bin/python3 " SCRIPT
+			 " '%s.%d' && rm -rf '%s' && mv '%s.%d' '%s'",
+			 env, refdir, (int)getpid(), refdir, (int)getpid(), refdir, refdir,
+			 (int)getpid(), refdir);
+	} else {
+		snprintf(refdir, sizeof refdir, "/tmp/cnnkit-rsref.XXXXXX");
+		if (!mkdtemp(refdir))
+			return -1;
+		refdir_tmp = 1;
+		snprintf(cmd, sizeof cmd, "/usr/bin/python3 " SCRIPT " '%s'", refdir);
+	}
+	fflush(stdout);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static void ref_cleanup(void)
+{
+	char cmd[4200];
+	if (refdir_tmp) {
+		snprintf(cmd, sizeof cmd, "rm -rf '%s'", refdir);
+		if (system(cmd) != 0)
+			printf("# could not remove %s\n", refdir);
+	}
+}
+
+static const char *refpath(const char *rel)
+{
+	static char buf[8][4200];
+	static int k;
+	k = (k + 1) % 8;
+	if (rel[0] == '/')
+		snprintf(buf[k], sizeof buf[k], "%s", rel);
+	else
+		snprintf(buf[k], sizeof buf[k], "%s/%s", refdir, rel);
+	return buf[k];
+}
+
+static uint8_t *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	long n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	uint8_t *b = malloc(n > 0 ? (size_t)n : 1);
+	if (b && fread(b, 1, (size_t)n, f) != (size_t)n) {
+		free(b);
+		b = NULL;
+	}
+	fclose(f);
+	*len = (size_t)n;
+	return b;
+}
+
+/* The P5/P6 files the script writes (maxval 255, no comments). */
+static int read_pnm(const char *path, struct tn_image *img)
+{
+	size_t len;
+	uint8_t *b = slurp(path, &len);
+	int w, h, mv, off = 0;
+	char m;
+	memset(img, 0, sizeof *img);
+	if (!b)
+		return -1;
+	if (len < 8 || sscanf((char *)b, "P%c %d %d %d%n", &m, &w, &h, &mv, &off) != 4 || mv != 255) {
+		free(b);
+		return -1;
+	}
+	off++;
+	img->channels = m == '6' ? 3 : 1;
+	img->w = w;
+	img->h = h;
+	size_t n = (size_t)w * h * img->channels;
+	if ((size_t)off + n > len) {
+		free(b);
+		return -1;
+	}
+	img->px = malloc(n);
+	memcpy(img->px, b + off, n);
+	free(b);
+	return 0;
+}
+
+static float *read_f32(const char *rel, size_t n)
+{
+	size_t len;
+	float *f = (float *)slurp(refpath(rel), &len);
+	if (f && len != n * sizeof(float)) {
+		free(f);
+		return NULL;
+	}
+	return f;
+}
+
+/* Differing bytes and the largest difference. */
+static long img_diff(const struct tn_image *a, const struct tn_image *b, int *maxd)
+{
+	*maxd = 0;
+	if (a->w != b->w || a->h != b->h || a->channels != b->channels)
+		return -1;
+	long d = 0;
+	for (size_t i = 0; i < (size_t)a->w * a->h * a->channels; i++) {
+		int e = abs(a->px[i] - b->px[i]);
+		d += e != 0;
+		if (e > *maxd)
+			*maxd = e;
+	}
+	return d;
+}
+
+static double cv_worst; /* largest |ours - cv2| over all cases */
+
+static void cv_case(const char *in, int c, int sh, int sw, int dh, int dw, const char *outp)
+{
+	size_t nin = (size_t)c * sh * sw, nout = (size_t)c * dh * dw;
+	float *x = read_f32(in, nin), *want = read_f32(outp, nout);
+	float *got = malloc(nout * sizeof *got);
+	if (!x || !want || !got) {
+		CHECK(0, "read %s / %s", in, outp);
+		goto out;
+	}
+	tn_resize_bilinear_cv(x, c, sh, sw, (long)sh * sw, sw, got, dh, dw);
+	double md = 0;
+	long nd = 0;
+	for (size_t i = 0; i < nout; i++) {
+		double e = fabs((double)got[i] - want[i]);
+		nd += got[i] != want[i];
+		if (e > md)
+			md = e;
+	}
+	if (md > cv_worst)
+		cv_worst = md;
+	CHECK(nd == 0, "cv2 INTER_LINEAR %d ch %dx%d -> %dx%d: %ld values differ, max diff %g", c, sh,
+	      sw, dh, dw, nd, md);
+	/* The same map as a crop of a larger one (strided source). */
+	long sc = (long)(sh + 3) * (sw + 5), shs = sw + 5;
+	float *big = calloc((size_t)c * sc, sizeof *big);
+	for (int k = 0; k < c; k++)
+		for (int y = 0; y < sh; y++)
+			memcpy(big + k * sc + (y + 2) * shs + 3, x + ((size_t)k * sh + y) * sw,
+			       (size_t)sw * sizeof *big);
+	tn_resize_bilinear_cv(big + 2 * shs + 3, c, sh, sw, sc, shs, got, dh, dw);
+	CHECK(memcmp(got, want, nout * sizeof *got) == 0, "... and from a strided crop");
+	free(big);
+out:
+	free(x);
+	free(want);
+	free(got);
+}
+
+static void run_manifest(void)
+{
+	FILE *f = fopen(refpath("manifest.txt"), "r");
+	char line[2048], kind[32], a[1024], b[1024], o[1024];
+	int w, h, c, sh, sw, nw, nh;
+	double alpha;
+	CHECK(f != NULL, "manifest %s", refpath("manifest.txt"));
+	if (!f)
+		return;
+	while (fgets(line, sizeof line, f)) {
+		struct tn_image src, got, want;
+		int md = 0;
+		if (sscanf(line, "%31s", kind) != 1)
+			continue;
+		if (strcmp(kind, "bicubic") == 0 &&
+		    sscanf(line, "%*s %1023s %d %d %1023s", a, &w, &h, o) == 4) {
+			read_pnm(refpath(a), &src);
+			read_pnm(refpath(o), &want);
+			int rc = tn_resize_bicubic_pil(&src, w, h, &got);
+			long d = rc ? -2 : img_diff(&got, &want, &md);
+			CHECK(d == 0, "PIL bicubic %s %dx%d ch %d -> %dx%d (%ld bytes differ, max %d)", a,
+			      src.w, src.h, src.channels, w, h, d, md);
+			tn_image_free(&src);
+			tn_image_free(&got);
+			tn_image_free(&want);
+		} else if (strcmp(kind, "letterbox") == 0 &&
+			   sscanf(line, "%*s %1023s %d %d %1023s %d %d", a, &w, &h, o, &nw, &nh) == 6) {
+			struct tn_letterbox lb;
+			read_pnm(refpath(a), &src);
+			read_pnm(refpath(o), &want);
+			int rc = tn_letterbox_pil(&src, w, h, 128, &got, &lb);
+			long d = rc ? -2 : img_diff(&got, &want, &md);
+			CHECK(d == 0 && lb.nw == nw && lb.nh == nh && lb.dx == (w - nw) / 2 &&
+				      lb.dy == (h - nh) / 2,
+			      "letterbox %s %dx%d into %dx%d: resized to %dx%d at %d,%d (%ld bytes differ)",
+			      a, src.w, src.h, w, h, lb.nw, lb.nh, lb.dx, lb.dy, d);
+			tn_image_free(&src);
+			tn_image_free(&got);
+			tn_image_free(&want);
+		} else if (strcmp(kind, "cvlinear") == 0 &&
+			   sscanf(line, "%*s %1023s %d %d %d %d %d %1023s", a, &c, &sh, &sw, &h, &w,
+				  o) == 7) {
+			cv_case(a, c, sh, sw, h, w, o);
+		} else if (strcmp(kind, "blend") == 0 &&
+			   sscanf(line, "%*s %1023s %1023s %lf %1023s", a, b, &alpha, o) == 4) {
+			struct tn_image ib;
+			read_pnm(refpath(a), &src);
+			read_pnm(refpath(b), &ib);
+			read_pnm(refpath(o), &want);
+			got = src;
+			got.px = malloc((size_t)src.w * src.h * 3);
+			tn_blend_pil(&src, &ib, (float)alpha, &got);
+			long d = img_diff(&got, &want, &md);
+			CHECK(d == 0, "PIL blend alpha %g over all byte pairs (%ld differ)", alpha, d);
+			tn_image_free(&src);
+			tn_image_free(&ib);
+			tn_image_free(&got);
+			tn_image_free(&want);
+		}
+	}
+	fclose(f);
+	printf("# cv2 INTER_LINEAR: max difference over all cases %g\n", cv_worst);
+}
+
+static void test_edges(void)
+{
+	uint8_t px[3] = {10, 20, 30};
+	struct tn_image one = {.w = 1, .h = 1, .channels = 3, .px = px}, out;
+	CHECK(tn_resize_bicubic_pil(&one, 0, 5, &out) == TN_E_INVAL, "bicubic to width 0 refused");
+	CHECK(tn_resize_bicubic_pil(&one, 3, 2, &out) == 0 && out.px[0] == 10 && out.px[17] == 30,
+	      "1x1 upscaled stays flat");
+	tn_image_free(&out);
+	struct tn_letterbox lb;
+	uint8_t *thin = calloc(3 * 10000, 1);
+	struct tn_image tall = {.w = 1, .h = 10000, .channels = 3, .px = thin};
+	int rc = tn_letterbox_pil(&tall, 512, 512, 128, &out, &lb);
+	CHECK(rc == TN_E_INVAL && strstr(tn_errmsg(), "1x10000"), "1x10000 letterbox refused: %s",
+	      tn_errmsg());
+	free(thin);
+	/* Note 2: width 49 into 512 gives 511, not 512. */
+	uint8_t *p49 = calloc(3 * 49 * 49, 1);
+	struct tn_image sq = {.w = 49, .h = 49, .channels = 3, .px = p49};
+	rc = tn_letterbox_pil(&sq, 512, 512, 128, &out, &lb);
+	CHECK(rc == 0 && lb.nw == 511 && lb.nh == 511 && lb.dx == 0 && out.px[0] == 0 &&
+		      out.px[(size_t)511 * 512 * 3] == 128,
+	      "49x49 letterboxes to 511x511 with a 1-px gray strip");
+	tn_image_free(&out);
+	free(p49);
+}
+
+/* Speed on the real sizes: a photo to the 512 letterbox; 21 probability maps back up. */
+static void test_speed(void)
+{
+	struct tn_image photo, out;
+	struct tn_letterbox lb;
+	if (tn_image_read_rgb("/usr/share/darknet/data/kite.jpg", 0, &photo) != 0) {
+		SKIP("kite.jpg not readable");
+		return;
+	}
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	int rc = tn_letterbox_pil(&photo, 512, 512, 128, &out, &lb);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	double ms = (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6;
+	CHECK(rc == 0, "letterbox %dx%d -> 512: %.1f ms", photo.w, photo.h, ms);
+	tn_image_free(&out);
+	size_t nin = (size_t)21 * lb.nh * lb.nw, nout = (size_t)21 * photo.h * photo.w;
+	float *x = malloc(nin * sizeof *x), *y = malloc(nout * sizeof *y);
+	for (size_t i = 0; i < nin; i++)
+		x[i] = (float)(i % 977) / 977.0f;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	tn_resize_bilinear_cv(x, 21, lb.nh, lb.nw, (long)lb.nh * lb.nw, lb.nw, y, photo.h, photo.w);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ms = (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6;
+	CHECK(y[nout - 1] >= 0, "bilinear 21x%dx%d -> %dx%d: %.1f ms", lb.nh, lb.nw, photo.h, photo.w,
+	      ms);
+	free(x);
+	free(y);
+	tn_image_free(&photo);
+}
+
+int main(void)
+{
+	test_edges();
+	if (ref_setup() != 0) {
+		CHECK(0, "generate references with " SCRIPT);
+		return check_done();
+	}
+	run_manifest();
+	test_speed();
+	ref_cleanup();
+	return check_done();
+}

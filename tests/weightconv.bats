@@ -1,0 +1,129 @@
+#!/usr/bin/env bats
+# weightconv: torch.save checkpoints -> .w, --info, --check, and what it refuses.
+load helpers/common
+
+setup_file() {
+	load helpers/common
+	"$TOP/scripts/ref/make-seg-refs" mobilenet-16 >&2
+}
+
+setup() {
+	CK="$REF_DIR/seg/mobilenet-16/ckpt.pth"
+}
+
+# Rewrites the test checkpoint with a Python edit of its state_dict `sd`.
+edit_ckpt() {
+	"$PY" - "$CK" "$1" "$2" <<PYEOF
+import sys, torch
+sd = torch.load(sys.argv[1])
+$3
+torch.save(sd, sys.argv[2])
+PYEOF
+}
+
+@test "converts a bare state_dict; --info shows the metadata; Python reads the .w" {
+	run -0 weightconv -a deeplabv3plus --backbone mobilenet --downsample 16 -n 21 "$CK" -o "$BATS_TEST_TMPDIR/m.w"
+	run -0 weightconv --info "$BATS_TEST_TMPDIR/m.w"
+	assert_line "arch: deeplabv3plus"
+	assert_line "backbone: mobilenet"
+	assert_line "downsample: 16"
+	assert_line "num_classes: 21"
+	assert_line --regexp '^cls_conv.weight +F32 +\[21, 256, 1, 1\]$'
+	run -0 "$PY" "$TOP/scripts/ref/wfile-check.py" "$BATS_TEST_TMPDIR/m.w"
+	run -0 weightconv --check "$BATS_TEST_TMPDIR/m.w"
+}
+
+@test "backbone and classes are inferred; --fp16 halves the file; --names are stored" {
+	seq 0 20 | sed 's/^/class /' > "$BATS_TEST_TMPDIR/names"
+	run -0 weightconv --fp16 --names "$BATS_TEST_TMPDIR/names" "$CK" -o "$BATS_TEST_TMPDIR/h.w"
+	run -0 weightconv "$CK" -o "$BATS_TEST_TMPDIR/f.w"
+	local h f
+	h=$(stat -c %s "$BATS_TEST_TMPDIR/h.w")
+	f=$(stat -c %s "$BATS_TEST_TMPDIR/f.w")
+	[ $((h * 2)) -lt $((f + 200000)) ] && [ $((h * 2)) -gt $((f - 200000)) ]
+	run -0 weightconv --info "$BATS_TEST_TMPDIR/h.w"
+	assert_line --partial 'class_names: ["class 0", "class 1"'
+	assert_line --regexp '^cls_conv.weight +F16 '
+}
+
+@test "wrappers: {'state_dict': ...}, {'model': ...} and DataParallel's module. prefixes" {
+	edit_ckpt "$BATS_TEST_TMPDIR/a.pth" "" "sd = {'state_dict': sd, 'epoch': 3}"
+	edit_ckpt "$BATS_TEST_TMPDIR/b.pth" "" "import collections; sd = {'model': collections.OrderedDict(('module.' + k, v) for k, v in sd.items())}"
+	run -0 weightconv "$BATS_TEST_TMPDIR/a.pth" -o "$BATS_TEST_TMPDIR/a.w"
+	run -0 weightconv "$BATS_TEST_TMPDIR/b.pth" -o "$BATS_TEST_TMPDIR/b.w"
+	run -0 weightconv "$CK" -o "$BATS_TEST_TMPDIR/c.w"
+	cmp "$BATS_TEST_TMPDIR/a.w" "$BATS_TEST_TMPDIR/c.w"
+	cmp "$BATS_TEST_TMPDIR/b.w" "$BATS_TEST_TMPDIR/c.w"
+}
+
+@test "--check names every missing, unexpected and mis-shaped tensor; no output file" {
+	edit_ckpt "$BATS_TEST_TMPDIR/bad.pth" "" "
+del sd['aspp.branch2.1.running_var']
+sd['cat_conv.4.weight'] = sd['cat_conv.4.weight'][:, :100].clone()
+sd['extra.head.weight'] = torch.zeros(3)"
+	run -1 --separate-stderr weightconv --check "$BATS_TEST_TMPDIR/bad.pth"
+	[[ "$stderr" == *"missing tensor 'aspp.branch2.1.running_var'"* ]]
+	[[ "$stderr" == *"tensor 'cat_conv.4.weight': shape [256, 100, 3, 3], the model expects [256, 256, 3, 3]"* ]]
+	[[ "$stderr" == *"unexpected tensor 'extra.head.weight'"* ]]
+	run -1 --separate-stderr weightconv "$BATS_TEST_TMPDIR/bad.pth" -o "$BATS_TEST_TMPDIR/bad.w"
+	assert_file_not_exists "$BATS_TEST_TMPDIR/bad.w"
+}
+
+@test "a wrong class count is reported as a shape error" {
+	run -1 --separate-stderr weightconv -n 19 "$CK" -o "$BATS_TEST_TMPDIR/x.w"
+	[[ "$stderr" == *"tensor 'cls_conv.weight': shape [21, 256, 1, 1], the model expects [19, 256, 1, 1]"* ]]
+	assert_file_not_exists "$BATS_TEST_TMPDIR/x.w"
+}
+
+@test "a pickle that names os.system is refused, naming it, and nothing runs" {
+	"$PY" - "$BATS_TEST_TMPDIR/evil.pth" "$BATS_TEST_TMPDIR/pwned" <<'PYEOF'
+import os, sys, torch
+class Evil:
+    def __reduce__(self):
+        return (os.system, ("touch " + sys.argv[2],))
+torch.save({"w": torch.zeros(2), "x": Evil()}, sys.argv[1])
+PYEOF
+	run -1 --separate-stderr weightconv "$BATS_TEST_TMPDIR/evil.pth" -o "$BATS_TEST_TMPDIR/evil.w"
+	[ "${#stderr_lines[@]}" -eq 1 ]
+	[[ "$stderr" == *"evil.pth"*"'"*"system'"* ]]
+	assert_file_not_exists "$BATS_TEST_TMPDIR/pwned"
+	assert_file_not_exists "$BATS_TEST_TMPDIR/evil.w"
+}
+
+@test "a truncated checkpoint: exit 1 naming the file" {
+	head -c 300000 "$CK" > "$BATS_TEST_TMPDIR/cut.pth"
+	run -1 --separate-stderr weightconv "$BATS_TEST_TMPDIR/cut.pth" -o "$BATS_TEST_TMPDIR/cut.w"
+	[[ "$stderr" == "weightconv: "*"cut.pth"* ]]
+	assert_file_not_exists "$BATS_TEST_TMPDIR/cut.w"
+}
+
+@test "a .w that lies about a tensor's size: --check and infer-seg refuse it" {
+	weightconv "$CK" -o "$BATS_TEST_TMPDIR/m.w"
+	"$PY" - "$BATS_TEST_TMPDIR/m.w" <<'PYEOF'
+import json, struct, sys
+p = sys.argv[1]
+b = bytearray(open(p, 'rb').read())
+n = struct.unpack('<Q', b[:8])[0]
+h = json.loads(b[8:8 + n])
+h['cls_conv.bias']['shape'] = [22]
+s = json.dumps(h).encode()
+s += b' ' * (n - len(s))
+assert len(s) == n
+b[8:8 + n] = s
+open(p, 'wb').write(b)
+PYEOF
+	run -1 --separate-stderr weightconv --check "$BATS_TEST_TMPDIR/m.w"
+	[[ "$stderr" == *"m.w"*"cls_conv.bias"* ]]
+}
+
+@test "usage errors exit 2; --help exits 0 and every long option is in the man page" {
+	run -2 weightconv
+	run -2 weightconv "$CK"
+	run -2 weightconv --downsample 12 "$CK" -o x.w
+	run -0 weightconv --help
+	for opt in $(weightconv --help | grep -o -- '--[a-z0-9-]*' | sort -u); do
+		grep -q -- "${opt//-/\\\\-}" "$TOP/man/man1/weightconv.1" || { echo "man page lacks $opt"; return 1; }
+	done
+	run -0 --separate-stderr groff -man -ww -z "$TOP/man/man1/weightconv.1"
+	assert_equal "$stderr" ""
+}
