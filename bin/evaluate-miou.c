@@ -114,6 +114,9 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		cli_usage_error("--gt takes one prediction, not %d files", o->nfiles);
 	if (o->gt && strcmp(o->gt, "-") == 0 && (o->nfiles == 0 || strcmp(o->files[0], "-") == 0))
 		cli_usage_error("the label and the prediction cannot both be standard input");
+	if (o->gt && strcmp(o->gt, "-") != 0 && (o->nfiles == 0 || strcmp(o->files[0], "-") == 0) &&
+	    isatty(STDIN_FILENO))
+		cli_usage_error("standard input is a terminal: give the prediction file or pipe one in");
 	if (o->save_state && o->confusion && !strcmp(o->save_state, "-") && !strcmp(o->confusion, "-"))
 		cli_usage_error("--save-state and --confusion cannot both write to standard output");
 }

@@ -1,5 +1,6 @@
 /* infer-seg: segment images with a .w model, as the upstream predict does. */
 #include "cli/cli.h"
+#include "core/clock.h"
 #include "core/error.h"
 #include "core/threads.h"
 #include "io/file.h"
@@ -24,6 +25,7 @@ struct opts {
 	const char *input;
 	int threads;
 	int quiet;
+	int timing;
 	size_t max_pixels;
 };
 
@@ -42,6 +44,7 @@ static _Noreturn void usage(void)
 	       "  -O, --output-dir DIR   with --list: write DIR/NAME.png for each image\n"
 	       "  -t, --threads N        threads (default: OMP_NUM_THREADS, else all cores)\n"
 	       "      --max-pixels N     refuse images with more pixels (default 100000000)\n"
+	       "      --time             print milliseconds per stage for each image on stderr\n"
 	       "  -q, --quiet            no progress messages\n"
 	       "  -h, --help             this help\n"
 	       "      --version          versions of the toolkit and its libraries\n");
@@ -50,7 +53,7 @@ static _Noreturn void usage(void)
 
 static void parse_args(int argc, char **argv, struct opts *o)
 {
-	enum { OPT_OVERLAY = 256, OPT_LOGITS, OPT_LIST, OPT_MAXPIX, OPT_VERSION };
+	enum { OPT_OVERLAY = 256, OPT_LOGITS, OPT_LIST, OPT_MAXPIX, OPT_TIME, OPT_VERSION };
 	static const struct option longopts[] = {
 		{"model", required_argument, 0, 'm'},
 		{"output", required_argument, 0, 'o'},
@@ -60,6 +63,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		{"output-dir", required_argument, 0, 'O'},
 		{"threads", required_argument, 0, 't'},
 		{"max-pixels", required_argument, 0, OPT_MAXPIX},
+		{"time", no_argument, 0, OPT_TIME},
 		{"quiet", no_argument, 0, 'q'},
 		{"help", no_argument, 0, 'h'},
 		{"version", no_argument, 0, OPT_VERSION},
@@ -92,6 +96,9 @@ static void parse_args(int argc, char **argv, struct opts *o)
 			break;
 		case OPT_MAXPIX:
 			o->max_pixels = (size_t)cli_parse_long("--max-pixels", optarg, 1, 4000000000L);
+			break;
+		case OPT_TIME:
+			o->timing = 1;
 			break;
 		case 'q':
 			o->quiet = 1;
@@ -130,12 +137,14 @@ static int segment_one(struct tn_segmodel *m, const struct opts *o, const char *
 		       const char *mask_path, const char *overlay_path, const char *logits_path)
 {
 	struct tn_image img;
+	double t0 = tn_now_ms();
 	int rc = tn_image_read_rgb(input, o->max_pixels, &img);
 	if (rc)
 		return rc;
 	uint8_t *mask = NULL, *png = NULL;
 	float *logits = NULL;
 	size_t png_len = 0;
+	double t1 = tn_now_ms();
 	rc = tn_segmodel_predict(m, &img, &mask, logits_path ? &logits : NULL);
 	if (!rc)
 		rc = tn_png_encode_indexed(mask, img.w, img.h, (const uint8_t(*)[3])m->palette, 256, &png,
@@ -167,6 +176,10 @@ static int segment_one(struct tn_segmodel *m, const struct opts *o, const char *
 	/* The mask goes last, so a failure above leaves no mask that looks complete. */
 	if (!rc)
 		rc = tn_write_file(mask_path, png, png_len);
+	if (!rc && o->timing)
+		fprintf(stderr, "%s: %s: decode %.1f ms, letterbox %.1f ms, network %.1f ms, "
+			"softmax+resize+argmax %.1f ms, total %.1f ms\n", cli_prog(), input, t1 - t0,
+			m->ms_letterbox, m->ms_network, m->ms_post, tn_now_ms() - t0);
 	free(png);
 	free(mask);
 	free(logits);

@@ -33,11 +33,15 @@ static const char *const ckpt_allow[] = {
 	"torch.CharStorage",
 	"torch.ByteStorage",
 	"torch.BoolStorage",
+	/* storage types we cannot convert: allowed so the error says so instead of "forbidden" */
+	"torch.ShortStorage", "torch.ComplexFloatStorage", "torch.ComplexDoubleStorage", "torch.UntypedStorage",
 	"torch.float32", "torch.float", "torch.float16", "torch.half", "torch.bfloat16",
 	"torch.float64", "torch.double", "torch.int64", "torch.long", "torch.int32", "torch.int",
 	"torch.int8", "torch.uint8", "torch.bool",
 	"builtins.set",
 	"builtins.frozenset",
+	"_codecs.encode", /* how protocol 2 spells a bytes object */
+	"builtins.bytes", /* ... and an empty one */
 	NULL,
 };
 
@@ -412,11 +416,13 @@ static int extract(struct ld *l, struct tn_ckpt *out)
 				sd = tn_pk_dict_get(root, wrappers[i]);
 	}
 	if (!sd) {
-		const char *what = root->type == TN_PK_OBJECT && tn_pk_callee(root) ? tn_pk_callee(root)
-										   : tn_pk_type_name(root->type);
-		return tn_fail(TN_E_FORMAT,
-			       "%s: no state_dict found (the top-level object is a %.200s with no tensors, nor a dict "
-			       "with 'state_dict' or 'model' holding them)",
+		if (root->type == TN_PK_DICT)
+			return tn_fail(TN_E_FORMAT,
+				       "%s: no state_dict found: the top-level dict holds no tensors and has no "
+				       "'state_dict' or 'model' entry that is a dict of tensors",
+				       l->path);
+		const char *what = tn_pk_callee(root) ? tn_pk_callee(root) : tn_pk_type_name(root->type);
+		return tn_fail(TN_E_FORMAT, "%s: no state_dict found: the top-level object is a %.200s, not a dict",
 			       l->path, what);
 	}
 	out->t = calloc(sd->u.seq.n, sizeof *out->t);

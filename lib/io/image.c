@@ -129,7 +129,7 @@ static int jpeg_decode(const uint8_t *buf, size_t len, const char *name, size_t 
 	tjhandle tj = tjInitDecompress();
 	if (!tj)
 		return tn_fail(TN_E_NOMEM, "%s: cannot start the JPEG decoder", nm(name));
-	int w, h, subsamp, cs, rc;
+	int w = 0, h = 0, subsamp = -1, cs = -1, rc;
 	uint8_t *tmp = NULL;
 	if (tjDecompressHeader3(tj, buf, (unsigned long)len, &w, &h, &subsamp, &cs) != 0) {
 		rc = tn_fail(TN_E_FORMAT, "%s: bad JPEG: %s", nm(name), tjGetErrorStr2(tj));
@@ -296,7 +296,7 @@ static int png_decode_raw(const uint8_t *buf, size_t len, const char *name, size
 		rc = tn_fail(TN_E_FORMAT, "%s: PNG decoder reports an unexpected size", nm(name));
 		goto done;
 	}
-	r->data = malloc(size);
+	r->data = calloc(size, 1); /* spng ORs sub-byte interlaced pixels into place */
 	if (!r->data) {
 		rc = tn_fail(TN_E_NOMEM, "%s: out of memory for %ux%u pixels", nm(name), ih->width,
 			     ih->height);

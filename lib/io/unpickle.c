@@ -472,6 +472,33 @@ static struct tn_pk *make_global(struct up *u, const char *mod, size_t mlen, con
 	return v;
 }
 
+/* Protocol 2 pickles bytes as _codecs.encode(text, 'latin1'): the text's code points are the bytes. */
+static struct tn_pk *latin1_bytes(struct up *u, const struct tn_pk *text)
+{
+	const unsigned char *s = (const unsigned char *)text->u.s.p;
+	size_t n = text->u.s.len, k = 0;
+	char *o = malloc(n + 1);
+	if (!o) {
+		perr(u, TN_E_NOMEM, "out of memory");
+		return NULL;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] < 0x80) {
+			o[k++] = (char)s[i];
+		} else if ((s[i] == 0xc2 || s[i] == 0xc3) && i + 1 < n && (s[i + 1] & 0xc0) == 0x80) {
+			o[k++] = (char)((s[i] & 3) << 6 | (s[i + 1] & 0x3f));
+			i++;
+		} else {
+			free(o);
+			perr(u, TN_E_FORMAT, "_codecs.encode: text is not latin-1");
+			return NULL;
+		}
+	}
+	struct tn_pk *v = make_bytes(u, TN_PK_BYTES, o, k);
+	free(o);
+	return v;
+}
+
 /* cls(*args) for REDUCE/INST/OBJ (newobj 0) or cls.__new__(cls, *args) for NEWOBJ (newobj 1). */
 static struct tn_pk *make_call(struct up *u, struct tn_pk *cls, struct tn_pk *args, struct tn_pk *kwargs,
 			       int newobj)
@@ -511,6 +538,12 @@ static struct tn_pk *make_call(struct up *u, struct tn_pk *cls, struct tn_pk *ar
 	    (na == 0 || (na == 1 && is_seq)))
 		return make_seq(u, name[9] == 's' ? TN_PK_SET : TN_PK_FROZENSET, na ? a0->u.seq.v : NULL,
 				na ? a0->u.seq.n : 0);
+	if (!kwargs && !newobj && strcmp(name, "builtins.bytes") == 0 && na == 0)
+		return make_bytes(u, TN_PK_BYTES, "", 0); /* protocol < 3 spelling of b'' */
+	if (!kwargs && !newobj && strcmp(name, "_codecs.encode") == 0 && na == 2 && a0->type == TN_PK_STR &&
+	    args->u.seq.v[1]->type == TN_PK_STR &&
+	    (strcmp(args->u.seq.v[1]->u.s.p, "latin1") == 0 || strcmp(args->u.seq.v[1]->u.s.p, "latin-1") == 0))
+		return latin1_bytes(u, a0);
 	struct tn_pk *o = node(u, TN_PK_OBJECT);
 	if (!o)
 		return NULL;

@@ -1,7 +1,9 @@
 /* A restricted unpickler: it turns a pickle (protocols 0-5) into a tree of plain values and
  * never runs anything.  Globals are references checked against an allow-list; calling one
  * (REDUCE, NEWOBJ, INST, OBJ) only records an "object" node (class, args, later BUILD state),
- * except for a few builtins whose meaning is plain data (OrderedDict, set, frozenset).
+ * except for a few builtins whose meaning is plain data, when allowed: collections.OrderedDict
+ * (a DICT), builtins.set/frozenset, and _codecs.encode(text, 'latin1') / builtins.bytes() (how
+ * protocols < 3 write bytes).
  *
  * Nodes may be shared (the pickle memo) and may even form cycles, as Python objects can;
  * consumers must bound their own walks.  All nodes belong to the tn_pickle that made them. */

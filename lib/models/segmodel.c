@@ -1,6 +1,7 @@
 #include "models/segmodel.h"
 
 #include "core/error.h"
+#include "core/clock.h"
 #include "core/tensor.h"
 #include "ops/basic.h"
 #include "ops/resample.h"
@@ -140,6 +141,7 @@ int tn_segmodel_predict(struct tn_segmodel *m, const struct tn_image *img, uint8
 {
 	struct tn_image boxed = {0};
 	struct tn_letterbox lb;
+	double t0 = tn_now_ms();
 	int rc = tn_letterbox_pil(img, m->in_w, m->in_h, m->fill, &boxed, &lb);
 	if (rc)
 		return rc;
@@ -150,8 +152,10 @@ int tn_segmodel_predict(struct tn_segmodel *m, const struct tn_image *img, uint8
 		for (int c = 0; c < 3; c++)
 			in[(size_t)c * plane + i] = (float)boxed.px[i * 3 + (size_t)c] / 255.0f;
 	tn_image_free(&boxed);
+	double t1 = tn_now_ms();
 	if ((rc = tn_net_forward(&m->net)))
 		return rc;
+	double t2 = tn_now_ms();
 	int C, H, W;
 	float *out = (float *)tn_net_output(&m->net, &C, &H, &W);
 	if (logits_out) {
@@ -187,6 +191,9 @@ int tn_segmodel_predict(struct tn_segmodel *m, const struct tn_image *img, uint8
 	}
 	free(prob);
 	*mask_out = mask;
+	m->ms_letterbox = t1 - t0;
+	m->ms_network = t2 - t1;
+	m->ms_post = tn_now_ms() - t2;
 	return 0;
 }
 

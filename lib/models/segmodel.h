@@ -19,6 +19,8 @@ struct tn_segmodel {
 	uint8_t fill;
 	char **class_names; /* num_classes names */
 	uint8_t palette[256][3];
+	/* Milliseconds the last predict spent in each stage. */
+	double ms_letterbox, ms_network, ms_post;
 };
 
 /* Opens, validates against the architecture, loads and plans.  Errors name the file. */

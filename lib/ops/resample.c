@@ -289,6 +289,38 @@ static void cv_hrow(const float *s, const int *xo, const float *xa, int dw, int 
 		d[x] = s[xo[x]];
 }
 
+/* One output value of OpenCV's horizontal pass, from the same rules as cv_axis. */
+static float cv_hval(const float *s, int sw, double scx, int x)
+{
+	float f = (float)((x + 0.5) * scx - 0.5);
+	int sx = (int)floorf(f);
+	f -= (float)sx;
+	if (sx < 0)
+		sx = 0, f = 0.0f;
+	if (sx + 1 >= sw) /* OpenCV copies the border column */
+		return s[sw - 1];
+	return s[sx] * (1.0f - f) + s[sx + 1] * f;
+}
+
+/* The same numbers as the table-driven path, with no memory of its own (fallback). */
+static void cv_linear_slow(const float *src, int c, int sh, int sw, long sc, long shs, float *dst,
+			   int dh, int dw)
+{
+	double scx = 1.0 / ((double)dw / sw), scy = 1.0 / ((double)dh / sh);
+	for (int k = 0; k < c; k++)
+		for (int y = 0; y < dh; y++) {
+			float fy = (float)((y + 0.5) * scy - 0.5);
+			int sy = (int)floorf(fy);
+			fy -= (float)sy;
+			int s0 = sy < 0 ? 0 : sy >= sh ? sh - 1 : sy;
+			int s1 = sy + 1 < 0 ? 0 : sy + 1 >= sh ? sh - 1 : sy + 1;
+			const float *r0 = src + k * sc + (long)s0 * shs, *r1 = src + k * sc + (long)s1 * shs;
+			float *o = dst + ((size_t)k * dh + y) * dw;
+			for (int x = 0; x < dw; x++)
+				o[x] = cv_hval(r0, sw, scx, x) * (1.0f - fy) + cv_hval(r1, sw, scx, x) * fy;
+		}
+}
+
 /* cv::resize's INTER_AREA fast path for an exact 2x shrink (which INTER_LINEAR becomes).
  * Its sum order depends on the channel count of the interleaved map: SIMD for 1 and 4
  * channels adds row pairs, the scalar loop adds left to right. */
@@ -333,8 +365,10 @@ void tn_resize_bilinear_cv(const float *src, int c, int sh, int sw, long src_str
 	/* Tables: one malloc carved in four. */
 	size_t tab = ((size_t)dw + dh) * (sizeof(int) + sizeof(float));
 	char *mem = malloc(tab);
-	if (!mem)
-		return; /* cannot happen for sane sizes; the caller owns validation */
+	if (!mem) { /* the interface cannot fail: compute without tables instead */
+		cv_linear_slow(src, c, sh, sw, src_stride_c, src_stride_h, dst, dh, dw);
+		return;
+	}
 	int *xo = (int *)mem, *yo = xo + dw;
 	float *xa = (float *)(yo + dh), *ya = xa + dw;
 	int xmax, unused;
@@ -345,8 +379,11 @@ void tn_resize_bilinear_cv(const float *src, int c, int sh, int sw, long src_str
 		float *rows = malloc(2 * (size_t)dw * sizeof *rows);
 #pragma omp for schedule(static)
 		for (int k = 0; k < c; k++) {
-			if (!rows)
+			if (!rows) {
+				cv_linear_slow(src + k * src_stride_c, 1, sh, sw, 0, src_stride_h,
+					       dst + (size_t)k * dh * dw, dh, dw);
 				continue;
+			}
 			const float *plane = src + k * src_stride_c;
 			float *buf[2] = {rows, rows + dw};
 			int tag[2] = {-1, -1}; /* source row held by each buffer */

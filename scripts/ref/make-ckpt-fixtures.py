@@ -10,6 +10,7 @@ OUTDIR/hostile.txt   NAME<TAB>substring the error message must contain
 OUTDIR/plain_pN.pkl + plain_pN.txt  plain data pickled with protocol N and its canonical form
 Hostile files are only ever written here, never loaded back.
 """
+import _compat_pickle
 import collections
 import io
 import math
@@ -221,7 +222,7 @@ fake_save('bad_offset.pth', collections.OrderedDict(w=Tensor(s8, 5, (2, 2), (2, 
 bad('bad_offset.pth', 'reach element 8 of a 8-element storage')
 fake_save('overflow.pth', collections.OrderedDict(w=Tensor(s8, 0, (2 ** 62, 8), (8, 1))), {'0': f8})
 bad('overflow.pth', "tensor 'w': element count overflows")
-fake_save('overflow_stride.pth', collections.OrderedDict(w=Tensor(s8, 0, (2, 2), (2 ** 63 - 1, 1))), {'0': f8})
+fake_save('overflow_stride.pth', collections.OrderedDict(w=Tensor(s8, 0, (4, 2), (2 ** 63 - 1, 1))), {'0': f8})
 bad('overflow_stride.pth', "tensor 'w': size and stride overflow")
 fake_save('bigdim.pth', collections.OrderedDict(w=Tensor(s8, 0, (2 ** 70,), (1,))), {'0': f8})
 bad('bigdim.pth', "tensor 'w': size is not a tuple")
@@ -255,14 +256,19 @@ torch.save({'w': torch.ones(2), 'x': Evil(os.system, 'echo pwned')}, path('os_sy
 bad('os_system.pth', "os_system.pth: pickle references forbidden global '%s.system'" % os.system.__module__)
 torch.save({'w': torch.ones(2), 'x': Evil(builtins.eval, '1+1')}, path('eval.pth'))
 bad('eval.pth', "forbidden global 'builtins.eval'")
-torch.save({'x': Evil(subprocess.call, 'true'), 'w': torch.ones(2)}, path('subprocess.pth'))
-bad('subprocess.pth', "forbidden global 'subprocess.call'")
+torch.save({'x': Evil(subprocess.Popen, 'true'), 'w': torch.ones(2)}, path('subprocess.pth'))
+# protocol 2 spells subprocess as Python 2's 'commands'; the message names what the file says
+bad('subprocess.pth', "forbidden global '%s.Popen'" % _compat_pickle.REVERSE_IMPORT_MAPPING.get('subprocess', 'subprocess'))
 fake_save('os_system_raw.pth', None, {}, raw=b'\x80\x02cos\nsystem\nX\x0a\x00\x00\x00echo pwnedq\x00\x85R.')
 bad('os_system_raw.pth', "pickle references forbidden global 'os.system'")
 fake_save('stack_global.pth', None, {}, raw=b'\x80\x04\x8c\x02os\x8c\x06system\x93X\x01\x00\x00\x00x\x85R.')
 bad('stack_global.pth', "forbidden global 'os.system'")
 torch.save({'epoch': 3, 'x': [1, 2]}, path('nostate.pth'))
 bad('nostate.pth', 'no state_dict found')
+torch.save(torch.ones(2), path('bare_tensor.pth'))
+bad('bare_tensor.pth', 'no state_dict found: the top-level object is a torch._utils._rebuild_tensor_v2, not a dict')
+torch.save({'s': torch.zeros(2, dtype=torch.int16)}, path('int16.pth'))
+bad('int16.pth', "tensor 's': unsupported storage type torch.ShortStorage")
 
 # Bombs: each must fail fast on a limit, not exhaust memory.
 fake_save('nesting.pth', None, {}, raw=b'\x80\x02N' + b'\x85' * 100000 + b'.')
@@ -360,8 +366,7 @@ for proto in range(6):
            'nested': {'a': {'b': {'c': []}}}}
     if proto >= 2:
         obj['big'] = [2 ** 64, -2 ** 70, 2 ** 63]
-    if proto >= 3:
-        obj['bytes'] = [b'', b'\x00\xff', b'x' * 300]
+    obj['bytes'] = [b'', b'\x00\xff\x80\\\n', b'x' * 300]  # _codecs.encode before protocol 3
     if proto >= 5:
         obj['ba'] = bytearray(b'xy')
     with open(path('plain_p%d.pkl' % proto), 'wb') as f:

@@ -54,7 +54,7 @@ def calib_batch(size, seed):
     return torch.from_numpy(np.stack(imgs))
 
 
-def build(backbone, df, n, seed, calib_size, spread, pcs):
+def build(backbone, df, n, seed, calib_size, spread, pcs, gamma=(0.5, 1.5)):
     torch.manual_seed(seed)
     model = DeepLab(n, backbone, df)
     g = torch.Generator().manual_seed(seed + 1)
@@ -62,7 +62,7 @@ def build(backbone, df, n, seed, calib_size, spread, pcs):
     with torch.no_grad():
         for bn in bns:
             c = bn.num_features
-            bn.weight.copy_(torch.rand(c, generator=g) + 0.5)
+            bn.weight.copy_(torch.rand(c, generator=g) * (gamma[1] - gamma[0]) + gamma[0])
             bn.bias.copy_(torch.randn(c, generator=g) * 0.1)
 
     x = calib_batch(calib_size, seed)
@@ -119,14 +119,22 @@ def main():
                     help="std of the logits over the photos (default 3)")
     ap.add_argument("--pcs", type=int, default=8,
                     help="classifier mixes this many principal feature directions; 0 keeps it random (default 8)")
+    ap.add_argument("--gamma", default="0.5,1.5",
+                    help="BatchNorm weights drawn from U(LO,HI); smaller values make a less chaotic, "
+                         "better conditioned network (default 0.5,1.5)")
     ap.add_argument("-o", "--output", required=True)
     a = ap.parse_args()
+    try:
+        gamma = tuple(float(v) for v in a.gamma.split(","))
+        assert len(gamma) == 2 and 0 <= gamma[0] <= gamma[1]
+    except (ValueError, AssertionError):
+        ap.error("--gamma takes LO,HI")
     if a.num_classes < 1:
         ap.error("-n must be >= 1")
     t0 = time.time()
     # reductions in train-mode BatchNorm depend on the thread count
     torch.set_num_threads(1)
-    model = build(a.backbone, a.downsample, a.num_classes, a.seed, a.calib_size, a.spread, a.pcs)
+    model = build(a.backbone, a.downsample, a.num_classes, a.seed, a.calib_size, a.spread, a.pcs, gamma)
     tmp = a.output + ".tmp"
     # through a file object the zip's inner folder is "archive", not the
     # file name, so equal weights give equal bytes

@@ -40,12 +40,23 @@ def write_pnm(path, a):
         f.write(a.tobytes())
 
 
-def png_bytes(w, h, depth, ctype, rows, plte=None, trns=None, cut=None):
-    """A minimal PNG writer, so every colour type and bit depth can be made."""
+ADAM7 = [(0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2), (0, 1, 1, 2)]
+
+
+def png_bytes(w, h, depth, ctype, rows, plte=None, trns=None, cut=None, interlaced=None):
+    """A minimal PNG writer, so every colour type and bit depth can be made.
+    interlaced: (samples array H x W x nch) to write Adam7 passes instead of rows."""
     def chunk(t, d):
         return struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d))
+    if interlaced is not None:
+        rows = []
+        for (x0, y0, dx, dy) in ADAM7:
+            sub = interlaced[y0::dy, x0::dx]
+            if sub.size:
+                rows += pack_rows(sub.reshape(sub.shape[0], -1), depth)
     raw = b"".join(b"\0" + r for r in rows)
-    s = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, depth, ctype, 0, 0, 0))
+    s = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, depth, ctype, 0, 0,
+                                                          1 if interlaced is not None else 0))
     if plte is not None:
         s += chunk(b"PLTE", plte)
     if trns is not None:
@@ -176,6 +187,10 @@ def make(out):
             v = rng.integers(0, 1 << depth, (H, W * nch))
             pngs.append(("%s%d.png" % (tag, depth),
                          png_bytes(W, H, depth, ctype, pack_rows(v, depth)), False))
+    v = rng.integers(0, 256, (11, 19, 3))
+    pngs.append(("rgb8i.png", png_bytes(19, 11, 8, 2, None, interlaced=v), False))
+    v = rng.integers(0, 4, (11, 19, 1))
+    pngs.append(("p2i.png", png_bytes(19, 11, 2, 3, None, bytes(range(12)), interlaced=v), True))
     v = rng.integers(0, 256, (H, W))
     pngs.append(("g8trns.png", png_bytes(W, H, 8, 0, pack_rows(v, 8), trns=b"\0\7"), True))
     for fn, b, is_mask in pngs:
@@ -275,7 +290,7 @@ def read_pnm(path):
 
 
 def check(d):
-    """Reads back what the C encoders wrote; prints one line per file, exits 1 on a mismatch."""
+    """Reads back what the C encoders wrote; prints one line per check, exits 1 on a mismatch."""
     bad = 0
     for fn in sorted(glob.glob(os.path.join(d, "*.png"))):
         idx = np.fromfile(fn[:-4] + ".idx", np.uint8)
@@ -292,8 +307,15 @@ def check(d):
         want = read_pnm(fn[:-4] + ".ppm")
         got = np.array(Image.open(fn).convert("RGB"))
         ok = got.shape == want.shape and (got == want).all()
-        print("%s %s" % ("ok" if ok else "BAD", os.path.basename(fn)))
+        print("%s %s decodes as ours" % ("ok" if ok else "BAD", os.path.basename(fn)))
         bad += not ok
+        if os.path.exists(fn[:-4] + ".src"):  # encoded from this photo at quality 75
+            src = open(fn[:-4] + ".src").read().strip()
+            b = io.BytesIO()
+            Image.open(src).convert("RGB").save(b, "JPEG", quality=75)
+            ok = b.getvalue() == open(fn, "rb").read()
+            print("%s %s bytes = PIL save(quality=75)" % ("ok" if ok else "BAD", os.path.basename(fn)))
+            bad += not ok
     sys.exit(1 if bad else 0)
 
 

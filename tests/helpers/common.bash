@@ -1,11 +1,15 @@
 # Shared set-up for every bats file: the build tree's programs first on PATH, the bats helpers,
 # and the folder for generated references.
 TOP="$(cd "$BATS_TEST_DIRNAME/.." && pwd)"
-BUILD_DIR="$TOP/${BUILD:-build}"
+case ${BUILD:-build} in
+/*) BUILD_DIR=$BUILD ;;
+*) BUILD_DIR="$TOP/${BUILD:-build}" ;;
+esac
 export PATH="$BUILD_DIR/bin:$PATH"
 # References made by scripts/ref (PyTorch oracle) are cached here between runs.
 export REF_DIR="${REF_DIR:-$BUILD_DIR/ref}"
 export PY=/usr/bin/python3
+bats_require_minimum_version 1.5.0
 load '/usr/lib/bats/bats-support/load'
 load '/usr/lib/bats/bats-assert/load'
 load '/usr/lib/bats/bats-file/load'

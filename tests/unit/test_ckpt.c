@@ -204,7 +204,8 @@ static void canon(struct sb *s, const struct tn_pk *v, int depth)
 	}
 }
 
-static const char *const plain_allow[] = {"collections.OrderedDict", "builtins.set", "builtins.frozenset", NULL};
+static const char *const plain_allow[] = {"collections.OrderedDict", "builtins.set", "builtins.frozenset",
+					      "_codecs.encode", "builtins.bytes", NULL};
 
 static void plain_pickles(void)
 {
@@ -241,7 +242,7 @@ static void plain_pickles(void)
 static void records(void)
 {
 	static const uint8_t p[] = "\x80\x02" "cmodels.common\nConv\n" "q\x00)\x81q\x01}q\x02(X\x01\x00\x00\x00kK\x07"
-				   "X\x01\x00\x00\x00lh\x00ub" "h\x01" "]q\x03K\x01a" "\x86.";
+				   "X\x01\x00\x00\x00lh\x00ub" "h\x01" "]q\x03K\x01" "a" "\x86.";
 	static const char *const allow[] = {"models.*", NULL};
 	struct tn_unpickle_opts o = {.allow = allow};
 	struct tn_pickle pk;

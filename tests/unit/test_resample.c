@@ -77,7 +77,9 @@ static uint8_t *slurp(const char *path, size_t *len)
 	fseek(f, 0, SEEK_END);
 	long n = ftell(f);
 	fseek(f, 0, SEEK_SET);
-	uint8_t *b = malloc(n > 0 ? (size_t)n : 1);
+	uint8_t *b = malloc(n > 0 ? (size_t)n + 1 : 1);
+	if (b)
+		b[n > 0 ? n : 0] = 0; /* sscanf-safe */
 	if (b && fread(b, 1, (size_t)n, f) != (size_t)n) {
 		free(b);
 		b = NULL;
@@ -308,7 +310,8 @@ int main(void)
 {
 	test_edges();
 	if (ref_setup() != 0) {
-		CHECK(0, "generate references with " SCRIPT);
+		CHECK(0, "generate references with " SCRIPT " (run from the top of the tree)");
+		ref_cleanup();
 		return check_done();
 	}
 	run_manifest();
