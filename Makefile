@@ -4,7 +4,7 @@ PREFIX   ?= /usr/local
 DESTDIR  ?=
 BUILD    ?= build
 CC       ?= cc
-OPT      ?= -O2 -g
+OPT      ?= -O3 -g
 SAN      ?=
 CFLAGS   ?=
 CPPFLAGS += -Ilib -DCNNKIT_VERSION='"$(VERSION)"' -D_GNU_SOURCE
@@ -23,7 +23,7 @@ MAN5     := $(wildcard man/man5/*.5)
 
 all: $(BINS) $(UNITBIN)
 
-$(BUILD)/%.o: %.c
+$(BUILD)/%.o: %.c Makefile
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(XCFLAGS) -MMD -MP -c $< -o $@
 

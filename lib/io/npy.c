@@ -63,7 +63,7 @@ int tn_npy_write_f32(const char *path, const float *data, int ndim, const int64_
 	if (ndim < 0 || ndim > NPY_MAX_DIMS || (ndim && !shape))
 		return tn_fail(TN_E_INVAL, "%s: %d dimensions (0 to %d allowed)", name, ndim,
 			       NPY_MAX_DIMS);
-	size_t numel, bytes;
+	size_t numel = 0, bytes = 0;
 	int rc = shape_numel(name, ndim, shape, &numel, &bytes);
 	if (rc)
 		return rc;
@@ -328,7 +328,7 @@ int tn_npy_read_f32(const char *path, float **data, int *ndim, int64_t shape[8])
 	rc = parse_header(name, hdr, hlen, &nd, shp);
 	if (rc)
 		goto out;
-	size_t numel, bytes;
+	size_t numel = 0, bytes = 0;
 	rc = shape_numel(name, nd, shp, &numel, &bytes);
 	if (rc)
 		goto out;

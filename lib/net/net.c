@@ -4,6 +4,7 @@
 #include "core/tensor.h"
 #include "io/wfile.h"
 #include "ops/basic.h"
+#include "ops/winograd.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -22,6 +23,7 @@ void tn_net_free(struct tn_net *net)
 	free(net->nodes);
 	free(net->params);
 	free(net->weights);
+	free(net->wino);
 	free(net->arena);
 	free(net->work);
 	tn_net_init(net);
@@ -97,7 +99,7 @@ int tn_net_conv(struct tn_net *net, int x, const char *conv_name, int has_bias, 
 	struct tn_node *nd = &net->nodes[i];
 	nd->in[0] = x;
 	nd->n_in = 1;
-	nd->conv = (struct tn_conv){cin, cout, k, k, stride, pad, dil, groups, act, NULL, NULL};
+	nd->conv = (struct tn_conv){cin, cout, k, k, stride, pad, dil, groups, act, NULL, NULL, NULL};
 	snprintf(nd->conv_name, sizeof nd->conv_name, "%s", conv_name);
 	snprintf(nd->bn_name, sizeof nd->bn_name, "%s", bn_name ? bn_name : "");
 	nd->has_bias = has_bias;
@@ -416,6 +418,36 @@ static int read_param(const struct tn_param_source *src, const char *prefix, con
 	return 0;
 }
 
+/* Transforms, once, the weights of the convs that run as Winograd (needs tn_net_plan's shapes). */
+static int transform_winograd(struct tn_net *net)
+{
+	size_t total = 0;
+	for (int i = 0; i < net->n; i++) {
+		const struct tn_node *nd = &net->nodes[i];
+		const struct tn_node *a = nd->n_in ? &net->nodes[nd->in[0]] : NULL;
+		if (nd->op == TN_NODE_CONV && tn_conv2d_uses_winograd(&nd->conv, a->h, a->w, nd->flags))
+			total += tn_winograd_weight_floats(&nd->conv);
+	}
+	free(net->wino);
+	net->wino = NULL;
+	if (!total)
+		return 0;
+	net->wino = malloc(total * sizeof(float));
+	if (!net->wino)
+		return tn_fail(TN_E_NOMEM, "out of memory for the Winograd weights");
+	float *p = net->wino;
+	for (int i = 0; i < net->n; i++) {
+		struct tn_node *nd = &net->nodes[i];
+		const struct tn_node *a = nd->n_in ? &net->nodes[nd->in[0]] : NULL;
+		if (nd->op == TN_NODE_CONV && tn_conv2d_uses_winograd(&nd->conv, a->h, a->w, nd->flags)) {
+			tn_winograd_transform_weights(&nd->conv, p);
+			nd->conv.wino = p;
+			p += tn_winograd_weight_floats(&nd->conv);
+		}
+	}
+	return 0;
+}
+
 int tn_net_load(struct tn_net *net, const struct tn_param_source *src)
 {
 	size_t total = 0;
@@ -475,6 +507,8 @@ int tn_net_load(struct tn_net *net, const struct tn_param_source *src)
 		cv->bias = b;
 	}
 	free(bn);
+	if (!rc)
+		rc = transform_winograd(net);
 	return rc;
 }
 

@@ -1,6 +1,8 @@
 /* Convolution as PyTorch's F.conv2d (zero padding, dilation, groups). */
 #include "ops/conv.h"
 
+#include "ops/winograd.h"
+
 #include <blis.h>
 #include <math.h>
 #include <string.h>
@@ -58,7 +60,8 @@ static void epilogue_channel(const struct tn_conv *cv, int co, float *y, size_t 
 	case TN_ACT_RELU6:
 		for (size_t i = 0; i < n; i++) {
 			float v = y[i] + b;
-			y[i] = v < 0.0f ? 0.0f : (v > 6.0f ? 6.0f : v);
+			v = v > 0.0f ? v : 0.0f; /* two selects the compiler turns into max/min */
+			y[i] = v < 6.0f ? v : 6.0f;
 		}
 		break;
 	default:
@@ -75,10 +78,17 @@ static void epilogue_channel(const struct tn_conv *cv, int co, float *y, size_t 
 	}
 }
 
+int tn_conv2d_uses_winograd(const struct tn_conv *cv, int h, int w, int flags)
+{
+	return !(flags & TN_CONV_RELU_IN) && tn_winograd_eligible(cv, h, w);
+}
+
 size_t tn_conv2d_workspace(const struct tn_conv *cv, int h, int w, int flags)
 {
+	/* Room for either path: the Winograd one runs only once its weights are transformed. */
+	size_t wino = tn_conv2d_uses_winograd(cv, h, w, flags) ? tn_winograd_workspace(cv, h, w) : 0;
 	if (is_depthwise(cv) || (is_pointwise(cv) && !(flags & TN_CONV_RELU_IN)))
-		return 0;
+		return wino;
 	int oh = tn_conv_out_size(h, cv->kh, cv->stride, cv->pad, cv->dil);
 	int ow = tn_conv_out_size(w, cv->kw, cv->stride, cv->pad, cv->dil);
 	size_t k = (size_t)(cv->cin / cv->groups) * cv->kh * cv->kw;
@@ -87,7 +97,8 @@ size_t tn_conv2d_workspace(const struct tn_conv *cv, int h, int w, int flags)
 		rows = 1;
 	if (rows > (size_t)oh)
 		rows = (size_t)oh;
-	return k * rows * (size_t)ow;
+	size_t im2col = k * rows * (size_t)ow;
+	return im2col > wino ? im2col : wino;
 }
 
 /* Depthwise: one channel per task; each kernel tap adds a shifted input row into the output
@@ -187,7 +198,9 @@ void tn_conv2d(const struct tn_conv *cv, const float *x, int h, int w, float *y,
 	const int ow = tn_conv_out_size(w, cv->kw, cv->stride, cv->pad, cv->dil);
 	const size_t npix = (size_t)oh * ow;
 	const int relu_in = flags & TN_CONV_RELU_IN;
-	if (is_depthwise(cv)) {
+	if (cv->wino && tn_conv2d_uses_winograd(cv, h, w, flags)) {
+		tn_winograd_conv(cv, cv->wino, x, h, w, y, work);
+	} else if (is_depthwise(cv)) {
 		conv_depthwise(cv, x, h, w, y, oh, ow, relu_in);
 	} else if (is_pointwise(cv) && !relu_in) {
 		gemm_rowmajor(cv->cout, (int)npix, cv->cin, cv->weight, cv->cin, x, (int)npix, y, (int)npix);

@@ -23,9 +23,12 @@ struct tn_conv {
 	enum tn_act act;
 	const float *weight;
 	const float *bias;
+	const float *wino; /* Winograd-transformed weights (tn_winograd_*), or NULL */
 };
 
 int tn_conv_out_size(int in, int k, int stride, int pad, int dil);
+/* Whether tn_conv2d takes the Winograd path for this conv (then cv->wino must be set). */
+int tn_conv2d_uses_winograd(const struct tn_conv *cv, int h, int w, int flags);
 /* Floats of scratch space tn_conv2d needs for this input size. */
 size_t tn_conv2d_workspace(const struct tn_conv *cv, int h, int w, int flags);
 /* The fast path: 1x1 as GEMM, depthwise direct, the rest im2col (in row tiles) + BLIS GEMM.

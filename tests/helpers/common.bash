@@ -7,7 +7,8 @@ case ${BUILD:-build} in
 esac
 export PATH="$BUILD_DIR/bin:$PATH"
 # References made by scripts/ref (PyTorch oracle) are cached here between runs.
-export REF_DIR="${REF_DIR:-$BUILD_DIR/ref}"
+REF_DIR="$(realpath -m "${REF_DIR:-$BUILD_DIR/ref}")"
+export REF_DIR
 export PY=/usr/bin/python3
 bats_require_minimum_version 1.5.0
 load '/usr/lib/bats/bats-support/load'
