@@ -164,7 +164,9 @@ int tn_segmodel_predict(struct tn_segmodel *m, const struct tn_image *img, uint8
 			return tn_fail(TN_E_NOMEM, "out of memory for the logits");
 		memcpy(*logits_out, out, sizeof(float) * (size_t)C * H * W);
 	}
-	tn_softmax_channels(out, C, H, W);
+	/* Only the letterboxed image area survives the crop. */
+	if ((rc = tn_softmax_channels_rect(out, C, H, W, lb.dy, lb.dx, lb.nh, lb.nw)))
+		return rc;
 	size_t npix;
 	if ((rc = tn_mul_size((size_t)img->w, (size_t)img->h, &npix)))
 		return rc;

@@ -70,21 +70,52 @@ int tn_resize_bilinear_ac(const float *x, int c, int h, int w, float *y, int oh,
 	return 0;
 }
 
-void tn_softmax_channels(float *x, int c, int h, int w)
+int tn_softmax_channels(float *x, int c, int h, int w)
 {
-	const size_t n = (size_t)h * w;
-#pragma omp parallel for schedule(static)
-	for (size_t i = 0; i < n; i++) {
-		float m = x[i];
-		for (int k = 1; k < c; k++)
-			m = fmaxf(m, x[(size_t)k * n + i]);
-		float sum = 0.0f;
-		for (int k = 0; k < c; k++) {
-			float e = expf(x[(size_t)k * n + i] - m);
-			x[(size_t)k * n + i] = e;
-			sum += e;
+	return tn_softmax_channels_rect(x, c, h, w, 0, 0, h, w);
+}
+
+/* Row by row, so the loops over pixels are contiguous and vectorise. */
+int tn_softmax_channels_rect(float *x, int c, int h, int w, int y0, int x0, int rh, int rw)
+{
+	const size_t plane = (size_t)h * w;
+	int failed = 0;
+#pragma omp parallel
+	{
+		float *m = malloc(sizeof(float) * 2 * (size_t)(rw > 0 ? rw : 1));
+		float *sum = m ? m + rw : NULL;
+		if (!m) {
+#pragma omp atomic write
+			failed = 1;
 		}
-		for (int k = 0; k < c; k++)
-			x[(size_t)k * n + i] /= sum;
+#pragma omp for schedule(static)
+		for (int y = y0; y < y0 + rh; y++) {
+			if (!m)
+				continue;
+			float *row = x + (size_t)y * w + x0;
+			for (int i = 0; i < rw; i++) {
+				m[i] = row[i];
+				sum[i] = 0.0f;
+			}
+			for (int k = 1; k < c; k++) {
+				const float *r = row + (size_t)k * plane;
+				for (int i = 0; i < rw; i++)
+					m[i] = r[i] > m[i] ? r[i] : m[i];
+			}
+			for (int k = 0; k < c; k++) {
+				float *r = row + (size_t)k * plane;
+				for (int i = 0; i < rw; i++) {
+					r[i] = expf(r[i] - m[i]);
+					sum[i] += r[i];
+				}
+			}
+			for (int k = 0; k < c; k++) {
+				float *r = row + (size_t)k * plane;
+				for (int i = 0; i < rw; i++)
+					r[i] /= sum[i];
+			}
+		}
+		free(m);
 	}
+	return failed ? tn_fail(TN_E_NOMEM, "out of memory for softmax rows") : 0;
 }

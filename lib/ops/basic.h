@@ -8,6 +8,8 @@ void tn_gap(const float *x, int c, int h, int w, float *y);
 /* F.interpolate(x, (oh, ow), mode='bilinear', align_corners=True). */
 int tn_resize_bilinear_ac(const float *x, int c, int h, int w, float *y, int oh, int ow);
 /* Softmax over channels at every pixel, in place. */
-void tn_softmax_channels(float *x, int c, int h, int w);
+int tn_softmax_channels(float *x, int c, int h, int w);
+/* The same, only inside the rectangle of rh rows and rw columns at (y0, x0). */
+int tn_softmax_channels_rect(float *x, int c, int h, int w, int y0, int x0, int rh, int rw);
 
 #endif
