@@ -130,10 +130,16 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		cli_usage_error("-o goes with a conversion, not --info or --check");
 }
 
+/* A torch.save file starts as a zip ("PK") or, in the legacy format, as a pickle (0x80). */
 static int is_wfile(const char *path)
 {
-	size_t n = strlen(path);
-	return n >= 2 && strcmp(path + n - 2, ".w") == 0;
+	unsigned char magic[2] = {0, 0};
+	FILE *fp = fopen(path, "rb");
+	if (!fp)
+		return 0; /* let the checkpoint reader report it */
+	size_t n = fread(magic, 1, 2, fp);
+	fclose(fp);
+	return n == 2 && !(magic[0] == 'P' && magic[1] == 'K') && magic[0] != 0x80;
 }
 
 static void print_info(const char *path)
@@ -229,39 +235,13 @@ static int report_check(const struct tn_net *net, const struct tn_param_source *
 static void check_wfile(const char *path)
 {
 	struct tn_segmodel m;
-	struct tn_wfile wf;
-	if (tn_wfile_open(path, &wf))
+	if (tn_segmodel_describe(&m, path))
 		cli_fail();
-	tn_wfile_close(&wf);
-	/* tn_segmodel_open validates metadata and every tensor. */
-	if (tn_segmodel_open(&m, path)) {
-		/* Show the full list when the tensors are the problem. */
-		struct tn_wfile w2;
-		enum tn_backbone bb;
-		int ds = 16, n = 0;
-		if (!tn_wfile_open(path, &w2)) {
-			const char *b = tn_wfile_meta(&w2, "backbone"), *d = tn_wfile_meta(&w2, "downsample"),
-				   *c = tn_wfile_meta(&w2, "num_classes");
-			if (b && !tn_backbone_parse(b, &bb) && c && (n = atoi(c)) > 0 && n < 256) {
-				struct tn_net net;
-				if (d)
-					ds = atoi(d);
-				if (!tn_deeplab_build(&net, bb, ds, n, 512, 512)) {
-					struct tn_param_source src;
-					tn_param_source_wfile(&src, &w2);
-					int problems = report_check(&net, &src);
-					tn_net_free(&net);
-					tn_wfile_close(&w2);
-					if (problems)
-						exit(1);
-					cli_fail();
-				}
-			}
-			tn_wfile_close(&w2);
-		}
-		cli_fail();
-	}
-	printf("%s: ok: %s %s, downsample %d, %d classes, %zu tensors\n", path, "deeplabv3plus",
+	struct tn_param_source src;
+	tn_param_source_wfile(&src, &m.wf);
+	if (report_check(&m.net, &src))
+		exit(1);
+	printf("%s: ok: deeplabv3plus %s, downsample %d, %d classes, %zu tensors match\n", path,
 	       tn_backbone_name(m.backbone), m.downsample, m.num_classes, m.wf.n);
 	tn_segmodel_close(&m);
 }

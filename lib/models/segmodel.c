@@ -69,7 +69,7 @@ static int load_names(struct tn_segmodel *m)
 	return 0;
 }
 
-int tn_segmodel_open(struct tn_segmodel *m, const char *path)
+int tn_segmodel_describe(struct tn_segmodel *m, const char *path)
 {
 	memset(m, 0, sizeof *m);
 	int rc = tn_wfile_open(path, &m->wf);
@@ -102,6 +102,17 @@ int tn_segmodel_open(struct tn_segmodel *m, const char *path)
 		tn_fail_prefix(rc, path);
 		goto fail;
 	}
+	return 0;
+fail:
+	tn_segmodel_close(m);
+	return rc;
+}
+
+int tn_segmodel_open(struct tn_segmodel *m, const char *path)
+{
+	int rc = tn_segmodel_describe(m, path);
+	if (rc)
+		return rc;
 	struct tn_param_source src;
 	tn_param_source_wfile(&src, &m->wf);
 	char *report = NULL;

@@ -23,6 +23,9 @@ struct tn_segmodel {
 	double ms_letterbox, ms_network, ms_post;
 };
 
+/* Opens the file and builds the network its metadata describes, without checking or loading
+ * the tensors (for weightconv --check, which reports every mismatch). */
+int tn_segmodel_describe(struct tn_segmodel *m, const char *path);
 /* Opens, validates against the architecture, loads and plans.  Errors name the file. */
 int tn_segmodel_open(struct tn_segmodel *m, const char *path);
 void tn_segmodel_close(struct tn_segmodel *m);

@@ -3,6 +3,7 @@
  * PIL, and the palettes.  References: scripts/ref/resample-ref.py into $REF_DIR/resample
  * (regenerated when older than the script), or a temporary folder. */
 #include "check.h"
+#include "refs.h"
 #include "core/error.h"
 #include "io/image.h"
 
@@ -15,78 +16,6 @@
 
 #define SCRIPT "scripts/ref/resample-ref.py"
 
-static char refdir[1024];
-static int refdir_tmp;
-
-/* Makes (or reuses) the reference folder; 0 on success. */
-static int ref_setup(void)
-{
-	const char *env = getenv("REF_DIR");
-	char cmd[16384], man[1100];
-	struct stat ss, sm;
-	if (env && *env) {
-		snprintf(refdir, sizeof refdir, "%.900s/resample", env);
-		snprintf(man, sizeof man, "%s/manifest.txt", refdir);
-		if (stat(SCRIPT, &ss) == 0 && stat(man, &sm) == 0 && sm.st_mtime >= ss.st_mtime)
-			return 0;
-		snprintf(cmd, sizeof cmd,
-			 "mkdir -p '%s' && rm -rf '%s.%d' && /usr/bin/python3 " SCRIPT
-			 " '%s.%d' && rm -rf '%s' && mv '%s.%d' '%s'",
-			 env, refdir, (int)getpid(), refdir, (int)getpid(), refdir, refdir,
-			 (int)getpid(), refdir);
-	} else {
-		snprintf(refdir, sizeof refdir, "/tmp/cnnkit-imgref.XXXXXX");
-		if (!mkdtemp(refdir))
-			return -1;
-		refdir_tmp = 1;
-		snprintf(cmd, sizeof cmd, "/usr/bin/python3 " SCRIPT " '%s'", refdir);
-	}
-	fflush(stdout);
-	return system(cmd) == 0 ? 0 : -1;
-}
-
-static void ref_cleanup(void)
-{
-	char cmd[4200];
-	if (refdir_tmp) {
-		snprintf(cmd, sizeof cmd, "rm -rf '%s'", refdir);
-		if (system(cmd) != 0)
-			printf("# could not remove %s\n", refdir);
-	}
-}
-
-static const char *refpath(const char *rel)
-{
-	static char buf[8][4200];
-	static int k;
-	k = (k + 1) % 8;
-	if (rel[0] == '/')
-		snprintf(buf[k], sizeof buf[k], "%s", rel);
-	else
-		snprintf(buf[k], sizeof buf[k], "%s/%s", refdir, rel);
-	return buf[k];
-}
-
-static uint8_t *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	long n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	uint8_t *b = malloc(n > 0 ? (size_t)n + 1 : 1);
-	if (b)
-		b[n > 0 ? n : 0] = 0; /* sscanf-safe */
-	if (b && fread(b, 1, (size_t)n, f) != (size_t)n) {
-		free(b);
-		b = NULL;
-	}
-	fclose(f);
-	*len = (size_t)n;
-	return b;
-}
-
 static int spit(const char *path, const void *d, size_t n)
 {
 	FILE *f = fopen(path, "wb");
@@ -94,35 +23,6 @@ static int spit(const char *path, const void *d, size_t n)
 		return -1;
 	int ok = fwrite(d, 1, n, f) == n;
 	return fclose(f) == 0 && ok ? 0 : -1;
-}
-
-/* The P5/P6 files the script writes (maxval 255, no comments). */
-static int read_pnm(const char *path, struct tn_image *img)
-{
-	size_t len;
-	uint8_t *b = slurp(path, &len);
-	int w, h, mv, off = 0;
-	char m;
-	memset(img, 0, sizeof *img);
-	if (!b)
-		return -1;
-	if (len < 8 || sscanf((char *)b, "P%c %d %d %d%n", &m, &w, &h, &mv, &off) != 4 || mv != 255) {
-		free(b);
-		return -1;
-	}
-	off++;
-	img->channels = m == '6' ? 3 : 1;
-	img->w = w;
-	img->h = h;
-	size_t n = (size_t)w * h * img->channels;
-	if ((size_t)off + n > len) {
-		free(b);
-		return -1;
-	}
-	img->px = malloc(n);
-	memcpy(img->px, b + off, n);
-	free(b);
-	return 0;
 }
 
 /* Count of differing bytes, or -1 for a shape mismatch. */
@@ -380,7 +280,7 @@ static void test_palette(void)
 int main(void)
 {
 	test_palette();
-	if (ref_setup() != 0) {
+	if (ref_setup(SCRIPT, "resample", "/tmp/cnnkit-imgref.XXXXXX") != 0) {
 		CHECK(0, "generate references with " SCRIPT " (run from the top of the tree)");
 		ref_cleanup();
 		return check_done();

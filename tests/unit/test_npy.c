@@ -1,6 +1,7 @@
 /* .npy: our writer's bytes equal numpy's np.save, numpy loads what we write, we read what numpy
  * writes (versions 1.0 and 2.0), and bad files fail with a message naming the file. */
 #include "check.h"
+#include "tmpdir.h"
 
 #include "core/error.h"
 #include "io/npy.h"
@@ -12,17 +13,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-static char dir[64];
-
-static const char *tmp(const char *name)
-{
-	static char buf[8][256];
-	static int k;
-	char *b = buf[k++ % 8];
-	snprintf(b, 256, "%s/%s", dir, name);
-	return b;
-}
 
 static int have_numpy(void)
 {
@@ -321,18 +311,12 @@ static void test_mutation(void)
 
 int main(void)
 {
-	snprintf(dir, sizeof dir, "/tmp/tn-npy-XXXXXX");
-	if (!mkdtemp(dir)) {
-		perror("mkdtemp");
+	if (tmpdir_make("/tmp/tn-npy-XXXXXX") != 0)
 		return 1;
-	}
 	test_write_and_read();
 	test_numpy();
 	test_hostile();
 	test_mutation();
-	char cmd[128];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-	if (system(cmd) != 0)
-		printf("# could not remove %s\n", dir);
+	tmpdir_remove();
 	return check_done();
 }

@@ -2,6 +2,7 @@
  * decoder and against NumPy), metadata, lookup, and hostile files that must fail cleanly with a
  * message naming the file and the problem. */
 #include "check.h"
+#include "tmpdir.h"
 
 #include "core/error.h"
 #include "io/wfile.h"
@@ -13,17 +14,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-static char dir[64];
-
-static const char *tmp(const char *name)
-{
-	static char buf[8][256];
-	static int k;
-	char *b = buf[k++ % 8];
-	snprintf(b, 256, "%s/%s", dir, name);
-	return b;
-}
 
 static int exists(const char *p)
 {
@@ -632,11 +622,8 @@ static void test_truncation_and_mutation(void)
 
 int main(void)
 {
-	snprintf(dir, sizeof dir, "/tmp/tn-wfile-XXXXXX");
-	if (!mkdtemp(dir)) {
-		perror("mkdtemp");
+	if (tmpdir_make("/tmp/tn-wfile-XXXXXX") != 0)
 		return 1;
-	}
 	test_f32_roundtrip();
 	test_f16_rounding();
 	test_bf16_rounding();
@@ -644,9 +631,6 @@ int main(void)
 	test_unaligned();
 	test_hostile();
 	test_truncation_and_mutation();
-	char cmd[128];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-	if (system(cmd) != 0)
-		printf("# could not remove %s\n", dir);
+	tmpdir_remove();
 	return check_done();
 }
