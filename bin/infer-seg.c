@@ -128,6 +128,9 @@ static void parse_args(int argc, char **argv, struct opts *o)
 			cli_usage_error("no input: give an image file or pipe one in");
 	}
 	int to_stdout = !o->list && (!o->output || strcmp(o->output, "-") == 0);
+	int extra_stdout = (o->overlay && strcmp(o->overlay, "-") == 0) + (o->logits && strcmp(o->logits, "-") == 0);
+	if (to_stdout + extra_stdout > 1)
+		cli_usage_error("only one output can go to standard output: give -o FILE for the mask");
 	if (to_stdout && isatty(STDOUT_FILENO))
 		cli_usage_error("refusing to write a PNG to a terminal: redirect it or give -o FILE");
 }
@@ -149,6 +152,8 @@ static int segment_one(struct tn_segmodel *m, const struct opts *o, const char *
 	if (!rc)
 		rc = tn_png_encode_indexed(mask, img.w, img.h, (const uint8_t(*)[3])m->palette, 256, &png,
 					   &png_len);
+	if (rc)
+		tn_fail_prefix(rc, strcmp(input, "-") ? input : "standard input");
 	if (!rc && logits_path) {
 		int64_t shape[3] = {m->num_classes, m->in_h, m->in_w};
 		rc = tn_npy_write_f32(logits_path, logits, 3, shape);
@@ -207,10 +212,27 @@ static int run_list(struct tn_segmodel *m, const struct opts *o)
 		cli_fail();
 	int failed = 0, done = 0;
 	char *save = NULL;
+	/* Output names seen so far: two inputs named alike must not overwrite each other. */
+	char **seen = NULL;
+	size_t n_seen = 0;
 	for (char *line = strtok_r((char *)buf, "\r\n", &save); line; line = strtok_r(NULL, "\r\n", &save)) {
 		if (!*line)
 			continue;
 		char *mask = join_output(o->outdir, line, ".png");
+		int dup = 0;
+		for (size_t k = 0; mask && k < n_seen && !dup; k++)
+			dup = strcmp(seen[k], mask) == 0;
+		if (dup) {
+			cli_warn("%s: skipped: its mask would overwrite %s from an earlier line", line, mask);
+			free(mask);
+			failed++;
+			continue;
+		}
+		char **ns = realloc(seen, sizeof *seen * (n_seen + 1));
+		if (!ns || !mask || !(ns[n_seen] = strdup(mask)))
+			cli_die("out of memory");
+		seen = ns;
+		n_seen++;
 		char *overlay = o->overlay ? join_output(o->overlay, line, ".jpg") : NULL;
 		if (!mask || (o->overlay && !overlay))
 			cli_die("out of memory");
@@ -223,6 +245,9 @@ static int run_list(struct tn_segmodel *m, const struct opts *o)
 		free(overlay);
 	}
 	free(buf);
+	for (size_t k = 0; k < n_seen; k++)
+		free(seen[k]);
+	free(seen);
 	if (!o->quiet && isatty(STDERR_FILENO))
 		fprintf(stderr, "%s: %d images, %d failed\n", cli_prog(), done, failed);
 	return failed ? 1 : 0;

@@ -6,9 +6,11 @@
 #include "io/wfile.h"
 #include "models/deeplab.h"
 #include "models/segmodel.h"
+#include "models/yolo.h"
 #include "net/net.h"
 
 #include <getopt.h>
+#include <math.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +26,9 @@ struct opts {
 	int num_classes;      /* 0: inferred from cls_conv.weight */
 	int in_h, in_w;
 	const char *names_file;
+	const char *cfg;      /* yolov5: the yaml for a bare state_dict */
+	int downsample_given;
+	int size_given;
 	int fp16;
 	const char *output;
 	const char *input;
@@ -33,15 +38,18 @@ static _Noreturn void usage(void)
 {
 	printf("Usage: weightconv [-a ARCH] [--backbone NAME] [--downsample 8|16] [-n CLASSES]\n"
 	       "                  [--names FILE] [--size HxW] [--fp16] CHECKPOINT -o OUT.w\n"
+	       "       weightconv [--cfg MODEL.yaml] [--names FILE] YOLOV5.pt -o OUT.w\n"
 	       "       weightconv --info MODEL.w\n"
 	       "       weightconv --check [-a ARCH ...] CHECKPOINT|MODEL.w\n"
 	       "Convert a PyTorch checkpoint (torch.save zip) into a .w model file.\n\n"
-	       "  -a, --arch ARCH        architecture: deeplabv3plus (default)\n"
+	       "  -a, --arch ARCH        deeplabv3plus or yolov5 (default: yolov5 for an ultralytics\n"
+	       "                         checkpoint or with --cfg, else deeplabv3plus)\n"
+	       "      --cfg FILE         yolov5: the model yaml, for a checkpoint that is a bare state_dict\n"
 	       "      --backbone NAME    mobilenet or xception (default: from the tensor names)\n"
 	       "      --downsample N     backbone output stride, 8 or 16 (default 16)\n"
 	       "  -n, --num-classes N    classes (default: rows of cls_conv.weight)\n"
 	       "      --names FILE       class names, one per line\n"
-	       "      --size HxW         network input size (default 512x512)\n"
+	       "      --size HxW         network input size (default 512x512; yolov5 640x640)\n"
 	       "      --fp16             store weights as float16 (half the size)\n"
 	       "  -o, --output FILE      the .w file to write (- for standard output)\n"
 	       "      --info             print a .w file's metadata and tensor table\n"
@@ -54,7 +62,7 @@ static _Noreturn void usage(void)
 static void parse_args(int argc, char **argv, struct opts *o)
 {
 	enum { OPT_BACKBONE = 256, OPT_DOWNSAMPLE, OPT_NAMES, OPT_SIZE, OPT_FP16, OPT_INFO, OPT_CHECK,
-	       OPT_VERSION };
+	       OPT_CFG, OPT_VERSION };
 	static const struct option longopts[] = {
 		{"arch", required_argument, 0, 'a'},
 		{"backbone", required_argument, 0, OPT_BACKBONE},
@@ -62,6 +70,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		{"num-classes", required_argument, 0, 'n'},
 		{"names", required_argument, 0, OPT_NAMES},
 		{"size", required_argument, 0, OPT_SIZE},
+		{"cfg", required_argument, 0, OPT_CFG},
 		{"fp16", no_argument, 0, OPT_FP16},
 		{"output", required_argument, 0, 'o'},
 		{"info", no_argument, 0, OPT_INFO},
@@ -70,8 +79,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		{"version", no_argument, 0, OPT_VERSION},
 		{0, 0, 0, 0},
 	};
-	*o = (struct opts){.mode = MODE_CONVERT, .arch = "deeplabv3plus", .downsample = 16, .in_h = 512,
-			   .in_w = 512};
+	*o = (struct opts){.mode = MODE_CONVERT, .downsample = 16, .in_h = 512, .in_w = 512};
 	int c;
 	while ((c = getopt_long(argc, argv, "a:n:o:h", longopts, NULL)) != -1) {
 		switch (c) {
@@ -85,6 +93,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 			o->downsample = (int)cli_parse_long("--downsample", optarg, 8, 16);
 			if (o->downsample != 8 && o->downsample != 16)
 				cli_usage_error("--downsample: must be 8 or 16");
+			o->downsample_given = 1;
 			break;
 		case 'n':
 			o->num_classes = (int)cli_parse_long("--num-classes", optarg, 1, 255);
@@ -95,6 +104,10 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		case OPT_SIZE:
 			if (tn_segmeta_parse_size(optarg, &o->in_h, &o->in_w))
 				cli_usage_error("--size: %s", tn_errmsg());
+			o->size_given = 1;
+			break;
+		case OPT_CFG:
+			o->cfg = optarg;
 			break;
 		case OPT_FP16:
 			o->fp16 = 1;
@@ -119,8 +132,8 @@ static void parse_args(int argc, char **argv, struct opts *o)
 	if (optind != argc - 1)
 		cli_usage_error(optind >= argc ? "no input file" : "more than one input file");
 	o->input = argv[optind];
-	if (strcmp(o->arch, "deeplabv3plus") != 0)
-		cli_usage_error("--arch: unknown architecture '%s' (known: deeplabv3plus)", o->arch);
+	if (o->arch && strcmp(o->arch, "deeplabv3plus") != 0 && strcmp(o->arch, "yolov5") != 0)
+		cli_usage_error("--arch: unknown architecture '%s' (known: deeplabv3plus, yolov5)", o->arch);
 	enum tn_backbone b;
 	if (o->backbone && tn_backbone_parse(o->backbone, &b))
 		cli_usage_error("--backbone: %s", tn_errmsg());
@@ -246,6 +259,156 @@ static void check_wfile(const char *path)
 	tn_segmodel_close(&m);
 }
 
+/* Every float tensor must be finite: a NaN in a checkpoint is a broken training run. */
+static void check_finite(const struct tn_ckpt *ck, const struct tn_net *net, const char *path)
+{
+	for (size_t i = 0; i < net->n_params; i++) {
+		const struct tn_ckpt_tensor *t = tn_ckpt_find(ck, net->params[i].name);
+		if (!t->f32)
+			cli_die("%s: tensor '%s' is not floating point", path, t->name);
+		for (size_t k = 0; k < t->numel; k++)
+			if (!isfinite(t->f32[k]))
+				cli_die("%s: tensor '%s' holds %s at element %zu", path, t->name,
+					isnan(t->f32[k]) ? "NaN" : "an infinity", k);
+	}
+}
+
+/* The .w keeps the PyTorch names and the unfolded values; BatchNorm is folded at load. */
+static void write_model(const struct opts *o, const struct tn_ckpt *ck, const struct tn_net *net,
+			const char **keys, const char **vals, size_t n_meta, enum tn_dtype store)
+{
+	struct tn_wwrite_tensor *wt = calloc(net->n_params, sizeof *wt);
+	if (!wt)
+		cli_die("out of memory");
+	for (size_t i = 0; i < net->n_params; i++) {
+		const struct tn_ckpt_tensor *t = tn_ckpt_find(ck, net->params[i].name);
+		wt[i] = (struct tn_wwrite_tensor){t->name, t->ndim, t->shape, t->f32};
+	}
+	int rc = tn_wfile_write(o->output, wt, net->n_params, keys, vals, n_meta, store);
+	free(wt);
+	if (rc)
+		cli_fail();
+}
+
+static void convert_deeplab(struct opts *o, struct tn_ckpt *ck)
+{
+	enum tn_backbone bb;
+	infer_from_ckpt(ck, o, &bb);
+	struct tn_net net;
+	if (tn_deeplab_build(&net, bb, o->downsample, o->num_classes, o->in_h, o->in_w))
+		cli_fail();
+	struct tn_param_source src;
+	tn_param_source_ckpt(&src, ck, o->input);
+	if (report_check(&net, &src))
+		exit(1);
+	check_finite(ck, &net, o->input);
+	if (o->mode == MODE_CHECK) {
+		printf("%s: ok: deeplabv3plus %s, %d classes, %zu tensors match (the downsample factor cannot be "
+		       "checked: the weights are the same for 8 and 16)\n", o->input, tn_backbone_name(bb),
+		       o->num_classes, net.n_params);
+		tn_net_free(&net);
+		return;
+	}
+	/* The weights are the same shape for 8 and 16: say which one the file will run with. */
+	if (!o->downsample_given)
+		cli_warn("%s: no --downsample given: assuming 16, as upstream's default", o->input);
+	char num_classes[16], downsample[16], in_h[16], in_w[16], producer[64];
+	snprintf(num_classes, sizeof num_classes, "%d", o->num_classes);
+	snprintf(downsample, sizeof downsample, "%d", o->downsample);
+	snprintf(in_h, sizeof in_h, "%d", o->in_h);
+	snprintf(in_w, sizeof in_w, "%d", o->in_w);
+	snprintf(producer, sizeof producer, "weightconv %s", CNNKIT_VERSION);
+	char *names = o->names_file ? read_names_json(o->names_file, o->num_classes) : NULL;
+	const char *source = strrchr(o->input, '/') ? strrchr(o->input, '/') + 1 : o->input;
+	const char *keys[] = {"format_version", "arch", "backbone", "downsample", "num_classes",
+			      "input_height", "input_width", "letterbox_fill", "normalize", "producer",
+			      "source", "class_names"};
+	const char *vals[] = {"1", "deeplabv3plus", tn_backbone_name(bb), downsample, num_classes, in_h,
+			      in_w, "128", "div255", producer, source, names};
+	write_model(o, ck, &net, keys, vals, names ? 12 : 11, o->fp16 ? TN_DTYPE_F16 : TN_DTYPE_F32);
+	free(names);
+	tn_net_free(&net);
+}
+
+/* Default class names "class0".. as a JSON array. */
+static char *default_names(int n)
+{
+	json_t *a = json_array();
+	for (int i = 0; i < n; i++) {
+		char b[32];
+		snprintf(b, sizeof b, "class%d", i);
+		json_array_append_new(a, json_string(b));
+	}
+	char *s = json_dumps(a, JSON_COMPACT);
+	json_decref(a);
+	return s;
+}
+
+static void convert_yolo(struct opts *o, struct tn_ckpt *ck)
+{
+	char *yaml = NULL;
+	if (o->cfg) {
+		uint8_t *buf;
+		size_t len;
+		if (tn_read_all(o->cfg, 4u << 20, &buf, &len))
+			cli_fail();
+		yaml = (char *)buf;
+	} else if (ck->yaml_json) {
+		yaml = strdup(ck->yaml_json);
+	} else {
+		cli_die("%s: a bare state_dict: give the model's yaml with --cfg", o->input);
+	}
+	const char *yaml_name = o->cfg ? o->cfg : o->input;
+	struct tn_param_source src;
+	tn_param_source_ckpt(&src, ck, o->input);
+	struct tn_net net;
+	struct tn_yolo_info info;
+	if (tn_yolo_build(&net, yaml, yaml_name, &src, ck->attrs_json, o->in_h, o->in_w, &info))
+		cli_fail();
+	if (o->num_classes && o->num_classes != info.nc)
+		cli_die("%s: -n %d, but the model has %d classes", o->input, o->num_classes, info.nc);
+	if (report_check(&net, &src))
+		exit(1);
+	check_finite(ck, &net, o->input);
+	if (o->mode == MODE_CHECK) {
+		printf("%s: ok: yolov5, %d classes, %d layers, %zu tensors match\n", o->input, info.nc, info.n_layers,
+		       net.n_params);
+		free(yaml);
+		tn_net_free(&net);
+		return;
+	}
+	char *names = NULL;
+	if (o->names_file)
+		names = read_names_json(o->names_file, info.nc);
+	else if (ck->names_json) {
+		json_t *a = json_loads(ck->names_json, 0, NULL);
+		if (json_array_size(a) == (size_t)info.nc)
+			names = strdup(ck->names_json);
+		json_decref(a);
+	}
+	if (!names)
+		names = default_names(info.nc);
+	/* Real ultralytics weights are float16: keep them so, losslessly, unless told otherwise. */
+	int all_half = 1;
+	for (size_t i = 0; i < net.n_params; i++)
+		all_half &= tn_ckpt_find(ck, net.params[i].name)->dtype == TN_DTYPE_F16;
+	char num_classes[16], in_h[16], in_w[16], producer[64];
+	snprintf(num_classes, sizeof num_classes, "%d", info.nc);
+	snprintf(in_h, sizeof in_h, "%d", o->in_h);
+	snprintf(in_w, sizeof in_w, "%d", o->in_w);
+	snprintf(producer, sizeof producer, "weightconv %s", CNNKIT_VERSION);
+	const char *source = strrchr(o->input, '/') ? strrchr(o->input, '/') + 1 : o->input;
+	const char *keys[] = {"format_version", "arch", "yaml", "num_classes", "class_names", "input_height",
+			      "input_width", "letterbox_fill", "normalize", "producer", "source", "module_attrs"};
+	const char *vals[] = {"1", "yolov5", yaml, num_classes, names, in_h, in_w, "114", "div255", producer,
+			      source, ck->attrs_json};
+	write_model(o, ck, &net, keys, vals, ck->attrs_json ? 12 : 11,
+		    o->fp16 || all_half ? TN_DTYPE_F16 : TN_DTYPE_F32);
+	free(names);
+	free(yaml);
+	tn_net_free(&net);
+}
+
 int main(int argc, char **argv)
 {
 	struct opts o;
@@ -264,52 +427,16 @@ int main(int argc, char **argv)
 	struct tn_ckpt ck;
 	if (tn_ckpt_load(o.input, &ck))
 		cli_fail();
-	enum tn_backbone bb;
-	infer_from_ckpt(&ck, &o, &bb);
-	struct tn_net net;
-	if (tn_deeplab_build(&net, bb, o.downsample, o.num_classes, o.in_h, o.in_w))
-		cli_fail();
-	struct tn_param_source src;
-	tn_param_source_ckpt(&src, &ck, o.input);
-	if (report_check(&net, &src))
-		exit(1);
-	if (o.mode == MODE_CHECK) {
-		printf("%s: ok: deeplabv3plus %s, %d classes, %zu tensors match\n", o.input,
-		       tn_backbone_name(bb), o.num_classes, net.n_params);
-		cli_close_stdout();
-		return 0;
+	int yolo = o.arch ? strcmp(o.arch, "yolov5") == 0 : (ck.yaml_json != NULL || o.cfg != NULL);
+	if (!o.size_given) {
+		o.in_h = o.in_w = yolo ? 640 : 512;
 	}
-	/* The .w keeps the PyTorch names and the unfolded values; BatchNorm is folded at load. */
-	struct tn_wwrite_tensor *wt = calloc(net.n_params, sizeof *wt);
-	if (!wt)
-		cli_die("out of memory");
-	for (size_t i = 0; i < net.n_params; i++) {
-		const struct tn_ckpt_tensor *t = tn_ckpt_find(&ck, net.params[i].name);
-		if (!t->f32)
-			cli_die("%s: tensor '%s' is not floating point", o.input, t->name);
-		wt[i] = (struct tn_wwrite_tensor){t->name, t->ndim, t->shape, t->f32};
-	}
-	char num_classes[16], downsample[16], in_h[16], in_w[16], producer[64];
-	snprintf(num_classes, sizeof num_classes, "%d", o.num_classes);
-	snprintf(downsample, sizeof downsample, "%d", o.downsample);
-	snprintf(in_h, sizeof in_h, "%d", o.in_h);
-	snprintf(in_w, sizeof in_w, "%d", o.in_w);
-	snprintf(producer, sizeof producer, "weightconv %s", CNNKIT_VERSION);
-	char *names = o.names_file ? read_names_json(o.names_file, o.num_classes) : NULL;
-	const char *source = strrchr(o.input, '/') ? strrchr(o.input, '/') + 1 : o.input;
-	const char *keys[] = {"format_version", "arch", "backbone", "downsample", "num_classes",
-			      "input_height", "input_width", "letterbox_fill", "normalize", "producer",
-			      "source", "class_names"};
-	const char *vals[] = {"1", "deeplabv3plus", tn_backbone_name(bb), downsample, num_classes, in_h,
-			      in_w, "128", "div255", producer, source, names};
-	size_t n_meta = names ? 12 : 11;
-	int rc = tn_wfile_write(o.output, wt, net.n_params, keys, vals, n_meta,
-				o.fp16 ? TN_DTYPE_F16 : TN_DTYPE_F32);
-	free(names);
-	free(wt);
-	tn_net_free(&net);
+	if (yolo)
+		convert_yolo(&o, &ck);
+	else
+		convert_deeplab(&o, &ck);
 	tn_ckpt_free(&ck);
-	if (rc)
-		cli_fail();
+	if (o.mode == MODE_CHECK)
+		cli_close_stdout();
 	return 0;
 }

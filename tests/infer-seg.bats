@@ -128,3 +128,37 @@ print(a.mode, a.size == b.size, int(np.array(a).max()) < 21)"
 	run -0 --separate-stderr groff -man -ww -z "$TOP/man/man1/infer-seg.1"
 	assert_equal "$stderr" ""
 }
+
+@test "-o through a symlink writes the file it points to and keeps the link" {
+	local m="$REF_DIR/seg/mobilenet-16/model.w"
+	ln -s real.png "$BATS_TEST_TMPDIR/link.png"
+	run -0 infer-seg -m "$m" -o "$BATS_TEST_TMPDIR/link.png" /usr/share/darknet/data/dog.jpg
+	[ -L "$BATS_TEST_TMPDIR/link.png" ]
+	assert_file_exists "$BATS_TEST_TMPDIR/real.png"
+}
+
+@test "--list: two images with the same name are not allowed to overwrite each other" {
+	local m="$REF_DIR/seg/mobilenet-16/model.w"
+	mkdir "$BATS_TEST_TMPDIR/a" "$BATS_TEST_TMPDIR/out"
+	cp /usr/share/darknet/data/dog.jpg "$BATS_TEST_TMPDIR/a/dog.jpg"
+	printf '%s\n' /usr/share/darknet/data/dog.jpg "$BATS_TEST_TMPDIR/a/dog.jpg" > "$BATS_TEST_TMPDIR/list"
+	run -1 --separate-stderr infer-seg -m "$m" --list "$BATS_TEST_TMPDIR/list" -O "$BATS_TEST_TMPDIR/out"
+	[[ "$stderr" == *"a/dog.jpg: skipped: its mask would overwrite"* ]]
+	assert_file_exists "$BATS_TEST_TMPDIR/out/dog.png"
+}
+
+@test "--list: a failing image is named, the others are done, exit 1" {
+	local m="$REF_DIR/seg/mobilenet-16/model.w"
+	mkdir "$BATS_TEST_TMPDIR/out"
+	echo junk > "$BATS_TEST_TMPDIR/bad.jpg"
+	printf '%s\n' "$BATS_TEST_TMPDIR/bad.jpg" /usr/share/darknet/data/dog.jpg > "$BATS_TEST_TMPDIR/list"
+	run -1 --separate-stderr infer-seg -m "$m" --list "$BATS_TEST_TMPDIR/list" -O "$BATS_TEST_TMPDIR/out"
+	[[ "$stderr" == *"bad.jpg"* ]]
+	assert_file_exists "$BATS_TEST_TMPDIR/out/dog.png"
+	assert_file_not_exists "$BATS_TEST_TMPDIR/out/bad.png"
+}
+
+@test "two outputs on standard output are refused as bad usage" {
+	run -2 --separate-stderr infer-seg -m "$REF_DIR/seg/mobilenet-16/model.w" --logits - /usr/share/darknet/data/dog.jpg
+	[[ "$stderr" == *"only one output can go to standard output"* ]]
+}

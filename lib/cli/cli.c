@@ -16,6 +16,8 @@ static const char *prog = "cnnkit";
 
 void cli_init(const char *argv0)
 {
+	if (!argv0)
+		return; /* started with an empty argv */
 	const char *slash = strrchr(argv0, '/');
 	prog = slash ? slash + 1 : argv0;
 }

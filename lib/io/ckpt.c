@@ -6,6 +6,8 @@
 #include "io/unpickle.h"
 #include "io/zip.h"
 
+#include <jansson.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -42,6 +44,16 @@ static const char *const ckpt_allow[] = {
 	"builtins.frozenset",
 	"_codecs.encode", /* how protocol 2 spells a bytes object */
 	"builtins.bytes", /* ... and an empty one */
+	/* ultralytics checkpoints pickle whole modules; they become records, nothing is run */
+	"models.*",
+	"torch.nn.modules.*",
+	"timm.*",
+	"numpy.core.multiarray._reconstruct",
+	"numpy.core.multiarray.scalar",
+	"numpy.ndarray",
+	"numpy.dtype",
+	"pathlib.PosixPath",
+	"pathlib.WindowsPath",
 	NULL,
 };
 
@@ -404,9 +416,20 @@ static int cmp_name(const void *a, const void *b)
 	return strcmp((*(const struct tn_ckpt_tensor *const *)a)->name, (*(const struct tn_ckpt_tensor *const *)b)->name);
 }
 
+static int is_module(const struct tn_pk *v);
+static int extract_model(struct ld *l, const struct tn_pk *model, struct tn_ckpt *out);
+
 static int extract(struct ld *l, struct tn_ckpt *out)
 {
 	const struct tn_pk *root = l->pk.root, *sd = NULL;
+	if (root->type == TN_PK_DICT) {
+		/* ultralytics: 'ema' (when set) is the model to use, else 'model' */
+		const struct tn_pk *ema = tn_pk_dict_get(root, "ema"), *model = tn_pk_dict_get(root, "model");
+		if (is_module(ema))
+			return extract_model(l, ema, out);
+		if (is_module(model))
+			return extract_model(l, model, out);
+	}
 	if (has_tensors(root)) {
 		sd = root;
 	} else if (root->type == TN_PK_DICT) {
@@ -464,6 +487,242 @@ static int extract(struct ld *l, struct tn_ckpt *out)
 			return rc;
 		}
 	free(ix);
+	return 0;
+}
+
+/* --- ultralytics checkpoints: a pickled module tree ------------------------------------ */
+
+#define MODULE_DEPTH_MAX 64
+
+struct pending {
+	char *name;
+	const struct tn_pk *args;
+};
+
+struct walk {
+	struct ld *l;
+	struct pending *p;
+	size_t n, cap;
+};
+
+static int is_module(const struct tn_pk *v)
+{
+	return v && v->type == TN_PK_OBJECT && v->state && v->state->type == TN_PK_DICT;
+}
+
+static int set_has(const struct tn_pk *set, const char *key)
+{
+	if (!set || (set->type != TN_PK_SET && set->type != TN_PK_FROZENSET && set->type != TN_PK_LIST))
+		return 0;
+	for (size_t i = 0; i < set->u.seq.n; i++)
+		if (set->u.seq.v[i]->type == TN_PK_STR && strcmp(set->u.seq.v[i]->u.s.p, key) == 0)
+			return 1;
+	return 0;
+}
+
+static int add_pending(struct walk *w, const char *prefix, const char *key, const struct tn_pk *args)
+{
+	if (w->n == w->cap) {
+		size_t ncap = w->cap ? 2 * w->cap : 256;
+		struct pending *np = realloc(w->p, ncap * sizeof *np);
+		if (!np)
+			return tn_fail(TN_E_NOMEM, "%s: out of memory", w->l->path);
+		w->p = np;
+		w->cap = ncap;
+	}
+	size_t len = strlen(prefix) + strlen(key) + 1;
+	char *name = malloc(len);
+	if (!name)
+		return tn_fail(TN_E_NOMEM, "%s: out of memory", w->l->path);
+	snprintf(name, len, "%s%s", prefix, key);
+	w->p[w->n++] = (struct pending){name, args};
+	return 0;
+}
+
+/* Names as nn.Module.state_dict(): parameters, persistent buffers, then children, depth first. */
+static int walk_module(struct walk *w, const struct tn_pk *m, const char *prefix, int depth)
+{
+	if (depth > MODULE_DEPTH_MAX)
+		return tn_fail(TN_E_FORMAT, "%s: modules nested deeper than %d", w->l->path, MODULE_DEPTH_MAX);
+	const struct tn_pk *st = m->state;
+	const struct tn_pk *params = tn_pk_dict_get(st, "_parameters");
+	const struct tn_pk *buffers = tn_pk_dict_get(st, "_buffers");
+	const struct tn_pk *skip = tn_pk_dict_get(st, "_non_persistent_buffers_set");
+	const struct tn_pk *children = tn_pk_dict_get(st, "_modules");
+	const struct tn_pk *groups[2] = {params, buffers};
+	for (int g = 0; g < 2; g++) {
+		const struct tn_pk *d = groups[g];
+		if (!d || d->type != TN_PK_DICT)
+			continue;
+		for (size_t i = 0; i < d->u.seq.n; i++) {
+			const struct tn_pk *k = d->u.seq.v[2 * i], *v = d->u.seq.v[2 * i + 1];
+			int v2;
+			const struct tn_pk *args = tensor_args(v, &v2);
+			if (k->type != TN_PK_STR || !args || (g == 1 && set_has(skip, k->u.s.p)))
+				continue;
+			int rc = add_pending(w, prefix, k->u.s.p, args);
+			if (rc)
+				return rc;
+		}
+	}
+	if (!children || children->type != TN_PK_DICT)
+		return 0;
+	for (size_t i = 0; i < children->u.seq.n; i++) {
+		const struct tn_pk *k = children->u.seq.v[2 * i], *v = children->u.seq.v[2 * i + 1];
+		if (k->type != TN_PK_STR || !is_module(v))
+			continue;
+		size_t len = strlen(prefix) + k->u.s.len + 2;
+		char *sub = malloc(len);
+		if (!sub)
+			return tn_fail(TN_E_NOMEM, "%s: out of memory", w->l->path);
+		snprintf(sub, len, "%s%s.", prefix, k->u.s.p);
+		int rc = walk_module(w, v, sub, depth + 1);
+		free(sub);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/* Plain pickled data (the yaml dict, names, scalar attributes) as JSON; NULL for anything else. */
+static json_t *pk_to_json(const struct tn_pk *v, int depth)
+{
+	if (!v || depth > 64)
+		return NULL;
+	switch (v->type) {
+	case TN_PK_NONE:
+		return json_null();
+	case TN_PK_BOOL:
+		return json_boolean(v->u.i);
+	case TN_PK_INT:
+		return json_integer(v->u.i);
+	case TN_PK_FLOAT:
+		return json_real(v->u.f);
+	case TN_PK_STR:
+		return json_stringn(v->u.s.p, v->u.s.len);
+	case TN_PK_LIST:
+	case TN_PK_TUPLE: {
+		json_t *a = json_array();
+		for (size_t i = 0; a && i < v->u.seq.n; i++) {
+			json_t *e = pk_to_json(v->u.seq.v[i], depth + 1);
+			if (!e || json_array_append_new(a, e)) {
+				json_decref(a);
+				return NULL;
+			}
+		}
+		return a;
+	}
+	case TN_PK_DICT: {
+		json_t *o = json_object();
+		for (size_t i = 0; o && i < v->u.seq.n; i++) {
+			const struct tn_pk *k = v->u.seq.v[2 * i];
+			char num[32];
+			const char *key = k->type == TN_PK_STR ? k->u.s.p : NULL;
+			if (k->type == TN_PK_INT) {
+				snprintf(num, sizeof num, "%lld", (long long)k->u.i);
+				key = num;
+			}
+			json_t *e = key ? pk_to_json(v->u.seq.v[2 * i + 1], depth + 1) : NULL;
+			if (!e || json_object_set_new(o, key, e)) {
+				json_decref(o);
+				return NULL;
+			}
+		}
+		return o;
+	}
+	default:
+		return NULL;
+	}
+}
+
+static char *dump_json(json_t *j)
+{
+	char *s = j ? json_dumps(j, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_PRESERVE_ORDER) : NULL;
+	json_decref(j);
+	return s;
+}
+
+/* names: a list, or (v7+) a dict {index: name}, as a JSON array in index order. */
+static char *names_to_json(const struct tn_pk *names)
+{
+	if (names && (names->type == TN_PK_LIST || names->type == TN_PK_TUPLE))
+		return dump_json(pk_to_json(names, 0));
+	if (!names || names->type != TN_PK_DICT)
+		return NULL;
+	json_t *a = json_array();
+	for (int64_t want = 0; a && (size_t)want < names->u.seq.n; want++) {
+		const struct tn_pk *found = NULL;
+		for (size_t i = 0; i < names->u.seq.n; i++)
+			if (names->u.seq.v[2 * i]->type == TN_PK_INT && names->u.seq.v[2 * i]->u.i == want)
+				found = names->u.seq.v[2 * i + 1];
+		if (!found || found->type != TN_PK_STR) {
+			json_decref(a);
+			return NULL;
+		}
+		json_array_append_new(a, json_stringn(found->u.s.p, found->u.s.len));
+	}
+	return dump_json(a);
+}
+
+/* Scalar attributes of each layer of model.model (e.g. EffectiveSE.add_maxpool, the class). */
+static char *layer_attrs_json(const struct tn_pk *model)
+{
+	const struct tn_pk *seq = tn_pk_dict_get(tn_pk_dict_get(model->state, "_modules"), "model");
+	if (!is_module(seq))
+		return NULL;
+	const struct tn_pk *layers = tn_pk_dict_get(seq->state, "_modules");
+	if (!layers || layers->type != TN_PK_DICT)
+		return NULL;
+	json_t *all = json_object();
+	for (size_t i = 0; all && i < layers->u.seq.n; i++) {
+		const struct tn_pk *k = layers->u.seq.v[2 * i], *m = layers->u.seq.v[2 * i + 1];
+		if (k->type != TN_PK_STR || !is_module(m))
+			continue;
+		json_t *o = json_object();
+		const struct tn_pk *cls = m->u.obj.cls;
+		if (cls && cls->type == TN_PK_GLOBAL)
+			json_object_set_new(o, "class", json_string(cls->u.g.name));
+		const struct tn_pk *st = m->state;
+		for (size_t j = 0; j < st->u.seq.n; j++) {
+			const struct tn_pk *ak = st->u.seq.v[2 * j], *av = st->u.seq.v[2 * j + 1];
+			if (ak->type != TN_PK_STR || ak->u.s.p[0] == '_' || strcmp(ak->u.s.p, "training") == 0)
+				continue;
+			if (av->type == TN_PK_BOOL || av->type == TN_PK_INT || av->type == TN_PK_FLOAT ||
+			    av->type == TN_PK_STR || av->type == TN_PK_NONE)
+				json_object_set_new(o, ak->u.s.p, pk_to_json(av, 0));
+		}
+		json_object_set_new(all, k->u.s.p, o);
+	}
+	return dump_json(all);
+}
+
+static int extract_model(struct ld *l, const struct tn_pk *model, struct tn_ckpt *out)
+{
+	struct walk w = {.l = l};
+	int rc = walk_module(&w, model, "", 0);
+	if (!rc && w.n == 0)
+		rc = tn_fail(TN_E_FORMAT, "%s: the pickled model holds no tensors", l->path);
+	if (!rc && !(out->t = calloc(w.n, sizeof *out->t)))
+		rc = tn_fail(TN_E_NOMEM, "%s: out of memory", l->path);
+	for (size_t i = 0; !rc && i < w.n; i++) {
+		struct tn_ckpt_tensor *t = &out->t[out->n++];
+		t->name = w.p[i].name;
+		w.p[i].name = NULL;
+		rc = make_tensor(l, t->name, w.p[i].args, t);
+	}
+	for (size_t i = 0; i < w.n; i++)
+		free(w.p[i].name);
+	free(w.p);
+	if (rc)
+		return rc;
+	const struct tn_pk *cls = model->u.obj.cls;
+	out->model_class = strdup(cls && cls->type == TN_PK_GLOBAL ? cls->u.g.name : "?");
+	const struct tn_pk *yaml = tn_pk_dict_get(model->state, "yaml");
+	out->yaml_json = yaml && yaml->type == TN_PK_DICT ? dump_json(pk_to_json(yaml, 0)) : NULL;
+	out->names_json = names_to_json(tn_pk_dict_get(model->state, "names"));
+	out->attrs_json = layer_attrs_json(model);
+	if (!out->model_class)
+		return tn_fail(TN_E_NOMEM, "%s: out of memory", l->path);
 	return 0;
 }
 
@@ -688,8 +947,11 @@ void tn_ckpt_free(struct tn_ckpt *ck)
 		free(ck->t[i].i64);
 	}
 	free(ck->t);
-	ck->t = NULL;
-	ck->n = 0;
+	free(ck->model_class);
+	free(ck->yaml_json);
+	free(ck->names_json);
+	free(ck->attrs_json);
+	memset(ck, 0, sizeof *ck);
 }
 
 const struct tn_ckpt_tensor *tn_ckpt_find(const struct tn_ckpt *ck, const char *name)

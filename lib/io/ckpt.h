@@ -33,11 +33,19 @@ struct tn_ckpt_tensor {
 struct tn_ckpt {
 	struct tn_ckpt_tensor *t;
 	size_t n;
+	/* Set when the file holds a pickled ultralytics model object (a YOLOv5 .pt) rather than a
+	 * state_dict; its tensors are then named as model.state_dict() would name them. */
+	char *model_class; /* e.g. "models.yolo.Model" */
+	char *yaml_json;   /* the model's 'yaml' attribute (its config dict) as JSON, or NULL */
+	char *names_json;  /* class names as a JSON array, or NULL */
+	char *attrs_json;  /* {"<layer>": {"type": class, attr: scalar...}} for model.model's layers */
 };
 
-/* Loads a torch.save file (zip format; torch >= 1.6).  Accepts a bare state_dict and the
- * wrappers {'state_dict': ...}, {'model': ...} (a dict of tensors), strips "module." prefixes.
- * Any pickle global outside the allow-list is an error naming it. */
+/* Loads a torch.save file (zip format, or the legacy format).  Accepts a bare state_dict, the
+ * wrappers {'state_dict': ...}, {'model': ...} (a dict of tensors), and ultralytics checkpoints
+ * whose 'ema' or 'model' is a pickled nn.Module (its module tree is read as data, never run;
+ * 'ema' wins when set); strips "module." prefixes.  Any pickle global outside the allow-list is
+ * an error naming it. */
 int tn_ckpt_load(const char *path, struct tn_ckpt *out);
 void tn_ckpt_free(struct tn_ckpt *ck);
 const struct tn_ckpt_tensor *tn_ckpt_find(const struct tn_ckpt *ck, const char *name);

@@ -26,6 +26,7 @@ int tn_read_all(const char *path, size_t max_bytes, uint8_t **buf, size_t *len)
 			fclose(fp);
 		return tn_fail(TN_E_NOMEM, "%s: out of memory", name);
 	}
+	errno = 0;
 	for (;;) {
 		if (n == cap) {
 			if (max_bytes && cap >= max_bytes) {
@@ -50,12 +51,12 @@ int tn_read_all(const char *path, size_t max_bytes, uint8_t **buf, size_t *len)
 		if (got == 0)
 			break;
 	}
-	int err = ferror(fp);
+	int err = ferror(fp) ? (errno ? errno : EIO) : 0;
 	if (fp != stdin)
 		fclose(fp);
 	if (err) {
 		free(b);
-		return tn_fail(TN_E_IO, "%s: read error", name);
+		return tn_fail(TN_E_IO, "%s: read error: %s", name, strerror(err));
 	}
 	if (max_bytes && n > max_bytes) {
 		free(b);
@@ -72,6 +73,19 @@ int tn_out_open(struct tn_out *o, const char *path)
 	memset(o, 0, sizeof *o);
 	if (is_stdio(path)) {
 		o->fp = stdout;
+		return 0;
+	}
+	/* Devices, FIFOs and symlinks are written through, not replaced by a rename. */
+	struct stat st;
+	if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		o->fp = fopen(path, "wb");
+		if (!o->fp)
+			return tn_fail(TN_E_IO, "%s: cannot open: %s", path, strerror(errno));
+		o->path = strdup(path);
+		if (!o->path) {
+			fclose(o->fp);
+			return tn_fail(TN_E_NOMEM, "%s: out of memory", path);
+		}
 		return 0;
 	}
 	o->path = strdup(path);
@@ -122,14 +136,17 @@ int tn_out_commit(struct tn_out *o)
 {
 	const char *name = o->path ? o->path : "standard output";
 	int bad = fflush(o->fp) != 0 || ferror(o->fp);
-	int e = errno;
-	if (o->tmppath) {
-		bad |= fclose(o->fp) != 0;
-		if (!bad && rename(o->tmppath, o->path) != 0) {
+	int e = bad ? errno : 0;
+	if (o->path) {
+		if (fclose(o->fp) != 0 && !bad) {
 			e = errno;
 			bad = 1;
 		}
-		if (bad)
+		if (o->tmppath && !bad && rename(o->tmppath, o->path) != 0) {
+			e = errno;
+			bad = 1;
+		}
+		if (o->tmppath && bad)
 			unlink(o->tmppath);
 	}
 	free(o->path);
@@ -143,10 +160,10 @@ int tn_out_commit(struct tn_out *o)
 
 void tn_out_abort(struct tn_out *o)
 {
-	if (o->tmppath) {
+	if (o->path)
 		fclose(o->fp);
+	if (o->tmppath)
 		unlink(o->tmppath);
-	}
 	free(o->path);
 	free(o->tmppath);
 	o->fp = NULL;

@@ -193,8 +193,8 @@ int tn_deeplab_build(struct tn_net *net, enum tn_backbone backbone, int downsamp
 		return tn_fail(TN_E_INVAL, "downsample factor %d (must be 8 or 16)", downsample);
 	if (num_classes < 1 || num_classes > 255)
 		return tn_fail(TN_E_INVAL, "%d classes (must be 1 to 255)", num_classes);
-	if (in_h < 32 || in_w < 32 || in_h > 8192 || in_w > 8192)
-		return tn_fail(TN_E_INVAL, "input size %dx%d (must be 32 to 8192)", in_w, in_h);
+	if (in_h < 32 || in_w < 32 || in_h > 4096 || in_w > 4096)
+		return tn_fail(TN_E_INVAL, "input size %dx%d (must be 32 to 4096)", in_w, in_h);
 	tn_net_init(net);
 	int x = tn_net_input(net, 3, in_h, in_w);
 	int low = -1, deep_c = 0, low_c = 0;

@@ -81,6 +81,15 @@ int tn_segmodel_describe(struct tn_segmodel *m, const char *path)
 			     path, arch ? arch : "(none)");
 		goto fail;
 	}
+	const char *ver = tn_wfile_meta(&m->wf, "format_version"), *norm = tn_wfile_meta(&m->wf, "normalize");
+	if (ver && strcmp(ver, "1") != 0) {
+		rc = tn_fail(TN_E_UNSUPPORTED, "%s: .w format version %s is newer than this program (1)", path, ver);
+		goto fail;
+	}
+	if (norm && strcmp(norm, "div255") != 0) {
+		rc = tn_fail(TN_E_UNSUPPORTED, "%s: input normalisation '%s' is not supported (div255)", path, norm);
+		goto fail;
+	}
 	const char *bb = tn_wfile_meta(&m->wf, "backbone");
 	if (!bb || tn_backbone_parse(bb, &m->backbone)) {
 		rc = tn_fail(TN_E_FORMAT, "%s: metadata 'backbone' is '%s' (mobilenet or xception)", path,
@@ -90,8 +99,8 @@ int tn_segmodel_describe(struct tn_segmodel *m, const char *path)
 	int fill = 128;
 	if ((rc = meta_int(&m->wf, "downsample", 8, 16, 16, &m->downsample)) ||
 	    (rc = meta_int(&m->wf, "num_classes", 1, 255, -1, &m->num_classes)) ||
-	    (rc = meta_int(&m->wf, "input_height", 32, 8192, 512, &m->in_h)) ||
-	    (rc = meta_int(&m->wf, "input_width", 32, 8192, 512, &m->in_w)) ||
+	    (rc = meta_int(&m->wf, "input_height", 32, 4096, 512, &m->in_h)) ||
+	    (rc = meta_int(&m->wf, "input_width", 32, 4096, 512, &m->in_w)) ||
 	    (rc = meta_int(&m->wf, "letterbox_fill", 0, 255, 128, &fill)))
 		goto fail;
 	m->fill = (uint8_t)fill;
@@ -127,8 +136,10 @@ int tn_segmodel_open(struct tn_segmodel *m, const char *path)
 		goto fail;
 	}
 	free(report);
-	if ((rc = tn_net_plan(&m->net)) || (rc = tn_net_load(&m->net, &src)))
+	if ((rc = tn_net_plan(&m->net)) || (rc = tn_net_load(&m->net, &src))) {
+		tn_fail_prefix(rc, path);
 		goto fail;
+	}
 	return 0;
 fail:
 	tn_segmodel_close(m);
@@ -181,26 +192,33 @@ int tn_segmodel_predict(struct tn_segmodel *m, const struct tn_image *img, uint8
 	size_t npix;
 	if ((rc = tn_mul_size((size_t)img->w, (size_t)img->h, &npix)))
 		return rc;
-	float *prob = malloc(sizeof(float) * npix * (size_t)C);
+	/* Probabilities at full size cost C floats a pixel: resize and take the argmax in bands. */
+	const int band = 32;
+	float *prob = malloc(sizeof(float) * (size_t)band * img->w * C);
 	uint8_t *mask = malloc(npix ? npix : 1);
 	if (!prob || !mask) {
 		free(prob);
 		free(mask);
-		return tn_fail(TN_E_NOMEM, "out of memory for a %dx%d probability map", img->w, img->h);
+		return tn_fail(TN_E_NOMEM, "out of memory for a %dx%d mask", img->w, img->h);
 	}
 	const float *crop = out + (size_t)lb.dy * W + lb.dx;
-	tn_resize_bilinear_cv(crop, C, lb.nh, lb.nw, (long)H * W, W, prob, img->h, img->w);
-	for (size_t i = 0; i < npix; i++) {
-		int best = 0;
-		float bv = prob[i];
-		for (int c = 1; c < C; c++) {
-			float v = prob[(size_t)c * npix + i];
-			if (v > bv) {
-				bv = v;
-				best = c;
+	for (int y0 = 0; y0 < img->h; y0 += band) {
+		int ny = img->h - y0 < band ? img->h - y0 : band;
+		size_t n = (size_t)ny * img->w;
+		tn_resize_bilinear_cv_rows(crop, C, lb.nh, lb.nw, (long)H * W, W, prob, img->h, img->w, y0, ny);
+		uint8_t *mrow = mask + (size_t)y0 * img->w;
+		for (size_t i = 0; i < n; i++) {
+			int best = 0;
+			float bv = prob[i];
+			for (int c = 1; c < C; c++) {
+				float v = prob[(size_t)c * n + i];
+				if (v > bv) {
+					bv = v;
+					best = c;
+				}
 			}
+			mrow[i] = (uint8_t)best;
 		}
-		mask[i] = (uint8_t)best;
 	}
 	free(prob);
 	*mask_out = mask;
@@ -223,8 +241,8 @@ int tn_segmeta_parse_size(const char *s, int *h, int *w)
 		if (end == p)
 			return tn_fail(TN_E_INVAL, "size '%s' is not HxW", s);
 	}
-	if (*end || a < 32 || b < 32 || a > 8192 || b > 8192)
-		return tn_fail(TN_E_INVAL, "size '%s' must be HxW with each side from 32 to 8192", s);
+	if (*end || a < 32 || b < 32 || a > 4096 || b > 4096)
+		return tn_fail(TN_E_INVAL, "size '%s' must be HxW with each side from 32 to 4096", s);
 	*h = (int)a;
 	*w = (int)b;
 	return 0;

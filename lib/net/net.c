@@ -3,6 +3,7 @@
 #include "core/error.h"
 #include "core/tensor.h"
 #include "io/wfile.h"
+#include "ops/attention.h"
 #include "ops/basic.h"
 #include "ops/winograd.h"
 
@@ -68,7 +69,8 @@ static void add_param(struct tn_net *net, const char *prefix, const char *suffix
 		net->cap_params = ncap;
 	}
 	struct tn_param *p = &net->params[net->n_params++];
-	snprintf(p->name, sizeof p->name, "%s.%s", prefix, suffix);
+	if (snprintf(p->name, sizeof p->name, "%s.%s", prefix, suffix) >= (int)sizeof p->name)
+		net->failed = 1; /* a name this long is no model we build */
 	p->ndim = ndim;
 	int64_t s[4] = {a, b, c, d};
 	memcpy(p->shape, s, sizeof s);
@@ -168,6 +170,67 @@ int tn_net_concat(struct tn_net *net, const int *xs, int n)
 		net->nodes[i].n_in = n;
 	}
 	return i;
+}
+
+int tn_net_op(struct tn_net *net, enum tn_node_op op, const int *xs, int n, const int *iarg, int n_iarg)
+{
+	if (n < 1 || n > TN_NODE_MAX_IN || n_iarg > 4)
+		return -1;
+	for (int k = 0; k < n; k++)
+		if (xs[k] < 0)
+			return -1;
+	int i = add_node(net, op);
+	if (i >= 0) {
+		memcpy(net->nodes[i].in, xs, sizeof(int) * (size_t)n);
+		net->nodes[i].n_in = n;
+		if (n_iarg)
+			memcpy(net->nodes[i].iarg, iarg, sizeof(int) * (size_t)n_iarg);
+	}
+	return i;
+}
+
+void tn_net_param(struct tn_net *net, int i, const char *name, int ndim, const int64_t *shape)
+{
+	if (i < 0 || net->failed)
+		return;
+	struct tn_node *nd = &net->nodes[i];
+	if (nd->n_p == TN_NODE_MAX_PARAMS || ndim > 4) {
+		net->failed = 1;
+		return;
+	}
+	struct tn_node_param *p = &nd->p[nd->n_p++];
+	snprintf(p->name, sizeof p->name, "%s", name);
+	p->numel = 1;
+	int64_t s[4] = {0, 0, 0, 0};
+	for (int d = 0; d < ndim; d++) {
+		s[d] = shape[d];
+		p->numel *= (size_t)shape[d];
+	}
+	/* add_param joins a prefix and a suffix; give it the whole name as the prefix. */
+	char prefix[TN_NAME_MAX + 24];
+	snprintf(prefix, sizeof prefix, "%s", name);
+	char *dot = strrchr(prefix, '.');
+	if (!dot) {
+		net->failed = 1;
+		return;
+	}
+	*dot = 0;
+	add_param(net, prefix, dot + 1, ndim, s[0], s[1], s[2], s[3]);
+}
+
+void tn_net_set_bn_eps(struct tn_net *net, int conv_node, float eps)
+{
+	if (conv_node >= 0)
+		net->nodes[conv_node].bn_eps = eps;
+}
+
+int tn_net_set_input_size(struct tn_net *net, int h, int w)
+{
+	net->nodes[0].h = h;
+	net->nodes[0].w = w;
+	net->in_h = h;
+	net->in_w = w;
+	return tn_net_plan(net);
 }
 
 /* --- checking ------------------------------------------------------------------------- */
@@ -296,6 +359,50 @@ static int infer_shapes(struct tn_net *net)
 			nd->h = net->nodes[nd->like].h;
 			nd->w = net->nodes[nd->like].w;
 			break;
+		case TN_NODE_MAXPOOL:
+			nd->c = a->c;
+			nd->h = (a->h + 2 * nd->iarg[2] - nd->iarg[0]) / nd->iarg[1] + 1;
+			nd->w = (a->w + 2 * nd->iarg[2] - nd->iarg[0]) / nd->iarg[1] + 1;
+			if (nd->h <= 0 || nd->w <= 0)
+				return tn_fail(TN_E_SHAPE, "max-pool input %dx%d too small", a->w, a->h);
+			break;
+		case TN_NODE_UPSAMPLE:
+			nd->c = a->c;
+			nd->h = a->h * nd->iarg[0];
+			nd->w = a->w * nd->iarg[0];
+			break;
+		case TN_NODE_SPACE2DEPTH:
+			if (a->h % 2 || a->w % 2)
+				return tn_fail(TN_E_SHAPE, "Focus needs an even input size, not %dx%d", a->w, a->h);
+			nd->c = 4 * a->c;
+			nd->h = a->h / 2;
+			nd->w = a->w / 2;
+			break;
+		case TN_NODE_SE:
+		case TN_NODE_ECA:
+		case TN_NODE_ESE:
+		case TN_NODE_SA:
+			nd->c = a->c;
+			nd->h = a->h;
+			nd->w = a->w;
+			break;
+		case TN_NODE_DETECT: {
+			/* rows: level, anchor, y, x; each row cx, cy, w, h, obj, classes */
+			size_t rows = 0;
+			for (int k = 0; k < nd->n_in; k++) {
+				const struct tn_node *b = &net->nodes[nd->in[k]];
+				if (b->c != nd->iarg[0] * (nd->iarg[1] + 5))
+					return tn_fail(TN_E_SHAPE, "Detect input %d has %d channels, expected %d", k, b->c,
+						       nd->iarg[0] * (nd->iarg[1] + 5));
+				rows += (size_t)nd->iarg[0] * b->h * b->w;
+			}
+			if (rows > (size_t)1 << 30)
+				return tn_fail(TN_E_SHAPE, "Detect output too large");
+			nd->c = 1;
+			nd->h = (int)rows;
+			nd->w = nd->iarg[1] + 5;
+			break;
+		}
 		case TN_NODE_CONCAT:
 			nd->c = 0;
 			nd->h = a->h;
@@ -458,6 +565,9 @@ int tn_net_load(struct tn_net *net, const struct tn_param_source *src)
 		const struct tn_conv *cv = &nd->conv;
 		total += (size_t)cv->cout * (cv->cin / cv->groups) * cv->kh * cv->kw + (size_t)cv->cout;
 	}
+	for (int i = 0; i < net->n; i++)
+		for (int k = 0; k < net->nodes[i].n_p; k++)
+			total += net->nodes[i].p[k].numel;
 	free(net->weights);
 	net->weights = malloc((total ? total : 1) * sizeof(float));
 	if (!net->weights)
@@ -507,6 +617,16 @@ int tn_net_load(struct tn_net *net, const struct tn_param_source *src)
 		cv->bias = b;
 	}
 	free(bn);
+	for (int i = 0; i < net->n && !rc; i++)
+		for (int k = 0; k < net->nodes[i].n_p && !rc; k++) {
+			struct tn_node_param *np = &net->nodes[i].p[k];
+			char *dot = strrchr(np->name, '.');
+			char prefix[TN_NAME_MAX + 24];
+			snprintf(prefix, sizeof prefix, "%.*s", (int)(dot - np->name), np->name);
+			np->data = p;
+			p += np->numel;
+			rc = read_param(src, prefix, dot + 1, np->data, np->numel);
+		}
 	if (!rc)
 		rc = transform_winograd(net);
 	return rc;
@@ -515,6 +635,37 @@ int tn_net_load(struct tn_net *net, const struct tn_param_source *src)
 float *tn_net_input_data(struct tn_net *net)
 {
 	return net->arena + net->nodes[0].offset;
+}
+
+/* Detect at inference: sigmoid everything; xy = (2s - 0.5 + grid) * stride,
+ * wh = (2s)^2 * anchor * stride, with the stride of a level = input height / its height. */
+static void detect_forward(struct tn_net *net, const struct tn_node *nd, float *y)
+{
+	const int na = nd->iarg[0], no = nd->iarg[1] + 5;
+	const float *anchors = nd->p[0].data; /* [nl][na][2], grid units */
+	size_t row = 0;
+	for (int lvl = 0; lvl < nd->n_in; lvl++) {
+		const struct tn_node *b = &net->nodes[nd->in[lvl]];
+		const float *x = net->arena + b->offset;
+		const size_t hw = (size_t)b->h * b->w;
+		const float stride = (float)net->in_h / (float)b->h;
+#pragma omp parallel for schedule(static)
+		for (int a = 0; a < na; a++)
+			for (size_t p = 0; p < hw; p++) {
+				float *r = y + (row + (size_t)a * hw + p) * no;
+				const float *src = x + (size_t)a * no * hw + p;
+				for (int k = 0; k < no; k++)
+					r[k] = 1.0f / (1.0f + expf(-src[(size_t)k * hw]));
+				float gx = (float)(p % b->w), gy = (float)(p / b->w);
+				r[0] = (r[0] * 2.0f - 0.5f + gx) * stride;
+				r[1] = (r[1] * 2.0f - 0.5f + gy) * stride;
+				float aw = anchors[((size_t)lvl * na + a) * 2] * stride;
+				float ah = anchors[((size_t)lvl * na + a) * 2 + 1] * stride;
+				r[2] = (r[2] * 2.0f) * (r[2] * 2.0f) * aw;
+				r[3] = (r[3] * 2.0f) * (r[3] * 2.0f) * ah;
+			}
+		row += (size_t)na * hw;
+	}
 }
 
 int tn_net_forward(struct tn_net *net)
@@ -541,6 +692,40 @@ int tn_net_forward(struct tn_net *net)
 				return rc;
 			break;
 		}
+		case TN_NODE_MAXPOOL:
+			tn_maxpool(x, a->c, a->h, a->w, y, nd->iarg[0], nd->iarg[1], nd->iarg[2]);
+			break;
+		case TN_NODE_UPSAMPLE:
+			tn_upsample_nearest(x, a->c, a->h, a->w, y, nd->iarg[0]);
+			break;
+		case TN_NODE_SPACE2DEPTH:
+			tn_space_to_depth2(x, a->c, a->h, a->w, y);
+			break;
+		case TN_NODE_SE:
+		case TN_NODE_ECA:
+		case TN_NODE_ESE: {
+			int rc;
+			memcpy(y, x, sizeof(float) * (size_t)a->c * a->h * a->w);
+			if (nd->op == TN_NODE_SE)
+				rc = tn_se(y, a->c, a->h, a->w, nd->p[0].data, nd->p[1].data, nd->iarg[0]);
+			else if (nd->op == TN_NODE_ECA)
+				rc = tn_eca(y, a->c, a->h, a->w, nd->p[0].data, nd->iarg[0]);
+			else
+				rc = tn_effective_se(y, a->c, a->h, a->w, nd->p[0].data, nd->p[1].data, nd->iarg[0]);
+			if (rc)
+				return rc;
+			break;
+		}
+		case TN_NODE_SA: {
+			int rc = tn_shuffle_attention(x, a->c, a->h, a->w, nd->iarg[0], nd->p[0].data, nd->p[1].data,
+						      nd->p[2].data, nd->p[3].data, nd->p[4].data, nd->p[5].data, y);
+			if (rc)
+				return rc;
+			break;
+		}
+		case TN_NODE_DETECT:
+			detect_forward(net, nd, y);
+			break;
 		case TN_NODE_CONCAT: {
 			size_t hw = (size_t)nd->h * nd->w;
 			float *dst = y;

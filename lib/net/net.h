@@ -16,10 +16,26 @@ enum tn_node_op {
 	TN_NODE_GAP,       /* global average pool to 1x1 */
 	TN_NODE_RESIZE_AC, /* bilinear, align_corners=True, to the size of node `like` */
 	TN_NODE_CONCAT,    /* along channels, inputs in order */
+	TN_NODE_MAXPOOL,   /* iarg: kernel, stride, padding (-inf) */
+	TN_NODE_UPSAMPLE,  /* nearest, iarg[0] = integer scale */
+	TN_NODE_SPACE2DEPTH, /* YOLOv5 Focus's slicing */
+	TN_NODE_SE,        /* SEAttention, iarg[0] = hidden width */
+	TN_NODE_ECA,       /* ECAAttention, iarg[0] = kernel size */
+	TN_NODE_ESE,       /* EffectiveSE, iarg[0] = add_maxpool */
+	TN_NODE_SA,        /* ShuffleAttention, iarg[0] = groups */
+	TN_NODE_DETECT,    /* YOLOv5 Detect decoding; iarg: anchors per level, classes */
 };
 
 #define TN_NODE_MAX_IN 8
 #define TN_NAME_MAX 96
+#define TN_NODE_MAX_PARAMS 6
+
+/* A parameter of a non-conv node, loaded as float32. */
+struct tn_node_param {
+	char name[TN_NAME_MAX + 24];
+	size_t numel;
+	float *data;
+};
 
 struct tn_node {
 	enum tn_node_op op;
@@ -33,6 +49,9 @@ struct tn_node {
 	char bn_name[TN_NAME_MAX];   /* CONV: BatchNorm module, or "" */
 	int has_bias;
 	float bn_eps;
+	int iarg[4];          /* op-specific integers (see enum tn_node_op) */
+	struct tn_node_param p[TN_NODE_MAX_PARAMS];
+	int n_p;
 	int c, h, w;          /* output shape, set by tn_net_plan */
 	size_t offset;        /* in the arena, floats */
 	int last_use;
@@ -76,6 +95,13 @@ void tn_net_set_flags(struct tn_net *net, int conv_node, int flags);
 int tn_net_gap(struct tn_net *net, int x);
 int tn_net_resize_ac(struct tn_net *net, int x, int like);
 int tn_net_concat(struct tn_net *net, const int *xs, int n);
+/* Ops without weights of their own, and ops with named parameters (added with tn_net_param). */
+int tn_net_op(struct tn_net *net, enum tn_node_op op, const int *xs, int n, const int *iarg, int n_iarg);
+/* Declares parameter `name` (PyTorch shape ndim/shape) of node i. */
+void tn_net_param(struct tn_net *net, int i, const char *name, int ndim, const int64_t *shape);
+void tn_net_set_bn_eps(struct tn_net *net, int conv_node, float eps);
+/* Changes the input size and plans again (weights stay loaded). */
+int tn_net_set_input_size(struct tn_net *net, int h, int w);
 
 /* Where parameters come from: a checkpoint or a .w file.  get() returns the tensor's shape and
  * data as float32 into a caller buffer, or a negative code if absent. */

@@ -119,3 +119,60 @@ int tn_softmax_channels_rect(float *x, int c, int h, int w, int y0, int x0, int 
 	}
 	return failed ? tn_fail(TN_E_NOMEM, "out of memory for softmax rows") : 0;
 }
+
+void tn_maxpool(const float *x, int c, int h, int w, float *y, int k, int stride, int pad)
+{
+	const int oh = (h + 2 * pad - k) / stride + 1, ow = (w + 2 * pad - k) / stride + 1;
+#pragma omp parallel for schedule(static)
+	for (int ch = 0; ch < c; ch++) {
+		const float *xc = x + (size_t)ch * h * w;
+		float *yc = y + (size_t)ch * oh * ow;
+		for (int oy = 0; oy < oh; oy++) {
+			int y0 = oy * stride - pad, y1 = y0 + k;
+			y0 = y0 < 0 ? 0 : y0;
+			y1 = y1 > h ? h : y1;
+			for (int ox = 0; ox < ow; ox++) {
+				int x0 = ox * stride - pad, x1 = x0 + k;
+				x0 = x0 < 0 ? 0 : x0;
+				x1 = x1 > w ? w : x1;
+				float m = -INFINITY;
+				for (int iy = y0; iy < y1; iy++)
+					for (int ix = x0; ix < x1; ix++) {
+						float v = xc[(size_t)iy * w + ix];
+						m = v > m ? v : m;
+					}
+				yc[(size_t)oy * ow + ox] = m;
+			}
+		}
+	}
+}
+
+void tn_upsample_nearest(const float *x, int c, int h, int w, float *y, int s)
+{
+	const int oh = h * s, ow = w * s;
+#pragma omp parallel for schedule(static)
+	for (int ch = 0; ch < c; ch++)
+		for (int oy = 0; oy < oh; oy++) {
+			const float *xr = x + ((size_t)ch * h + oy / s) * w;
+			float *yr = y + ((size_t)ch * oh + oy) * ow;
+			for (int ox = 0; ox < ow; ox++)
+				yr[ox] = xr[ox / s];
+		}
+}
+
+void tn_space_to_depth2(const float *x, int c, int h, int w, float *y)
+{
+	const int oh = (h + 1) / 2, ow = (w + 1) / 2;
+	static const int dy[4] = {0, 1, 0, 1}, dx[4] = {0, 0, 1, 1};
+	for (int q = 0; q < 4; q++)
+#pragma omp parallel for schedule(static)
+		for (int ch = 0; ch < c; ch++) {
+			const float *xc = x + (size_t)ch * h * w;
+			float *yc = y + ((size_t)q * c + ch) * oh * ow;
+			for (int oy = 0; oy < oh; oy++)
+				for (int ox = 0; ox < ow; ox++) {
+					int iy = 2 * oy + dy[q], ix = 2 * ox + dx[q];
+					yc[(size_t)oy * ow + ox] = iy < h && ix < w ? xc[(size_t)iy * w + ix] : 0.0f;
+				}
+		}
+}

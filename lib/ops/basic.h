@@ -12,4 +12,11 @@ int tn_softmax_channels(float *x, int c, int h, int w);
 /* The same, only inside the rectangle of rh rows and rw columns at (y0, x0). */
 int tn_softmax_channels_rect(float *x, int c, int h, int w, int y0, int x0, int rh, int rw);
 
+/* nn.MaxPool2d(k, stride, pad): padding counts as -infinity, as PyTorch's does. */
+void tn_maxpool(const float *x, int c, int h, int w, float *y, int k, int stride, int pad);
+/* nn.Upsample(scale_factor=s, mode='nearest'): y[c][i][j] = x[c][i/s][j/s]. */
+void tn_upsample_nearest(const float *x, int c, int h, int w, float *y, int s);
+/* YOLOv5 Focus's space-to-depth: channels of x[::2,::2], x[1::2,::2], x[::2,1::2], x[1::2,1::2]. */
+void tn_space_to_depth2(const float *x, int c, int h, int w, float *y);
+
 #endif

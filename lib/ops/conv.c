@@ -36,6 +36,8 @@ static float apply_act(enum tn_act act, float v)
 		return v > 0.0f ? v : 0.0f;
 	case TN_ACT_RELU6:
 		return v < 0.0f ? 0.0f : (v > 6.0f ? 6.0f : v);
+	case TN_ACT_SILU:
+		return v / (1.0f + expf(-v));
 	default:
 		return v;
 	}
@@ -62,6 +64,12 @@ static void epilogue_channel(const struct tn_conv *cv, int co, float *y, size_t 
 			float v = y[i] + b;
 			v = v > 0.0f ? v : 0.0f; /* two selects the compiler turns into max/min */
 			y[i] = v < 6.0f ? v : 6.0f;
+		}
+		break;
+	case TN_ACT_SILU:
+		for (size_t i = 0; i < n; i++) {
+			float v = y[i] + b;
+			y[i] = v / (1.0f + expf(-v));
 		}
 		break;
 	default:

@@ -11,6 +11,7 @@ enum tn_act {
 	TN_ACT_NONE,
 	TN_ACT_RELU,
 	TN_ACT_RELU6,
+	TN_ACT_SILU, /* x * sigmoid(x) */
 };
 
 enum tn_conv_flags {

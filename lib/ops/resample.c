@@ -304,18 +304,18 @@ static float cv_hval(const float *s, int sw, double scx, int x)
 
 /* The same numbers as the table-driven path, with no memory of its own (fallback). */
 static void cv_linear_slow(const float *src, int c, int sh, int sw, long sc, long shs, float *dst,
-			   int dh, int dw)
+			   int dh, int dw, int y0, int ny)
 {
 	double scx = 1.0 / ((double)dw / sw), scy = 1.0 / ((double)dh / sh);
 	for (int k = 0; k < c; k++)
-		for (int y = 0; y < dh; y++) {
+		for (int y = y0; y < y0 + ny; y++) {
 			float fy = (float)((y + 0.5) * scy - 0.5);
 			int sy = (int)floorf(fy);
 			fy -= (float)sy;
 			int s0 = sy < 0 ? 0 : sy >= sh ? sh - 1 : sy;
 			int s1 = sy + 1 < 0 ? 0 : sy + 1 >= sh ? sh - 1 : sy + 1;
 			const float *r0 = src + k * sc + (long)s0 * shs, *r1 = src + k * sc + (long)s1 * shs;
-			float *o = dst + ((size_t)k * dh + y) * dw;
+			float *o = dst + ((size_t)k * ny + (y - y0)) * dw;
 			for (int x = 0; x < dw; x++)
 				o[x] = cv_hval(r0, sw, scx, x) * (1.0f - fy) + cv_hval(r1, sw, scx, x) * fy;
 		}
@@ -324,16 +324,16 @@ static void cv_linear_slow(const float *src, int c, int sh, int sw, long sc, lon
 /* cv::resize's INTER_AREA fast path for an exact 2x shrink (which INTER_LINEAR becomes).
  * Its sum order depends on the channel count of the interleaved map: SIMD for 1 and 4
  * channels adds row pairs, the scalar loop adds left to right. */
-static void cv_area2x(const float *src, int c, long sc, long sh_stride, float *dst, int dh, int dw)
+static void cv_area2x(const float *src, int c, long sc, long sh_stride, float *dst, int y0, int ny, int dw)
 {
 	int pairs = c == 1 || c == 4;
 	int simd_end = c == 1 ? dw / 4 * 4 : dw; /* SSE covers 4 lanes at a time for 1 channel */
 #pragma omp parallel for schedule(static)
 	for (int k = 0; k < c; k++) {
-		for (int y = 0; y < dh; y++) {
+		for (int y = y0; y < y0 + ny; y++) {
 			const float *r0 = src + k * sc + (long)(2 * y) * sh_stride;
 			const float *r1 = r0 + sh_stride;
-			float *o = dst + ((size_t)k * dh + y) * dw;
+			float *o = dst + ((size_t)k * ny + (y - y0)) * dw;
 			for (int x = 0; x < dw; x++) {
 				float a = r0[2 * x], b = r0[2 * x + 1], e = r1[2 * x], f = r1[2 * x + 1];
 				float sum = pairs && x < simd_end ? (a + b) + (e + f) : ((a + b) + e) + f;
@@ -346,12 +346,18 @@ static void cv_area2x(const float *src, int c, long sc, long sh_stride, float *d
 void tn_resize_bilinear_cv(const float *src, int c, int sh, int sw, long src_stride_c,
 			   long src_stride_h, float *dst, int dh, int dw)
 {
-	if (c <= 0 || sh <= 0 || sw <= 0 || dh <= 0 || dw <= 0)
+	tn_resize_bilinear_cv_rows(src, c, sh, sw, src_stride_c, src_stride_h, dst, dh, dw, 0, dh);
+}
+
+void tn_resize_bilinear_cv_rows(const float *src, int c, int sh, int sw, long src_stride_c,
+				long src_stride_h, float *dst, int dh, int dw, int y0, int ny)
+{
+	if (c <= 0 || sh <= 0 || sw <= 0 || dh <= 0 || dw <= 0 || y0 < 0 || ny <= 0 || y0 + ny > dh)
 		return;
 	if (sh == dh && sw == dw) {
 		for (int k = 0; k < c; k++)
-			for (int y = 0; y < sh; y++)
-				memcpy(dst + ((size_t)k * dh + y) * dw,
+			for (int y = y0; y < y0 + ny; y++)
+				memcpy(dst + ((size_t)k * ny + (y - y0)) * dw,
 				       src + k * src_stride_c + (long)y * src_stride_h,
 				       (size_t)sw * sizeof *dst);
 		return;
@@ -359,14 +365,14 @@ void tn_resize_bilinear_cv(const float *src, int c, int sh, int sw, long src_str
 	double scx = 1.0 / ((double)dw / sw), scy = 1.0 / ((double)dh / sh);
 	int isx = (int)lrint(scx), isy = (int)lrint(scy);
 	if (isx == 2 && isy == 2 && fabs(scx - isx) < DBL_EPSILON && fabs(scy - isy) < DBL_EPSILON) {
-		cv_area2x(src, c, src_stride_c, src_stride_h, dst, dh, dw);
+		cv_area2x(src, c, src_stride_c, src_stride_h, dst, y0, ny, dw);
 		return;
 	}
 	/* Tables: one malloc carved in four. */
 	size_t tab = ((size_t)dw + dh) * (sizeof(int) + sizeof(float));
 	char *mem = malloc(tab);
 	if (!mem) { /* the interface cannot fail: compute without tables instead */
-		cv_linear_slow(src, c, sh, sw, src_stride_c, src_stride_h, dst, dh, dw);
+		cv_linear_slow(src, c, sh, sw, src_stride_c, src_stride_h, dst, dh, dw, y0, ny);
 		return;
 	}
 	int *xo = (int *)mem, *yo = xo + dw;
@@ -381,13 +387,13 @@ void tn_resize_bilinear_cv(const float *src, int c, int sh, int sw, long src_str
 		for (int k = 0; k < c; k++) {
 			if (!rows) {
 				cv_linear_slow(src + k * src_stride_c, 1, sh, sw, 0, src_stride_h,
-					       dst + (size_t)k * dh * dw, dh, dw);
+					       dst + (size_t)k * ny * dw, dh, dw, y0, ny);
 				continue;
 			}
 			const float *plane = src + k * src_stride_c;
 			float *buf[2] = {rows, rows + dw};
 			int tag[2] = {-1, -1}; /* source row held by each buffer */
-			for (int y = 0; y < dh; y++) {
+			for (int y = y0; y < y0 + ny; y++) {
 				int s0 = yo[y], s1 = yo[y] + 1;
 				s0 = s0 < 0 ? 0 : s0 >= sh ? sh - 1 : s0;
 				s1 = s1 < 0 ? 0 : s1 >= sh ? sh - 1 : s1;
@@ -408,7 +414,7 @@ void tn_resize_bilinear_cv(const float *src, int c, int sh, int sw, long src_str
 				}
 				const float *r[2] = {buf[i0], buf[i1]};
 				float b1 = ya[y], b0 = 1.0f - b1;
-				float *o = dst + ((size_t)k * dh + y) * dw;
+				float *o = dst + ((size_t)k * ny + (y - y0)) * dw;
 				for (int x = 0; x < dw; x++)
 					o[x] = r[0][x] * b0 + r[1][x] * b1;
 			}

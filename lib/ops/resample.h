@@ -24,6 +24,11 @@ int tn_letterbox_pil(const struct tn_image *src, int W, int H, uint8_t fill, str
 void tn_resize_bilinear_cv(const float *src, int c, int sh, int sw, long src_stride_c,
 			   long src_stride_h, float *dst, int dh, int dw);
 
+/* The same, computing only output rows [y0, y0+ny) into dst[c][ny][dw], so a large map can be
+ * produced in bands. */
+void tn_resize_bilinear_cv_rows(const float *src, int c, int sh, int sw, long src_stride_c,
+				long src_stride_h, float *dst, int dh, int dw, int y0, int ny);
+
 /* PIL Image.blend(a, b, alpha) of two same-sized RGB images: a + alpha*(b - a) with alpha a C
  * float, truncated; written into out (same size). */
 void tn_blend_pil(const struct tn_image *a, const struct tn_image *b, float alpha,

@@ -1,0 +1,601 @@
+/* YOLOv5 from its yaml.  The modules and their state_dict names:
+ *   Conv          model.i.conv (no bias) + model.i.bn (eps 1e-3), SiLU
+ *   C3            cv1, cv2, cv3 + m.j.cv1/cv2 (Bottleneck, e=1); cv3(cat(m(cv1 x), cv2 x))
+ *   Bottleneck    cv1 (1x1), cv2 (3x3), + x when shortcut and c1 == c2
+ *   SPPF / SPP    cv1, three chained 5x5 max-pools (SPPF) or pools 5/9/13 (SPP), cv2 on the concat
+ *   Focus         conv.conv/conv.bn on the 2x2 space-to-depth of x
+ *   Concat, nn.Upsample (nearest), Detect (m.j 1x1 convs with bias, anchors [nl][na][2])
+ *   SEAttention, ECAAttention, EffectiveSE, ShuffleAttention (seed 000): input channels ch[f],
+ *   output unchanged; hidden sizes from the weights when available (see yolo.h). */
+#include "models/yolo.h"
+
+#include "core/error.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+#define MAX_LAYERS 512
+
+struct ctx {
+	struct tn_net *net;
+	const char *name;
+	yaml_document_t *doc;
+	const struct tn_param_source *shapes;
+	json_t *attrs;
+	double gd, gw;
+	int nc, na;
+	const yaml_node_t *anchors;
+	int out[MAX_LAYERS]; /* node of each layer's output */
+	int ch[MAX_LAYERS];  /* its channels */
+	int line;            /* yaml line of the layer being built */
+	int layer;
+};
+
+static int err(const struct ctx *c, const char *fmt, const char *a)
+{
+	char msg[400];
+	snprintf(msg, sizeof msg, fmt, a);
+	return tn_fail(TN_E_FORMAT, "%s: line %d: layer %d: %s", c->name, c->line, c->layer, msg);
+}
+
+/* --- yaml values ------------------------------------------------------------------------ */
+
+static const yaml_node_t *node(const struct ctx *c, yaml_node_item_t id)
+{
+	return yaml_document_get_node(c->doc, id);
+}
+
+static const yaml_node_t *map_get(const struct ctx *c, const yaml_node_t *m, const char *key)
+{
+	if (!m || m->type != YAML_MAPPING_NODE)
+		return NULL;
+	for (yaml_node_pair_t *p = m->data.mapping.pairs.start; p < m->data.mapping.pairs.top; p++) {
+		const yaml_node_t *k = node(c, p->key);
+		if (k && k->type == YAML_SCALAR_NODE && strcmp((const char *)k->data.scalar.value, key) == 0)
+			return node(c, p->value);
+	}
+	return NULL;
+}
+
+static int seq_len(const yaml_node_t *n)
+{
+	return n && n->type == YAML_SEQUENCE_NODE ? (int)(n->data.sequence.items.top - n->data.sequence.items.start)
+						  : -1;
+}
+
+static const yaml_node_t *seq_at(const struct ctx *c, const yaml_node_t *n, int i)
+{
+	return i < seq_len(n) ? node(c, n->data.sequence.items.start[i]) : NULL;
+}
+
+static const char *scalar(const yaml_node_t *n)
+{
+	return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
+}
+
+static int is_plain(const yaml_node_t *n)
+{
+	return n && n->type == YAML_SCALAR_NODE && n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+}
+
+static int as_number(const yaml_node_t *n, double *v)
+{
+	const char *s = scalar(n);
+	if (!s || !is_plain(n) || !*s)
+		return -1;
+	char *end;
+	*v = strtod(s, &end);
+	return *end || !isfinite(*v) ? -1 : 0;
+}
+
+static int as_int(const yaml_node_t *n, int *v)
+{
+	double d;
+	if (as_number(n, &d) || d != floor(d) || fabs(d) > 1e6)
+		return -1;
+	*v = (int)d;
+	return 0;
+}
+
+/* Python truthiness of a yaml arg: True/False/true/false, numbers. */
+static int as_bool(const yaml_node_t *n, int *v)
+{
+	const char *s = scalar(n);
+	double d;
+	if (!s)
+		return -1;
+	if (!strcmp(s, "True") || !strcmp(s, "true")) {
+		*v = 1;
+		return 0;
+	}
+	if (!strcmp(s, "False") || !strcmp(s, "false")) {
+		*v = 0;
+		return 0;
+	}
+	if (as_number(n, &d) == 0) {
+		*v = d != 0;
+		return 0;
+	}
+	return -1;
+}
+
+static int is_none(const yaml_node_t *n)
+{
+	const char *s = scalar(n);
+	return s && (!strcmp(s, "None") || !strcmp(s, "null") || !strcmp(s, "~") || !*s);
+}
+
+/* args[i] as an int, the default when absent or None; -1 on a bad value. */
+static int arg_int(struct ctx *c, const yaml_node_t *args, int i, int dflt, int *v, const char *what)
+{
+	const yaml_node_t *n = seq_at(c, args, i);
+	if (!n || is_none(n)) {
+		*v = dflt;
+		return 0;
+	}
+	if (as_int(n, v))
+		return err(c, "argument '%s' is not a whole number", what);
+	return 0;
+}
+
+static int arg_bool(struct ctx *c, const yaml_node_t *args, int i, int dflt, int *v, const char *what)
+{
+	const yaml_node_t *n = seq_at(c, args, i);
+	if (!n || is_none(n)) {
+		*v = dflt;
+		return 0;
+	}
+	if (as_bool(n, v))
+		return err(c, "argument '%s' is not True or False", what);
+	return 0;
+}
+
+/* --- module building -------------------------------------------------------------------- */
+
+static int make_divisible(double x)
+{
+	return (int)ceil(x / 8.0) * 8;
+}
+
+static int conv(struct ctx *c, int x, const char *prefix, int c1, int c2, int k, int s, int p, int g)
+{
+	char cn[TN_NAME_MAX], bn[TN_NAME_MAX];
+	snprintf(cn, sizeof cn, "%s.conv", prefix);
+	snprintf(bn, sizeof bn, "%s.bn", prefix);
+	if (p < 0)
+		p = k / 2;
+	int y = tn_net_conv(c->net, x, cn, 0, bn, c1, c2, k, s, p, 1, g, TN_ACT_SILU);
+	tn_net_set_bn_eps(c->net, y, 1e-3f);
+	return y;
+}
+
+static int bottleneck(struct ctx *c, int x, const char *prefix, int c1, int c2, int shortcut, int g, double e)
+{
+	char p1[TN_NAME_MAX], p2[TN_NAME_MAX];
+	int c_ = (int)(c2 * e);
+	snprintf(p1, sizeof p1, "%s.cv1", prefix);
+	snprintf(p2, sizeof p2, "%s.cv2", prefix);
+	int y = conv(c, x, p1, c1, c_, 1, 1, -1, 1);
+	y = conv(c, y, p2, c_, c2, 3, 1, -1, g);
+	if (shortcut && c1 == c2)
+		tn_net_set_residual(c->net, y, x, 0);
+	return y;
+}
+
+static int c3(struct ctx *c, int x, const char *prefix, int c1, int c2, int n, int shortcut)
+{
+	char p[TN_NAME_MAX];
+	int c_ = (int)(c2 * 0.5);
+	snprintf(p, sizeof p, "%s.cv1", prefix);
+	int a = conv(c, x, p, c1, c_, 1, 1, -1, 1);
+	for (int j = 0; j < n; j++) {
+		snprintf(p, sizeof p, "%s.m.%d", prefix, j);
+		a = bottleneck(c, a, p, c_, c_, shortcut, 1, 1.0);
+	}
+	snprintf(p, sizeof p, "%s.cv2", prefix);
+	int b = conv(c, x, p, c1, c_, 1, 1, -1, 1);
+	int xs[2] = {a, b};
+	int cat = tn_net_concat(c->net, xs, 2);
+	snprintf(p, sizeof p, "%s.cv3", prefix);
+	return conv(c, cat, p, 2 * c_, c2, 1, 1, -1, 1);
+}
+
+static int pool(struct ctx *c, int x, int k)
+{
+	int args[3] = {k, 1, k / 2};
+	return tn_net_op(c->net, TN_NODE_MAXPOOL, &x, 1, args, 3);
+}
+
+/* SPPF (chained 5x5 pools) or SPP (pools of each size in ks on x). */
+static int spp(struct ctx *c, int x, const char *prefix, int c1, int c2, const int *ks, int nk, int chained)
+{
+	char p[TN_NAME_MAX];
+	int c_ = c1 / 2;
+	snprintf(p, sizeof p, "%s.cv1", prefix);
+	int y = conv(c, x, p, c1, c_, 1, 1, -1, 1);
+	int parts[TN_NODE_MAX_IN] = {y};
+	for (int j = 0; j < nk; j++)
+		parts[j + 1] = pool(c, chained ? parts[j] : y, ks[j]);
+	int cat = tn_net_concat(c->net, parts, nk + 1);
+	snprintf(p, sizeof p, "%s.cv2", prefix);
+	return conv(c, cat, p, c_ * (nk + 1), c2, 1, 1, -1, 1);
+}
+
+/* The shape of a tensor the weights hold, for the attention blocks' hyper-parameters. */
+static int weight_shape(struct ctx *c, const char *name, int64_t *shape, int *ndim)
+{
+	return c->shapes ? c->shapes->shape(c->shapes->ctx, name, ndim, shape) : -1;
+}
+
+static json_t *layer_attr(struct ctx *c, const char *attr)
+{
+	char key[16];
+	snprintf(key, sizeof key, "%d", c->layer);
+	return json_object_get(json_object_get(c->attrs, key), attr);
+}
+
+static int attention(struct ctx *c, const char *mod, int x, const char *prefix, int ch, const yaml_node_t *args)
+{
+	char pn[TN_NAME_MAX + 24];
+	int64_t shape[TN_MAX_DIMS];
+	int nd, y;
+	if (!strcmp(mod, "SEAttention")) {
+		int r, hid;
+		snprintf(pn, sizeof pn, "%s.fc.0.weight", prefix);
+		if (weight_shape(c, pn, shape, &nd) == 0 && nd == 2 && shape[0] > 0 && shape[0] <= ch) {
+			hid = (int)shape[0];
+		} else {
+			if (arg_int(c, args, 1, 16, &r, "reduction"))
+				return -1;
+			if (r < 1 || ch / r < 1)
+				return err(c, "%s: reduction leaves no hidden units", mod);
+			hid = ch / r;
+		}
+		int ia = hid;
+		y = tn_net_op(c->net, TN_NODE_SE, &x, 1, &ia, 1);
+		int64_t s1[2] = {hid, ch}, s2[2] = {ch, hid};
+		tn_net_param(c->net, y, pn, 2, s1);
+		snprintf(pn, sizeof pn, "%s.fc.2.weight", prefix);
+		tn_net_param(c->net, y, pn, 2, s2);
+	} else if (!strcmp(mod, "ECAAttention")) {
+		int k;
+		snprintf(pn, sizeof pn, "%s.conv.weight", prefix);
+		if (weight_shape(c, pn, shape, &nd) == 0 && nd == 3 && shape[2] > 0 && shape[2] < 64) {
+			k = (int)shape[2];
+		} else if (arg_int(c, args, 1, 3, &k, "k_size")) {
+			return -1;
+		}
+		if (k < 1 || k % 2 == 0)
+			return err(c, "%s: kernel size must be odd", mod);
+		y = tn_net_op(c->net, TN_NODE_ECA, &x, 1, &k, 1);
+		int64_t s[3] = {1, 1, k};
+		tn_net_param(c->net, y, pn, 3, s);
+	} else if (!strcmp(mod, "EffectiveSE")) {
+		int add_max;
+		json_t *a = layer_attr(c, "add_maxpool");
+		if (a)
+			add_max = json_is_true(a) || (json_is_integer(a) && json_integer_value(a) != 0);
+		else if (arg_bool(c, args, 1, 0, &add_max, "add_maxpool"))
+			return -1;
+		y = tn_net_op(c->net, TN_NODE_ESE, &x, 1, &add_max, 1);
+		int64_t sw[4] = {ch, ch, 1, 1}, sb[1] = {ch};
+		snprintf(pn, sizeof pn, "%s.fc.weight", prefix);
+		tn_net_param(c->net, y, pn, 4, sw);
+		snprintf(pn, sizeof pn, "%s.fc.bias", prefix);
+		tn_net_param(c->net, y, pn, 1, sb);
+	} else {
+		int g;
+		snprintf(pn, sizeof pn, "%s.cweight", prefix);
+		json_t *a = layer_attr(c, "G");
+		if (weight_shape(c, pn, shape, &nd) == 0 && nd == 4 && shape[1] > 0 && ch % (2 * shape[1]) == 0)
+			g = (int)(ch / (2 * shape[1]));
+		else if (a && json_is_integer(a))
+			g = (int)json_integer_value(a);
+		else if (arg_int(c, args, 2, 8, &g, "G"))
+			return -1;
+		if (g < 1 || ch % (2 * g))
+			return err(c, "%s: channels must divide into 2*G groups", mod);
+		y = tn_net_op(c->net, TN_NODE_SA, &x, 1, &g, 1);
+		int64_t s4[4] = {1, ch / (2 * g), 1, 1}, s1[1] = {ch / (2 * g)};
+		static const char *const names[6] = {"cweight", "cbias", "sweight", "sbias", "gn.weight", "gn.bias"};
+		for (int j = 0; j < 6; j++) {
+			snprintf(pn, sizeof pn, "%s.%s", prefix, names[j]);
+			if (j < 4)
+				tn_net_param(c->net, y, pn, 4, s4);
+			else
+				tn_net_param(c->net, y, pn, 1, s1);
+		}
+	}
+	return y;
+}
+
+static int detect(struct ctx *c, const int *from, int nf, const char *prefix, struct tn_yolo_info *info)
+{
+	char p[TN_NAME_MAX];
+	int no = c->nc + 5, convs[TN_NODE_MAX_IN];
+	if (nf < 1 || nf > TN_NODE_MAX_IN)
+		return err(c, "Detect takes 1 to 8 inputs%s", "");
+	for (int j = 0; j < nf; j++) {
+		snprintf(p, sizeof p, "%s.m.%d", prefix, j);
+		convs[j] = tn_net_conv(c->net, c->out[from[j]], p, 1, NULL, c->ch[from[j]], c->na * no, 1, 1, 0, 1, 1,
+				       TN_ACT_NONE);
+	}
+	int ia[2] = {c->na, c->nc};
+	int y = tn_net_op(c->net, TN_NODE_DETECT, convs, nf, ia, 2);
+	char an[TN_NAME_MAX + 24];
+	snprintf(an, sizeof an, "%s.anchors", prefix);
+	int64_t s[3] = {nf, c->na, 2};
+	tn_net_param(c->net, y, an, 3, s);
+	info->nl = nf;
+	return y;
+}
+
+/* --- parse_model ------------------------------------------------------------------------ */
+
+static int build_layer(struct ctx *c, int i, const yaml_node_t *row, struct tn_yolo_info *info)
+{
+	c->layer = i;
+	c->line = (int)row->start_mark.line + 1;
+	if (seq_len(row) != 4)
+		return err(c, "a layer is [from, number, module, args]%s", "");
+	const yaml_node_t *fn = seq_at(c, row, 0), *nn = seq_at(c, row, 1), *mn = seq_at(c, row, 2);
+	const yaml_node_t *args = seq_at(c, row, 3);
+	const char *mod = scalar(mn);
+	int from[TN_NODE_MAX_IN], nf = 0, n;
+	if (!mod)
+		return err(c, "module name is not a string%s", "");
+	if (args && args->type != YAML_SEQUENCE_NODE)
+		return err(c, "args of %s are not a list", mod);
+	if (fn && fn->type == YAML_SEQUENCE_NODE) {
+		nf = seq_len(fn);
+		if (nf < 1 || nf > TN_NODE_MAX_IN)
+			return err(c, "'from' lists 1 to 8 layers%s", "");
+		for (int j = 0; j < nf; j++)
+			if (as_int(seq_at(c, fn, j), &from[j]))
+				return err(c, "'from' entries are layer numbers%s", "");
+	} else {
+		nf = 1;
+		if (as_int(fn, &from[0]))
+			return err(c, "'from' is a layer number or a list of them%s", "");
+	}
+	for (int j = 0; j < nf; j++) {
+		int f = from[j] < 0 ? i + from[j] : from[j];
+		if (f < -1 || f >= i)
+			return err(c, "'from' names a layer that does not come before this one%s", "");
+		from[j] = f; /* -1: the input image */
+	}
+	if (as_int(nn, &n) || n < 1 || n > 1000)
+		return err(c, "'number' is not a positive whole number%s", "");
+	if (n > 1) {
+		int scaled = (int)rint(n * c->gd);
+		n = scaled > 1 ? scaled : 1;
+	}
+	char prefix[TN_NAME_MAX];
+	snprintf(prefix, sizeof prefix, "model.%d", i);
+	const int x = c->out[from[0] + 1], c1 = c->ch[from[0] + 1];
+	int y = -1, c2 = c1;
+	int scaled_c2 = 0;
+	if (!strcmp(mod, "Conv") || !strcmp(mod, "C3") || !strcmp(mod, "Bottleneck") || !strcmp(mod, "SPPF") ||
+	    !strcmp(mod, "SPP") || !strcmp(mod, "Focus") || !strcmp(mod, "DWConv")) {
+		int a0;
+		if (arg_int(c, args, 0, -1, &a0, "c2") || a0 < 1)
+			return err(c, "%s needs its output channels as the first argument", mod);
+		c2 = a0 == c->na * (c->nc + 5) ? a0 : make_divisible(a0 * c->gw);
+		scaled_c2 = 1;
+	}
+	if (nf != 1 && strcmp(mod, "Concat") && strcmp(mod, "Detect"))
+		return err(c, "%s takes one input", mod);
+	if (!strcmp(mod, "Conv") || !strcmp(mod, "DWConv")) {
+		int k, s, p, g;
+		if (arg_int(c, args, 1, 1, &k, "k") || arg_int(c, args, 2, 1, &s, "s") || arg_int(c, args, 3, -1, &p, "p") ||
+		    arg_int(c, args, 4, 1, &g, "g"))
+			return -1;
+		if (!strcmp(mod, "DWConv")) {
+			int a = c1, b = c2;
+			while (b) {
+				int t = a % b;
+				a = b;
+				b = t;
+			}
+			g = a;
+		}
+		if (k < 1 || k > 15 || s < 1 || s > 8 || p < -1 || p > 15 || g < 1 || c1 % g || c2 % g)
+			return err(c, "%s: kernel, stride, padding or groups out of range", mod);
+		y = x;
+		for (int j = 0; j < n; j++) {
+			char pj[TN_NAME_MAX];
+			if (n > 1)
+				snprintf(pj, sizeof pj, "%s.%d", prefix, j);
+			else
+				snprintf(pj, sizeof pj, "%s", prefix);
+			y = conv(c, y, pj, j ? c2 : c1, c2, k, s, p, g);
+		}
+	} else if (!strcmp(mod, "C3")) {
+		int sc;
+		if (arg_bool(c, args, 1, 1, &sc, "shortcut"))
+			return -1;
+		y = c3(c, x, prefix, c1, c2, n, sc);
+	} else if (!strcmp(mod, "Bottleneck")) {
+		int sc, g;
+		if (arg_bool(c, args, 1, 1, &sc, "shortcut") || arg_int(c, args, 2, 1, &g, "g"))
+			return -1;
+		y = x;
+		for (int j = 0; j < n; j++) {
+			char pj[TN_NAME_MAX];
+			if (n > 1)
+				snprintf(pj, sizeof pj, "%s.%d", prefix, j);
+			else
+				snprintf(pj, sizeof pj, "%s", prefix);
+			y = bottleneck(c, y, pj, j ? c2 : c1, c2, sc, g, 0.5);
+		}
+	} else if (!strcmp(mod, "SPPF")) {
+		int k, ks[3];
+		if (arg_int(c, args, 1, 5, &k, "k"))
+			return -1;
+		if (k < 1 || k % 2 == 0 || k > 31)
+			return err(c, "%s: pool size must be odd", mod);
+		ks[0] = ks[1] = ks[2] = k;
+		y = spp(c, x, prefix, c1, c2, ks, 3, 1);
+	} else if (!strcmp(mod, "SPP")) {
+		int ks[6] = {5, 9, 13}, nk = 3;
+		const yaml_node_t *kl = seq_at(c, args, 1);
+		if (kl && !is_none(kl)) {
+			nk = seq_len(kl);
+			if (nk < 1 || nk > 6)
+				return err(c, "%s: 1 to 6 pool sizes", mod);
+			for (int j = 0; j < nk; j++)
+				if (as_int(seq_at(c, kl, j), &ks[j]) || ks[j] < 1 || ks[j] % 2 == 0 || ks[j] > 63)
+					return err(c, "%s: pool sizes must be odd", mod);
+		}
+		y = spp(c, x, prefix, c1, c2, ks, nk, 0);
+	} else if (!strcmp(mod, "Focus")) {
+		int k, s, p;
+		if (arg_int(c, args, 1, 1, &k, "k") || arg_int(c, args, 2, 1, &s, "s") || arg_int(c, args, 3, -1, &p, "p"))
+			return -1;
+		int sd = tn_net_op(c->net, TN_NODE_SPACE2DEPTH, &x, 1, NULL, 0);
+		char pj[TN_NAME_MAX];
+		snprintf(pj, sizeof pj, "%s.conv", prefix);
+		y = conv(c, sd, pj, 4 * c1, c2, k, s, p, 1);
+	} else if (!strcmp(mod, "Concat")) {
+		int xs[TN_NODE_MAX_IN];
+		c2 = 0;
+		for (int j = 0; j < nf; j++) {
+			xs[j] = c->out[from[j] + 1];
+			c2 += c->ch[from[j] + 1];
+		}
+		y = tn_net_concat(c->net, xs, nf);
+	} else if (!strcmp(mod, "nn.Upsample")) {
+		int sc;
+		const char *mode = scalar(seq_at(c, args, 2));
+		if (arg_int(c, args, 1, -1, &sc, "scale_factor") || sc < 1 || sc > 16)
+			return err(c, "%s: only whole scale factors are supported", mod);
+		if (mode && strcmp(mode, "nearest"))
+			return err(c, "nn.Upsample mode '%s' is not supported (only nearest)", mode);
+		y = tn_net_op(c->net, TN_NODE_UPSAMPLE, &x, 1, &sc, 1);
+	} else if (!strcmp(mod, "Detect")) {
+		int idx[TN_NODE_MAX_IN];
+		for (int j = 0; j < nf; j++) {
+			if (from[j] < 0)
+				return err(c, "%s cannot take the input image", mod);
+			idx[j] = from[j] + 1;
+		}
+		y = detect(c, idx, nf, prefix, info);
+		c2 = 0;
+	} else if (!strcmp(mod, "SEAttention") || !strcmp(mod, "ECAAttention") || !strcmp(mod, "EffectiveSE") ||
+		   !strcmp(mod, "ShuffleAttention")) {
+		y = attention(c, mod, x, prefix, c1, args);
+	} else {
+		return err(c, "unknown module '%s'", mod);
+	}
+	(void)scaled_c2;
+	if (y < 0)
+		return c->net->failed ? tn_fail(TN_E_NOMEM, "out of memory building %s", c->name) : -1;
+	c->out[i + 1] = y;
+	c->ch[i + 1] = c2;
+	return 0;
+}
+
+static int parse_header(struct ctx *c, const yaml_node_t *root, struct tn_yolo_info *info)
+{
+	const yaml_node_t *nc = map_get(c, root, "nc"), *gd = map_get(c, root, "depth_multiple");
+	const yaml_node_t *gw = map_get(c, root, "width_multiple"), *an = map_get(c, root, "anchors");
+	const yaml_node_t *act = map_get(c, root, "activation"), *ch = map_get(c, root, "ch");
+	c->line = 1;
+	if (as_int(nc, &c->nc) || c->nc < 1 || c->nc > 100000)
+		return tn_fail(TN_E_FORMAT, "%s: 'nc' (the number of classes) is missing or not a positive number", c->name);
+	if (as_number(gd, &c->gd) || c->gd <= 0 || c->gd > 10 || as_number(gw, &c->gw) || c->gw <= 0 || c->gw > 10)
+		return tn_fail(TN_E_FORMAT, "%s: 'depth_multiple' and 'width_multiple' must be positive numbers", c->name);
+	if (act && !is_none(act) && strcmp(scalar(act) ? scalar(act) : "", "nn.SiLU()"))
+		return tn_fail(TN_E_UNSUPPORTED, "%s: line %d: activation '%s' is not supported (SiLU only)", c->name,
+			       (int)act->start_mark.line + 1, scalar(act) ? scalar(act) : "?");
+	int inch = 3;
+	if (ch && (as_int(ch, &inch) || inch != 3))
+		return tn_fail(TN_E_UNSUPPORTED, "%s: only 3-channel input is supported", c->name);
+	c->anchors = an;
+	if (an && an->type == YAML_SEQUENCE_NODE) {
+		int l0 = seq_len(seq_at(c, an, 0));
+		if (l0 < 2 || l0 % 2)
+			return tn_fail(TN_E_FORMAT, "%s: line %d: 'anchors' must list w,h pairs per level", c->name,
+				       (int)an->start_mark.line + 1);
+		c->na = l0 / 2;
+	} else if (as_int(an, &c->na) || c->na < 1 || c->na > 32) {
+		return tn_fail(TN_E_FORMAT, "%s: 'anchors' is missing or not a list of levels", c->name);
+	}
+	info->nc = c->nc;
+	info->na = c->na;
+	return 0;
+}
+
+int tn_yolo_build(struct tn_net *net, const char *yaml, const char *name,
+		  const struct tn_param_source *shapes, const char *attrs_json, int in_h, int in_w,
+		  struct tn_yolo_info *info)
+{
+	yaml_parser_t parser;
+	yaml_document_t doc;
+	struct ctx *c = calloc(1, sizeof *c);
+	int rc = 0;
+	memset(info, 0, sizeof *info);
+	tn_net_init(net);
+	if (!c)
+		return tn_fail(TN_E_NOMEM, "out of memory");
+	if (!yaml_parser_initialize(&parser)) {
+		free(c);
+		return tn_fail(TN_E_NOMEM, "out of memory");
+	}
+	yaml_parser_set_input_string(&parser, (const unsigned char *)yaml, strlen(yaml));
+	if (!yaml_parser_load(&parser, &doc)) {
+		rc = tn_fail(TN_E_FORMAT, "%s: line %zu: yaml syntax error: %s", name, parser.problem_mark.line + 1,
+			     parser.problem ? parser.problem : "unreadable");
+		yaml_parser_delete(&parser);
+		free(c);
+		return rc;
+	}
+	yaml_parser_delete(&parser);
+	*c = (struct ctx){.net = net, .name = name, .doc = &doc, .shapes = shapes};
+	if (attrs_json)
+		c->attrs = json_loads(attrs_json, 0, NULL);
+	const yaml_node_t *root = yaml_document_get_root_node(&doc);
+	if (!root || root->type != YAML_MAPPING_NODE) {
+		rc = tn_fail(TN_E_FORMAT, "%s: not a model config (a mapping with nc, backbone, head)", name);
+		goto out;
+	}
+	if ((rc = parse_header(c, root, info)))
+		goto out;
+	const yaml_node_t *parts[2] = {map_get(c, root, "backbone"), map_get(c, root, "head")};
+	if (seq_len(parts[0]) < 1 || seq_len(parts[1]) < 1) {
+		rc = tn_fail(TN_E_FORMAT, "%s: 'backbone' and 'head' must be lists of layers", name);
+		goto out;
+	}
+	c->out[0] = tn_net_input(net, 3, in_h, in_w);
+	c->ch[0] = 3;
+	int i = 0;
+	for (int part = 0; part < 2 && !rc; part++)
+		for (int j = 0; j < seq_len(parts[part]) && !rc; j++, i++) {
+			if (i + 1 >= MAX_LAYERS) {
+				rc = tn_fail(TN_E_FORMAT, "%s: more than %d layers", name, MAX_LAYERS - 1);
+				break;
+			}
+			rc = build_layer(c, i, seq_at(c, parts[part], j), info);
+			if (rc == -1)
+				rc = TN_E_FORMAT;
+		}
+	if (rc)
+		goto out;
+	if (net->nodes[net->output].op != TN_NODE_DETECT) {
+		rc = tn_fail(TN_E_FORMAT, "%s: the last layer must be Detect", name);
+		goto out;
+	}
+	info->n_layers = i;
+	info->max_stride = 32;
+out:
+	if (rc)
+		tn_net_free(net);
+	json_decref(c->attrs);
+	yaml_document_delete(&doc);
+	free(c);
+	return rc;
+}

@@ -1,0 +1,65 @@
+/* YOLOv5 post-processing as detect.py does it: candidate filtering, non-maximum suppression,
+ * boxes scaled back to the original image and rounded; and the OpenCV letterbox in front. */
+#ifndef TN_DETECT_H
+#define TN_DETECT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "io/image.h"
+
+/* A detection in original-image pixels. */
+struct tn_det {
+	float x1, y1, x2, y2;
+	float conf;
+	int cls;
+};
+
+struct tn_nms_opts {
+	float conf_thres;   /* 0.25 in detect.py */
+	float iou_thres;    /* 0.45 */
+	int max_det;        /* 1000 in detect.py */
+	int multi_label;    /* 0 in detect.py */
+	int agnostic;       /* class-agnostic NMS */
+	const int *classes; /* keep only these classes (NULL = all) */
+	int n_classes;
+	float max_wh;       /* class offset for batched NMS: 7680 (v6.1+), 4096 (v6.0) */
+};
+void tn_nms_opts_default(struct tn_nms_opts *o);
+
+/* Non-maximum suppression over the Detect output pred[n][5+nc] (cx, cy, w, h, obj, cls...,
+ * already decoded, in letterboxed-input pixels), exactly as utils/general.non_max_suppression:
+ * obj > conf, then obj*cls > conf (best class, or every class over conf with multi_label), xywh ->
+ * xyxy, class offset added in float32, greedy suppression with IoU strictly greater than
+ * iou_thres, max_det kept, no time limit.  Ties in confidence keep candidate order (stable).
+ * *out is malloc'd (may be NULL when *n_out is 0); sorted by decreasing confidence. */
+int tn_nms(const float *pred, int n, int nc, const struct tn_nms_opts *o, struct tn_det **out,
+	   int *n_out);
+
+/* detect.py's letterbox (utils/augmentations.letterbox) for an RGB image: r = min(H/h0, W/w0)
+ * (with scaleup), new size rounded half-to-even, padding to a multiple of `stride` when
+ * auto_rect (else to W x H), split dw/2, dh/2 with top = round(dh-0.1), bottom = round(dh+0.1)
+ * (likewise left/right), border colour `fill`, resize by cv2.resize INTER_LINEAR on uint8 (with
+ * OpenCV's switch to INTER_AREA for exact 2x shrinks) only when the size changes. */
+struct tn_yolo_letterbox {
+	int out_w, out_h;     /* letterboxed size */
+	int new_w, new_h;     /* resized image inside it */
+	int left, top;        /* integer padding applied */
+	double ratio;         /* r */
+	double pad_w, pad_h;  /* dw/2, dh/2 as floats, as scale_boxes assumes */
+};
+int tn_letterbox_yolo(const struct tn_image *rgb, int want_h, int want_w, int stride, int auto_rect,
+		      uint8_t fill, struct tn_image *out, struct tn_yolo_letterbox *lb);
+/* cv2.resize(src, (dw, dh), interpolation=INTER_LINEAR) of an 8-bit image with any channel
+ * count, bit-exact (fixed-point 11-bit weights, OpenCV 4.6's rounding, INTER_AREA for exact 2x
+ * shrinks).  dst is allocated. */
+int tn_resize_linear_cv_u8(const struct tn_image *src, int dw, int dh, struct tn_image *dst);
+
+/* utils/general.scale_boxes + detect.py's rounding: gain and padding recomputed from the shapes
+ * as upstream does (gain = min(out_h/h0, out_w/w0), pad = ((out_w - w0*gain)/2,
+ * (out_h - h0*gain)/2), in the precision upstream uses), boxes shifted, divided, clipped to the
+ * original image (w0 x h0), then x1,y1,x2,y2 rounded half-to-even when round_pixels. */
+void tn_scale_boxes(struct tn_det *d, int n, const struct tn_yolo_letterbox *lb, int w0, int h0,
+		    int round_pixels);
+
+#endif
