@@ -1,0 +1,30 @@
+/* A YOLOv5 detector loaded from a .w file, and detect.py's pipeline around it: letterbox
+ * (OpenCV INTER_LINEAR, rectangular, colour 114), x/255, network, Detect decoding, NMS, boxes
+ * scaled back to the image and rounded. */
+#ifndef TN_DETMODEL_H
+#define TN_DETMODEL_H
+
+#include "io/image.h"
+#include "io/wfile.h"
+#include "models/yolo.h"
+#include "net/net.h"
+#include "ops/detect.h"
+
+struct tn_detmodel {
+	struct tn_wfile wf;
+	struct tn_net net;
+	struct tn_yolo_info info;
+	int in_h, in_w;     /* --size: the letterbox's long side limits */
+	int planned_h, planned_w;
+	char **class_names;
+	double ms_letterbox, ms_network, ms_nms; /* the last detect's stages */
+};
+
+int tn_detmodel_open(struct tn_detmodel *m, const char *path);
+void tn_detmodel_close(struct tn_detmodel *m);
+/* Detects in an RGB image; *dets malloc'd (NULL when none), in original-image pixels.
+ * raw (optional) gets a malloc'd copy of the decoded head output [*raw_rows][5+nc]. */
+int tn_detmodel_detect(struct tn_detmodel *m, const struct tn_image *img, const struct tn_nms_opts *o,
+		       struct tn_det **dets, int *n, float **raw, int *raw_rows);
+
+#endif
