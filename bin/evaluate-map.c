@@ -1,0 +1,229 @@
+/* evaluate-map: P, R, mAP@0.5 and mAP@0.5:0.95 of detections (JSON lines) against YOLO label
+ * files, as ultralytics/yolov5 val.py computes them.  Shards merge by concatenation. */
+#include "cli/cli.h"
+#include "core/error.h"
+#include "eval/map.h"
+#include "io/file.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+enum format { FMT_TABLE, FMT_CSV, FMT_JSON };
+
+struct opts {
+	int n; /* 0 = not given */
+	const char *labels, *names_file;
+	enum format format;
+	int nformats, quiet;
+	char **files;
+	int nfiles;
+};
+
+static void usage(void)
+{
+	printf("Usage: %s --labels DIR [OPTIONS] [DETS.jsonl...]\n"
+	       "Evaluate detections against YOLO label files: per-class P, R, AP@0.5 and AP@0.5:0.95,\n"
+	       "and their means, as ultralytics/yolov5 val.py computes them.  Detections are JSON\n"
+	       "lines (image_id, category_id, bbox [x,y,w,h] in pixels, score, width, height), read\n"
+	       "from the files in turn or from standard input; shards simply concatenate.\n"
+	       "\n"
+	       "      --labels DIR      folder of label files <image_id>.txt (\"class cx cy w h\")\n"
+	       "  -n, --num-classes N   number of classes (default: 1 + the largest class seen)\n"
+	       "      --names FILE      class names, one per line\n"
+	       "      --csv             CSV report\n"
+	       "      --json            JSON report\n"
+	       "  -q, --quiet           no warnings\n"
+	       "  -h, --help            show this help\n"
+	       "      --version         show versions\n",
+	       cli_prog());
+}
+
+enum { OPT_LABELS = 256, OPT_NAMES, OPT_CSV, OPT_JSON, OPT_VERSION };
+
+static void parse_args(int argc, char **argv, struct opts *o)
+{
+	static const struct option longopts[] = {
+		{"labels", required_argument, NULL, OPT_LABELS},
+		{"num-classes", required_argument, NULL, 'n'},
+		{"names", required_argument, NULL, OPT_NAMES},
+		{"csv", no_argument, NULL, OPT_CSV},
+		{"json", no_argument, NULL, OPT_JSON},
+		{"quiet", no_argument, NULL, 'q'},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, OPT_VERSION},
+		{NULL, 0, NULL, 0},
+	};
+	memset(o, 0, sizeof *o);
+	int c;
+	while ((c = getopt_long(argc, argv, "n:qh", longopts, NULL)) != -1) {
+		switch (c) {
+		case OPT_LABELS: o->labels = optarg; break;
+		case 'n': o->n = (int)cli_parse_long("--num-classes", optarg, 1, TN_MAP_MAX_CLASSES); break;
+		case OPT_NAMES: o->names_file = optarg; break;
+		case OPT_CSV: o->format = FMT_CSV; o->nformats++; break;
+		case OPT_JSON: o->format = FMT_JSON; o->nformats++; break;
+		case 'q': o->quiet = 1; break;
+		case 'h': usage(); cli_close_stdout(); exit(0);
+		case OPT_VERSION: cli_version();
+		default: fprintf(stderr, "Try '%s --help' for more information.\n", cli_prog()); exit(2);
+		}
+	}
+	o->files = argv + optind;
+	o->nfiles = argc - optind;
+	if (!o->labels)
+		cli_usage_error("the ground truth is needed: --labels DIR");
+	if (o->nformats > 1)
+		cli_usage_error("--csv and --json exclude each other");
+	int stdin_uses = o->nfiles == 0;
+	for (int i = 0; i < o->nfiles; i++)
+		stdin_uses += strcmp(o->files[i], "-") == 0;
+	if (stdin_uses > 1)
+		cli_usage_error("standard input ('-') given more than once");
+	if (o->nfiles == 0 && isatty(STDIN_FILENO))
+		cli_usage_error("standard input is a terminal: give the detection files or pipe them in");
+}
+
+static const char *display(const char *path)
+{
+	return strcmp(path, "-") == 0 ? "standard input" : path;
+}
+
+/* Class names: one per line, a final newline optional, "\r\n" accepted.  The names point into
+ * *text, which the caller frees. */
+static const char **read_names(const char *path, int *count, uint8_t **text)
+{
+	uint8_t *buf;
+	size_t len;
+	if (tn_read_all(path, 16u << 20, &buf, &len))
+		cli_fail();
+	if (memchr(buf, '\0', len))
+		cli_die("%s: binary data, not a list of class names", display(path));
+	size_t cap = 64;
+	int k = 0, line = 0;
+	const char **names = malloc(cap * sizeof *names);
+	if (!names)
+		cli_die("out of memory");
+	char *p = (char *)buf, *end = (char *)buf + len;
+	while (p < end) {
+		char *nl = memchr(p, '\n', (size_t)(end - p));
+		char *e = nl ? nl : end;
+		line++;
+		if (e > p && e[-1] == '\r')
+			e--;
+		*e = 0;
+		if (e == p)
+			cli_die("%s: line %d: empty class name", display(path), line);
+		if (k == TN_MAP_MAX_CLASSES)
+			cli_die("%s: more than %d class names", display(path), TN_MAP_MAX_CLASSES);
+		if ((size_t)k == cap) {
+			cap *= 2;
+			const char **nn = realloc(names, cap * sizeof *names);
+			if (!nn)
+				cli_die("out of memory");
+			names = nn;
+		}
+		names[k++] = p;
+		p = nl ? nl + 1 : end;
+	}
+	if (k == 0)
+		cli_die("%s: no class names", display(path));
+	*count = k;
+	*text = buf;
+	return names;
+}
+
+/* "0".."n-1", written into *text (freed by the caller). */
+static const char **default_names(int n, uint8_t **text)
+{
+	const char **names = calloc((size_t)n, sizeof *names);
+	char *s = malloc((size_t)n * 8);
+	if (!names || !s)
+		cli_die("out of memory");
+	for (int i = 0; i < n; i++) {
+		names[i] = s + 8 * i;
+		snprintf(s + 8 * i, 8, "%u", (unsigned)i & 0xfffffu);
+	}
+	*text = (uint8_t *)s;
+	return names;
+}
+
+static void read_dets(struct tn_map_data *d, const char *path)
+{
+	FILE *fp = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
+	if (!fp)
+		cli_die("%s: %s", path, strerror(errno));
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	uint64_t lineno = 0;
+	while ((len = getline(&line, &cap, fp)) >= 0) {
+		lineno++;
+		if (tn_map_add_json_line(d, line, (size_t)len, display(path), lineno))
+			cli_fail();
+	}
+	if (ferror(fp))
+		cli_die("%s: read error: %s", display(path), strerror(errno));
+	free(line);
+	if (fp != stdin)
+		fclose(fp);
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o;
+	cli_init(argv[0]);
+	parse_args(argc, argv, &o);
+
+	const char **names = NULL;
+	uint8_t *names_text = NULL;
+	int nnames = 0;
+	if (o.names_file) {
+		names = read_names(o.names_file, &nnames, &names_text);
+		if (o.n && nnames != o.n)
+			cli_die("%s: %d class names, but -n %d", display(o.names_file), nnames, o.n);
+		o.n = nnames;
+	}
+
+	struct tn_map_data d;
+	if (tn_map_init(&d, o.n) || tn_map_load_labels(&d, o.labels))
+		cli_fail();
+	if (o.nfiles == 0)
+		read_dets(&d, "-");
+	for (int i = 0; i < o.nfiles; i++)
+		read_dets(&d, o.files[i]);
+
+	struct tn_map_result r;
+	if (tn_map_compute(&d, &r))
+		cli_fail();
+	if (!o.quiet) {
+		if (d.missing_label_images)
+			cli_warn("warning: %zu image%s with detections but no label file in %s (the first: '%s'), "
+				 "counted as image%s without objects",
+				 d.missing_label_images, d.missing_label_images == 1 ? "" : "s", o.labels,
+				 d.first_missing, d.missing_label_images == 1 ? "" : "s");
+		if (d.duplicate_labels)
+			cli_warn("warning: %zu duplicate label line%s dropped, as ultralytics does (the first in "
+				 "'%s.txt')",
+				 d.duplicate_labels, d.duplicate_labels == 1 ? "" : "s", d.first_duplicate_file);
+		if (r.instances == 0)
+			cli_warn("warning: no labels found in %s, so every metric is 0", o.labels);
+	}
+	if (!names)
+		names = default_names(r.n, &names_text);
+
+	switch (o.format) {
+	case FMT_TABLE: tn_map_write_table(stdout, &r, names); break;
+	case FMT_CSV: tn_map_write_csv(stdout, &r, names); break;
+	case FMT_JSON: tn_map_write_json(stdout, &r, names); break;
+	}
+	tn_map_result_free(&r);
+	tn_map_free(&d);
+	free(names);
+	free(names_text);
+	cli_close_stdout();
+	return 0;
+}

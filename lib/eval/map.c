@@ -1,0 +1,989 @@
+#include "eval/map.h"
+
+#include "core/error.h"
+#include "core/tensor.h"
+#include "eval/miou.h"
+#include "io/file.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define NPX 1000 /* ap_per_class's confidence grid */
+#define NAP 101  /* compute_ap's recall grid */
+
+/* ---- growth and the image table ---- */
+
+static int grow(void **p, size_t *cap, size_t need, size_t elem, const char *what)
+{
+	if (need <= *cap)
+		return 0;
+	size_t nc = *cap ? *cap : 64, bytes;
+	while (nc < need)
+		if (tn_mul_size(nc, 2, &nc))
+			return tn_fail(TN_E_NOMEM, "%s: too many", what);
+	if (tn_mul_size(nc, elem, &bytes))
+		return tn_fail(TN_E_NOMEM, "%s: too many", what);
+	void *q = realloc(*p, bytes);
+	if (!q)
+		return tn_fail(TN_E_NOMEM, "%s: out of memory", what);
+	*p = q;
+	*cap = nc;
+	return 0;
+}
+
+struct hent {
+	char *key;
+	uint32_t idx;
+};
+
+static uint64_t hash_str(const char *s)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	return h;
+}
+
+static struct hent *hash_slot(const struct tn_map_data *d, const char *key)
+{
+	struct hent *t = (struct hent *)d->hash;
+	size_t mask = d->hash_cap - 1;
+	for (size_t i = hash_str(key) & mask;; i = (i + 1) & mask)
+		if (!t[i].key || strcmp(t[i].key, key) == 0)
+			return &t[i];
+}
+
+static int hash_put(struct tn_map_data *d, const char *key, uint32_t idx)
+{
+	if ((d->hash_used + 1) * 4 > d->hash_cap * 3) {
+		/* keep the load under 3/4 (aliases count too): rebuild at twice the size */
+		size_t ncap = d->hash_cap ? d->hash_cap * 2 : 1024;
+		struct hent *old = (struct hent *)d->hash, *t = calloc(ncap, sizeof *t);
+		if (!t)
+			return tn_fail(TN_E_NOMEM, "image table: out of memory");
+		size_t ocap = d->hash_cap;
+		d->hash = (uint32_t *)t;
+		d->hash_cap = ncap;
+		for (size_t i = 0; i < ocap; i++)
+			if (old[i].key)
+				*hash_slot(d, old[i].key) = old[i];
+		free(old);
+	}
+	struct hent *e = hash_slot(d, key);
+	if (e->key)
+		return 0;
+	e->key = strdup(key);
+	if (!e->key)
+		return tn_fail(TN_E_NOMEM, "image table: out of memory");
+	e->idx = idx;
+	d->hash_used++;
+	return 0;
+}
+
+static int hash_get(const struct tn_map_data *d, const char *key, uint32_t *idx)
+{
+	if (!d->hash)
+		return 0;
+	struct hent *e = hash_slot(d, key);
+	if (!e->key)
+		return 0;
+	*idx = e->idx;
+	return 1;
+}
+
+int tn_map_init(struct tn_map_data *d, int n)
+{
+	memset(d, 0, sizeof *d);
+	if (n < 0 || n > TN_MAP_MAX_CLASSES)
+		return tn_fail(TN_E_INVAL, "%d classes: must be 1 to %d", n, TN_MAP_MAX_CLASSES);
+	d->n = n;
+	d->max_class = -1;
+	return 0;
+}
+
+void tn_map_free(struct tn_map_data *d)
+{
+	for (size_t i = 0; i < d->nimages; i++)
+		free(d->images[i].key);
+	struct hent *t = (struct hent *)d->hash;
+	for (size_t i = 0; i < d->hash_cap; i++)
+		free(t[i].key);
+	free(d->hash);
+	free(d->images);
+	free(d->labels);
+	free(d->dets);
+	free(d->labels_dir);
+	memset(d, 0, sizeof *d);
+}
+
+static int add_image(struct tn_map_data *d, const char *key, uint32_t *index)
+{
+	if (d->nimages >= UINT32_MAX - 1)
+		return tn_fail(TN_E_INVAL, "more than %u images", UINT32_MAX - 1);
+	int rc = grow((void **)&d->images, &d->cap_images, d->nimages + 1, sizeof *d->images, "images");
+	if (rc)
+		return rc;
+	struct tn_map_image *im = &d->images[d->nimages];
+	memset(im, 0, sizeof *im);
+	im->key = strdup(key);
+	if (!im->key)
+		return tn_fail(TN_E_NOMEM, "images: out of memory");
+	if ((rc = hash_put(d, key, (uint32_t)d->nimages)))
+		return rc;
+	*index = (uint32_t)d->nimages++;
+	return 0;
+}
+
+/* All digits, at most 19 of them: its value. */
+static int digits_value(const char *s, unsigned long long *v)
+{
+	size_t l = strlen(s);
+	if (l == 0 || l > 19 || strspn(s, "0123456789") != l)
+		return 0;
+	*v = strtoull(s, NULL, 10);
+	return 1;
+}
+
+int tn_map_image_index(struct tn_map_data *d, const char *key, int numeric, int create,
+		       uint32_t *index)
+{
+	if (hash_get(d, key, index))
+		return 0;
+	unsigned long long v;
+	if (digits_value(key, &v)) {
+		/* COCO style: the number 42 (or "42") names the file 000000000042.txt */
+		char buf[32];
+		int w0 = snprintf(buf, sizeof buf, "%llu", v);
+		for (int w = w0; w <= 20; w++) {
+			snprintf(buf, sizeof buf, "%0*llu", w, v);
+			if (strcmp(buf, key) && hash_get(d, buf, index) && d->images[*index].has_label_file)
+				return hash_put(d, key, *index); /* alias, so the next look-up is direct */
+		}
+	}
+	(void)numeric;
+	if (!create)
+		return TN_E_INVAL;
+	return add_image(d, key, index);
+}
+
+/* ---- label files ---- */
+
+static int is_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
+}
+
+int tn_map_parse_labels(struct tn_map_data *d, uint32_t image, const char *buf, size_t len,
+			const char *name)
+{
+	struct tn_map_image *im = &d->images[image];
+	if (memchr(buf, '\0', len))
+		return tn_fail(TN_E_FORMAT, "%s: binary data, not a YOLO label file", name);
+	im->label_off = d->nlabels;
+	im->nlabels = 0;
+	const char *p = buf, *end = buf + len;
+	uint64_t line = 0;
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *e = nl ? nl : end;
+		line++;
+		char tok[5][64];
+		int nt = 0;
+		const char *s = p;
+		for (;;) {
+			while (s < e && is_space(*s))
+				s++;
+			if (s >= e)
+				break;
+			const char *t = s;
+			while (s < e && !is_space(*s))
+				s++;
+			if (nt < 5) {
+				size_t tl = (size_t)(s - t);
+				if (tl >= sizeof tok[0])
+					return tn_fail(TN_E_FORMAT, "%s: line %" PRIu64 ": field %d is not a number",
+						       name, line, nt + 1);
+				memcpy(tok[nt], t, tl);
+				tok[nt][tl] = 0;
+			}
+			nt++;
+		}
+		p = nl ? nl + 1 : end;
+		if (nt == 0)
+			continue;
+		if (nt != 5)
+			return tn_fail(TN_E_FORMAT,
+				       "%s: line %" PRIu64 ": %d fields, expected 5 ('class cx cy w h')%s", name,
+				       line, nt,
+				       nt > 6 ? "; polygon labels are not read: convert them to boxes" : "");
+		double v[5];
+		static const char *const what[5] = {"class", "cx", "cy", "w", "h"};
+		for (int k = 0; k < 5; k++) {
+			char *q;
+			v[k] = strtod(tok[k], &q);
+			if (q == tok[k] || *q)
+				return tn_fail(TN_E_FORMAT, "%s: line %" PRIu64 ": %s '%s' is not a number", name,
+					       line, what[k], tok[k]);
+			if (!isfinite(v[k]))
+				return tn_fail(TN_E_FORMAT, "%s: line %" PRIu64 ": %s is %s", name, line, what[k],
+					       tok[k]);
+			if (v[k] < 0)
+				return tn_fail(TN_E_FORMAT, "%s: line %" PRIu64 ": %s %s is negative", name, line,
+					       what[k], tok[k]);
+			if (k > 0 && v[k] > 1)
+				return tn_fail(TN_E_FORMAT,
+					       "%s: line %" PRIu64 ": %s %s is above 1 (coordinates must be "
+					       "normalised to 0..1)",
+					       name, line, what[k], tok[k]);
+		}
+		if (v[0] != floor(v[0]) || v[0] >= TN_MAP_MAX_CLASSES)
+			return tn_fail(TN_E_FORMAT, "%s: line %" PRIu64 ": class %s is not a whole number below %d",
+				       name, line, tok[0], TN_MAP_MAX_CLASSES);
+		int cls = (int)v[0];
+		if (d->n && cls >= d->n)
+			return tn_fail(TN_E_FORMAT, "%s: line %" PRIu64 ": class %d, but there are only %d classes (0..%d)",
+				       name, line, cls, d->n, d->n - 1);
+		/* ultralytics drops exact duplicates */
+		int dup = 0;
+		for (size_t i = im->label_off; i < d->nlabels && !dup; i++) {
+			const struct tn_map_label *o = &d->labels[i];
+			dup = o->cls == cls && o->cx == v[1] && o->cy == v[2] && o->w == v[3] && o->h == v[4];
+		}
+		if (dup) {
+			if (d->duplicate_labels++ == 0)
+				d->first_duplicate_file = im->key;
+			continue;
+		}
+		int rc = grow((void **)&d->labels, &d->cap_labels, d->nlabels + 1, sizeof *d->labels, "labels");
+		if (rc)
+			return rc;
+		d->labels[d->nlabels++] = (struct tn_map_label){v[1], v[2], v[3], v[4], cls};
+		im->nlabels++;
+		if (cls > d->max_class)
+			d->max_class = cls;
+	}
+	return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int tn_map_load_labels(struct tn_map_data *d, const char *dir)
+{
+	DIR *dp = opendir(dir);
+	if (!dp)
+		return tn_fail(TN_E_IO, "%s: %s", dir, strerror(errno));
+	char **names = NULL;
+	size_t nn = 0, cap = 0;
+	int rc = 0;
+	struct dirent *de;
+	while ((de = readdir(dp))) {
+		size_t l = strlen(de->d_name);
+		if (l <= 4 || de->d_name[0] == '.' || strcmp(de->d_name + l - 4, ".txt") != 0)
+			continue;
+		if ((rc = grow((void **)&names, &cap, nn + 1, sizeof *names, "label files")))
+			break;
+		if (!(names[nn] = strdup(de->d_name))) {
+			rc = tn_fail(TN_E_NOMEM, "label files: out of memory");
+			break;
+		}
+		nn++;
+	}
+	closedir(dp);
+	if (!rc)
+		qsort(names, nn, sizeof *names, cmp_str);
+	size_t dl = strlen(dir);
+	while (dl > 1 && dir[dl - 1] == '/')
+		dl--;
+	for (size_t i = 0; i < nn && !rc; i++) {
+		size_t l = strlen(names[i]);
+		char *path = malloc(dl + l + 2);
+		if (!path) {
+			rc = tn_fail(TN_E_NOMEM, "label files: out of memory");
+			break;
+		}
+		snprintf(path, dl + l + 2, "%.*s/%s", (int)dl, dir, names[i]);
+		struct stat st;
+		if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+			free(path);
+			continue;
+		}
+		uint8_t *buf;
+		size_t len;
+		uint32_t idx;
+		names[i][l - 4] = 0;
+		if (!(rc = tn_read_all(path, 256u << 20, &buf, &len))) {
+			if (!(rc = add_image(d, names[i], &idx))) {
+				d->images[idx].has_label_file = 1;
+				rc = tn_map_parse_labels(d, idx, (const char *)buf, len, path);
+			}
+			free(buf);
+		}
+		free(path);
+	}
+	for (size_t i = 0; i < nn; i++)
+		free(names[i]);
+	free(names);
+	if (!rc && !(d->labels_dir = strdup(dir)))
+		rc = tn_fail(TN_E_NOMEM, "out of memory");
+	return rc;
+}
+
+/* ---- detection lines ---- */
+
+static int num_field(json_t *o, const char *key, double *v, const char *name, uint64_t line)
+{
+	json_t *x = json_object_get(o, key);
+	if (!x)
+		return tn_fail(TN_E_FORMAT, "%s: line %" PRIu64 ": no \"%s\" field%s", name, line, key,
+			       !strcmp(key, "width") || !strcmp(key, "height")
+				       ? " (the image size in pixels is needed on every line, as infer-detect "
+					 "--format jsonl writes it)"
+				       : "");
+	if (!json_is_number(x))
+		return tn_fail(TN_E_FORMAT, "%s: line %" PRIu64 ": \"%s\" is not a number", name, line, key);
+	*v = json_number_value(x);
+	if (!isfinite(*v) || *v < 0)
+		return tn_fail(TN_E_FORMAT, "%s: line %" PRIu64 ": \"%s\" is %g, not a number >= 0", name, line,
+			       key, *v);
+	return 0;
+}
+
+int tn_map_add_json_line(struct tn_map_data *d, const char *line, size_t len, const char *name,
+			 uint64_t lineno)
+{
+	size_t i = 0;
+	while (i < len && (is_space(line[i]) || line[i] == '\n'))
+		i++;
+	if (i == len)
+		return 0;
+	json_error_t err;
+	json_t *o = json_loadb(line, len, JSON_REJECT_DUPLICATES, &err);
+	if (!o)
+		return tn_fail(TN_E_FORMAT, "%s: line %" PRIu64 ": bad JSON: %s (column %d)", name, lineno,
+			       err.text, err.column);
+	int rc = 0;
+	char key[48];
+	const char *k = key;
+	double cat, bb[4], score, w, h;
+	if (!json_is_object(o)) {
+		rc = tn_fail(TN_E_FORMAT, "%s: line %" PRIu64 ": not a JSON object%s", name, lineno,
+			     json_is_array(o) ? " (a COCO results array? make JSON lines with jq -c '.[]')" : "");
+		goto out;
+	}
+	json_t *id = json_object_get(o, "image_id");
+	if (!id) {
+		rc = tn_fail(TN_E_FORMAT, "%s: line %" PRIu64 ": no \"image_id\" field", name, lineno);
+		goto out;
+	}
+	int numeric = 0;
+	if (json_is_string(id)) {
+		k = json_string_value(id);
+		if (!*k || strlen(k) != json_string_length(id) || strchr(k, '/')) {
+			rc = tn_fail(TN_E_FORMAT, "%s: line %" PRIu64 ": \"image_id\" must be a file stem (not empty, no '/')",
+				     name, lineno);
+			goto out;
+		}
+	} else if (json_is_integer(id) && json_integer_value(id) >= 0) {
+		snprintf(key, sizeof key, "%" JSON_INTEGER_FORMAT, json_integer_value(id));
+		numeric = 1;
+	} else {
+		rc = tn_fail(TN_E_FORMAT, "%s: line %" PRIu64 ": \"image_id\" must be a string or a whole number >= 0",
+			     name, lineno);
+		goto out;
+	}
+	if ((rc = num_field(o, "category_id", &cat, name, lineno)) || (rc = num_field(o, "score", &score, name, lineno)) ||
+	    (rc = num_field(o, "width", &w, name, lineno)) || (rc = num_field(o, "height", &h, name, lineno)))
+		goto out;
+	if (cat != floor(cat) || cat >= TN_MAP_MAX_CLASSES) {
+		rc = tn_fail(TN_E_FORMAT, "%s: line %" PRIu64 ": \"category_id\" %g is not a whole number below %d",
+			     name, lineno, cat, TN_MAP_MAX_CLASSES);
+		goto out;
+	}
+	if (d->n && cat >= d->n) {
+		rc = tn_fail(TN_E_FORMAT, "%s: line %" PRIu64 ": category_id %d, but there are only %d classes (0..%d)",
+			     name, lineno, (int)cat, d->n, d->n - 1);
+		goto out;
+	}
+	if (w <= 0 || h <= 0) {
+		rc = tn_fail(TN_E_FORMAT, "%s: line %" PRIu64 ": image size %gx%g", name, lineno, w, h);
+		goto out;
+	}
+	json_t *b = json_object_get(o, "bbox");
+	if (!b) {
+		rc = tn_fail(TN_E_FORMAT, "%s: line %" PRIu64 ": no \"bbox\" field", name, lineno);
+		goto out;
+	}
+	if (!json_is_array(b) || json_array_size(b) != 4) {
+		rc = tn_fail(TN_E_FORMAT, "%s: line %" PRIu64 ": \"bbox\" is not [x, y, w, h]", name, lineno);
+		goto out;
+	}
+	for (int j = 0; j < 4; j++) {
+		json_t *x = json_array_get(b, (size_t)j);
+		bb[j] = json_is_number(x) ? json_number_value(x) : NAN;
+		if (!isfinite(bb[j]) || bb[j] < 0) {
+			rc = tn_fail(TN_E_FORMAT, "%s: line %" PRIu64 ": \"bbox\" value %d is %s", name, lineno,
+				     j + 1, json_is_number(x) ? "negative" : "not a number");
+			goto out;
+		}
+	}
+	uint32_t idx;
+	if ((rc = tn_map_image_index(d, k, numeric, 1, &idx)))
+		goto out;
+	struct tn_map_image *im = &d->images[idx];
+	if (im->width == 0) {
+		im->width = w;
+		im->height = h;
+		im->size_line = lineno;
+		im->size_file = name;
+		if (!im->has_label_file && d->missing_label_images++ == 0)
+			d->first_missing = im->key;
+	} else if (im->width != w || im->height != h) {
+		rc = tn_fail(TN_E_FORMAT, "%s: line %" PRIu64 ": image '%s' is %gx%g here but %gx%g on line %" PRIu64,
+			     name, lineno, im->key, w, h, im->width, im->height, im->size_line);
+		goto out;
+	}
+	if ((rc = grow((void **)&d->dets, &d->cap_dets, d->ndets + 1, sizeof *d->dets, "detections")))
+		goto out;
+	struct tn_map_det *dt = &d->dets[d->ndets];
+	dt->box[0] = bb[0];
+	dt->box[1] = bb[1];
+	dt->box[2] = bb[0] + bb[2];
+	dt->box[3] = bb[1] + bb[3];
+	dt->score = score;
+	dt->cls = (int32_t)cat;
+	dt->image = idx;
+	dt->seq = d->ndets;
+	dt->tp = 0;
+	d->ndets++;
+	if (dt->cls > d->max_class)
+		d->max_class = dt->cls;
+out:
+	json_decref(o);
+	return rc;
+}
+
+/* ---- the metric pieces ---- */
+
+double tn_linspace(double start, double stop, int num, int i)
+{
+	if (i == num - 1 && num > 1)
+		return stop;
+	double step = (stop - start) / (double)(num - 1);
+	return (double)i * step + start;
+}
+
+double tn_box_iou(const double a[4], const double b[4])
+{
+	double iw = fmin(a[2], b[2]) - fmax(a[0], b[0]);
+	double ih = fmin(a[3], b[3]) - fmax(a[1], b[1]);
+	double inter = (iw > 0 ? iw : 0) * (ih > 0 ? ih : 0);
+	double aa = (a[2] - a[0]) * (a[3] - a[1]), ab = (b[2] - b[0]) * (b[3] - b[1]);
+	return inter / (aa + ab - inter + 1e-7);
+}
+
+void tn_map_match(const int32_t *lcls, const double (*lbox)[4], size_t nl, const int32_t *dcls,
+		  const double (*dbox)[4], size_t nd, const double *thresholds, int nt, uint16_t *tp,
+		  double *work)
+{
+	for (size_t j = 0; j < nd; j++)
+		tp[j] = 0;
+	if (!nl || !nd)
+		return;
+	double *iou = work;         /* [label][detection], -1 across classes */
+	double *best = work + nl * nd; /* per detection: its best label, as a double */
+	for (size_t i = 0; i < nl; i++)
+		for (size_t j = 0; j < nd; j++)
+			iou[i * nd + j] = lcls[i] == dcls[j] ? tn_box_iou(lbox[i], dbox[j]) : -1;
+	/* Each detection takes its best label (same class, highest IoU; ties go to the higher
+	 * label index, as NumPy's reversed argsort leaves them on small arrays); at threshold t
+	 * it keeps it when that IoU >= t.  Each label then goes to the lowest detection index
+	 * among those that took it: process_batch's two np.unique steps. */
+	for (size_t j = 0; j < nd; j++) {
+		size_t b = 0;
+		for (size_t i = 1; i < nl; i++)
+			if (iou[i * nd + j] >= iou[b * nd + j])
+				b = i;
+		best[j] = (double)b;
+	}
+	for (int t = 0; t < nt; t++) {
+		for (size_t i = 0; i < nl; i++) {
+			for (size_t j = 0; j < nd; j++) {
+				if ((size_t)best[j] == i && iou[i * nd + j] >= thresholds[t]) {
+					tp[j] |= (uint16_t)(1u << t);
+					break;
+				}
+			}
+		}
+	}
+}
+
+double tn_np_interp(double x, const double *xp, const double *fp, size_t n, double left, double right)
+{
+	if (isnan(x))
+		return x;
+	if (x < xp[0])
+		return left;
+	if (x > xp[n - 1])
+		return right;
+	/* j: the last index with xp[j] <= x, as NumPy's binary search finds on sorted xp */
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (x >= xp[mid])
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	size_t j = lo - 1;
+	if (j == n - 1 || xp[j] == x)
+		return fp[j];
+	double slope = (fp[j + 1] - fp[j]) / (xp[j + 1] - xp[j]);
+	double r = slope * (x - xp[j]) + fp[j];
+	if (isnan(r)) {
+		r = slope * (x - xp[j + 1]) + fp[j + 1];
+		if (isnan(r) && fp[j] == fp[j + 1])
+			r = fp[j];
+	}
+	return r;
+}
+
+double tn_map_compute_ap(const double *recall, const double *precision, size_t n, double *work)
+{
+	double *mrec = work, *mpre = work + n + 2;
+	mrec[0] = 0.0;
+	mpre[0] = 1.0;
+	for (size_t i = 0; i < n; i++) {
+		mrec[i + 1] = recall[i];
+		mpre[i + 1] = precision[i];
+	}
+	mrec[n + 1] = 1.0;
+	mpre[n + 1] = 0.0;
+	for (size_t i = n + 1; i-- > 0;) /* the envelope: running maximum from the right */
+		if (mpre[i + 1] > mpre[i])
+			mpre[i] = mpre[i + 1];
+	double x[NAP], y[NAP], t[NAP - 1];
+	for (int k = 0; k < NAP; k++) {
+		x[k] = tn_linspace(0, 1, NAP, k);
+		y[k] = tn_np_interp(x[k], mrec, mpre, n + 2, mpre[0], mpre[n + 1]);
+	}
+	for (int k = 0; k < NAP - 1; k++) /* np.trapz: d * (y[1:] + y[:-1]) / 2.0, pairwise sum */
+		t[k] = (x[k + 1] - x[k]) * (y[k + 1] + y[k]) / 2.0;
+	return tn_numpy_sum(t, NAP - 1);
+}
+
+void tn_map_smooth1000(const double *y, double *out)
+{
+	enum { NF = 101, HALF = 50 };
+	double yp[NPX + 2 * HALF];
+	for (int k = 0; k < HALF; k++) {
+		yp[k] = y[0];
+		yp[NPX + HALF + k] = y[NPX - 1];
+	}
+	memcpy(yp + HALF, y, NPX * sizeof *y);
+	const double w = 1.0 / NF;
+	for (int k = 0; k < NPX; k++) {
+		double s = 0;
+		for (int m = 0; m < NF; m++)
+			s += yp[k + m] * w;
+		out[k] = s;
+	}
+}
+
+/* ---- the whole computation ---- */
+
+static const struct tn_map_data *sort_data;
+static uint32_t *sort_rank;
+
+static int cmp_image_key(const void *a, const void *b)
+{
+	uint32_t i = *(const uint32_t *)a, j = *(const uint32_t *)b;
+	return strcmp(sort_data->images[i].key, sort_data->images[j].key);
+}
+
+/* Images in key order, then by decreasing score, then input order: the order val.py's NMS
+ * hands each image's detections over in. */
+static int cmp_det_image(const void *a, const void *b)
+{
+	const struct tn_map_det *p = a, *q = b;
+	uint32_t rp = sort_rank[p->image], rq = sort_rank[q->image];
+	if (rp != rq)
+		return rp < rq ? -1 : 1;
+	if (p->score != q->score)
+		return p->score > q->score ? -1 : 1;
+	return p->seq < q->seq ? -1 : p->seq > q->seq;
+}
+
+/* All detections by decreasing score; ties in the order above (argsort(-conf) leaves them
+ * unspecified). */
+static int cmp_det_score(const void *a, const void *b)
+{
+	const struct tn_map_det *p = a, *q = b;
+	if (p->score != q->score)
+		return p->score > q->score ? -1 : 1;
+	return p->seq < q->seq ? -1 : p->seq > q->seq;
+}
+
+static int match_all(struct tn_map_data *d, const double *thr)
+{
+	size_t cap = 0, wcap = 0, lccap = 0;
+	double (*lbox)[4] = NULL, (*dbox)[4] = NULL, *work = NULL;
+	int32_t *lcls = NULL, *dcls = NULL;
+	uint16_t *tp = NULL;
+	size_t dcap = 0;
+	int rc = 0;
+	for (size_t s = 0; s < d->ndets && !rc;) {
+		size_t e = s;
+		uint32_t im = d->dets[s].image;
+		while (e < d->ndets && d->dets[e].image == im)
+			e++;
+		const struct tn_map_image *img = &d->images[im];
+		size_t nl = img->nlabels, nd = e - s, nw;
+		if (nl) {
+			if ((rc = grow((void **)&lbox, &cap, nl, sizeof *lbox, "labels")) ||
+			    (rc = grow((void **)&lcls, &lccap, nl, sizeof *lcls, "labels")))
+				break;
+			for (size_t i = 0; i < nl; i++) {
+				const struct tn_map_label *l = &d->labels[img->label_off + i];
+				/* val.py: xywh scaled to pixels, then xywh2xyxy */
+				double cx = l->cx * img->width, cy = l->cy * img->height;
+				double w = l->w * img->width, h = l->h * img->height;
+				lbox[i][0] = cx - w / 2;
+				lbox[i][1] = cy - h / 2;
+				lbox[i][2] = cx + w / 2;
+				lbox[i][3] = cy + h / 2;
+				lcls[i] = l->cls;
+			}
+			size_t oldcap = dcap;
+			if ((rc = grow((void **)&dbox, &dcap, nd, sizeof *dbox, "detections")))
+				break;
+			if (dcap != oldcap) {
+				free(dcls);
+				free(tp);
+				dcls = malloc(dcap * sizeof *dcls);
+				tp = malloc(dcap * sizeof *tp);
+				if (!dcls || !tp) {
+					rc = tn_fail(TN_E_NOMEM, "detections: out of memory");
+					break;
+				}
+			}
+			for (size_t j = 0; j < nd; j++) {
+				memcpy(dbox[j], d->dets[s + j].box, sizeof dbox[j]);
+				dcls[j] = d->dets[s + j].cls;
+			}
+			if (tn_mul_size(nl + 1, nd, &nw) || (rc = grow((void **)&work, &wcap, nw, sizeof *work, "IoU matrix"))) {
+				rc = rc ? rc : tn_fail(TN_E_NOMEM, "image '%s': %zu labels x %zu detections: too many",
+						       img->key, nl, nd);
+				break;
+			}
+			tn_map_match(lcls, (const double (*)[4])lbox, nl, dcls, (const double (*)[4])dbox, nd, thr,
+				     TN_MAP_NIOU, tp, work);
+			for (size_t j = 0; j < nd; j++)
+				d->dets[s + j].tp = tp[j];
+		}
+		s = e;
+	}
+	free(lbox);
+	free(dbox);
+	free(work);
+	free(lcls);
+	free(dcls);
+	free(tp);
+	return rc;
+}
+
+/* The P and R curves of one class on the px grid, as ap_per_class interpolates them;
+ * conf: the class's detections by decreasing score, negated (ascending). */
+static void class_pr_at(const double *negconf, const double *rec, const double *prec, size_t np,
+			const double *px, int npx, double *pc, double *rc)
+{
+	for (int k = 0; k < npx; k++) {
+		rc[k] = tn_np_interp(-px[k], negconf, rec, np, 0.0, rec[np - 1]);
+		pc[k] = tn_np_interp(-px[k], negconf, prec, np, 1.0, prec[np - 1]);
+	}
+}
+
+int tn_map_compute(struct tn_map_data *d, struct tn_map_result *r)
+{
+	memset(r, 0, sizeof *r);
+	if (d->nimages == 0)
+		return tn_fail(TN_E_INVAL, "no images: %s holds no label files and there are no detections",
+			       d->labels_dir ? d->labels_dir : "the labels folder");
+	if (!d->n)
+		d->n = d->max_class >= 0 ? d->max_class + 1 : 1;
+	int n = d->n, rc = 0;
+	for (int t = 0; t < TN_MAP_NIOU; t++)
+		r->iou_thresholds[t] = tn_linspace(0.5, 0.95, TN_MAP_NIOU, t);
+	r->n = n;
+	r->images = d->nimages;
+	r->detections = d->ndets;
+	r->cls = calloc((size_t)n, sizeof *r->cls);
+	uint32_t *order = malloc(d->nimages * sizeof *order), *rank = malloc(d->nimages * sizeof *rank);
+	uint64_t *cstart = calloc((size_t)n + 1, sizeof *cstart);
+	size_t nd = d->ndets;
+	double *negconf = malloc((nd ? nd : 1) * sizeof *negconf);
+	double *rec = malloc((nd ? nd : 1) * sizeof *rec), *prec = malloc((nd ? nd : 1) * sizeof *prec);
+	double *work = malloc(2 * (nd + 2) * sizeof *work);
+	size_t *bycls = malloc((nd ? nd : 1) * sizeof *bycls);
+	double *px = malloc(NPX * sizeof *px), *f1 = calloc(NPX, sizeof *f1), *sm = malloc(NPX * sizeof *sm);
+	double *pc = malloc(NPX * sizeof *pc), *rcv = malloc(NPX * sizeof *rcv);
+	double *pv = malloc((size_t)n * sizeof *pv), *rv = malloc((size_t)n * sizeof *rv);
+	double *a50 = malloc((size_t)n * sizeof *a50), *av = malloc((size_t)n * sizeof *av);
+	if (!r->cls || !order || !rank || !cstart || !negconf || !rec || !prec || !work || !bycls || !px ||
+	    !f1 || !sm || !pc || !rcv || !pv || !rv || !a50 || !av) {
+		rc = tn_fail(TN_E_NOMEM, "metrics: out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < d->nimages; i++)
+		order[i] = (uint32_t)i;
+	sort_data = d;
+	qsort(order, d->nimages, sizeof *order, cmp_image_key);
+	for (size_t i = 0; i < d->nimages; i++)
+		rank[order[i]] = (uint32_t)i;
+	sort_rank = rank;
+	qsort(d->dets, nd, sizeof *d->dets, cmp_det_image);
+	for (size_t i = 0; i < nd; i++)
+		d->dets[i].seq = i; /* now the canonical order, which breaks score ties below */
+	double thr[TN_MAP_NIOU];
+	memcpy(thr, r->iou_thresholds, sizeof thr);
+	if ((rc = match_all(d, thr)))
+		goto out;
+	qsort(d->dets, nd, sizeof *d->dets, cmp_det_score);
+
+	for (int c = 0; c < n; c++)
+		r->cls[c].cls = c;
+	for (size_t i = 0; i < d->nlabels; i++) {
+		r->cls[d->labels[i].cls].instances++;
+		r->instances++;
+	}
+	int any_tp = 0;
+	for (size_t i = 0; i < nd; i++) {
+		r->cls[d->dets[i].cls].detections++;
+		any_tp |= d->dets[i].tp != 0;
+	}
+	/* the detections of each class, in score order (a stable counting sort) */
+	for (int c = 0; c < n; c++)
+		cstart[c + 1] = cstart[c] + r->cls[c].detections;
+	{
+		uint64_t *pos = malloc(((size_t)n + 1) * sizeof *pos);
+		if (!pos) {
+			rc = tn_fail(TN_E_NOMEM, "metrics: out of memory");
+			goto out;
+		}
+		memcpy(pos, cstart, ((size_t)n + 1) * sizeof *pos);
+		for (size_t i = 0; i < nd; i++)
+			bycls[pos[d->dets[i].cls]++] = i;
+		free(pos);
+	}
+	for (int k = 0; k < NPX; k++)
+		px[k] = tn_linspace(0, 1, NPX, k);
+	int nc = 0;
+	for (int c = 0; c < n; c++)
+		nc += r->cls[c].instances > 0;
+	r->nclasses = nc;
+	if (!any_tp || nc == 0)
+		goto out; /* val.py: every metric stays 0 */
+
+	/* pass 1: AP per threshold, and the mean F1 curve (summed over classes in class order) */
+	int first = 1;
+	for (int c = 0; c < n; c++) {
+		struct tn_map_class *k = &r->cls[c];
+		if (!k->instances)
+			continue;
+		size_t np = k->detections;
+		const size_t *ix = bycls + cstart[c];
+		if (np) {
+			double nl = (double)k->instances + 1e-16;
+			for (size_t i = 0; i < np; i++)
+				negconf[i] = -d->dets[ix[i]].score;
+			for (int t = 0; t < TN_MAP_NIOU; t++) {
+				double tpc = 0, fpc = 0;
+				for (size_t i = 0; i < np; i++) {
+					int hit = (d->dets[ix[i]].tp >> t) & 1;
+					tpc += hit;
+					fpc += !hit;
+					rec[i] = tpc / nl;
+					prec[i] = tpc / (tpc + fpc);
+				}
+				k->ap_t[t] = tn_map_compute_ap(rec, prec, np, work);
+				if (t == 0)
+					class_pr_at(negconf, rec, prec, np, px, NPX, pc, rcv);
+			}
+		} else {
+			memset(pc, 0, NPX * sizeof *pc);
+			memset(rcv, 0, NPX * sizeof *rcv);
+		}
+		for (int j = 0; j < NPX; j++) {
+			double f = 2 * pc[j] * rcv[j] / (pc[j] + rcv[j] + 1e-16);
+			f1[j] = first ? f : f1[j] + f;
+		}
+		first = 0;
+	}
+	for (int j = 0; j < NPX; j++)
+		f1[j] /= nc;
+	tn_map_smooth1000(f1, sm);
+	int best = 0;
+	for (int j = 1; j < NPX; j++)
+		if (sm[j] > sm[best])
+			best = j;
+	r->conf = px[best];
+
+	/* pass 2: P and R of each class at that confidence, then the means over classes */
+	int m = 0;
+	for (int c = 0; c < n; c++) {
+		struct tn_map_class *k = &r->cls[c];
+		if (!k->instances)
+			continue;
+		size_t np = k->detections;
+		const size_t *ix = bycls + cstart[c];
+		if (np) {
+			double nl = (double)k->instances + 1e-16, tpc = 0, fpc = 0;
+			for (size_t i = 0; i < np; i++) {
+				int hit = d->dets[ix[i]].tp & 1;
+				negconf[i] = -d->dets[ix[i]].score;
+				tpc += hit;
+				fpc += !hit;
+				rec[i] = tpc / nl;
+				prec[i] = tpc / (tpc + fpc);
+			}
+			class_pr_at(negconf, rec, prec, np, px + best, 1, &k->p, &k->r);
+		}
+		k->ap50 = k->ap_t[0];
+		k->ap = tn_numpy_sum(k->ap_t, TN_MAP_NIOU) / TN_MAP_NIOU;
+		pv[m] = k->p;
+		rv[m] = k->r;
+		a50[m] = k->ap50;
+		av[m] = k->ap;
+		m++;
+	}
+	r->mp = tn_numpy_sum(pv, (size_t)m) / m;
+	r->mr = tn_numpy_sum(rv, (size_t)m) / m;
+	r->map50 = tn_numpy_sum(a50, (size_t)m) / m;
+	r->map = tn_numpy_sum(av, (size_t)m) / m;
+out:
+	free(order);
+	free(rank);
+	free(cstart);
+	free(negconf);
+	free(rec);
+	free(prec);
+	free(work);
+	free(bycls);
+	free(px);
+	free(f1);
+	free(sm);
+	free(pc);
+	free(rcv);
+	free(pv);
+	free(rv);
+	free(a50);
+	free(av);
+	if (rc)
+		tn_map_result_free(r);
+	return rc;
+}
+
+void tn_map_result_free(struct tn_map_result *r)
+{
+	free(r->cls);
+	r->cls = NULL;
+}
+
+/* ---- reports ---- */
+
+void tn_map_write_table(FILE *fp, const struct tn_map_result *r, const char *const *names)
+{
+	fprintf(fp, "%22s%11s%11s%11s%11s%11s%11s\n", "Class", "Images", "Instances", "P", "R", "mAP50",
+		"mAP50-95");
+	fprintf(fp, "%22s%11" PRIu64 "%11" PRIu64 "%11.3g%11.3g%11.3g%11.3g\n", "all", r->images,
+		r->instances, r->mp, r->mr, r->map50, r->map);
+	if (r->n < 2)
+		return;
+	for (int c = 0; c < r->n; c++) {
+		const struct tn_map_class *k = &r->cls[c];
+		if (k->instances)
+			fprintf(fp, "%22s%11" PRIu64 "%11" PRIu64 "%11.3g%11.3g%11.3g%11.3g\n", names[c], r->images,
+				k->instances, k->p, k->r, k->ap50, k->ap);
+	}
+}
+
+static void json_str(FILE *fp, const char *s)
+{
+	fputc('"', fp);
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			fprintf(fp, "\\%c", *p);
+		else if (*p < 0x20)
+			fprintf(fp, "\\u%04x", *p);
+		else
+			fputc(*p, fp);
+	}
+	fputc('"', fp);
+}
+
+void tn_map_write_json(FILE *fp, const struct tn_map_result *r, const char *const *names)
+{
+	fprintf(fp,
+		"{\"num_classes\": %d, \"images\": %" PRIu64 ", \"instances\": %" PRIu64
+		", \"detections\": %" PRIu64 ",\n \"p\": %.17g, \"r\": %.17g, \"map50\": %.17g, \"map50_95\": %.17g, "
+		"\"conf\": %.17g,\n \"iou_thresholds\": [",
+		r->n, r->images, r->instances, r->detections, r->mp, r->mr, r->map50, r->map, r->conf);
+	for (int t = 0; t < TN_MAP_NIOU; t++)
+		fprintf(fp, "%s%.17g", t ? ", " : "", r->iou_thresholds[t]);
+	fputs("],\n \"classes\": [", fp);
+	for (int c = 0; c < r->n; c++) {
+		const struct tn_map_class *k = &r->cls[c];
+		fprintf(fp, "%s\n  {\"class\": %d, \"name\": ", c ? "," : "", c);
+		json_str(fp, names[c]);
+		fprintf(fp, ", \"instances\": %" PRIu64 ", \"detections\": %" PRIu64, k->instances, k->detections);
+		if (!k->instances) {
+			fputs(", \"p\": null, \"r\": null, \"ap50\": null, \"ap50_95\": null, \"ap\": null}", fp);
+			continue;
+		}
+		fprintf(fp, ", \"p\": %.17g, \"r\": %.17g, \"ap50\": %.17g, \"ap50_95\": %.17g, \"ap\": [", k->p,
+			k->r, k->ap50, k->ap);
+		for (int t = 0; t < TN_MAP_NIOU; t++)
+			fprintf(fp, "%s%.17g", t ? ", " : "", k->ap_t[t]);
+		fputs("]}", fp);
+	}
+	fputs("]}\n", fp);
+}
+
+static void csv_field(FILE *fp, const char *s)
+{
+	if (!strpbrk(s, ",\"\r\n") && *s) {
+		fputs(s, fp);
+		return;
+	}
+	fputc('"', fp);
+	for (; *s; s++) {
+		if (*s == '"')
+			fputc('"', fp);
+		fputc(*s, fp);
+	}
+	fputc('"', fp);
+}
+
+void tn_map_write_csv(FILE *fp, const struct tn_map_result *r, const char *const *names)
+{
+	fputs("class,images,instances,detections,p,r,ap50,ap50_95\n", fp);
+	fprintf(fp, "all,%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%.17g,%.17g,%.17g,%.17g\n", r->images,
+		r->instances, r->detections, r->mp, r->mr, r->map50, r->map);
+	for (int c = 0; c < r->n; c++) {
+		const struct tn_map_class *k = &r->cls[c];
+		csv_field(fp, names[c]);
+		fprintf(fp, ",%" PRIu64 ",%" PRIu64 ",%" PRIu64, r->images, k->instances, k->detections);
+		if (k->instances)
+			fprintf(fp, ",%.17g,%.17g,%.17g,%.17g\n", k->p, k->r, k->ap50, k->ap);
+		else
+			fputs(",,,,\n", fp);
+	}
+}

@@ -1,0 +1,133 @@
+/* Detection metrics as ultralytics/yolov5 val.py computes them (v7.0 and later; read at v7.0 and
+ * v7.0-549): per image, process_batch matching of detections to labels at the ten IoU thresholds
+ * 0.5:0.05:0.95, then ap_per_class (101-point interpolated AP over the precision envelope, P and R
+ * at the confidence of the maximum of the box-filtered mean F1 curve).  Ground truth comes from
+ * YOLO label files, detections from JSON lines with COCO field names (see evaluate-map(1)). */
+#ifndef TN_MAP_H
+#define TN_MAP_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define TN_MAP_NIOU 10
+#define TN_MAP_MAX_CLASSES 65536
+
+/* Boxes are x1, y1, x2, y2 in pixels. */
+struct tn_map_label {
+	double cx, cy, w, h; /* normalised to 0..1, as in the label file */
+	int32_t cls;
+};
+
+struct tn_map_det {
+	double box[4];   /* x1 y1 x2 y2 */
+	double score;
+	int32_t cls;
+	uint32_t image;  /* index into images */
+	uint64_t seq;    /* input order, for ties */
+	uint16_t tp;     /* bit t: true positive at threshold t (set by tn_map_compute) */
+};
+
+struct tn_map_image {
+	char *key;            /* label file stem, else the image_id as given (numbers in decimal) */
+	int has_label_file;
+	size_t label_off, nlabels; /* into labels */
+	double width, height; /* pixels; 0 until a detection line gives them */
+	uint64_t size_line;   /* line that gave the size (for messages) */
+	const char *size_file;
+};
+
+/* Everything read: labels of every label file, detections of every JSON line. */
+struct tn_map_data {
+	int n;           /* classes, 0 = not fixed (then 1 + the largest class seen) */
+	int max_class;   /* largest class seen, -1 if none */
+	struct tn_map_image *images;
+	size_t nimages, cap_images;
+	struct tn_map_label *labels;
+	size_t nlabels, cap_labels;
+	struct tn_map_det *dets;
+	size_t ndets, cap_dets;
+	uint32_t *hash;   /* open addressing, image index + 1 (0 = empty) */
+	size_t hash_cap, hash_used;
+	size_t missing_label_images; /* images with detections and no label file */
+	const char *first_missing;   /* key of the first one */
+	size_t duplicate_labels;     /* exact duplicate label lines dropped */
+	const char *first_duplicate_file;
+	char *labels_dir;
+};
+
+/* n: the number of classes when known (from -n or names), 0 to take 1 + the largest seen. */
+int tn_map_init(struct tn_map_data *d, int n);
+void tn_map_free(struct tn_map_data *d);
+
+/* Reads every regular file DIR/<stem>.txt (in byte order of the names) as YOLO labels:
+ * lines "class cx cy w h", class a whole number, the rest in 0..1; blank lines skipped; exact
+ * duplicate lines dropped (as ultralytics does) and counted in d->duplicate_labels.  Errors name
+ * the file and line.  Call it once, before adding detections. */
+int tn_map_load_labels(struct tn_map_data *d, const char *dir);
+
+/* Parses one label file's text (buf[0..len)) for an image; name is used in messages. */
+int tn_map_parse_labels(struct tn_map_data *d, uint32_t image, const char *buf, size_t len,
+			const char *name);
+
+/* Adds one JSON line {"image_id": s|n, "category_id": c, "bbox": [x, y, w, h], "score": s,
+ * "width": W, "height": H}; blank lines are ignored.  name and lineno are for messages. */
+int tn_map_add_json_line(struct tn_map_data *d, const char *line, size_t len, const char *name,
+			 uint64_t lineno);
+
+/* Finds or adds the image with this key; *index receives it.  numeric: the id was a number,
+ * which also matches a label file whose stem is that number with leading zeros. */
+int tn_map_image_index(struct tn_map_data *d, const char *key, int numeric, int create,
+		       uint32_t *index);
+
+struct tn_map_class {
+	int cls;
+	uint64_t instances;   /* labels of this class */
+	uint64_t detections;  /* detections of this class */
+	double p, r, ap50, ap;        /* ap = mean AP over the 10 thresholds (AP@0.5:0.95) */
+	double ap_t[TN_MAP_NIOU];     /* AP at each threshold */
+};
+
+struct tn_map_result {
+	int n;
+	uint64_t images, instances, detections;
+	int nclasses;               /* classes with labels (val.py's ap_class) */
+	struct tn_map_class *cls;   /* n entries, indexed by class; instances == 0: not evaluated */
+	double mp, mr, map50, map;  /* means over the classes with labels */
+	double conf;                /* the confidence at which P and R are read */
+	double iou_thresholds[TN_MAP_NIOU];
+};
+
+/* Matches, then computes every metric.  Sets d->n if it was 0.  Fails if a class is >= n. */
+int tn_map_compute(struct tn_map_data *d, struct tn_map_result *r);
+void tn_map_result_free(struct tn_map_result *r);
+
+/* ---- the pieces, exported for tests ---- */
+
+/* np.linspace(start, stop, num) element i, computed as NumPy does. */
+double tn_linspace(double start, double stop, int num, int i);
+/* box_iou of two x1y1x2y2 boxes: inter / (area_a + area_b - inter + 1e-7). */
+double tn_box_iou(const double a[4], const double b[4]);
+/* process_batch for one image: labels (class + box) and detections (class + box) in the order
+ * val.py sees them (detections by decreasing score).  tp[j] receives bit t set when detection j
+ * is a true positive at thresholds[t].  work: (nl + 1) * nd doubles of scratch. */
+void tn_map_match(const int32_t *lcls, const double (*lbox)[4], size_t nl, const int32_t *dcls,
+		  const double (*dbox)[4], size_t nd, const double *thresholds, int nt, uint16_t *tp,
+		  double *work);
+/* np.interp(x, xp, fp, left, right) at one point, xp non-decreasing, n >= 1. */
+double tn_np_interp(double x, const double *xp, const double *fp, size_t n, double left, double right);
+/* compute_ap('interp'): sentinels, precision envelope, trapezoid over np.interp at the 101
+ * points np.linspace(0, 1, 101).  n points of the recall/precision curve; work: 2*(n+2) doubles. */
+double tn_map_compute_ap(const double *recall, const double *precision, size_t n, double *work);
+/* smooth(y, 0.1) of val.py for a 1000-point y: a 101-tap box filter, ends padded with the edge
+ * values; out has 1000 entries. */
+void tn_map_smooth1000(const double *y, double *out);
+
+/* Reports.  names has r->n entries. */
+/* val.py's table: "%22s" + "%11s" * 6 header (Class Images Instances P R mAP50 mAP50-95), the
+ * "all" row, then per class with labels when n > 1, as "%22s%11i%11i%11.3g%11.3g%11.3g%11.3g". */
+void tn_map_write_table(FILE *fp, const struct tn_map_result *r, const char *const *names);
+void tn_map_write_csv(FILE *fp, const struct tn_map_result *r, const char *const *names);
+void tn_map_write_json(FILE *fp, const struct tn_map_result *r, const char *const *names);
+
+#endif

@@ -1,0 +1,276 @@
+#!/usr/bin/env bats
+# evaluate-map against a NumPy re-implementation of yolov5 val.py's metric (scripts/ref/map-ref.py)
+# on a synthetic set, hand-made cases, shard concatenation and bad input.
+
+load helpers/common
+bats_require_minimum_version 1.5.0
+
+setup_file() {
+	# The reference set is cached per version of the script that makes it.
+	local sum
+	sum=$(cksum < "$TOP/scripts/ref/map-ref.py" | cut -d' ' -f1)
+	export SET="$REF_DIR/map-$sum"
+	if [ ! -f "$SET/expected.json" ]; then
+		rm -rf "$SET.tmp"
+		mkdir -p "$SET.tmp"
+		"$PY" "$TOP/scripts/ref/map-ref.py" "$SET.tmp" >&2
+		rm -rf "$SET"
+		mv "$SET.tmp" "$SET"
+	fi
+}
+
+setup() {
+	cd "$BATS_TEST_TMPDIR"
+}
+
+# json_close A B [TOL]: every number in B (the reference) within TOL of A, nulls equal.
+json_close() {
+	"$PY" - "$1" "$2" "${3:-1e-9}" <<'PYEOF'
+import json, sys
+a, b, tol = json.load(open(sys.argv[1])), json.load(open(sys.argv[2])), float(sys.argv[3])
+def cmp(x, y, path):
+    if isinstance(y, dict):
+        for k in y:
+            assert k in x, "%s: missing %s" % (path, k)
+            cmp(x[k], y[k], path + "." + k)
+    elif isinstance(y, list):
+        assert len(x) == len(y), "%s: length %d, want %d" % (path, len(x), len(y))
+        for i, (u, v) in enumerate(zip(x, y)):
+            cmp(u, v, "%s[%d]" % (path, i))
+    elif isinstance(y, float) and not isinstance(y, bool):
+        assert x is not None and abs(x - y) <= tol, "%s: %r, want %r" % (path, x, y)
+    else:
+        assert x == y, "%s: %r, want %r" % (path, x, y)
+cmp(a, b, "")
+PYEOF
+}
+
+# one_line_error NEEDLE: exit 1, no output, one line on stderr naming NEEDLE
+one_line_error() {
+	[ "$status" -eq 1 ] || { echo "status $status, want 1"; return 1; }
+	[ -z "$output" ] || { echo "stdout: $output"; return 1; }
+	[ "${#stderr_lines[@]}" -eq 1 ] || { echo "stderr: $stderr"; return 1; }
+	[[ "$stderr" == "evaluate-map: "*"$1"* ]] || { echo "stderr: $stderr, want $1"; return 1; }
+}
+
+# One 100x100 image with one label, the box (30,30)-(70,70) of class 0.
+one_label() {
+	mkdir -p lab
+	echo "0 0.5 0.5 0.4 0.4" > lab/a.txt
+}
+
+# det ID CLASS X Y W H SCORE: one JSON line for a 100x100 image
+det() {
+	printf '{"image_id": "%s", "category_id": %s, "bbox": [%s, %s, %s, %s], "score": %s, "width": 100, "height": 100}\n' "$@"
+}
+
+# value FILE JQ: a number from the JSON report, to 12 decimals
+value() {
+	jq -r "$2 * 1e12 | round / 1e12" "$1"
+}
+
+@test "JSON metrics equal the NumPy val.py reference within 1e-9" {
+	cd "$SET"
+	run -0 --separate-stderr evaluate-map --labels labels --names names.txt dets.jsonl --json
+	echo "$output" > "$BATS_TEST_TMPDIR/got.json"
+	json_close "$BATS_TEST_TMPDIR/got.json" expected.json
+	# the image with detections and no label file is counted, with one warning
+	[ "${#stderr_lines[@]}" -eq 1 ]
+	[[ "$stderr" == *"1 image with detections but no label file"*"'nolabel'"* ]]
+	[ "$(jq .images "$BATS_TEST_TMPDIR/got.json")" -eq 27 ]
+	[ "$(jq -c '[.classes[3].ap50, .classes[4].p, .classes[5].instances]' "$BATS_TEST_TMPDIR/got.json")" = "[0,null,0]" ]
+}
+
+@test "shards, concatenated in any order or piped, equal the single run exactly" {
+	cd "$SET"
+	local t=$BATS_TEST_TMPDIR
+	evaluate-map -q --labels labels --names names.txt dets.jsonl --json > "$t/single.json"
+	split -n l/3 -d dets.jsonl "$t/shard."
+	evaluate-map -q --labels labels --names names.txt "$t/shard.00" "$t/shard.01" "$t/shard.02" --json > "$t/a.json"
+	cmp "$t/single.json" "$t/a.json"
+	evaluate-map -q --labels labels --names names.txt "$t/shard.02" "$t/shard.00" "$t/shard.01" --json > "$t/b.json"
+	cmp "$t/single.json" "$t/b.json"
+	shuf --random-source=<(yes) dets.jsonl | evaluate-map -q --labels labels --names names.txt --json > "$t/c.json"
+	cmp "$t/single.json" "$t/c.json"
+	cat "$t"/shard.0? | evaluate-map -q --labels labels --names names.txt - --csv > "$t/d.csv"
+	evaluate-map -q --labels labels --names names.txt dets.jsonl --csv | cmp - "$t/d.csv"
+}
+
+@test "table as val.py prints it; --csv" {
+	cd "$SET"
+	run -0 --separate-stderr evaluate-map -q --labels labels --names names.txt dets.jsonl
+	assert_line --index 0 "                 Class     Images  Instances          P          R      mAP50   mAP50-95"
+	assert_line --index 1 --regexp '^                   all         27         89( +[0-9.e-]+){4}$'
+	assert_line --index 5 --regexp '^ +dog +27 +24 +0 +0 +0 +0$'
+	[ "${#lines[@]}" -eq 6 ] # classes without labels get no row, as in val.py
+	run -0 --separate-stderr evaluate-map -q --labels labels --names names.txt dets.jsonl --csv
+	assert_line --index 0 "class,images,instances,detections,p,r,ap50,ap50_95"
+	assert_line --index 1 --regexp '^all,27,89,113,0\.59728615729382[0-9]*,'
+	assert_line --index 6 "kite,27,0,8,,,,"
+	assert_line --index 7 "horse,27,0,0,,,,"
+}
+
+@test "hand case: one perfect detection scores P 1, R 1, and AP 0.995 (the 101-point rule)" {
+	one_label
+	det a 0 30 30 40 40 0.9 > d.jsonl
+	run -0 --separate-stderr evaluate-map --labels lab d.jsonl
+	assert_line --index 1 "                   all          1          1          1          1      0.995      0.995"
+	evaluate-map --labels lab d.jsonl --json > r.json
+	[ "$(value r.json .map50)" = 0.995 ] && [ "$(value r.json .map50_95)" = 0.995 ]
+	[ "$(value r.json .p)" = 1 ] && [ "$(value r.json .r)" = 1 ]
+}
+
+@test "hand case: IoU 0.6 (less the 1e-7 eps) is a TP at 0.5 and 0.55 only: AP50-95 = 0.995*2/10 = 0.199" {
+	one_label
+	det a 0 30 30 24 40 0.9 > d.jsonl # 960 / 1600 px
+	evaluate-map --labels lab d.jsonl --json > r.json
+	[ "$(value r.json .map50)" = 0.995 ]
+	[ "$(value r.json .map50_95)" = 0.199 ]
+	[ "$(jq -c '[.classes[0].ap[] * 1000 | round]' r.json)" = "[995,995,0,0,0,0,0,0,0,0]" ]
+	det a 0 30 30 28 40 0.9 > d.jsonl # IoU 0.7: 0.5 .. 0.65
+	evaluate-map --labels lab d.jsonl --json > r.json
+	[ "$(value r.json .map50_95)" = 0.398 ]
+}
+
+@test "hand case: a false positive above the true one halves the envelope: AP 0.4975, P 0.5, R 1" {
+	one_label
+	{ det a 0 60 60 30 30 0.9; det a 0 30 30 40 40 0.8; } > d.jsonl
+	evaluate-map --labels lab d.jsonl --json > r.json
+	# 0.5 * 0.99 + 0.01 * (0.5 + 0) / 2
+	[ "$(value r.json .map50)" = 0.4975 ]
+	[ "$(value r.json .p)" = 0.5 ] && [ "$(value r.json .r)" = 1 ]
+	# the other order: TP first keeps precision 1 up to recall 1
+	{ det a 0 60 60 30 30 0.8; det a 0 30 30 40 40 0.9; } > d.jsonl
+	evaluate-map --labels lab d.jsonl --json > r.json
+	[ "$(value r.json .map50)" = 0.995 ]
+}
+
+@test "an image with labels and no detections adds misses; an empty label file counts as an image" {
+	one_label
+	echo "0 0.5 0.5 0.4 0.4" > lab/b.txt
+	: > lab/c.txt
+	det a 0 30 30 40 40 0.9 > d.jsonl
+	evaluate-map --labels lab d.jsonl --json > r.json
+	[ "$(jq -c '[.images, .instances, .detections]' r.json)" = "[3,2,1]" ]
+	[ "$(value r.json .r)" = 0.5 ]
+	# precision 1 up to recall 0.5, then the ramp to the (1, 0) sentinel: 0.5 + 0.25
+	[ "$(value r.json .map50)" = 0.75 ]
+}
+
+@test "numeric image_id matches a zero-padded label stem" {
+	mkdir lab
+	echo "0 0.5 0.5 0.4 0.4" > lab/000000000042.txt
+	printf '{"image_id": 42, "category_id": 0, "bbox": [30, 30, 40, 40], "score": 0.9, "width": 100, "height": 100}\n' > d.jsonl
+	run -0 --separate-stderr evaluate-map --labels lab d.jsonl --json
+	[ -z "$stderr" ]
+	[ "$(echo "$output" | jq .images)" -eq 1 ]
+	[ "$(echo "$output" | jq '.map50 * 1000 | round')" -eq 995 ]
+}
+
+@test "bad detections: exit 1, one line naming the file and line" {
+	one_label
+	{ det a 0 30 30 40 40 0.9; echo '{"image_id": "a", "category_id": 0, "bbox": [1, 2, 3, 4], "score": 0.5}'; } > nosize.jsonl
+	run -1 --separate-stderr evaluate-map --labels lab nosize.jsonl
+	one_line_error 'nosize.jsonl: line 2: no "width" field'
+	{ det a 0 30 30 40 40 0.9; echo '{"image_id": "a", '; } > bad.jsonl
+	run -1 --separate-stderr evaluate-map --labels lab bad.jsonl
+	one_line_error "bad.jsonl: line 2: bad JSON"
+	det a 0 30 30 -4 40 0.9 > neg.jsonl
+	run -1 --separate-stderr evaluate-map --labels lab neg.jsonl
+	one_line_error 'neg.jsonl: line 1: "bbox" value 3 is negative'
+	det a 0 30 30 4 40 -0.5 > negs.jsonl
+	run -1 --separate-stderr evaluate-map --labels lab - < negs.jsonl
+	one_line_error 'standard input: line 1: "score"'
+	det a 0 30 30 4 40 NaN > nan.jsonl
+	run -1 --separate-stderr evaluate-map --labels lab nan.jsonl
+	one_line_error "nan.jsonl: line 1: bad JSON"
+	det a 7 30 30 4 40 0.5 > cls.jsonl
+	run -1 --separate-stderr evaluate-map --labels lab -n 3 cls.jsonl
+	one_line_error "cls.jsonl: line 1: category_id 7, but there are only 3 classes"
+	echo '[{"image_id": "a"}]' > arr.jsonl
+	run -1 --separate-stderr evaluate-map --labels lab arr.jsonl
+	one_line_error "arr.jsonl: line 1: not a JSON object (a COCO results array?"
+	{ det a 0 30 30 40 40 0.9; echo '{"image_id": "a", "category_id": 0, "bbox": [1, 2, 3, 4], "score": 0.5, "width": 50, "height": 100}'; } > size.jsonl
+	run -1 --separate-stderr evaluate-map --labels lab size.jsonl
+	one_line_error "size.jsonl: line 2: image 'a' is 50x100 here but 100x100 on line 1"
+	run -1 --separate-stderr evaluate-map --labels lab nothere.jsonl
+	one_line_error "nothere.jsonl"
+}
+
+@test "bad label files: exit 1, one line naming the file and line" {
+	mkdir lab
+	det a 0 30 30 40 40 0.9 > d.jsonl
+	printf '0 0.5 0.5 0.4 0.4\n0 0.5 0.5 0.4\n' > lab/a.txt
+	run -1 --separate-stderr evaluate-map --labels lab d.jsonl
+	one_line_error "lab/a.txt: line 2: 4 fields, expected 5"
+	printf '0 0.5 0.5 0.4 1.5\n' > lab/a.txt
+	run -1 --separate-stderr evaluate-map --labels lab d.jsonl
+	one_line_error "lab/a.txt: line 1: h 1.5 is above 1"
+	printf '\n0 -0.5 0.5 0.4 0.5\n' > lab/a.txt
+	run -1 --separate-stderr evaluate-map --labels lab d.jsonl
+	one_line_error "lab/a.txt: line 2: cx -0.5 is negative"
+	printf '0 nan 0.5 0.4 0.5\n' > lab/a.txt
+	run -1 --separate-stderr evaluate-map --labels lab d.jsonl
+	one_line_error "lab/a.txt: line 1: cx is nan"
+	printf '0 0.5 0.5 0.4 0.5\n1 0.5 0.5 0.4 0.5\n5 0.5 0.5 0.4 0.5\n' > lab/a.txt
+	run -1 --separate-stderr evaluate-map --labels lab -n 5 d.jsonl
+	one_line_error "lab/a.txt: line 3: class 5, but there are only 5 classes"
+	printf 'person 0.5 0.5 0.4 0.5\n' > lab/a.txt
+	run -1 --separate-stderr evaluate-map --labels lab d.jsonl
+	one_line_error "lab/a.txt: line 1: class 'person' is not a number"
+	run -1 --separate-stderr evaluate-map --labels nodir d.jsonl
+	one_line_error "nodir"
+}
+
+@test "duplicate label lines are dropped with a warning; -q silences warnings" {
+	one_label
+	echo "0 0.5 0.5 0.4 0.4" >> lab/a.txt
+	det a 0 30 30 40 40 0.9 > d.jsonl
+	run -0 --separate-stderr evaluate-map --labels lab d.jsonl --json
+	[[ "$stderr" == *"1 duplicate label line dropped"* ]]
+	[ "$(echo "$output" | jq .instances)" -eq 1 ]
+	run -0 --separate-stderr evaluate-map -q --labels lab d.jsonl --json
+	[ -z "$stderr" ]
+}
+
+@test "names: their count is the number of classes, and must agree with -n" {
+	one_label
+	printf 'cat\ndog\n' > names.txt
+	det a 0 30 30 40 40 0.9 > d.jsonl
+	run -0 --separate-stderr evaluate-map --labels lab --names names.txt d.jsonl --json
+	[ "$(echo "$output" | jq -c '[.num_classes, .classes[0].name]')" = '[2,"cat"]' ]
+	run -1 --separate-stderr evaluate-map --labels lab --names names.txt -n 3 d.jsonl
+	one_line_error "names.txt: 2 class names, but -n 3"
+}
+
+@test "bad usage exits 2" {
+	run -2 --separate-stderr evaluate-map d.jsonl
+	[[ "$stderr" == *"--labels DIR"* ]]
+	run -2 --separate-stderr evaluate-map --labels x --csv --json d.jsonl
+	run -2 --separate-stderr evaluate-map --labels x -n 0 d.jsonl
+	run -2 --separate-stderr evaluate-map --labels x -n abc d.jsonl
+	run -2 --separate-stderr evaluate-map --labels x - - 
+	run -2 --separate-stderr evaluate-map --bogus
+}
+
+@test "--help and --version" {
+	run -0 --separate-stderr evaluate-map --help
+	assert_line --index 0 --partial "Usage: evaluate-map --labels DIR"
+	run -0 --separate-stderr evaluate-map --version
+	assert_output --partial cnnkit
+}
+
+@test "man page: groff is silent, every long option of --help is documented" {
+	local man="$TOP/man/man1/evaluate-map.1"
+	run -0 --separate-stderr groff -man -ww -z "$man"
+	[ -z "$output" ] && [ -z "$stderr" ]
+	local opts
+	opts=$(evaluate-map --help | grep -o -- '--[a-z][a-z-]*' | sort -u)
+	[ -n "$opts" ]
+	for o in $opts; do
+		grep -qF -- "${o//-/\\-}" "$man" || { echo "missing $o"; return 1; }
+	done
+	for s in NAME SYNOPSIS DESCRIPTION OPTIONS "EXIT STATUS" ENVIRONMENT FILES EXAMPLES "SEE ALSO"; do
+		grep -q "^\.SH \"*$s" "$man" || { echo "no section $s"; return 1; }
+	done
+}
