@@ -8,7 +8,7 @@ OPT      ?= -O3 -g
 SAN      ?=
 CFLAGS   ?=
 CPPFLAGS += -Ilib -DCNNKIT_VERSION='"$(VERSION)"' -D_GNU_SOURCE
-XCFLAGS  := -std=c11 -Wall -Wextra -Werror -Wno-format-truncation -fopenmp $(OPT) $(SAN) $(CFLAGS)
+XCFLAGS  := -std=c11 -Wall -Wextra -Werror -Wno-format-truncation -fno-trapping-math -fopenmp $(OPT) $(SAN) $(CFLAGS)
 LDLIBS   := -lblis -lturbojpeg -lspng -ljansson -lyaml -lz -lm
 XLDFLAGS := -fopenmp $(SAN) $(LDFLAGS)
 

@@ -27,6 +27,7 @@ struct opts {
 	struct tn_nms_opts nms;
 	int classes[1024];
 	int save_conf;
+	int no_round;
 	int size_h, size_w;  /* 0: the model's */
 	int threads;
 	int verbose;
@@ -54,6 +55,7 @@ static _Noreturn void usage(void)
 	       "      --list FILE        detect in every image named in FILE (one path per line)\n"
 	       "  -O, --output-dir DIR   with --list and --format yolo: DIR/NAME.txt per image\n"
 	       "      --raw FILE         also write the decoded head output as .npy [rows, 5+classes]\n"
+	       "      --no-round         keep sub-pixel box coordinates (detect.py rounds them)\n"
 	       "  -t, --threads N        threads (default: OMP_NUM_THREADS, else all cores)\n"
 	       "      --max-pixels N     refuse images with more pixels (default 100000000)\n"
 	       "  -v, --verbose          print pre-process, inference and NMS milliseconds per image\n"
@@ -83,7 +85,7 @@ static void parse_classes(struct opts *o, const char *arg)
 static void parse_args(int argc, char **argv, struct opts *o)
 {
 	enum { OPT_SAVECONF = 256, OPT_CONF, OPT_IOU, OPT_MAXDET, OPT_CLASSES, OPT_AGNOSTIC, OPT_MULTI, OPT_SIZE,
-	       OPT_LIST, OPT_RAW, OPT_MAXPIX, OPT_VERSION };
+	       OPT_LIST, OPT_RAW, OPT_NOROUND, OPT_MAXPIX, OPT_VERSION };
 	static const struct option longopts[] = {
 		{"model", required_argument, 0, 'm'},
 		{"output", required_argument, 0, 'o'},
@@ -99,6 +101,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		{"list", required_argument, 0, OPT_LIST},
 		{"output-dir", required_argument, 0, 'O'},
 		{"raw", required_argument, 0, OPT_RAW},
+		{"no-round", no_argument, 0, OPT_NOROUND},
 		{"threads", required_argument, 0, 't'},
 		{"max-pixels", required_argument, 0, OPT_MAXPIX},
 		{"verbose", no_argument, 0, 'v'},
@@ -174,6 +177,9 @@ static void parse_args(int argc, char **argv, struct opts *o)
 			break;
 		case OPT_RAW:
 			o->raw = optarg;
+			break;
+		case OPT_NOROUND:
+			o->no_round = 1;
 			break;
 		case 't':
 			o->threads = (int)cli_parse_long("--threads", optarg, 1, 1024);
@@ -263,8 +269,12 @@ static void write_dets(FILE *fp, const struct opts *o, const struct tn_detmodel 
 		for (int i = 0; i < n; i++) {
 			if (o->list)
 				fprintf(fp, "%s ", input);
-			fprintf(fp, "%d %.5f %.0f %.0f %.0f %.0f %s\n", d[i].cls, d[i].conf, d[i].x1, d[i].y1, d[i].x2,
-				d[i].y2, m->class_names[d[i].cls]);
+			if (o->no_round)
+				fprintf(fp, "%d %.5f %.3f %.3f %.3f %.3f %s\n", d[i].cls, d[i].conf, d[i].x1, d[i].y1, d[i].x2,
+					d[i].y2, m->class_names[d[i].cls]);
+			else
+				fprintf(fp, "%d %.5f %.0f %.0f %.0f %.0f %s\n", d[i].cls, d[i].conf, d[i].x1, d[i].y1, d[i].x2,
+					d[i].y2, m->class_names[d[i].cls]);
 		}
 		break;
 	case FMT_JSONL:
@@ -319,7 +329,7 @@ static int detect_one(struct tn_detmodel *m, const struct opts *o, const char *i
 	struct tn_det *d = NULL;
 	float *raw = NULL;
 	int n = 0, rows = 0;
-	rc = tn_detmodel_detect(m, &img, &o->nms, &d, &n, o->raw ? &raw : NULL, &rows);
+	rc = tn_detmodel_detect(m, &img, &o->nms, !o->no_round, &d, &n, o->raw ? &raw : NULL, &rows);
 	if (rc) {
 		tn_fail_prefix(rc, strcmp(input, "-") ? input : "standard input");
 	} else if (o->raw) {

@@ -121,7 +121,7 @@ void tn_detmodel_close(struct tn_detmodel *m)
 }
 
 int tn_detmodel_detect(struct tn_detmodel *m, const struct tn_image *img, const struct tn_nms_opts *o,
-		       struct tn_det **dets, int *n, float **raw, int *raw_rows)
+		       int round_pixels, struct tn_det **dets, int *n, float **raw, int *raw_rows)
 {
 	struct tn_image boxed = {0};
 	struct tn_yolo_letterbox lb;
@@ -160,7 +160,7 @@ int tn_detmodel_detect(struct tn_detmodel *m, const struct tn_image *img, const 
 	}
 	if ((rc = tn_nms(pred, rows, m->info.nc, o, dets, n)))
 		return rc;
-	tn_scale_boxes(*dets, *n, &lb, img->w, img->h, 1);
+	tn_scale_boxes(*dets, *n, &lb, img->w, img->h, round_pixels);
 	m->ms_letterbox = t1 - t0;
 	m->ms_network = t2 - t1;
 	m->ms_nms = tn_now_ms() - t2;

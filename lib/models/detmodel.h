@@ -22,9 +22,10 @@ struct tn_detmodel {
 
 int tn_detmodel_open(struct tn_detmodel *m, const char *path);
 void tn_detmodel_close(struct tn_detmodel *m);
-/* Detects in an RGB image; *dets malloc'd (NULL when none), in original-image pixels.
+/* Detects in an RGB image; *dets malloc'd (NULL when none), in original-image pixels, rounded
+ * to whole pixels as detect.py does when round_pixels.
  * raw (optional) gets a malloc'd copy of the decoded head output [*raw_rows][5+nc]. */
 int tn_detmodel_detect(struct tn_detmodel *m, const struct tn_image *img, const struct tn_nms_opts *o,
-		       struct tn_det **dets, int *n, float **raw, int *raw_rows);
+		       int round_pixels, struct tn_det **dets, int *n, float **raw, int *raw_rows);
 
 #endif

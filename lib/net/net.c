@@ -5,6 +5,7 @@
 #include "io/wfile.h"
 #include "ops/attention.h"
 #include "ops/basic.h"
+#include "ops/fastmath.h"
 #include "ops/winograd.h"
 
 #include <math.h>
@@ -655,7 +656,7 @@ static void detect_forward(struct tn_net *net, const struct tn_node *nd, float *
 				float *r = y + (row + (size_t)a * hw + p) * no;
 				const float *src = x + (size_t)a * no * hw + p;
 				for (int k = 0; k < no; k++)
-					r[k] = 1.0f / (1.0f + expf(-src[(size_t)k * hw]));
+					r[k] = tn_sigmoidf(src[(size_t)k * hw]);
 				float gx = (float)(p % b->w), gy = (float)(p / b->w);
 				r[0] = (r[0] * 2.0f - 0.5f + gx) * stride;
 				r[1] = (r[1] * 2.0f - 0.5f + gy) * stride;

@@ -1,6 +1,7 @@
 /* Convolution as PyTorch's F.conv2d (zero padding, dilation, groups). */
 #include "ops/conv.h"
 
+#include "ops/fastmath.h"
 #include "ops/winograd.h"
 
 #include <blis.h>
@@ -37,7 +38,7 @@ static float apply_act(enum tn_act act, float v)
 	case TN_ACT_RELU6:
 		return v < 0.0f ? 0.0f : (v > 6.0f ? 6.0f : v);
 	case TN_ACT_SILU:
-		return v / (1.0f + expf(-v));
+		return v / (1.0f + tn_expf(-v));
 	default:
 		return v;
 	}
@@ -69,7 +70,7 @@ static void epilogue_channel(const struct tn_conv *cv, int co, float *y, size_t 
 	case TN_ACT_SILU:
 		for (size_t i = 0; i < n; i++) {
 			float v = y[i] + b;
-			y[i] = v / (1.0f + expf(-v));
+			y[i] = v / (1.0f + tn_expf(-v));
 		}
 		break;
 	default:
