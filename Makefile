@@ -43,8 +43,9 @@ $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(BUILD)/libtensor.a
 check: all
 	BUILD=$(BUILD) tests/run
 
+# The PyTorch references are shared with the plain build's, so they are made once.
 check-asan:
-	$(MAKE) BUILD=build-asan OPT='-O1 -g -fno-omit-frame-pointer' \
+	$(MAKE) BUILD=build-asan REF_DIR=$(CURDIR)/build/ref OPT='-O1 -g -fno-omit-frame-pointer' \
 	  SAN='-fsanitize=address,undefined -fno-sanitize-recover=undefined' check
 
 bench: all

@@ -50,11 +50,10 @@ static inline float relu(float v)
 }
 
 /* Bias, activation and residual on one output channel. */
-static void epilogue_channel(const struct tn_conv *cv, int co, float *y, size_t n, const float *res,
-			     int flags)
+/* Bias, activation and residual on n outputs of channel co (y and r point at them). */
+static void epilogue_range(const struct tn_conv *cv, int co, float *y, size_t n, const float *r, int flags)
 {
 	float b = cv->bias ? cv->bias[co] : 0.0f;
-	const float *r = res ? res + (size_t)co * n : NULL;
 	switch (cv->act) {
 	case TN_ACT_RELU:
 		for (size_t i = 0; i < n; i++)
@@ -68,10 +67,7 @@ static void epilogue_channel(const struct tn_conv *cv, int co, float *y, size_t 
 		}
 		break;
 	case TN_ACT_SILU:
-		for (size_t i = 0; i < n; i++) {
-			float v = y[i] + b;
-			y[i] = v / (1.0f + tn_expf(-v));
-		}
+		tn_silu_bias(y, n, b);
 		break;
 	default:
 		for (size_t i = 0; i < n; i++)
@@ -162,7 +158,8 @@ static void conv_depthwise(const struct tn_conv *cv, const float *x, int h, int 
 	}
 }
 
-/* Gathers output rows [r0, r0+nr) of one group into col[k][nr*ow]. */
+/* Gathers output rows [r0, r0+nr) of one group into col[k][nr*ow]: for each kernel tap, the
+ * output columns whose input column falls inside the image are copied, the rest zeroed. */
 static void im2col_rows(const struct tn_conv *cv, const float *x, int h, int w, int ow, int r0,
 			int nr, int relu_in, float *col)
 {
@@ -175,6 +172,13 @@ static void im2col_rows(const struct tn_conv *cv, const float *x, int h, int w, 
 		int c = kk / (kh * kw), ky = (kk / kw) % kh, kx = kk % kw;
 		const float *xc = x + (size_t)c * h * w;
 		float *dst = col + (size_t)kk * ncol;
+		int off = kx * d - p; /* ix = ox*s + off */
+		int lo = off >= 0 ? 0 : (-off + s - 1) / s;
+		int hi = (w - 1 - off) >= 0 ? (w - 1 - off) / s + 1 : 0; /* exclusive */
+		if (hi > ow)
+			hi = ow;
+		if (lo > hi)
+			lo = hi;
 		for (int r = 0; r < nr; r++) {
 			int iy = (r0 + r) * s - p + ky * d;
 			float *dr = dst + (size_t)r * ow;
@@ -182,22 +186,31 @@ static void im2col_rows(const struct tn_conv *cv, const float *x, int h, int w, 
 				memset(dr, 0, sizeof(float) * ow);
 				continue;
 			}
-			const float *xr = xc + (size_t)iy * w;
-			for (int ox = 0; ox < ow; ox++) {
-				int ix = ox * s - p + kx * d;
-				float v = (ix >= 0 && ix < w) ? xr[ix] : 0.0f;
-				dr[ox] = relu_in ? relu(v) : v;
-			}
+			const float *xr = xc + (size_t)iy * w + off;
+			for (int ox = 0; ox < lo; ox++)
+				dr[ox] = 0.0f;
+			if (relu_in)
+				for (int ox = lo; ox < hi; ox++)
+					dr[ox] = relu(xr[(size_t)ox * s]);
+			else if (s == 1)
+				memcpy(dr + lo, xr + lo, sizeof(float) * (size_t)(hi - lo));
+			else
+				for (int ox = lo; ox < hi; ox++)
+					dr[ox] = xr[(size_t)ox * s];
+			for (int ox = hi; ox < ow; ox++)
+				dr[ox] = 0.0f;
 		}
 	}
 }
 
-static void gemm_rowmajor(int m, int n, int k, const float *a, int lda, const float *b, int ldb, float *c,
-		 int ldc)
+/* The epilogue over columns [c0, c0+nc) of every output channel. */
+static void epilogue_all(const struct tn_conv *cv, float *y, const float *res, size_t npix, size_t c0,
+			 size_t nc, int flags)
 {
-	float one = 1.0f, zero = 0.0f;
-	bli_sgemm(BLIS_NO_TRANSPOSE, BLIS_NO_TRANSPOSE, m, n, k, &one, (float *)a, lda, 1, (float *)b,
-		  ldb, 1, &zero, c, ldc, 1);
+#pragma omp parallel for schedule(static)
+	for (int co = 0; co < cv->cout; co++)
+		epilogue_range(cv, co, y + (size_t)co * npix + c0, nc,
+			       res ? res + (size_t)co * npix + c0 : NULL, flags);
 }
 
 void tn_conv2d(const struct tn_conv *cv, const float *x, int h, int w, float *y, const float *res,
@@ -212,30 +225,39 @@ void tn_conv2d(const struct tn_conv *cv, const float *x, int h, int w, float *y,
 	} else if (is_depthwise(cv)) {
 		conv_depthwise(cv, x, h, w, y, oh, ow, relu_in);
 	} else if (is_pointwise(cv) && !relu_in) {
-		gemm_rowmajor(cv->cout, (int)npix, cv->cin, cv->weight, cv->cin, x, (int)npix, y, (int)npix);
+		/* In column chunks, so the epilogue finds its outputs still in cache. */
+		const size_t chunk = npix < 4096 ? npix : 4096;
+		for (size_t c0 = 0; c0 < npix; c0 += chunk) {
+			size_t nc = npix - c0 < chunk ? npix - c0 : chunk;
+			float one = 1.0f, zero = 0.0f;
+			bli_sgemm(BLIS_NO_TRANSPOSE, BLIS_NO_TRANSPOSE, cv->cout, (dim_t)nc, cv->cin, &one,
+				  (float *)cv->weight, cv->cin, 1, (float *)x + c0, (inc_t)npix, 1, &zero, y + c0,
+				  (inc_t)npix, 1);
+			epilogue_all(cv, y, res, npix, c0, nc, flags);
+		}
+		return;
 	} else {
 		const int cg = cv->cin / cv->groups, og = cv->cout / cv->groups;
 		const int K = cg * cv->kh * cv->kw;
 		size_t rows = IM2COL_MAX_FLOATS / ((size_t)K * (ow ? ow : 1));
 		if (rows < 1)
 			rows = 1;
-		for (int g = 0; g < cv->groups; g++) {
-			const float *xg = x + (size_t)g * cg * h * w;
-			const float *wg = cv->weight + (size_t)g * og * K;
-			float *yg = y + (size_t)g * og * npix;
-			for (int r0 = 0; r0 < oh; r0 += (int)rows) {
-				int nr = oh - r0 < (int)rows ? oh - r0 : (int)rows;
+		for (int r0 = 0; r0 < oh; r0 += (int)rows) {
+			int nr = oh - r0 < (int)rows ? oh - r0 : (int)rows;
+			for (int g = 0; g < cv->groups; g++) {
+				const float *xg = x + (size_t)g * cg * h * w;
+				const float *wg = cv->weight + (size_t)g * og * K;
+				float *yg = y + (size_t)g * og * npix;
 				im2col_rows(cv, xg, h, w, ow, r0, nr, relu_in, work);
 				float one = 1.0f, zero = 0.0f;
-				bli_sgemm(BLIS_NO_TRANSPOSE, BLIS_NO_TRANSPOSE, og, nr * ow, K, &one,
-					  (float *)wg, K, 1, work, nr * ow, 1, &zero,
-					  yg + (size_t)r0 * ow, (inc_t)npix, 1);
+				bli_sgemm(BLIS_NO_TRANSPOSE, BLIS_NO_TRANSPOSE, og, nr * ow, K, &one, (float *)wg, K, 1,
+					  work, nr * ow, 1, &zero, yg + (size_t)r0 * ow, (inc_t)npix, 1);
 			}
+			epilogue_all(cv, y, res, npix, (size_t)r0 * ow, (size_t)nr * ow, flags);
 		}
+		return;
 	}
-#pragma omp parallel for schedule(static)
-	for (int co = 0; co < cv->cout; co++)
-		epilogue_channel(cv, co, y + (size_t)co * npix, npix, res, flags);
+	epilogue_all(cv, y, res, npix, 0, npix, flags);
 }
 
 void tn_conv2d_ref(const struct tn_conv *cv, const float *x, int h, int w, float *y,

@@ -4,6 +4,7 @@
 #ifndef TN_FASTMATH_H
 #define TN_FASTMATH_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -34,5 +35,8 @@ static inline float tn_sigmoidf(float x)
 {
 	return 1.0f / (1.0f + tn_expf(-x));
 }
+
+/* y[i] = silu(y[i] + b), vectorised for the CPU at hand. */
+void tn_silu_bias(float *y, size_t n, float b);
 
 #endif

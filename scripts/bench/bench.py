@@ -53,15 +53,19 @@ def setup():
     if not os.path.exists(onnx):
         subprocess.check_call([PY, os.path.join(TOP, "scripts", "ref", "export-onnx.py"), "--ckpt", ckpt,
                                "--backbone", "mobilenet", "--downsample", "16", "-n", "21", "-o", onnx])
-    ort = os.path.isdir(os.path.join(WORK, "node_modules", "onnxruntime-node"))
-    if not ort:
-        r = subprocess.run(["npm", "install", "--silent", "--prefix", WORK, "onnxruntime-node"],
-                           env=dict(os.environ, ONNXRUNTIME_NODE_INSTALL="skip"),
-                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        ort = r.returncode == 0
-        if not ort:
-            print("bench: ONNX Runtime left out (npm install failed: %s)" % r.stderr.strip()[:200])
-    return ckpt, model, onnx, ort
+    return ckpt, model, onnx, ort_setup()
+
+
+def ort_setup():
+    os.makedirs(WORK, exist_ok=True)
+    if os.path.isdir(os.path.join(WORK, "node_modules", "onnxruntime-node")):
+        return True
+    r = subprocess.run(["npm", "install", "--silent", "--prefix", WORK, "onnxruntime-node"],
+                       env=dict(os.environ, ONNXRUNTIME_NODE_INSTALL="skip"),
+                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    if r.returncode != 0:
+        print("bench: ONNX Runtime left out (npm install failed: %s)" % r.stderr.strip()[:200])
+    return r.returncode == 0
 
 
 def ours(model, threads):
@@ -105,7 +109,82 @@ def whole_process(model, ckpt):
     return statistics.median(ours_t), statistics.median(py_t)
 
 
+def yolo_setup(ort):
+    env = dict(os.environ, REF_DIR=REF)
+    subprocess.check_call([os.path.join(TOP, "scripts", "ref", "make-yolo-refs"), "yolov5s"], env=env)
+    ckpt = os.path.join(REF, "yolo", "yolov5s", "ckpt.pt")
+    model = os.path.join(WORK, "yolov5s.w")
+    subprocess.check_call([os.path.join(BIN, "weightconv"), ckpt, "-o", model])
+    onnx = os.path.join(WORK, "yolov5s.onnx")
+    if ort and not os.path.exists(onnx):
+        subprocess.check_call([PY, os.path.join(TOP, "scripts", "ref", "yolov5", "export-onnx.py"), "--weights",
+                               ckpt, "-o", onnx, "--imgsz", "640"])
+    # a square photo, so every engine runs the network at 640x640
+    square = os.path.join(WORK, "square640.png")
+    subprocess.check_call([PY, "-c", "from PIL import Image; Image.open('%s').convert('RGB').resize((640, 640))"
+                           ".save('%s')" % (IMAGE, square)])
+    return ckpt, model, onnx, square
+
+
+def yolo_ours(model, image, threads):
+    lst = os.path.join(WORK, "ylist.txt")
+    with open(lst, "w") as f:
+        f.write((image + "\n") * (RUNS + 1))
+    _, err, rss = run_rss([os.path.join(BIN, "infer-detect"), "-m", model, "-t", str(threads), "-v", "--list", lst,
+                           "-o", os.path.join(WORK, "dets.txt")])
+    net = [float(l.rsplit(", ", 1)[1].rstrip("ms")) for l in err.splitlines() if l.startswith("image ")]
+    return net[1:], rss
+
+
+def yolo_main(ort):
+    ckpt, model, onnx, square = yolo_setup(ort)
+    print("YOLOv5s 640x640; %d rounds x %d runs, engines alternating" % (ROUNDS, RUNS))
+    for threads in (1, 2):
+        acc = {"ours": [], "torch": [], "ort": []}
+        rss = {}
+        for _ in range(ROUNDS):
+            t, r = yolo_ours(model, square, threads)
+            acc["ours"] += t
+            rss["ours"] = max(rss.get("ours", 0), r)
+            out, _, r = run_rss([PY, os.path.join(TOP, "scripts", "bench", "torch-yolo-bench.py"), ckpt,
+                                 str(threads), str(RUNS), "640"])
+            acc["torch"] += ms_lines(out)
+            rss["torch"] = max(rss.get("torch", 0), r)
+            if ort:
+                env = dict(os.environ, NODE_PATH=os.path.join(WORK, "node_modules"))
+                out, _, r = run_rss(["node", os.path.join(TOP, "scripts", "bench", "ort-bench.js"), onnx,
+                                     str(threads), str(RUNS), "640"], env=env)
+                acc["ort"] += ms_lines(out)
+                rss["ort"] = max(rss.get("ort", 0), r)
+        med = {k: statistics.median(v) for k, v in acc.items() if v}
+        line = "threads %d: cnnkit network %.0f ms, PyTorch %.0f ms (%.2fx)" % (
+            threads, med["ours"], med["torch"], med["torch"] / med["ours"])
+        if "ort" in med:
+            line += ", ONNX Runtime %.0f ms (%.2fx)" % (med["ort"], med["ort"] / med["ours"])
+        print(line)
+        print("  peak RSS: cnnkit %.0f MiB, PyTorch %.0f MiB%s" % (
+            rss["ours"], rss["torch"], (", ONNX Runtime %.0f MiB" % rss["ort"]) if "ort" in rss else ""))
+    times = []
+    for _ in range(3):
+        t0 = time.perf_counter()
+        subprocess.check_call([os.path.join(BIN, "infer-detect"), "-m", model, "-o", os.path.join(WORK, "one.txt"),
+                               IMAGE])
+        times.append((time.perf_counter() - t0) * 1e3)
+    print("one image, whole process (start-up included): cnnkit %.0f ms" % statistics.median(times))
+
+
 def main():
+    which = sys.argv[1:] or ["seg", "detect"]
+    ort = None
+    if "seg" in which:
+        ort = seg_main()
+    if "detect" in which:
+        if ort is None:
+            ort = ort_setup()
+        yolo_main(ort)
+
+
+def seg_main():
     ckpt, model, onnx, ort = setup()
     print("DeepLabV3+ MobileNetV2 ds16, 512x512, %s; %d rounds x %d runs, engines alternating" %
           (os.path.basename(IMAGE), ROUNDS, RUNS))
@@ -138,6 +217,7 @@ def main():
     print("one image, whole process (start-up included): cnnkit %.0f ms, Python upstream pipeline %.0f ms"
           % (o, p))
     print("(ratios: peer time / cnnkit time; above 1 means cnnkit is faster)")
+    return ort
 
 
 if __name__ == "__main__":
