@@ -3,6 +3,7 @@
 #include "core/clock.h"
 #include "core/error.h"
 #include "core/threads.h"
+#include "io/draw.h"
 #include "io/file.h"
 #include "io/image.h"
 #include "io/npy.h"
@@ -22,6 +23,7 @@ struct opts {
 	const char *list;
 	const char *outdir;  /* --format yolo with --list: one .txt per image */
 	const char *raw;     /* .npy of the head output */
+	const char *draw;    /* picture with the boxes (a folder with --list) */
 	const char *input;
 	enum format format;
 	struct tn_nms_opts nms;
@@ -54,6 +56,8 @@ static _Noreturn void usage(void)
 	       "      --size N|HxW       inference size (default: the model's, 640)\n"
 	       "      --list FILE        detect in every image named in FILE (one path per line)\n"
 	       "  -O, --output-dir DIR   with --list and --format yolo: DIR/NAME.txt per image\n"
+	       "      --draw FILE        also write the image with labelled boxes (JPEG; a folder with\n"
+	       "                         --list)\n"
 	       "      --raw FILE         also write the decoded head output as .npy [rows, 5+classes]\n"
 	       "      --no-round         keep sub-pixel box coordinates (detect.py rounds them)\n"
 	       "  -t, --threads N        threads (default: OMP_NUM_THREADS, else all cores)\n"
@@ -85,7 +89,7 @@ static void parse_classes(struct opts *o, const char *arg)
 static void parse_args(int argc, char **argv, struct opts *o)
 {
 	enum { OPT_SAVECONF = 256, OPT_CONF, OPT_IOU, OPT_MAXDET, OPT_CLASSES, OPT_AGNOSTIC, OPT_MULTI, OPT_SIZE,
-	       OPT_LIST, OPT_RAW, OPT_NOROUND, OPT_MAXPIX, OPT_VERSION };
+	       OPT_LIST, OPT_RAW, OPT_NOROUND, OPT_DRAW, OPT_MAXPIX, OPT_VERSION };
 	static const struct option longopts[] = {
 		{"model", required_argument, 0, 'm'},
 		{"output", required_argument, 0, 'o'},
@@ -102,6 +106,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		{"output-dir", required_argument, 0, 'O'},
 		{"raw", required_argument, 0, OPT_RAW},
 		{"no-round", no_argument, 0, OPT_NOROUND},
+		{"draw", required_argument, 0, OPT_DRAW},
 		{"threads", required_argument, 0, 't'},
 		{"max-pixels", required_argument, 0, OPT_MAXPIX},
 		{"verbose", no_argument, 0, 'v'},
@@ -180,6 +185,9 @@ static void parse_args(int argc, char **argv, struct opts *o)
 			break;
 		case OPT_NOROUND:
 			o->no_round = 1;
+			break;
+		case OPT_DRAW:
+			o->draw = optarg;
 			break;
 		case 't':
 			o->threads = (int)cli_parse_long("--threads", optarg, 1, 1024);
@@ -311,6 +319,49 @@ static void write_dets(FILE *fp, const struct opts *o, const struct tn_detmodel 
 	}
 }
 
+/* The picture: each box in its class's colour, a tab above it with the name and confidence. */
+static int draw_picture(const struct tn_detmodel *m, const struct opts *o, const char *input,
+			const struct tn_image *img, const struct tn_det *d, int n)
+{
+	uint8_t pal[256][3];
+	int ncol = m->info.nc > 21 ? (m->info.nc < 255 ? m->info.nc : 255) : 22;
+	tn_palette_for_classes(ncol, pal); /* hues around the circle */
+	struct tn_image pic = {img->w, img->h, 3, malloc((size_t)img->w * img->h * 3)};
+	if (!pic.px)
+		return tn_fail(TN_E_NOMEM, "out of memory for the picture");
+	memcpy(pic.px, img->px, (size_t)img->w * img->h * 3);
+	int thick = img->w > 800 ? img->w / 400 : 2, scale = img->w >= 640 ? 2 : 1;
+	static const uint8_t black[3] = {0, 0, 0}, white[3] = {255, 255, 255};
+	for (int i = n - 1; i >= 0; i--) { /* the most confident drawn last, on top */
+		const uint8_t *c = pal[(d[i].cls * 37) % ncol]; /* neighbouring classes far apart in hue */
+		int x1 = (int)d[i].x1, y1 = (int)d[i].y1, x2 = (int)d[i].x2, y2 = (int)d[i].y2;
+		tn_draw_rect(&pic, x1, y1, x2, y2, c, thick);
+		char label[160];
+		snprintf(label, sizeof label, "%s %.2f", m->class_names[d[i].cls], d[i].conf);
+		int tw = tn_draw_text_width(label, scale) + 2 * scale, th = 9 * scale;
+		int ty = y1 - th >= 0 ? y1 - th : y1;
+		tn_draw_fill(&pic, x1, ty, x1 + tw, ty + th - 1, c);
+		int bright = c[0] * 299 + c[1] * 587 + c[2] * 114 > 128000;
+		tn_draw_text(&pic, x1 + 2 * scale, ty + scale, label, bright ? black : white, scale);
+	}
+	char path[4096];
+	if (o->list) {
+		char stem[512];
+		image_stem(input, stem, sizeof stem);
+		snprintf(path, sizeof path, "%s/%s.jpg", o->draw, stem);
+	} else {
+		snprintf(path, sizeof path, "%s", o->draw);
+	}
+	uint8_t *jpg = NULL;
+	size_t len = 0;
+	int rc = tn_jpeg_encode_rgb(&pic, 90, &jpg, &len);
+	if (!rc)
+		rc = tn_write_file(path, jpg, len);
+	free(jpg);
+	free(pic.px);
+	return rc;
+}
+
 /* Detects in one image; the detections go to fp (or, --format yolo with -O, to DIR/NAME.txt). */
 struct stats {
 	int done, total;
@@ -336,6 +387,8 @@ static int detect_one(struct tn_detmodel *m, const struct opts *o, const char *i
 		int64_t shape[2] = {rows, m->info.nc + 5};
 		rc = tn_npy_write_f32(o->raw, raw, 2, shape);
 	}
+	if (!rc && o->draw)
+		rc = draw_picture(m, o, input, &img, d, n);
 	if (!rc && o->outdir) {
 		char stem[512], path[4096];
 		image_stem(input, stem, sizeof stem);

@@ -356,7 +356,7 @@ static void convert_yolo(struct opts *o, struct tn_ckpt *ck)
 	} else if (ck->yaml_json) {
 		yaml = strdup(ck->yaml_json);
 	} else {
-		cli_die("%s: a bare state_dict: give the model's yaml with --cfg", o->input);
+		cli_die("%s: a bare YOLOv5 state_dict: give the model's yaml with --cfg", o->input);
 	}
 	const char *yaml_name = o->cfg ? o->cfg : o->input;
 	struct tn_param_source src;
@@ -409,6 +409,18 @@ static void convert_yolo(struct opts *o, struct tn_ckpt *ck)
 	tn_net_free(&net);
 }
 
+/* A bare YOLOv5 state_dict: model.<i>... names and a Detect anchors buffer. */
+static int looks_yolo(const struct tn_ckpt *ck)
+{
+	for (size_t i = 0; i < ck->n; i++) {
+		const char *nm = ck->t[i].name;
+		size_t len = strlen(nm);
+		if (strncmp(nm, "model.", 6) == 0 && len > 8 && strcmp(nm + len - 8, ".anchors") == 0)
+			return 1;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct opts o;
@@ -427,7 +439,7 @@ int main(int argc, char **argv)
 	struct tn_ckpt ck;
 	if (tn_ckpt_load(o.input, &ck))
 		cli_fail();
-	int yolo = o.arch ? strcmp(o.arch, "yolov5") == 0 : (ck.yaml_json != NULL || o.cfg != NULL);
+	int yolo = o.arch ? strcmp(o.arch, "yolov5") == 0 : (ck.yaml_json != NULL || o.cfg != NULL || looks_yolo(&ck));
 	if (!o.size_given) {
 		o.in_h = o.in_w = yolo ? 640 : 512;
 	}

@@ -155,3 +155,34 @@ PYEOF
 	run -0 --separate-stderr groff -man -ww -z "$TOP/man/man5/cnn-detections.5"
 	assert_equal "$stderr" ""
 }
+
+@test "'ema' is preferred over 'model'; a bare state_dict converts with --cfg to the same model" {
+	local cfg="$TOP/scripts/ref/yolov5/cfg/yolov5n.yaml" plain="$REF_DIR/yolo/yolov5n"
+	"$PY" "$TOP/scripts/ref/yolov5/make-yolo-ckpt.py" --cfg "$cfg" --seed 7 --ema -o "$BATS_TEST_TMPDIR/ema.pt" 2>/dev/null
+	"$PY" "$TOP/scripts/ref/yolov5/make-yolo-ckpt.py" --cfg "$cfg" --seed 7 --state-dict -o "$BATS_TEST_TMPDIR/sd.pt" 2>/dev/null
+	run -0 weightconv "$BATS_TEST_TMPDIR/ema.pt" -o "$BATS_TEST_TMPDIR/ema.w"
+	run -1 --separate-stderr weightconv "$BATS_TEST_TMPDIR/sd.pt" -o "$BATS_TEST_TMPDIR/sd.w"
+	[[ "$stderr" == *"give the model's yaml with --cfg"* ]]
+	run -0 weightconv --cfg "$cfg" "$BATS_TEST_TMPDIR/sd.pt" -o "$BATS_TEST_TMPDIR/sd.w"
+	infer-detect -m "$plain/model.w" --no-round /usr/share/darknet/data/dog.jpg > "$BATS_TEST_TMPDIR/plain.txt"
+	infer-detect -m "$BATS_TEST_TMPDIR/ema.w" --no-round /usr/share/darknet/data/dog.jpg > "$BATS_TEST_TMPDIR/ema.txt"
+	infer-detect -m "$BATS_TEST_TMPDIR/sd.w" --no-round /usr/share/darknet/data/dog.jpg > "$BATS_TEST_TMPDIR/sd.txt"
+	[ -s "$BATS_TEST_TMPDIR/plain.txt" ]
+	cmp "$BATS_TEST_TMPDIR/plain.txt" "$BATS_TEST_TMPDIR/ema.txt"
+	# the state_dict is float32 (the .pt float16): the same boxes, confidences within 1e-3
+	run -0 "$PY" -c "
+import sys
+a = [l.split() for l in open(sys.argv[1])]; b = [l.split() for l in open(sys.argv[2])]
+assert len(a) == len(b) and all(x[0] == y[0] and abs(float(x[1]) - float(y[1])) < 1e-3 for x, y in zip(a, b))" \
+		"$BATS_TEST_TMPDIR/plain.txt" "$BATS_TEST_TMPDIR/sd.txt"
+}
+
+@test "--draw writes a JPEG of the photo's size with the boxes on it" {
+	local m="$REF_DIR/yolo/yolov5s/model.w"
+	run -0 infer-detect -m "$m" --draw "$BATS_TEST_TMPDIR/d.jpg" /usr/share/darknet/data/horses.jpg
+	run -0 "$PY" -c "
+from PIL import Image, ImageChops
+a = Image.open('$BATS_TEST_TMPDIR/d.jpg'); b = Image.open('/usr/share/darknet/data/horses.jpg')
+print(a.format, a.size == b.size, ImageChops.difference(a.convert('RGB'), b.convert('RGB')).getbbox() is not None)"
+	assert_output "JPEG True True"
+}

@@ -70,8 +70,13 @@ def ort_setup():
 
 def ours(model, threads):
     lst = os.path.join(WORK, "list.txt")
+    # one name per run: infer-seg refuses to let two inputs write the same mask
     with open(lst, "w") as f:
-        f.write((IMAGE + "\n") * (RUNS + 1))
+        for k in range(RUNS + 1):
+            link = os.path.join(WORK, "img%d.jpg" % k)
+            if not os.path.lexists(link):
+                os.symlink(IMAGE, link)
+            f.write(link + "\n")
     outdir = os.path.join(WORK, "masks")
     os.makedirs(outdir, exist_ok=True)
     _, err, rss = run_rss([os.path.join(BIN, "infer-seg"), "-m", model, "-t", str(threads), "--time",
