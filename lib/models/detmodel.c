@@ -1,57 +1,12 @@
 #include "models/detmodel.h"
 
+#include "models/wmeta.h"
+
 #include "core/clock.h"
 #include "core/error.h"
 
-#include <errno.h>
-#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
-
-static int meta_int(const struct tn_wfile *wf, const char *key, int lo, int hi, int dflt, int *out)
-{
-	const char *v = tn_wfile_meta(wf, key);
-	if (!v) {
-		*out = dflt;
-		return 0;
-	}
-	char *end;
-	errno = 0;
-	long n = strtol(v, &end, 10);
-	if (errno || end == v || *end || n < lo || n > hi)
-		return tn_fail(TN_E_FORMAT, "%s: metadata '%s' is '%s', not a number from %d to %d", wf->path, key, v,
-			       lo, hi);
-	*out = (int)n;
-	return 0;
-}
-
-static int load_names(struct tn_detmodel *m)
-{
-	int nc = m->info.nc;
-	m->class_names = calloc((size_t)nc, sizeof(char *));
-	if (!m->class_names)
-		return tn_fail(TN_E_NOMEM, "out of memory");
-	const char *v = tn_wfile_meta(&m->wf, "class_names");
-	json_t *arr = v ? json_loads(v, 0, NULL) : NULL;
-	if (v && (!json_is_array(arr) || json_array_size(arr) != (size_t)nc)) {
-		json_decref(arr);
-		return tn_fail(TN_E_FORMAT, "%s: metadata 'class_names' is not a list of %d names", m->wf.path, nc);
-	}
-	for (int i = 0; i < nc; i++) {
-		char buf[32];
-		const char *s = arr ? json_string_value(json_array_get(arr, (size_t)i)) : NULL;
-		if (!s) {
-			snprintf(buf, sizeof buf, "class%d", i);
-			s = buf;
-		}
-		if (!(m->class_names[i] = strdup(s))) {
-			json_decref(arr);
-			return tn_fail(TN_E_NOMEM, "out of memory");
-		}
-	}
-	json_decref(arr);
-	return 0;
-}
 
 int tn_detmodel_open(struct tn_detmodel *m, const char *path)
 {
@@ -60,42 +15,29 @@ int tn_detmodel_open(struct tn_detmodel *m, const char *path)
 	if (rc)
 		return rc;
 	const char *arch = tn_wfile_meta(&m->wf, "arch"), *yaml = tn_wfile_meta(&m->wf, "yaml");
-	const char *ver = tn_wfile_meta(&m->wf, "format_version"), *norm = tn_wfile_meta(&m->wf, "normalize");
 	if (!arch || strcmp(arch, "yolov5") != 0) {
 		rc = tn_fail(TN_E_UNSUPPORTED, "%s: arch '%s' is not a detector this program runs (yolov5)", path,
 			     arch ? arch : "(none)");
 		goto fail;
 	}
-	if ((ver && strcmp(ver, "1")) || (norm && strcmp(norm, "div255"))) {
-		rc = tn_fail(TN_E_UNSUPPORTED, "%s: .w format version or normalisation not supported", path);
+	if ((rc = tn_wmeta_check_format(&m->wf)))
 		goto fail;
-	}
 	if (!yaml) {
 		rc = tn_fail(TN_E_FORMAT, "%s: metadata has no 'yaml' (the model config)", path);
 		goto fail;
 	}
-	if ((rc = meta_int(&m->wf, "input_height", 32, 4096, 640, &m->in_h)) ||
-	    (rc = meta_int(&m->wf, "input_width", 32, 4096, 640, &m->in_w)))
+	if ((rc = tn_wmeta_int(&m->wf, "input_height", 32, 4096, 640, &m->in_h)) ||
+	    (rc = tn_wmeta_int(&m->wf, "input_width", 32, 4096, 640, &m->in_w)))
 		goto fail;
 	struct tn_param_source src;
 	tn_param_source_wfile(&src, &m->wf);
 	if ((rc = tn_yolo_build(&m->net, yaml, path, &src, tn_wfile_meta(&m->wf, "module_attrs"), m->in_h, m->in_w,
 				&m->info)))
 		goto fail;
-	if ((rc = load_names(m)))
+	if ((rc = tn_wmeta_names(&m->wf, m->info.nc, &m->class_names)))
 		goto fail;
-	char *report = NULL;
-	int problems = tn_net_check(&m->net, &src, &report);
-	if (problems) {
-		char *nl = report ? strchr(report, '\n') : NULL;
-		if (nl)
-			*nl = 0;
-		rc = tn_fail(TN_E_FORMAT, "%s: %s%s (weightconv --check lists all %d)", path,
-			     report ? report : "tensor mismatch", problems > 1 ? ", ..." : "", problems);
-		free(report);
+	if ((rc = tn_wmeta_check_tensors(&m->net, &m->wf)))
 		goto fail;
-	}
-	free(report);
 	if ((rc = tn_net_plan(&m->net)) || (rc = tn_net_load(&m->net, &src))) {
 		tn_fail_prefix(rc, path);
 		goto fail;
@@ -110,10 +52,7 @@ fail:
 
 void tn_detmodel_close(struct tn_detmodel *m)
 {
-	if (m->class_names)
-		for (int i = 0; i < m->info.nc; i++)
-			free(m->class_names[i]);
-	free(m->class_names);
+	tn_wmeta_names_free(m->class_names, m->info.nc);
 	tn_net_free(&m->net);
 	if (m->wf.map)
 		tn_wfile_close(&m->wf);

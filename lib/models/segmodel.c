@@ -1,73 +1,15 @@
 #include "models/segmodel.h"
 
+#include "models/wmeta.h"
+
 #include "core/error.h"
 #include "core/clock.h"
 #include "core/tensor.h"
 #include "ops/basic.h"
 #include "ops/resample.h"
 
-#include <errno.h>
-#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
-
-static int meta_int(const struct tn_wfile *wf, const char *key, int lo, int hi, int dflt, int *out)
-{
-	const char *v = tn_wfile_meta(wf, key);
-	if (!v) {
-		if (dflt < lo)
-			return tn_fail(TN_E_FORMAT, "%s: metadata has no '%s'", wf->path, key);
-		*out = dflt;
-		return 0;
-	}
-	char *end;
-	errno = 0;
-	long n = strtol(v, &end, 10);
-	if (errno || end == v || *end || n < lo || n > hi)
-		return tn_fail(TN_E_FORMAT, "%s: metadata '%s' is '%s', not a number from %d to %d", wf->path,
-			       key, v, lo, hi);
-	*out = (int)n;
-	return 0;
-}
-
-static int load_names(struct tn_segmodel *m)
-{
-	m->class_names = calloc((size_t)m->num_classes, sizeof(char *));
-	if (!m->class_names)
-		return tn_fail(TN_E_NOMEM, "out of memory");
-	const char *v = tn_wfile_meta(&m->wf, "class_names");
-	json_t *arr = NULL;
-	if (v) {
-		json_error_t jerr;
-		arr = json_loads(v, 0, &jerr);
-		if (!arr || !json_is_array(arr) || json_array_size(arr) != (size_t)m->num_classes) {
-			json_decref(arr);
-			return tn_fail(TN_E_FORMAT, "%s: metadata 'class_names' is not a list of %d names",
-				       m->wf.path, m->num_classes);
-		}
-	}
-	for (int i = 0; i < m->num_classes; i++) {
-		char buf[32];
-		const char *s = NULL;
-		if (arr) {
-			s = json_string_value(json_array_get(arr, (size_t)i));
-			if (!s) {
-				json_decref(arr);
-				return tn_fail(TN_E_FORMAT, "%s: class name %d is not a string", m->wf.path, i);
-			}
-		} else {
-			snprintf(buf, sizeof buf, "class%d", i);
-			s = buf;
-		}
-		m->class_names[i] = strdup(s);
-		if (!m->class_names[i]) {
-			json_decref(arr);
-			return tn_fail(TN_E_NOMEM, "out of memory");
-		}
-	}
-	json_decref(arr);
-	return 0;
-}
 
 int tn_segmodel_describe(struct tn_segmodel *m, const char *path)
 {
@@ -81,15 +23,8 @@ int tn_segmodel_describe(struct tn_segmodel *m, const char *path)
 			     path, arch ? arch : "(none)");
 		goto fail;
 	}
-	const char *ver = tn_wfile_meta(&m->wf, "format_version"), *norm = tn_wfile_meta(&m->wf, "normalize");
-	if (ver && strcmp(ver, "1") != 0) {
-		rc = tn_fail(TN_E_UNSUPPORTED, "%s: .w format version %s is newer than this program (1)", path, ver);
+	if ((rc = tn_wmeta_check_format(&m->wf)))
 		goto fail;
-	}
-	if (norm && strcmp(norm, "div255") != 0) {
-		rc = tn_fail(TN_E_UNSUPPORTED, "%s: input normalisation '%s' is not supported (div255)", path, norm);
-		goto fail;
-	}
 	const char *bb = tn_wfile_meta(&m->wf, "backbone");
 	if (!bb || tn_backbone_parse(bb, &m->backbone)) {
 		rc = tn_fail(TN_E_FORMAT, "%s: metadata 'backbone' is '%s' (mobilenet or xception)", path,
@@ -97,14 +32,14 @@ int tn_segmodel_describe(struct tn_segmodel *m, const char *path)
 		goto fail;
 	}
 	int fill = 128;
-	if ((rc = meta_int(&m->wf, "downsample", 8, 16, 16, &m->downsample)) ||
-	    (rc = meta_int(&m->wf, "num_classes", 1, 255, -1, &m->num_classes)) ||
-	    (rc = meta_int(&m->wf, "input_height", 32, 4096, 512, &m->in_h)) ||
-	    (rc = meta_int(&m->wf, "input_width", 32, 4096, 512, &m->in_w)) ||
-	    (rc = meta_int(&m->wf, "letterbox_fill", 0, 255, 128, &fill)))
+	if ((rc = tn_wmeta_int(&m->wf, "downsample", 8, 16, 16, &m->downsample)) ||
+	    (rc = tn_wmeta_int(&m->wf, "num_classes", 1, 255, -1, &m->num_classes)) ||
+	    (rc = tn_wmeta_int(&m->wf, "input_height", 32, 4096, 512, &m->in_h)) ||
+	    (rc = tn_wmeta_int(&m->wf, "input_width", 32, 4096, 512, &m->in_w)) ||
+	    (rc = tn_wmeta_int(&m->wf, "letterbox_fill", 0, 255, 128, &fill)))
 		goto fail;
 	m->fill = (uint8_t)fill;
-	if ((rc = load_names(m)))
+	if ((rc = tn_wmeta_names(&m->wf, m->num_classes, &m->class_names)))
 		goto fail;
 	tn_palette_for_classes(m->num_classes, m->palette);
 	if ((rc = tn_deeplab_build(&m->net, m->backbone, m->downsample, m->num_classes, m->in_h, m->in_w))) {
@@ -122,20 +57,10 @@ int tn_segmodel_open(struct tn_segmodel *m, const char *path)
 	int rc = tn_segmodel_describe(m, path);
 	if (rc)
 		return rc;
+	if ((rc = tn_wmeta_check_tensors(&m->net, &m->wf)))
+		goto fail;
 	struct tn_param_source src;
 	tn_param_source_wfile(&src, &m->wf);
-	char *report = NULL;
-	int problems = tn_net_check(&m->net, &src, &report);
-	if (problems) {
-		char *nl = report ? strchr(report, '\n') : NULL;
-		if (nl)
-			*nl = 0;
-		rc = tn_fail(TN_E_FORMAT, "%s: %s%s (weightconv --check lists all %d)", path,
-			     report ? report : "tensor mismatch", problems > 1 ? ", ..." : "", problems);
-		free(report);
-		goto fail;
-	}
-	free(report);
 	if ((rc = tn_net_plan(&m->net)) || (rc = tn_net_load(&m->net, &src))) {
 		tn_fail_prefix(rc, path);
 		goto fail;
@@ -148,10 +73,7 @@ fail:
 
 void tn_segmodel_close(struct tn_segmodel *m)
 {
-	if (m->class_names)
-		for (int i = 0; i < m->num_classes; i++)
-			free(m->class_names[i]);
-	free(m->class_names);
+	tn_wmeta_names_free(m->class_names, m->num_classes);
 	tn_net_free(&m->net);
 	if (m->wf.map)
 		tn_wfile_close(&m->wf);

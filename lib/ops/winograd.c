@@ -135,11 +135,18 @@ void tn_winograd_conv(const struct tn_conv *cv, const float *u, const float *x, 
 				int ty = (t0 + k) / tw, tx = (t0 + k) % tw;
 				int y0 = ty * TILE - pad, x0 = tx * TILE - pad;
 				float d[ALPHA][ALPHA];
-				for (int i = 0; i < ALPHA; i++) {
-					int iy = y0 + i;
-					for (int j = 0; j < ALPHA; j++) {
-						int ix = x0 + j;
-						d[i][j] = (iy >= 0 && iy < h && ix >= 0 && ix < w) ? xc[(size_t)iy * w + ix] : 0.0f;
+				if (y0 >= 0 && x0 >= 0 && y0 + ALPHA <= h && x0 + ALPHA <= w) {
+					/* inside the image: plain row copies */
+					for (int i = 0; i < ALPHA; i++)
+						memcpy(d[i], xc + (size_t)(y0 + i) * w + x0, sizeof d[i]);
+				} else {
+					for (int i = 0; i < ALPHA; i++) {
+						int iy = y0 + i;
+						for (int j = 0; j < ALPHA; j++) {
+							int ix = x0 + j;
+							d[i][j] = (iy >= 0 && iy < h && ix >= 0 && ix < w) ? xc[(size_t)iy * w + ix]
+													    : 0.0f;
+						}
 					}
 				}
 				input_transform(d, v + (size_t)c * nt + k, (size_t)cin * nt);
@@ -156,9 +163,14 @@ void tn_winograd_conv(const struct tn_conv *cv, const float *u, const float *x, 
 				int ty = (t0 + k) / tw, tx = (t0 + k) % tw;
 				float out[TILE][TILE];
 				output_transform(m + (size_t)o * nt + k, (size_t)cout * nt, out);
-				for (int i = 0; i < TILE && ty * TILE + i < oh; i++)
-					for (int j = 0; j < TILE && tx * TILE + j < ow; j++)
-						yo[(size_t)(ty * TILE + i) * ow + tx * TILE + j] = out[i][j];
+				if (ty * TILE + TILE <= oh && tx * TILE + TILE <= ow) {
+					for (int i = 0; i < TILE; i++)
+						memcpy(yo + (size_t)(ty * TILE + i) * ow + tx * TILE, out[i], sizeof out[i]);
+				} else {
+					for (int i = 0; i < TILE && ty * TILE + i < oh; i++)
+						for (int j = 0; j < TILE && tx * TILE + j < ow; j++)
+							yo[(size_t)(ty * TILE + i) * ow + tx * TILE + j] = out[i][j];
+				}
 			}
 		}
 	}

@@ -1,0 +1,18 @@
+/* What every model program reads from a .w file's metadata, and the one-line tensor check. */
+#ifndef TN_WMETA_H
+#define TN_WMETA_H
+
+#include "io/wfile.h"
+#include "net/net.h"
+
+/* metadata[key] as an integer in [lo, hi]; dflt when absent (absent is an error if dflt < lo). */
+int tn_wmeta_int(const struct tn_wfile *wf, const char *key, int lo, int hi, int dflt, int *out);
+/* The n class names of 'class_names' (a JSON list), or "class0".. when absent; *names malloc'd. */
+int tn_wmeta_names(const struct tn_wfile *wf, int n, char ***names);
+void tn_wmeta_names_free(char **names, int n);
+/* format_version and normalize: what this toolkit can run. */
+int tn_wmeta_check_format(const struct tn_wfile *wf);
+/* Every tensor against the network; the first problem becomes the error (with the count). */
+int tn_wmeta_check_tensors(const struct tn_net *net, const struct tn_wfile *wf);
+
+#endif
