@@ -5,6 +5,16 @@
  *   SPPF / SPP    cv1, three chained 5x5 max-pools (SPPF) or pools 5/9/13 (SPP), cv2 on the concat
  *   Focus         conv.conv/conv.bn on the 2x2 space-to-depth of x
  *   Concat, nn.Upsample (nearest), Detect (m.j 1x1 convs with bias, anchors [nl][na][2])
+ *   DWConv        Conv with groups gcd(c1, c2)
+ *   CrossConv     cv1 Conv (1,k) stride (1,s), cv2 Conv (k,1) stride (s,1) groups g; + x if shortcut, c1 == c2
+ *   C3x           C3 whose m.j are CrossConv(c_, c_, 3, 1, g, 1.0, shortcut)
+ *   GhostConv     cv1 Conv(c1, c2/2, k, s, g), cv2 depthwise 5x5 Conv on it; cat(cv1, cv2)
+ *   GhostBottleneck  conv.0 GhostConv(c1, c2/2), conv.1 depthwise kxk stride 2 (no act) when s == 2,
+ *                 conv.2 GhostConv(c2/2, c2, no act); plus x, or when s == 2 plus shortcut.0
+ *                 (depthwise kxk stride 2, no act) then shortcut.1 (1x1, no act)
+ *   C3Ghost       C3 whose m.j are GhostBottleneck(c_, c_)
+ *   nn.ConvTranspose2d [c2, k, s, p, output_padding, groups, bias] (model.i.weight [c1, c2/g, k, k])
+ *   DWConvTranspose2d  [c2, k, s, p, output_padding], groups gcd(c1, c2), with bias
  *   SEAttention, ECAAttention, EffectiveSE, ShuffleAttention (seed 000): input channels ch[f],
  *   output unchanged; hidden sizes from the weights when available (see yolo.h). */
 #include "models/yolo.h"
@@ -142,6 +152,18 @@ static int arg_int(struct ctx *c, const yaml_node_t *args, int i, int dflt, int 
 	return 0;
 }
 
+static int arg_double(struct ctx *c, const yaml_node_t *args, int i, double dflt, double *v, const char *what)
+{
+	const yaml_node_t *n = seq_at(c, args, i);
+	if (!n || is_none(n)) {
+		*v = dflt;
+		return 0;
+	}
+	if (as_number(n, v))
+		return err(c, "argument '%s' is not a number", what);
+	return 0;
+}
+
 static int arg_bool(struct ctx *c, const yaml_node_t *args, int i, int dflt, int *v, const char *what)
 {
 	const yaml_node_t *n = seq_at(c, args, i);
@@ -161,16 +183,95 @@ static int make_divisible(double x)
 	return (int)ceil(x / 8.0) * 8;
 }
 
-static int conv(struct ctx *c, int x, const char *prefix, int c1, int c2, int k, int s, int p, int g)
+static int gcd(int a, int b)
+{
+	while (b) {
+		int t = a % b;
+		a = b;
+		b = t;
+	}
+	return a;
+}
+
+/* Conv with a kh x kw kernel and 'same' padding (k/2 per axis, as autopad). */
+static int conv_hw(struct ctx *c, int x, const char *prefix, int c1, int c2, int kh, int kw, int sh, int sw, int g,
+		   enum tn_act act)
+{
+	char cn[TN_NAME_MAX], bn[TN_NAME_MAX];
+	snprintf(cn, sizeof cn, "%s.conv", prefix);
+	snprintf(bn, sizeof bn, "%s.bn", prefix);
+	int y = tn_net_conv2(c->net, x, cn, 0, bn, c1, c2, kh, kw, sh, sw, kh / 2, kw / 2, 1, g, act);
+	tn_net_set_bn_eps(c->net, y, 1e-3f);
+	return y;
+}
+
+static int conv_act(struct ctx *c, int x, const char *prefix, int c1, int c2, int k, int s, int p, int g,
+		    enum tn_act act)
 {
 	char cn[TN_NAME_MAX], bn[TN_NAME_MAX];
 	snprintf(cn, sizeof cn, "%s.conv", prefix);
 	snprintf(bn, sizeof bn, "%s.bn", prefix);
 	if (p < 0)
 		p = k / 2;
-	int y = tn_net_conv(c->net, x, cn, 0, bn, c1, c2, k, s, p, 1, g, TN_ACT_SILU);
+	int y = tn_net_conv(c->net, x, cn, 0, bn, c1, c2, k, s, p, 1, g, act);
 	tn_net_set_bn_eps(c->net, y, 1e-3f);
 	return y;
+}
+
+static int conv(struct ctx *c, int x, const char *prefix, int c1, int c2, int k, int s, int p, int g)
+{
+	return conv_act(c, x, prefix, c1, c2, k, s, p, g, TN_ACT_SILU);
+}
+
+static int crossconv(struct ctx *c, int x, const char *prefix, int c1, int c2, int k, int s, int g, double e,
+		     int shortcut)
+{
+	char p1[TN_NAME_MAX], p2[TN_NAME_MAX];
+	int c_ = (int)(c2 * e);
+	snprintf(p1, sizeof p1, "%s.cv1", prefix);
+	snprintf(p2, sizeof p2, "%s.cv2", prefix);
+	int y = conv_hw(c, x, p1, c1, c_, 1, k, 1, s, 1, TN_ACT_SILU);
+	y = conv_hw(c, y, p2, c_, c2, k, 1, s, 1, g, TN_ACT_SILU);
+	if (shortcut && c1 == c2)
+		tn_net_set_residual(c->net, y, x, 0);
+	return y;
+}
+
+/* GhostConv: half the channels from cv1, the other half a depthwise 5x5 of them. */
+static int ghostconv(struct ctx *c, int x, const char *prefix, int c1, int c2, int k, int s, int g, enum tn_act act)
+{
+	char p[TN_NAME_MAX];
+	int c_ = c2 / 2;
+	snprintf(p, sizeof p, "%s.cv1", prefix);
+	int a = conv_act(c, x, p, c1, c_, k, s, -1, g, act);
+	snprintf(p, sizeof p, "%s.cv2", prefix);
+	int b = conv_act(c, a, p, c_, c_, 5, 1, -1, c_, act);
+	int xs[2] = {a, b};
+	return tn_net_concat(c->net, xs, 2);
+}
+
+static int ghost_bottleneck(struct ctx *c, int x, const char *prefix, int c1, int c2, int k, int s)
+{
+	char p[TN_NAME_MAX];
+	int c_ = c2 / 2;
+	snprintf(p, sizeof p, "%s.conv.0", prefix);
+	int y = ghostconv(c, x, p, c1, c_, 1, 1, 1, TN_ACT_SILU);
+	if (s == 2) {
+		snprintf(p, sizeof p, "%s.conv.1", prefix);
+		y = conv_act(c, y, p, c_, c_, k, s, -1, c_, TN_ACT_NONE);
+	}
+	snprintf(p, sizeof p, "%s.conv.2", prefix);
+	y = ghostconv(c, y, p, c_, c2, 1, 1, 1, TN_ACT_NONE);
+	if (s != 2) {
+		int xs[2] = {y, x};
+		return tn_net_op(c->net, TN_NODE_ADD, xs, 2, NULL, 0);
+	}
+	snprintf(p, sizeof p, "%s.shortcut.0", prefix);
+	int sc = conv_act(c, x, p, c1, c1, k, s, -1, c1, TN_ACT_NONE);
+	snprintf(p, sizeof p, "%s.shortcut.1", prefix);
+	sc = conv_act(c, sc, p, c1, c2, 1, 1, -1, 1, TN_ACT_NONE);
+	tn_net_set_residual(c->net, sc, y, 0);
+	return sc;
 }
 
 static int bottleneck(struct ctx *c, int x, const char *prefix, int c1, int c2, int shortcut, int g, double e)
@@ -186,15 +287,23 @@ static int bottleneck(struct ctx *c, int x, const char *prefix, int c1, int c2, 
 	return y;
 }
 
-static int c3(struct ctx *c, int x, const char *prefix, int c1, int c2, int n, int shortcut)
+enum c3_kind { C3_PLAIN, C3_X, C3_GHOST };
+
+static int c3(struct ctx *c, int x, const char *prefix, int c1, int c2, int n, int shortcut, int g, double e,
+	      enum c3_kind kind)
 {
 	char p[TN_NAME_MAX];
-	int c_ = (int)(c2 * 0.5);
+	int c_ = (int)(c2 * e);
 	snprintf(p, sizeof p, "%s.cv1", prefix);
 	int a = conv(c, x, p, c1, c_, 1, 1, -1, 1);
 	for (int j = 0; j < n; j++) {
 		snprintf(p, sizeof p, "%s.m.%d", prefix, j);
-		a = bottleneck(c, a, p, c_, c_, shortcut, 1, 1.0);
+		if (kind == C3_X)
+			a = crossconv(c, a, p, c_, c_, 3, 1, g, 1.0, shortcut);
+		else if (kind == C3_GHOST)
+			a = ghost_bottleneck(c, a, p, c_, c_, 3, 1);
+		else
+			a = bottleneck(c, a, p, c_, c_, shortcut, g, 1.0);
 	}
 	snprintf(p, sizeof p, "%s.cv2", prefix);
 	int b = conv(c, x, p, c1, c_, 1, 1, -1, 1);
@@ -379,14 +488,20 @@ static int build_layer(struct ctx *c, int i, const yaml_node_t *row, struct tn_y
 	const int x = c->out[from[0] + 1], c1 = c->ch[from[0] + 1];
 	int y = -1, c2 = c1;
 	int scaled_c2 = 0;
-	if (!strcmp(mod, "Conv") || !strcmp(mod, "C3") || !strcmp(mod, "Bottleneck") || !strcmp(mod, "SPPF") ||
-	    !strcmp(mod, "SPP") || !strcmp(mod, "Focus") || !strcmp(mod, "DWConv")) {
+	static const char *const scaled_set[] = {"Conv", "C3", "Bottleneck", "SPPF", "SPP", "Focus", "DWConv",
+						 "CrossConv", "C3x", "GhostConv", "GhostBottleneck", "C3Ghost",
+						 "nn.ConvTranspose2d", "DWConvTranspose2d"};
+	for (size_t j = 0; j < sizeof scaled_set / sizeof scaled_set[0]; j++)
+		scaled_c2 |= !strcmp(mod, scaled_set[j]);
+	if (scaled_c2) {
 		int a0;
 		if (arg_int(c, args, 0, -1, &a0, "c2") || a0 < 1)
 			return err(c, "%s needs its output channels as the first argument", mod);
 		c2 = a0 == c->na * (c->nc + 5) ? a0 : make_divisible(a0 * c->gw);
-		scaled_c2 = 1;
 	}
+	/* nn.Sequential of n copies for the scaled modules outside the C3 family: model.i.j */
+	char pj[TN_NAME_MAX];
+#define PREFIX_J(j) (n > 1 ? snprintf(pj, sizeof pj, "%s.%d", prefix, (j)) : snprintf(pj, sizeof pj, "%s", prefix))
 	if (nf != 1 && strcmp(mod, "Concat") && strcmp(mod, "Detect"))
 		return err(c, "%s takes one input", mod);
 	if (!strcmp(mod, "Conv") || !strcmp(mod, "DWConv")) {
@@ -394,42 +509,90 @@ static int build_layer(struct ctx *c, int i, const yaml_node_t *row, struct tn_y
 		if (arg_int(c, args, 1, 1, &k, "k") || arg_int(c, args, 2, 1, &s, "s") || arg_int(c, args, 3, -1, &p, "p") ||
 		    arg_int(c, args, 4, 1, &g, "g"))
 			return -1;
-		if (!strcmp(mod, "DWConv")) {
-			int a = c1, b = c2;
-			while (b) {
-				int t = a % b;
-				a = b;
-				b = t;
-			}
-			g = a;
-		}
+		if (!strcmp(mod, "DWConv"))
+			g = gcd(c1, c2);
 		if (k < 1 || k > 15 || s < 1 || s > 8 || p < -1 || p > 15 || g < 1 || c1 % g || c2 % g)
 			return err(c, "%s: kernel, stride, padding or groups out of range", mod);
 		y = x;
 		for (int j = 0; j < n; j++) {
-			char pj[TN_NAME_MAX];
-			if (n > 1)
-				snprintf(pj, sizeof pj, "%s.%d", prefix, j);
-			else
-				snprintf(pj, sizeof pj, "%s", prefix);
+			PREFIX_J(j);
 			y = conv(c, y, pj, j ? c2 : c1, c2, k, s, p, g);
 		}
-	} else if (!strcmp(mod, "C3")) {
-		int sc;
-		if (arg_bool(c, args, 1, 1, &sc, "shortcut"))
+	} else if (!strcmp(mod, "C3") || !strcmp(mod, "C3x") || !strcmp(mod, "C3Ghost")) {
+		int sc, g;
+		double e;
+		if (arg_bool(c, args, 1, 1, &sc, "shortcut") || arg_int(c, args, 2, 1, &g, "g") ||
+		    arg_double(c, args, 3, 0.5, &e, "e"))
 			return -1;
-		y = c3(c, x, prefix, c1, c2, n, sc);
+		int c_ = (int)(c2 * e);
+		enum c3_kind kind = !strcmp(mod, "C3x") ? C3_X : !strcmp(mod, "C3Ghost") ? C3_GHOST : C3_PLAIN;
+		if (c_ < 1 || c_ > 100000 || g < 1 || c_ % g || (kind == C3_GHOST && c_ % 4))
+			return err(c, "%s: hidden width, groups or ghost halves do not divide", mod);
+		y = c3(c, x, prefix, c1, c2, n, sc, g, e, kind);
+	} else if (!strcmp(mod, "CrossConv")) {
+		int k, s, g, sc;
+		double e;
+		if (arg_int(c, args, 1, 3, &k, "k") || arg_int(c, args, 2, 1, &s, "s") || arg_int(c, args, 3, 1, &g, "g") ||
+		    arg_double(c, args, 4, 1.0, &e, "e") || arg_bool(c, args, 5, 0, &sc, "shortcut"))
+			return -1;
+		int c_ = (int)(c2 * e);
+		if (k < 1 || k > 15 || s < 1 || s > 8 || g < 1 || c_ < 1 || c_ > 100000 || c_ % g || c2 % g)
+			return err(c, "%s: kernel, stride, groups or width out of range", mod);
+		y = x;
+		for (int j = 0; j < n; j++) {
+			PREFIX_J(j);
+			y = crossconv(c, y, pj, j ? c2 : c1, c2, k, s, g, e, sc);
+		}
+	} else if (!strcmp(mod, "GhostConv")) {
+		int k, s, g, act;
+		if (arg_int(c, args, 1, 1, &k, "k") || arg_int(c, args, 2, 1, &s, "s") || arg_int(c, args, 3, 1, &g, "g") ||
+		    arg_bool(c, args, 4, 1, &act, "act"))
+			return -1;
+		if (k < 1 || k > 15 || s < 1 || s > 8 || g < 1 || c1 % g || (c2 / 2) % g || c2 % 2)
+			return err(c, "%s: kernel, stride or groups out of range, or odd channels", mod);
+		y = x;
+		for (int j = 0; j < n; j++) {
+			PREFIX_J(j);
+			y = ghostconv(c, y, pj, j ? c2 : c1, c2, k, s, g, act ? TN_ACT_SILU : TN_ACT_NONE);
+		}
+	} else if (!strcmp(mod, "GhostBottleneck")) {
+		int k, s;
+		if (arg_int(c, args, 1, 3, &k, "k") || arg_int(c, args, 2, 1, &s, "s"))
+			return -1;
+		if (k < 1 || k > 15 || s < 1 || s > 8 || c2 % 4)
+			return err(c, "%s: kernel or stride out of range, or channels not a multiple of 4", mod);
+		y = x;
+		for (int j = 0; j < n; j++) {
+			PREFIX_J(j);
+			y = ghost_bottleneck(c, y, pj, j ? c2 : c1, c2, k, s);
+		}
+	} else if (!strcmp(mod, "nn.ConvTranspose2d") || !strcmp(mod, "DWConvTranspose2d")) {
+		int dw = !strcmp(mod, "DWConvTranspose2d");
+		int k, s, p, op, g = 1, bias = 1, d = 1;
+		if (arg_int(c, args, 1, dw ? 1 : -1, &k, "k") || arg_int(c, args, 2, 1, &s, "s") ||
+		    arg_int(c, args, 3, 0, &p, "p") || arg_int(c, args, 4, 0, &op, "output_padding"))
+			return -1;
+		if (!dw && (arg_int(c, args, 5, 1, &g, "groups") || arg_bool(c, args, 6, 1, &bias, "bias") ||
+			    arg_int(c, args, 7, 1, &d, "dilation")))
+			return -1;
+		if (dw)
+			g = gcd(c1, c2);
+		if (k < 1 || k > 16 || s < 1 || s > 16 || p < 0 || p > 16 || op < 0 || op >= s || d != 1 || g < 1 ||
+		    c1 % g || c2 % g)
+			return err(c, "%s: kernel, stride, padding, output_padding or groups out of range (dilation 1 only)",
+				   mod);
+		y = x;
+		for (int j = 0; j < n; j++) {
+			PREFIX_J(j);
+			y = tn_net_deconv(c->net, y, pj, bias, j ? c2 : c1, c2, k, s, p, op, g);
+		}
 	} else if (!strcmp(mod, "Bottleneck")) {
 		int sc, g;
 		if (arg_bool(c, args, 1, 1, &sc, "shortcut") || arg_int(c, args, 2, 1, &g, "g"))
 			return -1;
 		y = x;
 		for (int j = 0; j < n; j++) {
-			char pj[TN_NAME_MAX];
-			if (n > 1)
-				snprintf(pj, sizeof pj, "%s.%d", prefix, j);
-			else
-				snprintf(pj, sizeof pj, "%s", prefix);
+			PREFIX_J(j);
 			y = bottleneck(c, y, pj, j ? c2 : c1, c2, sc, g, 0.5);
 		}
 	} else if (!strcmp(mod, "SPPF")) {
@@ -457,7 +620,6 @@ static int build_layer(struct ctx *c, int i, const yaml_node_t *row, struct tn_y
 		if (arg_int(c, args, 1, 1, &k, "k") || arg_int(c, args, 2, 1, &s, "s") || arg_int(c, args, 3, -1, &p, "p"))
 			return -1;
 		int sd = tn_net_op(c->net, TN_NODE_SPACE2DEPTH, &x, 1, NULL, 0);
-		char pj[TN_NAME_MAX];
 		snprintf(pj, sizeof pj, "%s.conv", prefix);
 		y = conv(c, sd, pj, 4 * c1, c2, k, s, p, 1);
 	} else if (!strcmp(mod, "Concat")) {
@@ -491,7 +653,7 @@ static int build_layer(struct ctx *c, int i, const yaml_node_t *row, struct tn_y
 	} else {
 		return err(c, "unknown module '%s'", mod);
 	}
-	(void)scaled_c2;
+#undef PREFIX_J
 	if (y < 0)
 		return c->net->failed ? tn_fail(TN_E_NOMEM, "out of memory building %s", c->name) : -1;
 	c->out[i + 1] = y;

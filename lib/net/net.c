@@ -94,6 +94,14 @@ int tn_net_input(struct tn_net *net, int c, int h, int w)
 int tn_net_conv(struct tn_net *net, int x, const char *conv_name, int has_bias, const char *bn_name,
 		int cin, int cout, int k, int stride, int pad, int dil, int groups, enum tn_act act)
 {
+	return tn_net_conv2(net, x, conv_name, has_bias, bn_name, cin, cout, k, k, stride, stride, pad, pad, dil,
+			    groups, act);
+}
+
+int tn_net_conv2(struct tn_net *net, int x, const char *conv_name, int has_bias, const char *bn_name,
+		 int cin, int cout, int kh, int kw, int stride_h, int stride_w, int pad_h, int pad_w, int dil,
+		 int groups, enum tn_act act)
+{
 	if (x < 0)
 		return -1;
 	int i = add_node(net, TN_NODE_CONV);
@@ -102,12 +110,16 @@ int tn_net_conv(struct tn_net *net, int x, const char *conv_name, int has_bias, 
 	struct tn_node *nd = &net->nodes[i];
 	nd->in[0] = x;
 	nd->n_in = 1;
-	nd->conv = (struct tn_conv){cin, cout, k, k, stride, pad, dil, groups, act, NULL, NULL, NULL};
+	nd->conv = (struct tn_conv){cin, cout, kh, kw, stride_h, pad_h, dil, groups, act, NULL, NULL, NULL, 0, 0};
+	if (stride_w != stride_h || pad_w != pad_h) {
+		nd->conv.stride_w = stride_w;
+		nd->conv.pad_w = pad_w;
+	}
 	snprintf(nd->conv_name, sizeof nd->conv_name, "%s", conv_name);
 	snprintf(nd->bn_name, sizeof nd->bn_name, "%s", bn_name ? bn_name : "");
 	nd->has_bias = has_bias;
 	nd->bn_eps = 1e-5f;
-	add_param(net, conv_name, "weight", 4, cout, cin / groups, k, k);
+	add_param(net, conv_name, "weight", 4, cout, cin / groups, kh, kw);
 	if (has_bias)
 		add_param(net, conv_name, "bias", 1, cout, 0, 0, 0);
 	if (bn_name) {
@@ -116,6 +128,26 @@ int tn_net_conv(struct tn_net *net, int x, const char *conv_name, int has_bias, 
 		add_param(net, bn_name, "running_mean", 1, cout, 0, 0, 0);
 		add_param(net, bn_name, "running_var", 1, cout, 0, 0, 0);
 	}
+	return net->failed ? -1 : i;
+}
+
+int tn_net_deconv(struct tn_net *net, int x, const char *conv_name, int has_bias, int cin, int cout, int k,
+		  int stride, int pad, int out_pad, int groups)
+{
+	if (x < 0)
+		return -1;
+	int i = add_node(net, TN_NODE_DECONV);
+	if (i < 0)
+		return -1;
+	struct tn_node *nd = &net->nodes[i];
+	nd->in[0] = x;
+	nd->n_in = 1;
+	nd->deconv = (struct tn_deconv){cin, cout, k, stride, pad, out_pad, groups, NULL, NULL};
+	snprintf(nd->conv_name, sizeof nd->conv_name, "%s", conv_name);
+	nd->has_bias = has_bias;
+	add_param(net, conv_name, "weight", 4, cin, cout / groups, k, k);
+	if (has_bias)
+		add_param(net, conv_name, "bias", 1, cout, 0, 0, 0);
 	return net->failed ? -1 : i;
 }
 
@@ -341,7 +373,7 @@ static int infer_shapes(struct tn_net *net)
 					       a->c, cv->cin);
 			nd->c = cv->cout;
 			nd->h = tn_conv_out_size(a->h, cv->kh, cv->stride, cv->pad, cv->dil);
-			nd->w = tn_conv_out_size(a->w, cv->kw, cv->stride, cv->pad, cv->dil);
+			nd->w = tn_conv_out_size(a->w, cv->kw, tn_conv_sw(cv), tn_conv_pw(cv), cv->dil);
 			if (nd->h <= 0 || nd->w <= 0)
 				return tn_fail(TN_E_SHAPE, "%s: input %dx%d too small", nd->conv_name, a->w, a->h);
 			if (nd->res >= 0) {
@@ -349,6 +381,27 @@ static int infer_shapes(struct tn_net *net)
 				if (r->c != nd->c || r->h != nd->h || r->w != nd->w)
 					return tn_fail(TN_E_SHAPE, "%s: residual shape differs", nd->conv_name);
 			}
+			break;
+		}
+		case TN_NODE_DECONV: {
+			const struct tn_deconv *dc = &nd->deconv;
+			if (a->c != dc->cin)
+				return tn_fail(TN_E_SHAPE, "%s: input has %d channels, expected %d", nd->conv_name,
+					       a->c, dc->cin);
+			nd->c = dc->cout;
+			nd->h = tn_deconv_out_size(a->h, dc->k, dc->stride, dc->pad, dc->out_pad);
+			nd->w = tn_deconv_out_size(a->w, dc->k, dc->stride, dc->pad, dc->out_pad);
+			if (nd->h <= 0 || nd->w <= 0)
+				return tn_fail(TN_E_SHAPE, "%s: input %dx%d gives no output", nd->conv_name, a->w, a->h);
+			break;
+		}
+		case TN_NODE_ADD: {
+			const struct tn_node *b = &net->nodes[nd->in[1]];
+			if (nd->n_in != 2 || a->c != b->c || a->h != b->h || a->w != b->w)
+				return tn_fail(TN_E_SHAPE, "sum of maps of different shapes");
+			nd->c = a->c;
+			nd->h = a->h;
+			nd->w = a->w;
 			break;
 		}
 		case TN_NODE_GAP:
@@ -490,6 +543,11 @@ int tn_net_plan(struct tn_net *net)
 			size_t ws = tn_conv2d_workspace(&nd->conv, a->h, a->w, nd->flags);
 			if (ws > work)
 				work = ws;
+		} else if (nd->op == TN_NODE_DECONV) {
+			const struct tn_node *a = &net->nodes[nd->in[0]];
+			size_t ws = tn_deconv2d_workspace(&nd->deconv, a->h, a->w);
+			if (ws > work)
+				work = ws;
 		}
 		/* Inputs whose last reader is this node are free for the nodes after it. */
 		for (int j = 0; j < i; j++)
@@ -561,6 +619,10 @@ int tn_net_load(struct tn_net *net, const struct tn_param_source *src)
 	size_t total = 0;
 	for (int i = 0; i < net->n; i++) {
 		const struct tn_node *nd = &net->nodes[i];
+		if (nd->op == TN_NODE_DECONV) {
+			const struct tn_deconv *dc = &nd->deconv;
+			total += (size_t)dc->cin * (dc->cout / dc->groups) * dc->k * dc->k + (size_t)dc->cout;
+		}
 		if (nd->op != TN_NODE_CONV)
 			continue;
 		const struct tn_conv *cv = &nd->conv;
@@ -578,6 +640,18 @@ int tn_net_load(struct tn_net *net, const struct tn_param_source *src)
 	int rc = 0;
 	for (int i = 0; i < net->n && !rc; i++) {
 		struct tn_node *nd = &net->nodes[i];
+		if (nd->op == TN_NODE_DECONV) {
+			struct tn_deconv *dc = &nd->deconv;
+			size_t nw = (size_t)dc->cin * (dc->cout / dc->groups) * dc->k * dc->k;
+			float *w = p, *b = p + nw;
+			p = b + dc->cout;
+			rc = read_param(src, nd->conv_name, "weight", w, nw);
+			if (!rc && nd->has_bias)
+				rc = read_param(src, nd->conv_name, "bias", b, dc->cout);
+			dc->weight = w;
+			dc->bias = nd->has_bias ? b : NULL;
+			continue;
+		}
 		if (nd->op != TN_NODE_CONV)
 			continue;
 		struct tn_conv *cv = &nd->conv;
@@ -684,6 +758,17 @@ int tn_net_forward(struct tn_net *net)
 				  nd->res >= 0 ? net->arena + net->nodes[nd->res].offset : NULL, nd->flags,
 				  net->work);
 			break;
+		case TN_NODE_DECONV:
+			tn_deconv2d(&nd->deconv, x, a->h, a->w, y, net->work);
+			break;
+		case TN_NODE_ADD: {
+			const float *b = net->arena + net->nodes[nd->in[1]].offset;
+			size_t n = (size_t)nd->c * nd->h * nd->w;
+#pragma omp parallel for schedule(static)
+			for (size_t k = 0; k < n; k++)
+				y[k] = x[k] + b[k];
+			break;
+		}
 		case TN_NODE_GAP:
 			tn_gap(x, a->c, a->h, a->w, y);
 			break;

@@ -9,6 +9,7 @@
 
 #include "io/ckpt.h"
 #include "ops/conv.h"
+#include "ops/deconv.h"
 
 enum tn_node_op {
 	TN_NODE_INPUT,
@@ -24,6 +25,8 @@ enum tn_node_op {
 	TN_NODE_ESE,       /* EffectiveSE, iarg[0] = add_maxpool */
 	TN_NODE_SA,        /* ShuffleAttention, iarg[0] = groups */
 	TN_NODE_DETECT,    /* YOLOv5 Detect decoding; iarg: anchors per level, classes */
+	TN_NODE_DECONV,    /* transposed conv (+ bias), PyTorch ConvTranspose2d */
+	TN_NODE_ADD,       /* sum of two maps of one shape */
 };
 
 #define TN_NODE_MAX_IN 8
@@ -45,7 +48,8 @@ struct tn_node {
 	int like;  /* RESIZE_AC: node whose size to take */
 	int flags; /* CONV: TN_CONV_* */
 	struct tn_conv conv;
-	char conv_name[TN_NAME_MAX]; /* CONV: module holding .weight (and .bias) */
+	struct tn_deconv deconv; /* DECONV */
+	char conv_name[TN_NAME_MAX]; /* CONV, DECONV: module holding .weight (and .bias) */
 	char bn_name[TN_NAME_MAX];   /* CONV: BatchNorm module, or "" */
 	int has_bias;
 	float bn_eps;
@@ -89,6 +93,13 @@ int tn_net_input(struct tn_net *net, int c, int h, int w);
  * bn_name: BatchNorm2d module (eps bn_eps) or NULL. */
 int tn_net_conv(struct tn_net *net, int x, const char *conv_name, int has_bias, const char *bn_name,
 		int cin, int cout, int k, int stride, int pad, int dil, int groups, enum tn_act act);
+/* The same with a kh x kw kernel and separate vertical / horizontal strides and paddings. */
+int tn_net_conv2(struct tn_net *net, int x, const char *conv_name, int has_bias, const char *bn_name,
+		 int cin, int cout, int kh, int kw, int stride_h, int stride_w, int pad_h, int pad_w, int dil,
+		 int groups, enum tn_act act);
+/* Transposed conv: conv_name has .weight [cin, cout/groups, k, k] (+ .bias [cout] if has_bias). */
+int tn_net_deconv(struct tn_net *net, int x, const char *conv_name, int has_bias, int cin, int cout, int k,
+		  int stride, int pad, int out_pad, int groups);
 /* Adds a residual to the last conv node: y += res (or relu(res) with TN_CONV_RES_RELU). */
 void tn_net_set_residual(struct tn_net *net, int conv_node, int res, int flags);
 void tn_net_set_flags(struct tn_net *net, int conv_node, int flags);

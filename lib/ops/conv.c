@@ -27,7 +27,8 @@ static int is_depthwise(const struct tn_conv *cv)
 
 static int is_pointwise(const struct tn_conv *cv)
 {
-	return cv->kh == 1 && cv->kw == 1 && cv->stride == 1 && cv->pad == 0 && cv->groups == 1;
+	return cv->kh == 1 && cv->kw == 1 && cv->stride == 1 && cv->pad == 0 && tn_conv_sw(cv) == 1 &&
+	       tn_conv_pw(cv) == 0 && cv->groups == 1;
 }
 
 static float apply_act(enum tn_act act, float v)
@@ -85,7 +86,9 @@ static void epilogue_range(const struct tn_conv *cv, int co, float *y, size_t n,
 
 int tn_conv2d_uses_winograd(const struct tn_conv *cv, int h, int w, int flags)
 {
-	return !(flags & TN_CONV_RELU_IN) && tn_winograd_eligible(cv, h, w);
+	/* Winograd knows one stride and one padding. */
+	return !(flags & TN_CONV_RELU_IN) && tn_conv_sw(cv) == cv->stride && tn_conv_pw(cv) == cv->pad &&
+	       tn_winograd_eligible(cv, h, w);
 }
 
 size_t tn_conv2d_workspace(const struct tn_conv *cv, int h, int w, int flags)
@@ -95,7 +98,7 @@ size_t tn_conv2d_workspace(const struct tn_conv *cv, int h, int w, int flags)
 	if (is_depthwise(cv) || (is_pointwise(cv) && !(flags & TN_CONV_RELU_IN)))
 		return wino;
 	int oh = tn_conv_out_size(h, cv->kh, cv->stride, cv->pad, cv->dil);
-	int ow = tn_conv_out_size(w, cv->kw, cv->stride, cv->pad, cv->dil);
+	int ow = tn_conv_out_size(w, cv->kw, tn_conv_sw(cv), tn_conv_pw(cv), cv->dil);
 	size_t k = (size_t)(cv->cin / cv->groups) * cv->kh * cv->kw;
 	size_t rows = IM2COL_MAX_FLOATS / (k * (size_t)(ow ? ow : 1));
 	if (rows < 1)
@@ -112,11 +115,12 @@ static void conv_depthwise(const struct tn_conv *cv, const float *x, int h, int 
 			   int oh, int ow, int relu_in)
 {
 	const int s = cv->stride, p = cv->pad, d = cv->dil, kh = cv->kh, kw = cv->kw;
+	const int sx = tn_conv_sw(cv), px = tn_conv_pw(cv);
 	int lo[64], hi[64];
 	for (int kx = 0; kx < kw && kx < 64; kx++) {
-		int off = kx * d - p; /* ix = ox*s + off */
-		int a = off >= 0 ? 0 : (-off + s - 1) / s;
-		int b = (w - 1 - off) >= 0 ? (w - 1 - off) / s : -1;
+		int off = kx * d - px; /* ix = ox*sx + off */
+		int a = off >= 0 ? 0 : (-off + sx - 1) / sx;
+		int b = (w - 1 - off) >= 0 ? (w - 1 - off) / sx : -1;
 		if (b > ow - 1)
 			b = ow - 1;
 		lo[kx] = a;
@@ -137,8 +141,8 @@ static void conv_depthwise(const struct tn_conv *cv, const float *x, int h, int 
 				const float *xr = xc + (size_t)iy * w;
 				for (int kx = 0; kx < kw; kx++) {
 					float wv = wc[ky * kw + kx];
-					int off = kx * d - p;
-					if (s == 1) {
+					int off = kx * d - px;
+					if (sx == 1) {
 						const float *xs = xr + off;
 						if (relu_in)
 							for (int ox = lo[kx]; ox <= hi[kx]; ox++)
@@ -148,7 +152,7 @@ static void conv_depthwise(const struct tn_conv *cv, const float *x, int h, int 
 								yr[ox] += wv * xs[ox];
 					} else {
 						for (int ox = lo[kx]; ox <= hi[kx]; ox++) {
-							float v = xr[ox * s + off];
+							float v = xr[ox * sx + off];
 							yr[ox] += wv * (relu_in ? relu(v) : v);
 						}
 					}
@@ -164,7 +168,7 @@ static void im2col_rows(const struct tn_conv *cv, const float *x, int h, int w, 
 			int nr, int relu_in, float *col)
 {
 	const int cg = cv->cin / cv->groups, kh = cv->kh, kw = cv->kw;
-	const int s = cv->stride, p = cv->pad, d = cv->dil;
+	const int s = cv->stride, p = cv->pad, d = cv->dil, sx = tn_conv_sw(cv), px = tn_conv_pw(cv);
 	const size_t ncol = (size_t)nr * ow;
 	const int K = cg * kh * kw;
 #pragma omp parallel for schedule(static)
@@ -172,9 +176,9 @@ static void im2col_rows(const struct tn_conv *cv, const float *x, int h, int w, 
 		int c = kk / (kh * kw), ky = (kk / kw) % kh, kx = kk % kw;
 		const float *xc = x + (size_t)c * h * w;
 		float *dst = col + (size_t)kk * ncol;
-		int off = kx * d - p; /* ix = ox*s + off */
-		int lo = off >= 0 ? 0 : (-off + s - 1) / s;
-		int hi = (w - 1 - off) >= 0 ? (w - 1 - off) / s + 1 : 0; /* exclusive */
+		int off = kx * d - px; /* ix = ox*sx + off */
+		int lo = off >= 0 ? 0 : (-off + sx - 1) / sx;
+		int hi = (w - 1 - off) >= 0 ? (w - 1 - off) / sx + 1 : 0; /* exclusive */
 		if (hi > ow)
 			hi = ow;
 		if (lo > hi)
@@ -191,12 +195,12 @@ static void im2col_rows(const struct tn_conv *cv, const float *x, int h, int w, 
 				dr[ox] = 0.0f;
 			if (relu_in)
 				for (int ox = lo; ox < hi; ox++)
-					dr[ox] = relu(xr[(size_t)ox * s]);
-			else if (s == 1)
+					dr[ox] = relu(xr[(size_t)ox * sx]);
+			else if (sx == 1)
 				memcpy(dr + lo, xr + lo, sizeof(float) * (size_t)(hi - lo));
 			else
 				for (int ox = lo; ox < hi; ox++)
-					dr[ox] = xr[(size_t)ox * s];
+					dr[ox] = xr[(size_t)ox * sx];
 			for (int ox = hi; ox < ow; ox++)
 				dr[ox] = 0.0f;
 		}
@@ -217,7 +221,7 @@ void tn_conv2d(const struct tn_conv *cv, const float *x, int h, int w, float *y,
 	       int flags, float *work)
 {
 	const int oh = tn_conv_out_size(h, cv->kh, cv->stride, cv->pad, cv->dil);
-	const int ow = tn_conv_out_size(w, cv->kw, cv->stride, cv->pad, cv->dil);
+	const int ow = tn_conv_out_size(w, cv->kw, tn_conv_sw(cv), tn_conv_pw(cv), cv->dil);
 	const size_t npix = (size_t)oh * ow;
 	const int relu_in = flags & TN_CONV_RELU_IN;
 	if (cv->wino && tn_conv2d_uses_winograd(cv, h, w, flags)) {
@@ -264,7 +268,7 @@ void tn_conv2d_ref(const struct tn_conv *cv, const float *x, int h, int w, float
 		   const float *res, int flags)
 {
 	const int oh = tn_conv_out_size(h, cv->kh, cv->stride, cv->pad, cv->dil);
-	const int ow = tn_conv_out_size(w, cv->kw, cv->stride, cv->pad, cv->dil);
+	const int ow = tn_conv_out_size(w, cv->kw, tn_conv_sw(cv), tn_conv_pw(cv), cv->dil);
 	const int cg = cv->cin / cv->groups, og = cv->cout / cv->groups;
 	for (int co = 0; co < cv->cout; co++) {
 		int g = co / og;
@@ -275,7 +279,7 @@ void tn_conv2d_ref(const struct tn_conv *cv, const float *x, int h, int w, float
 					for (int ky = 0; ky < cv->kh; ky++)
 						for (int kx = 0; kx < cv->kw; kx++) {
 							int iy = oy * cv->stride - cv->pad + ky * cv->dil;
-							int ix = ox * cv->stride - cv->pad + kx * cv->dil;
+							int ix = ox * tn_conv_sw(cv) - tn_conv_pw(cv) + kx * cv->dil;
 							if (iy < 0 || iy >= h || ix < 0 || ix >= w)
 								continue;
 							float v = x[((size_t)(g * cg + ci) * h + iy) * w + ix];

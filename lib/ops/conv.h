@@ -1,6 +1,7 @@
 /* 2-D convolution, NCHW, batch 1, with BatchNorm already folded into weight and bias.
  *   x: [cin][h][w]  weight: [cout][cin/groups][kh][kw]  bias: [cout] or NULL
- *   y: [cout][oh][ow], oh = (h + 2*pad - dil*(kh-1) - 1)/stride + 1 (likewise ow)
+ *   y: [cout][oh][ow], oh = (h + 2*pad - dil*(kh-1) - 1)/stride + 1 (likewise ow, with
+ *   stride_w and pad_w when stride_w is set)
  * y = act(conv(x) + bias) + res, where res (same shape as y) is optional. */
 #ifndef TN_CONV_H
 #define TN_CONV_H
@@ -25,7 +26,20 @@ struct tn_conv {
 	const float *weight;
 	const float *bias;
 	const float *wino; /* Winograd-transformed weights (tn_winograd_*), or NULL */
+	/* Horizontal stride and padding when they differ from the vertical ones (CrossConv's 1xk);
+	 * stride_w 0 (the default of a positional initialiser) means stride and pad serve both. */
+	int stride_w, pad_w;
 };
+
+static inline int tn_conv_sw(const struct tn_conv *cv)
+{
+	return cv->stride_w ? cv->stride_w : cv->stride;
+}
+
+static inline int tn_conv_pw(const struct tn_conv *cv)
+{
+	return cv->stride_w ? cv->pad_w : cv->pad;
+}
 
 int tn_conv_out_size(int in, int k, int stride, int pad, int dil);
 /* Whether tn_conv2d takes the Winograd path for this conv (then cv->wino must be set). */

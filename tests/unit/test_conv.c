@@ -77,7 +77,7 @@ static void sweep_against_ref(void)
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		const struct ccase *c = &cases[i];
 		struct tn_conv cv = {c->cin, c->cout, c->k, c->k, c->stride, c->pad, c->dil, c->groups, c->act, NULL,
-				     NULL, NULL};
+				     NULL, NULL, 0, 0};
 		int oh = tn_conv_out_size(c->h, c->k, c->stride, c->pad, c->dil);
 		int ow = tn_conv_out_size(c->w, c->k, c->stride, c->pad, c->dil);
 		size_t nx = (size_t)c->cin * c->h * c->w, ny = (size_t)c->cout * oh * ow;
@@ -107,6 +107,64 @@ static void sweep_against_ref(void)
 		CHECK(memcmp(y, y2, sizeof(float) * ny) == 0, "conv case %zu: same bytes with 1 and 2 threads", i);
 		free(x), free(wt), free(b), free(res), free(y), free(y2), free(yr), free(work), free(u);
 	}
+}
+
+/* kh x kw kernels with separate vertical / horizontal strides and paddings (CrossConv's 1xk and
+ * kx1): every path (1x1 GEMM, depthwise, im2col) against the naive reference. */
+struct acase {
+	int cin, cout, h, w, kh, kw, sh, sw, ph, pw, dil, groups;
+	enum tn_act act;
+	int flags, res;
+};
+
+static void asymmetric_against_ref(void)
+{
+	static const struct acase cases[] = {
+		{16, 16, 13, 11, 1, 3, 1, 1, 0, 1, 1, 1, TN_ACT_SILU, 0, 0},  /* CrossConv cv1 */
+		{16, 16, 13, 11, 3, 1, 1, 1, 1, 0, 1, 1, TN_ACT_SILU, 0, 1},  /* CrossConv cv2 + shortcut */
+		{16, 24, 13, 11, 1, 3, 1, 2, 0, 1, 1, 1, TN_ACT_NONE, 0, 0},  /* stride (1, 2) */
+		{24, 16, 13, 11, 3, 1, 2, 1, 1, 0, 1, 1, TN_ACT_RELU, 0, 0},  /* stride (2, 1) */
+		{16, 16, 9, 10, 3, 1, 2, 1, 1, 0, 1, 4, TN_ACT_NONE, 0, 0},   /* grouped */
+		{12, 12, 9, 10, 1, 5, 1, 2, 0, 2, 1, 12, TN_ACT_NONE, 0, 0},  /* depthwise 1x5 */
+		{12, 12, 9, 10, 5, 1, 2, 1, 2, 0, 1, 12, TN_ACT_RELU6, TN_CONV_RELU_IN, 0},
+		{12, 12, 9, 10, 3, 3, 1, 1, 0, 2, 2, 12, TN_ACT_NONE, 0, 1},  /* depthwise, dilated */
+		{16, 8, 7, 9, 1, 1, 1, 2, 0, 0, 1, 1, TN_ACT_NONE, 0, 0},     /* 1x1, not the GEMM path */
+		{16, 8, 7, 9, 1, 1, 1, 1, 1, 0, 1, 1, TN_ACT_NONE, 0, 0},     /* 1x1 padded vertically */
+		/* 3x3 stride 1 big enough for Winograd, but padding (1, 0): must not take it */
+		{32, 32, 16, 16, 3, 3, 1, 1, 1, 0, 1, 1, TN_ACT_SILU, 0, 0},
+		{32, 32, 16, 16, 3, 3, 1, 2, 1, 1, 1, 1, TN_ACT_NONE, 0, 0},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		const struct acase *c = &cases[i];
+		struct tn_conv cv = {c->cin, c->cout, c->kh, c->kw, c->sh, c->ph, c->dil, c->groups, c->act, NULL,
+				     NULL, NULL, c->sw, c->pw};
+		int oh = tn_conv_out_size(c->h, c->kh, c->sh, c->ph, c->dil);
+		int ow = tn_conv_out_size(c->w, c->kw, c->sw, c->pw, c->dil);
+		size_t nx = (size_t)c->cin * c->h * c->w, ny = (size_t)c->cout * oh * ow;
+		float *x = rand_buf(nx), *wt = rand_buf((size_t)c->cout * (c->cin / c->groups) * c->kh * c->kw);
+		float *b = rand_buf((size_t)c->cout), *res = c->res ? rand_buf(ny) : NULL;
+		float *y = malloc(sizeof(float) * ny), *y2 = malloc(sizeof(float) * ny), *yr = malloc(sizeof(float) * ny);
+		float *work = rand_buf(tn_conv2d_workspace(&cv, c->h, c->w, c->flags));
+		cv.weight = wt;
+		cv.bias = b;
+		int wino = tn_conv2d_uses_winograd(&cv, c->h, c->w, c->flags);
+		CHECK(!wino || (c->sh == c->sw && c->ph == c->pw), "asym case %zu: no Winograd with two paddings", i);
+		tn_conv2d_ref(&cv, x, c->h, c->w, yr, res, c->flags);
+		omp_set_num_threads(1);
+		tn_conv2d(&cv, x, c->h, c->w, y, res, c->flags, work);
+		omp_set_num_threads(2);
+		tn_conv2d(&cv, x, c->h, c->w, y2, res, c->flags, work);
+		double d = max_rel_diff(y, yr, ny);
+		CHECK(d < 2e-6, "conv cin=%d cout=%d %dx%d k%dx%d s(%d,%d) p(%d,%d) d%d g%d -> %dx%d: fast vs naive %.2e",
+		      c->cin, c->cout, c->h, c->w, c->kh, c->kw, c->sh, c->sw, c->ph, c->pw, c->dil, c->groups, oh, ow, d);
+		CHECK(memcmp(y, y2, sizeof(float) * ny) == 0, "asym conv case %zu: same bytes with 1 and 2 threads", i);
+		free(x), free(wt), free(b), free(res), free(y), free(y2), free(yr), free(work);
+	}
+	/* The reference itself on a hand-worked case: 1x3 kernel of ones, padding (0, 1), stride (1, 2). */
+	float x[6] = {1, 2, 3, 4, 5, 6}, w3[3] = {1, 1, 1}, y[4];
+	struct tn_conv cv = {1, 1, 1, 3, 1, 0, 1, 1, TN_ACT_NONE, w3, NULL, NULL, 2, 1};
+	tn_conv2d_ref(&cv, x, 2, 3, y, NULL, 0);
+	CHECK(y[0] == 3 && y[1] == 5 && y[2] == 9 && y[3] == 11, "1x3 conv, padding (0,1), stride (1,2) by hand");
 }
 
 static void resize_broadcast(void)
@@ -153,7 +211,7 @@ static void against_pytorch(const char *dir)
 			CHECK(0, "conv case %d: reference files readable", k);
 			continue;
 		}
-		struct tn_conv cv = {cin, cout, kh, kw, s, p, d, g, TN_ACT_NONE, wt, b, NULL};
+		struct tn_conv cv = {cin, cout, kh, kw, s, p, d, g, TN_ACT_NONE, wt, b, NULL, 0, 0};
 		float *u = NULL;
 		if (tn_conv2d_uses_winograd(&cv, h, w, 0)) {
 			u = malloc(sizeof(float) * tn_winograd_weight_floats(&cv));
@@ -246,6 +304,7 @@ int main(void)
 {
 	tn_threads_init(2);
 	sweep_against_ref();
+	asymmetric_against_ref();
 	resize_broadcast();
 	const char *ref = getenv("REF_DIR");
 	char dir[400], cmd[2048];
