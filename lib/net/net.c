@@ -347,7 +347,9 @@ int tn_net_check(const struct tn_net *net, const struct tn_param_source *src, ch
 	size_t n = src->count(src->ctx);
 	for (size_t i = 0; i < n; i++) {
 		const char *name = src->name_at(src->ctx, i);
-		if (ends_with(name, ".num_batches_tracked"))
+		/* BatchNorm counters, and the pixel anchors YOLOv5 before v6.0 kept as a buffer (stale:
+		 * they are recomputed from the anchors and strides), are no weights. */
+		if (ends_with(name, ".num_batches_tracked") || ends_with(name, ".anchor_grid"))
 			continue;
 		if (!find_param(net, name))
 			report_add(&r, "unexpected tensor '%s'", name);
