@@ -374,7 +374,7 @@ static int detect_one(struct tn_detmodel *m, const struct opts *o, const char *i
 {
 	struct tn_image img;
 	double t0 = tn_now_ms();
-	int rc = tn_image_read_rgb(input, o->max_pixels, &img);
+	int rc = tn_image_read_rgb_upright(input, o->max_pixels, &img);
 	if (rc)
 		return rc;
 	struct tn_det *d = NULL;

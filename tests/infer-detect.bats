@@ -186,3 +186,23 @@ a = Image.open('$BATS_TEST_TMPDIR/d.jpg'); b = Image.open('/usr/share/darknet/da
 print(a.format, a.size == b.size, ImageChops.difference(a.convert('RGB'), b.convert('RGB')).getbbox() is not None)"
 	assert_output "JPEG True True"
 }
+
+@test "a JPEG's EXIF orientation is applied as OpenCV's imread (detect.py) applies it" {
+	local dir="$REF_DIR/yolo/yolov5s" args=""
+	"$PY" - "$BATS_TEST_TMPDIR" <<'PYEOF'
+import sys
+from PIL import Image
+im = Image.open('/usr/share/darknet/data/dog.jpg')
+for o in (3, 6, 8):
+    ex = Image.Exif()
+    ex[0x0112] = o
+    im.save('%s/dog-o%d.jpg' % (sys.argv[1], o), quality=95, exif=ex.tobytes())
+PYEOF
+	for o in 3 6 8; do args="$args --image $BATS_TEST_TMPDIR/dog-o$o.jpg"; done
+	"$PY" "$TOP/scripts/ref/yolov5/detect-ref.py" --weights "$dir/ckpt.pt" --out-dir "$BATS_TEST_TMPDIR/ref" $args 2>/dev/null
+	for o in 3 6 8; do
+		infer-detect -m "$dir/model.w" --no-round "$BATS_TEST_TMPDIR/dog-o$o.jpg" > "$BATS_TEST_TMPDIR/o$o.txt"
+		run -0 "$PY" "$TOP/scripts/ref/compare-dets.py" dets "$BATS_TEST_TMPDIR/o$o.txt" "$BATS_TEST_TMPDIR/ref/dog-o$o.dets.json"
+		echo "orientation $o: $output" >&3
+	done
+}

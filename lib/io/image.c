@@ -573,6 +573,99 @@ int tn_image_read_rgb(const char *path, size_t max_pixels, struct tn_image *out)
 	return read_then(path, max_pixels, out, tn_image_decode_rgb);
 }
 
+/* The EXIF orientation (1..8) of a JPEG, or 1 when it has none or it cannot be read.  Only the
+ * first APP1 "Exif" segment's IFD0 is looked at, every offset checked against the segment. */
+int tn_jpeg_exif_orientation(const uint8_t *buf, size_t len)
+{
+	size_t p = 2;
+	if (len < 4 || buf[0] != 0xFF || buf[1] != 0xD8)
+		return 1;
+	while (p + 4 <= len && buf[p] == 0xFF) {
+		int marker = buf[p + 1];
+		size_t seg = ((size_t)buf[p + 2] << 8) | buf[p + 3];
+		if (marker == 0xDA || marker == 0xD9 || seg < 2 || p + 2 + seg > len)
+			return 1; /* start of scan: no EXIF before the image data */
+		const uint8_t *d = buf + p + 4;
+		size_t n = seg - 2;
+		if (marker == 0xE1 && n >= 14 && memcmp(d, "Exif\0\0", 6) == 0) {
+			const uint8_t *t = d + 6;
+			size_t tn = n - 6;
+			int le = t[0] == 'I' && t[1] == 'I';
+			if (!le && !(t[0] == 'M' && t[1] == 'M'))
+				return 1;
+#define RD16(q) (le ? (uint32_t)(q)[0] | (uint32_t)(q)[1] << 8 : (uint32_t)(q)[0] << 8 | (uint32_t)(q)[1])
+#define RD32(q) (le ? (uint32_t)(q)[0] | (uint32_t)(q)[1] << 8 | (uint32_t)(q)[2] << 16 | (uint32_t)(q)[3] << 24 \
+		    : (uint32_t)(q)[0] << 24 | (uint32_t)(q)[1] << 16 | (uint32_t)(q)[2] << 8 | (uint32_t)(q)[3])
+			uint32_t ifd = RD32(t + 4);
+			if (ifd > tn - 2)
+				return 1;
+			uint32_t count = RD16(t + ifd);
+			for (uint32_t i = 0; i < count; i++) {
+				size_t e = (size_t)ifd + 2 + (size_t)i * 12;
+				if (e + 12 > tn)
+					return 1;
+				if (RD16(t + e) == 0x0112) {
+					uint32_t v = RD16(t + e + 8);
+					return v >= 1 && v <= 8 ? (int)v : 1;
+				}
+			}
+#undef RD16
+#undef RD32
+			return 1;
+		}
+		p += 2 + seg;
+	}
+	return 1;
+}
+
+/* Turns an image so that its EXIF orientation becomes 1 (as OpenCV's imread does). */
+static int apply_orientation(struct tn_image *img, int o)
+{
+	if (o <= 1)
+		return 0;
+	const int w = img->w, h = img->h, c = img->channels;
+	const int swap = o >= 5; /* 5..8 transpose the axes */
+	const int ow = swap ? h : w, oh = swap ? w : h;
+	uint8_t *dst = malloc((size_t)w * h * c);
+	if (!dst)
+		return tn_fail(TN_E_NOMEM, "out of memory turning an image upright");
+	for (int y = 0; y < oh; y++)
+		for (int x = 0; x < ow; x++) {
+			int sx, sy; /* source pixel of output (x, y) */
+			switch (o) {
+			case 2: sx = w - 1 - x, sy = y; break;
+			case 3: sx = w - 1 - x, sy = h - 1 - y; break;
+			case 4: sx = x, sy = h - 1 - y; break;
+			case 5: sx = y, sy = x; break;
+			case 6: sx = y, sy = h - 1 - x; break;
+			case 7: sx = w - 1 - y, sy = h - 1 - x; break;
+			default: sx = w - 1 - y, sy = x; break; /* 8 */
+			}
+			memcpy(dst + ((size_t)y * ow + x) * c, img->px + ((size_t)sy * w + sx) * c, (size_t)c);
+		}
+	free(img->px);
+	img->px = dst;
+	img->w = ow;
+	img->h = oh;
+	return 0;
+}
+
+int tn_image_read_rgb_upright(const char *path, size_t max_pixels, struct tn_image *out)
+{
+	const char *name = (!path || strcmp(path, "-") == 0) ? "standard input" : path;
+	uint8_t *buf;
+	size_t len;
+	memset(out, 0, sizeof *out);
+	int rc = tn_read_all(path, 0, &buf, &len);
+	if (rc)
+		return rc;
+	rc = tn_image_decode_rgb(buf, len, name, max_pixels, out);
+	if (!rc && (rc = apply_orientation(out, tn_jpeg_exif_orientation(buf, len))))
+		tn_image_free(out);
+	free(buf);
+	return rc;
+}
+
 int tn_mask_read(const char *path, size_t max_pixels, struct tn_image *out)
 {
 	return read_then(path, max_pixels, out, tn_mask_decode);

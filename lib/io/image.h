@@ -23,6 +23,11 @@ int tn_image_decode_rgb(const uint8_t *buf, size_t len, const char *name, size_t
 			struct tn_image *out);
 /* Reads path ("-" = stdin) and decodes it as above. */
 int tn_image_read_rgb(const char *path, size_t max_pixels, struct tn_image *out);
+/* The same, then turned upright by the JPEG's EXIF orientation, as OpenCV's imread does (PIL,
+ * and so the segmentation pipeline, does not). */
+int tn_image_read_rgb_upright(const char *path, size_t max_pixels, struct tn_image *out);
+/* The EXIF orientation tag (1..8) of a JPEG; 1 when absent or unreadable. */
+int tn_jpeg_exif_orientation(const uint8_t *buf, size_t len);
 
 /* Decodes a label/prediction mask: 8-bit (or lower bit depth) palette PNG giving the palette
  * indices (never expanded), 8-bit grayscale PNG giving values, or binary PGM (P5, maxval<256).
