@@ -1,0 +1,394 @@
+/* flops-count: parameters, multiply-accumulates and FLOPs of a model, in total or per layer. */
+#include "cli/cli.h"
+#include "core/error.h"
+#include "io/file.h"
+#include "io/wfile.h"
+#include "models/deeplab.h"
+#include "models/segmodel.h"
+#include "models/wmeta.h"
+#include "models/yolo.h"
+#include "net/flops.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum format { FMT_TEXT, FMT_CSV, FMT_JSON };
+
+struct opts {
+	const char *model; /* .w file */
+	const char *arch;  /* or a built-in architecture */
+	const char *cfg;   /* yolov5 yaml */
+	int nc;            /* 0: the yaml's */
+	enum tn_backbone backbone;
+	int downsample, classes;
+	int size_h, size_w; /* 0: the model's */
+	int have_convention;
+	struct tn_flops_opts fo;
+	int per_layer;
+	enum format format;
+};
+
+static _Noreturn void usage(void)
+{
+	printf("Usage: flops-count -m MODEL.w [--size N|HxW] [options]\n"
+	       "       flops-count --arch yolov5 --cfg MODEL.yaml [--nc N] [--size N|HxW] [options]\n"
+	       "       flops-count --arch deeplabv3plus --backbone mobilenet|xception [--downsample 8|16]\n"
+	       "                   [-n CLASSES] [--size N|HxW] [options]\n"
+	       "Count parameters, multiply-accumulates (MACs) and FLOPs (2 x MACs).\n\n"
+	       "  -m, --model FILE       a .w model (from weightconv)\n"
+	       "      --arch NAME        a built-in architecture: yolov5 or deeplabv3plus\n"
+	       "      --cfg FILE         yolov5: the model yaml\n"
+	       "      --nc N             yolov5: classes, replacing the yaml's nc\n"
+	       "      --backbone NAME    deeplabv3plus: mobilenet or xception (default mobilenet)\n"
+	       "      --downsample N     deeplabv3plus: output stride 8 or 16 (default 16)\n"
+	       "  -n, --classes N        deeplabv3plus: classes (default 21)\n"
+	       "      --size N|HxW       input size (default: the model's; 640 yolov5, 512 deeplabv3plus)\n"
+	       "      --convention NAME  what counts as a MAC: conv (convolutions only), thop (thop's\n"
+	       "                         profile rules), ultralytics (the YOLOv5 README's GFLOPs)\n"
+	       "                         (default: ultralytics for yolov5, conv otherwise)\n"
+	       "      --bn MODE          unfolded (default: BatchNorm weight and bias are parameters,\n"
+	       "                         and counted ops) or folded (into the conv bias, as a fused model)\n"
+	       "      --per-layer        one row per layer (yolov5: model.<i>; otherwise per conv)\n"
+	       "      --csv              comma-separated values\n"
+	       "      --json             a JSON object\n"
+	       "  -h, --help             this help\n"
+	       "      --version          versions of the toolkit and its libraries\n");
+	exit(0);
+}
+
+static void parse_args(int argc, char **argv, struct opts *o)
+{
+	enum { OPT_ARCH = 256, OPT_CFG, OPT_NC, OPT_BACKBONE, OPT_DOWNSAMPLE, OPT_SIZE, OPT_CONVENTION, OPT_BN,
+	       OPT_PER_LAYER, OPT_CSV, OPT_JSON, OPT_VERSION };
+	static const struct option longopts[] = {
+		{"model", required_argument, 0, 'm'},
+		{"arch", required_argument, 0, OPT_ARCH},
+		{"cfg", required_argument, 0, OPT_CFG},
+		{"nc", required_argument, 0, OPT_NC},
+		{"backbone", required_argument, 0, OPT_BACKBONE},
+		{"downsample", required_argument, 0, OPT_DOWNSAMPLE},
+		{"classes", required_argument, 0, 'n'},
+		{"size", required_argument, 0, OPT_SIZE},
+		{"convention", required_argument, 0, OPT_CONVENTION},
+		{"bn", required_argument, 0, OPT_BN},
+		{"per-layer", no_argument, 0, OPT_PER_LAYER},
+		{"csv", no_argument, 0, OPT_CSV},
+		{"json", no_argument, 0, OPT_JSON},
+		{"help", no_argument, 0, 'h'},
+		{"version", no_argument, 0, OPT_VERSION},
+		{0, 0, 0, 0},
+	};
+	*o = (struct opts){.downsample = 16, .classes = 21, .backbone = TN_BACKBONE_MOBILENET};
+	int c;
+	while ((c = getopt_long(argc, argv, "m:n:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'm':
+			o->model = optarg;
+			break;
+		case OPT_ARCH:
+			if (strcmp(optarg, "yolov5") && strcmp(optarg, "deeplabv3plus"))
+				cli_usage_error("--arch: '%s' is not yolov5 or deeplabv3plus", optarg);
+			o->arch = optarg;
+			break;
+		case OPT_CFG:
+			o->cfg = optarg;
+			break;
+		case OPT_NC:
+			o->nc = (int)cli_parse_long("--nc", optarg, 1, 100000);
+			break;
+		case OPT_BACKBONE:
+			if (tn_backbone_parse(optarg, &o->backbone))
+				cli_usage_error("--backbone: %s", tn_errmsg());
+			break;
+		case OPT_DOWNSAMPLE:
+			o->downsample = (int)cli_parse_long("--downsample", optarg, 8, 16);
+			if (o->downsample != 8 && o->downsample != 16)
+				cli_usage_error("--downsample: 8 or 16");
+			break;
+		case 'n':
+			o->classes = (int)cli_parse_long("--classes", optarg, 1, 255);
+			break;
+		case OPT_SIZE:
+			if (tn_segmeta_parse_size(optarg, &o->size_h, &o->size_w))
+				cli_usage_error("--size: %s", tn_errmsg());
+			break;
+		case OPT_CONVENTION:
+			if (tn_flops_convention_parse(optarg, &o->fo.convention))
+				cli_usage_error("--convention: %s", tn_errmsg());
+			o->have_convention = 1;
+			break;
+		case OPT_BN:
+			if (strcmp(optarg, "folded") && strcmp(optarg, "unfolded"))
+				cli_usage_error("--bn: '%s' is not folded or unfolded", optarg);
+			o->fo.bn_folded = !strcmp(optarg, "folded");
+			break;
+		case OPT_PER_LAYER:
+			o->per_layer = 1;
+			break;
+		case OPT_CSV:
+			o->format = FMT_CSV;
+			break;
+		case OPT_JSON:
+			o->format = FMT_JSON;
+			break;
+		case 'h':
+			usage();
+		case OPT_VERSION:
+			cli_version();
+		default:
+			cli_usage_error("unknown option");
+		}
+	}
+	if (optind < argc)
+		cli_usage_error("unexpected argument '%s'", argv[optind]);
+	if (!o->model == !o->arch)
+		cli_usage_error("give a model (-m FILE) or an architecture (--arch NAME), not both");
+	if (o->arch && !strcmp(o->arch, "yolov5") && !o->cfg)
+		cli_usage_error("--arch yolov5 needs --cfg MODEL.yaml");
+	if (o->cfg && !(o->arch && !strcmp(o->arch, "yolov5")))
+		cli_usage_error("--cfg goes with --arch yolov5");
+	if (o->nc && !o->cfg)
+		cli_usage_error("--nc goes with --cfg");
+}
+
+/* The yaml with its nc replaced: a leading "nc:" wins over a later one (the builder reads
+ * the first key); only a block-style document can take it. */
+static char *yaml_with_nc(const char *text, int nc)
+{
+	const char *p = text;
+	while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+		p++;
+	if (*p == '{' || *p == '%' || !strncmp(p, "---", 3))
+		cli_die("--nc: %s is not a plain block-style yaml", "the config");
+	size_t n = strlen(text) + 32;
+	char *s = malloc(n);
+	if (!s)
+		cli_die("out of memory");
+	snprintf(s, n, "nc: %d\n%s", nc, text);
+	return s;
+}
+
+struct model {
+	struct tn_net net;
+	struct tn_wfile wf;
+	struct tn_segmodel seg;
+	int is_seg;
+	char *yaml; /* yolov5 */
+	char label[300];
+	const char *arch;
+};
+
+static void build_yolo(struct model *m, const char *yaml, const char *name, const struct tn_param_source *src,
+		       const char *attrs, int h, int w)
+{
+	struct tn_yolo_info info;
+	if (tn_yolo_build(&m->net, yaml, name, src, attrs, h, w, &info))
+		cli_fail();
+	if (tn_net_plan(&m->net))
+		cli_die("%s: %s", name, tn_errmsg());
+}
+
+static void open_model(const struct opts *o, struct model *m)
+{
+	memset(m, 0, sizeof *m);
+	if (o->arch && !strcmp(o->arch, "yolov5")) {
+		uint8_t *buf;
+		size_t len;
+		if (tn_read_all(o->cfg, 4u << 20, &buf, &len))
+			cli_fail();
+		m->yaml = o->nc ? yaml_with_nc((const char *)buf, o->nc) : (char *)buf;
+		if (o->nc)
+			free(buf);
+		m->arch = "yolov5";
+		snprintf(m->label, sizeof m->label, "%s", o->cfg);
+		build_yolo(m, m->yaml, o->cfg, NULL, NULL, o->size_h ? o->size_h : 640, o->size_w ? o->size_w : 640);
+		return;
+	}
+	if (o->arch) {
+		m->arch = "deeplabv3plus";
+		snprintf(m->label, sizeof m->label, "deeplabv3plus %s df%d, %d classes", tn_backbone_name(o->backbone),
+			 o->downsample, o->classes);
+		if (tn_deeplab_build(&m->net, o->backbone, o->downsample, o->classes, o->size_h ? o->size_h : 512,
+				     o->size_w ? o->size_w : 512) ||
+		    tn_net_plan(&m->net))
+			cli_fail();
+		return;
+	}
+	snprintf(m->label, sizeof m->label, "%s", o->model);
+	if (tn_wfile_open(o->model, &m->wf))
+		cli_fail();
+	const char *arch = tn_wfile_meta(&m->wf, "arch");
+	if (arch && !strcmp(arch, "deeplabv3plus")) {
+		tn_wfile_close(&m->wf);
+		m->is_seg = 1;
+		m->arch = "deeplabv3plus";
+		if (tn_segmodel_describe(&m->seg, o->model) || tn_wmeta_check_tensors(&m->seg.net, &m->seg.wf) ||
+		    tn_net_set_input_size(&m->seg.net, o->size_h ? o->size_h : m->seg.in_h,
+					  o->size_w ? o->size_w : m->seg.in_w))
+			cli_fail();
+		return;
+	}
+	if (!arch || strcmp(arch, "yolov5"))
+		cli_die("%s: arch '%s' is not one this program counts (yolov5, deeplabv3plus)", o->model,
+			arch ? arch : "(none)");
+	m->arch = "yolov5";
+	const char *yaml = tn_wfile_meta(&m->wf, "yaml");
+	if (!yaml)
+		cli_die("%s: metadata has no 'yaml' (the model config)", o->model);
+	if (!(m->yaml = strdup(yaml)))
+		cli_die("out of memory");
+	int h, w;
+	if (tn_wmeta_check_format(&m->wf) || tn_wmeta_int(&m->wf, "input_height", 32, 4096, 640, &h) ||
+	    tn_wmeta_int(&m->wf, "input_width", 32, 4096, 640, &w))
+		cli_fail();
+	struct tn_param_source src;
+	tn_param_source_wfile(&src, &m->wf);
+	build_yolo(m, m->yaml, o->model, &src, tn_wfile_meta(&m->wf, "module_attrs"), o->size_h ? o->size_h : h,
+		   o->size_w ? o->size_w : w);
+	if (tn_wmeta_check_tensors(&m->net, &m->wf))
+		cli_fail();
+}
+
+static void close_model(struct model *m)
+{
+	if (m->is_seg) {
+		tn_segmodel_close(&m->seg);
+	} else {
+		tn_net_free(&m->net);
+		if (m->wf.map)
+			tn_wfile_close(&m->wf);
+	}
+	free(m->yaml);
+}
+
+/* --- output ------------------------------------------------------------------------------ */
+
+static void json_str(const char *s)
+{
+	putchar('"');
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+		if (ch == '"' || ch == '\\')
+			printf("\\%c", ch);
+		else if (ch < 0x20)
+			printf("\\u%04x", ch);
+		else
+			putchar(ch);
+	}
+	putchar('"');
+}
+
+static const char *convention_text(const struct tn_flops_opts *fo)
+{
+	switch (fo->convention) {
+	case TN_FLOPS_THOP:
+		return "thop 0.1.x profile rules (conv, BatchNorm 4/element, upsample 1/element)";
+	case TN_FLOPS_ULTRALYTICS:
+		return fo->probe ? "ultralytics README GFLOPs (conv + 1 per BatchNorm element, counted at the stride "
+				   "and scaled)"
+				 : "ultralytics README GFLOPs (conv + 1 per BatchNorm element)";
+	default:
+		return "convolution MACs only";
+	}
+}
+
+static void print_text(const struct opts *o, const struct model *m, const struct tn_net *net,
+		       const struct tn_flops *f)
+{
+	if (o->per_layer) {
+		int wn = 5, wm = 6;
+		for (int r = 0; r < f->n; r++) {
+			int a = (int)strlen(f->rows[r].name), b = (int)strlen(f->rows[r].module);
+			wn = a > wn ? a : wn;
+			wm = b > wm ? b : wm;
+		}
+		printf("%-*s  %-*s  %16s  %12s  %16s  %18s\n", wn, "layer", wm, "module", "output", "params", "MACs",
+		       "FLOPs");
+		for (int r = 0; r < f->n; r++) {
+			const struct tn_flops_row *x = &f->rows[r];
+			char shape[48];
+			snprintf(shape, sizeof shape, "%dx%dx%d", x->c, x->h, x->w);
+			printf("%-*s  %-*s  %16s  %12lld  %16.0f  %18.0f\n", wn, x->name, wm, x->module, shape,
+			       (long long)x->params, x->macs, 2 * x->macs);
+		}
+		printf("%-*s  %-*s  %16s  %12lld  %16.0f  %18.0f\n\n", wn, "total", wm, "", "", (long long)f->params,
+		       f->macs, 2 * f->macs);
+	}
+	printf("model        %s (%s)\n", m->label, m->arch);
+	printf("input        %dx%d\n", net->in_h, net->in_w);
+	printf("convention   %s, BatchNorm %s\n", convention_text(&o->fo), o->fo.bn_folded ? "folded" : "unfolded");
+	printf("parameters   %lld (%.2f M)\n", (long long)f->params, f->params / 1e6);
+	printf("MACs         %.0f (%.2f G)\n", f->macs, f->macs / 1e9);
+	printf("FLOPs        %.0f (%.1f G)\n", 2 * f->macs, 2 * f->macs / 1e9);
+}
+
+static void print_csv(const struct opts *o, const struct tn_flops *f)
+{
+	if (!o->per_layer) {
+		printf("params,macs,flops\n%lld,%.0f,%.0f\n", (long long)f->params, f->macs, 2 * f->macs);
+		return;
+	}
+	printf("layer,module,c,h,w,params,macs,flops\n");
+	for (int r = 0; r < f->n; r++) {
+		const struct tn_flops_row *x = &f->rows[r];
+		printf("%s,%s,%d,%d,%d,%lld,%.0f,%.0f\n", x->name, x->module, x->c, x->h, x->w, (long long)x->params,
+		       x->macs, 2 * x->macs);
+	}
+	printf("total,,,,,%lld,%.0f,%.0f\n", (long long)f->params, f->macs, 2 * f->macs);
+}
+
+static void print_json(const struct opts *o, const struct model *m, const struct tn_net *net,
+		       const struct tn_flops *f)
+{
+	printf("{\"model\": ");
+	json_str(m->label);
+	printf(", \"arch\": \"%s\", \"input\": [%d, %d], \"convention\": \"%s\", \"bn\": \"%s\",\n", m->arch, net->in_h,
+	       net->in_w, tn_flops_convention_name(o->fo.convention), o->fo.bn_folded ? "folded" : "unfolded");
+	printf(" \"params\": %lld, \"macs\": %.0f, \"flops\": %.0f, \"gflops\": %.1f", (long long)f->params, f->macs,
+	       2 * f->macs, 2 * f->macs / 1e9);
+	if (o->per_layer) {
+		printf(",\n \"layers\": [");
+		for (int r = 0; r < f->n; r++) {
+			const struct tn_flops_row *x = &f->rows[r];
+			printf("%s\n  {\"layer\": ", r ? "," : "");
+			json_str(x->name);
+			printf(", \"module\": ");
+			json_str(x->module);
+			printf(", \"shape\": [%d, %d, %d], \"params\": %lld, \"macs\": %.0f, \"flops\": %.0f}", x->c, x->h,
+			       x->w, (long long)x->params, x->macs, 2 * x->macs);
+		}
+		printf("]");
+	}
+	printf("}\n");
+}
+
+int main(int argc, char **argv)
+{
+	cli_init(argv[0]);
+	struct opts o;
+	parse_args(argc, argv, &o);
+	struct model m;
+	open_model(&o, &m);
+	int yolo = !strcmp(m.arch, "yolov5");
+	if (!o.have_convention)
+		o.fo.convention = yolo ? TN_FLOPS_ULTRALYTICS : TN_FLOPS_CONV;
+	/* model_info() profiles a max(stride, 32) square and scales to the size */
+	if (yolo && o.fo.convention == TN_FLOPS_ULTRALYTICS)
+		o.fo.probe = 32;
+	struct tn_net *net = m.is_seg ? &m.seg.net : &m.net;
+	struct tn_flops f;
+	if (tn_flops_count(net, &o.fo, yolo ? m.yaml : NULL, &f))
+		cli_die("%s: %s", m.label, tn_errmsg());
+	if (o.format == FMT_CSV)
+		print_csv(&o, &f);
+	else if (o.format == FMT_JSON)
+		print_json(&o, &m, net, &f);
+	else
+		print_text(&o, &m, net, &f);
+	tn_flops_free(&f);
+	close_model(&m);
+	cli_close_stdout();
+	return 0;
+}

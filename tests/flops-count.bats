@@ -1,0 +1,184 @@
+#!/usr/bin/env bats
+# flops-count against the published numbers (ultralytics README and model printouts, the
+# DeepLabV3+ counts of notes/segmentation.md 1.7) and against the PyTorch oracle
+# (scripts/ref/flops-ref.py: parameters of the oracle models, thop's rules as forward hooks).
+load helpers/common
+
+CFG="$TOP/scripts/ref/yolov5/cfg"
+
+setup_file() {
+	load helpers/common
+	d="$REF_DIR/flops"
+	mkdir -p "$d"
+	for m in n s; do
+		[ -s "$d/yolov5$m.json" ] ||
+			"$PY" "$TOP/scripts/ref/flops-ref.py" yolov5 "$CFG/yolov5$m.yaml" > "$d/yolov5$m.json"
+	done
+	[ -s "$d/yolov5n-320x256.json" ] ||
+		"$PY" "$TOP/scripts/ref/flops-ref.py" yolov5 "$CFG/yolov5n.yaml" --size 320x256 --probe > "$d/yolov5n-320x256.json"
+	[ -s "$d/mobilenet-16.json" ] ||
+		"$PY" "$TOP/scripts/ref/flops-ref.py" deeplabv3plus mobilenet > "$d/mobilenet-16.json"
+	[ -s "$d/xception-8-256.json" ] ||
+		"$PY" "$TOP/scripts/ref/flops-ref.py" deeplabv3plus xception --downsample 8 --size 256 > "$d/xception-8-256.json"
+}
+
+# ref FILE KEY: a number from a flops-ref.py answer
+ref() {
+	"$PY" -c 'import json,sys; v=json.load(open(sys.argv[1]))[sys.argv[2]]; print(v if isinstance(v, int) else repr(v))' \
+		"$REF_DIR/flops/$1.json" "$2"
+}
+
+# csv_total ARGS...: "params,macs,flops" of the total
+csv_total() {
+	run -0 --separate-stderr flops-count --csv "$@"
+	echo "${lines[1]}"
+}
+
+@test "yolov5n/s/m/l/x: ultralytics' parameters (unfused and fused) and GFLOPs at 640" {
+	# model  unfused  fused  README GFLOPs@640
+	while read -r m unfused fused gflops; do
+		run -0 --separate-stderr flops-count --arch yolov5 --cfg "$CFG/yolov5$m.yaml" --json
+		p=$(echo "$output" | jq .params)
+		g=$(printf '%.1f' "$(echo "$output" | jq '.flops / 1e9')")
+		echo "yolov5$m: $p params, $g GFLOPs (published $unfused, $gflops)" >&3
+		[ "$p" = "$unfused" ]
+		[ "$g" = "$gflops" ]
+		run -0 --separate-stderr flops-count --arch yolov5 --cfg "$CFG/yolov5$m.yaml" --bn folded --json
+		[ "$(echo "$output" | jq .params)" = "$fused" ]
+	done <<-EOF
+		n 1872157 1867405 4.5
+		s 7235389 7225885 16.5
+		m 21190557 21172173 49.0
+		l 46563709 46533693 109.1
+		x 86749405 86705005 205.7
+	EOF
+}
+
+@test "yolov5s: thop's rules give the printouts' 16.6 (training, unfused) and 16.4 (fused)" {
+	run -0 --separate-stderr flops-count --arch yolov5 --cfg "$CFG/yolov5s.yaml" --convention thop --json
+	[ "$(echo "$output" | jq .gflops)" = 16.6 ]
+	run -0 --separate-stderr flops-count --arch yolov5 --cfg "$CFG/yolov5s.yaml" --convention thop --bn folded --json
+	[ "$(echo "$output" | jq .gflops)" = 16.4 ]
+	[ "$(echo "$output" | jq .params)" = 7225885 ]
+}
+
+@test "yolov5n/s at 640: parameters, conv MACs and thop MACs equal the PyTorch oracle's" {
+	for m in n s; do
+		f=yolov5$m
+		assert_equal "$(csv_total --arch yolov5 --cfg "$CFG/$f.yaml")" \
+			"$(ref $f params),$(($(ref $f conv_macs) + $(ref $f bn_elems))),$((2 * ($(ref $f conv_macs) + $(ref $f bn_elems))))"
+		assert_equal "$(csv_total --arch yolov5 --cfg "$CFG/$f.yaml" --convention conv --bn folded)" \
+			"$(ref $f params_fused),$(ref $f conv_macs),$((2 * $(ref $f conv_macs)))"
+		assert_equal "$(csv_total --arch yolov5 --cfg "$CFG/$f.yaml" --convention thop)" \
+			"$(ref $f params),$(ref $f thop_macs),$((2 * $(ref $f thop_macs)))"
+		assert_equal "$(csv_total --arch yolov5 --cfg "$CFG/$f.yaml" --convention thop --bn folded | cut -d, -f2)" \
+			"$(ref $f thop_macs_fused)"
+	done
+}
+
+@test "yolov5n at 320x256: thop MACs equal the oracle's and model_info's 32x32 probe scaled by 10 x 8" {
+	f=yolov5n-320x256
+	assert_equal "$(csv_total --arch yolov5 --cfg "$CFG/yolov5n.yaml" --size 320x256 --convention thop | cut -d, -f2)" \
+		"$(ref $f thop_macs)"
+	# model_info's own figure: 2 x thop(32x32) x 10 x 8 with today's thop rules
+	run -0 --separate-stderr flops-count --arch yolov5 --cfg "$CFG/yolov5n.yaml" --size 320x256 --convention thop --json
+	"$PY" -c 'import sys; a, b = map(float, sys.argv[1:]); assert abs(a - b) < 1e-9 * b, (a, b)' \
+		"$(echo "$output" | jq .flops)" "$(ref $f gflops)e9"
+}
+
+@test "yolov5s --per-layer: model.<i> rows with ultralytics' parameters, summing to the total" {
+	run -0 --separate-stderr flops-count --arch yolov5 --cfg "$CFG/yolov5s.yaml" --per-layer --csv
+	assert_line --index 0 "layer,module,c,h,w,params,macs,flops"
+	assert_line --index 1 --regexp '^model\.0,Conv,32,320,320,3520,'
+	assert_line --index 10 --regexp '^model\.9,SPPF,512,20,20,656896,'
+	assert_line --index 12 --regexp '^model\.11,nn\.Upsample,256,40,40,0,0,0$'
+	assert_line --index 25 --regexp '^model\.24,Detect,.*,229245,'
+	assert_line --index 26 --regexp '^total,,,,,7235389,8240435200,16480870400$'
+	got=$(printf '%s\n' "${lines[@]:1:25}" | cut -d, -f6 | paste -sd' ')
+	want=$("$PY" -c 'import json,sys; print(" ".join(map(str, json.load(open(sys.argv[1]))["layer_params"])))' \
+		"$REF_DIR/flops/yolov5s.json")
+	assert_equal "$got" "$want"
+	sum=$(printf '%s\n' "${lines[@]:1:25}" | awk -F, '{m += $7} END {printf "%.0f", m}')
+	assert_equal "$sum" 8240435200
+}
+
+@test "DeepLabV3+ at 512: parameters and conv MACs of notes 1.7 (df16 and df8)" {
+	# backbone df params MACs (G, 2 decimals)
+	while read -r bb df params gmacs; do
+		run -0 --separate-stderr flops-count --arch deeplabv3plus --backbone $bb --downsample $df -n 21 --size 512 --json
+		p=$(echo "$output" | jq .params)
+		g=$(echo "$output" | jq '.macs / 1e7 | round / 100')
+		echo "$bb df$df: $p params, $g G MACs (published $params, $gmacs)" >&3
+		[ "$p" = "$params" ]
+		[ "$g" = "$gmacs" ]
+	done <<-EOF
+		mobilenet 16 5818149 26.31
+		mobilenet 8 5818149 39.65
+		xception 16 54713557 82.82
+		xception 8 54713557 241.62
+	EOF
+}
+
+@test "DeepLabV3+: parameters, conv and thop MACs equal the PyTorch oracle's" {
+	f=mobilenet-16
+	assert_equal "$(csv_total --arch deeplabv3plus --backbone mobilenet)" \
+		"$(ref $f params),$(ref $f conv_macs),$((2 * $(ref $f conv_macs)))"
+	assert_equal "$(csv_total --arch deeplabv3plus --backbone mobilenet --convention thop | cut -d, -f2)" "$(ref $f thop_macs)"
+	assert_equal "$(csv_total --arch deeplabv3plus --backbone mobilenet --bn folded | cut -d, -f1)" "$(ref $f params_fused)"
+	f=xception-8-256
+	assert_equal "$(csv_total --arch deeplabv3plus --backbone xception --downsample 8 --size 256)" \
+		"$(ref $f params),$(ref $f conv_macs),$((2 * $(ref $f conv_macs)))"
+	assert_equal "$(csv_total --arch deeplabv3plus --backbone xception --downsample 8 --size 256 --convention thop | cut -d, -f2)" \
+		"$(ref $f thop_macs)"
+}
+
+@test "DeepLabV3+ --per-layer: one row per conv module, summing to the total" {
+	run -0 --separate-stderr flops-count --arch deeplabv3plus --backbone xception --per-layer --csv
+	assert_line --index 1 --regexp '^backbone\.conv1,Conv2d\+BN,32,256,256,928,'
+	assert_line --regexp '^cls_conv,Conv2d,21,128,128,5397,'
+	assert_line --regexp '^total,,,,,54713557,82820505600,165641011200$'
+	sum=$(printf '%s\n' "${lines[@]}" | sed '1d;$d' | awk -F, '{p += $6; m += $7} END {printf "%d %.0f", p, m}')
+	assert_equal "$sum" "54713557 82820505600"
+}
+
+@test "a .w file: the real yolov5n counts as its architecture does" {
+	ckpt=$TOP/../shared/models/yolov5n-v6.1-coco.pt
+	[ -f "$ckpt" ] || skip "no $ckpt"
+	[ -f "$REF_DIR/flops/real-yolov5n.w" ] || weightconv "$ckpt" -o "$REF_DIR/flops/real-yolov5n.w"
+	run -0 --separate-stderr flops-count -m "$REF_DIR/flops/real-yolov5n.w"
+	assert_line --regexp '^parameters +1872157 '
+	assert_line --regexp '^FLOPs +[0-9]+ \(4\.5 G\)$'
+	run -0 --separate-stderr flops-count -m "$REF_DIR/flops/real-yolov5n.w" --per-layer --json
+	[ "$(echo "$output" | jq '.layers | length')" = 25 ]
+	[ "$(echo "$output" | jq -r '.layers[24].module')" = Detect ]
+}
+
+@test "a .w file: a DeepLabV3+ model counts as its architecture does" {
+	d=$REF_DIR/seg/mobilenet-16
+	[ -f "$d/model.w" ] || skip "no $d/model.w (made by infer-seg.bats)"
+	assert_equal "$(csv_total -m "$d/model.w" --size 512)" "5818149,26310950912,52621901824"
+}
+
+@test "usage errors exit 2, bad input exits 1 with the file named" {
+	run -2 --separate-stderr flops-count
+	run -2 --separate-stderr flops-count --arch yolov5
+	[[ "$stderr" == "flops-count: --arch yolov5 needs --cfg MODEL.yaml"* ]]
+	run -2 --separate-stderr flops-count --arch deeplabv3plus --convention flops
+	run -2 --separate-stderr flops-count --arch deeplabv3plus --bn maybe
+	run -2 --separate-stderr flops-count --arch deeplabv3plus --size 10
+	printf 'nc: 80\nbackbone: [[-1, 1, Nope, [3]]]\nhead: [[-1, 1, Conv, [3]]]\n' > "$BATS_TEST_TMPDIR/bad.yaml"
+	run -1 --separate-stderr flops-count --arch yolov5 --cfg "$BATS_TEST_TMPDIR/bad.yaml"
+	[[ "$stderr" == *bad.yaml* ]]
+	printf 'not a model' > "$BATS_TEST_TMPDIR/x.w"
+	run -1 --separate-stderr flops-count -m "$BATS_TEST_TMPDIR/x.w"
+	[[ "$stderr" == *x.w* ]]
+	run -0 flops-count --help
+	assert_line --partial "Usage: flops-count"
+}
+
+@test "--nc replaces the yaml's classes (the seed's nc 1 yolov5s: 7,022,326 / 7,012,822)" {
+	run -0 --separate-stderr flops-count --arch yolov5 --cfg "$CFG/yolov5s.yaml" --nc 1 --csv
+	assert_line --index 1 --regexp '^7022326,'
+	run -0 --separate-stderr flops-count --arch yolov5 --cfg "$CFG/yolov5s.yaml" --nc 1 --bn folded --convention conv --json
+	[ "$(echo "$output" | jq .params)" = 7012822 ]
+}
