@@ -66,8 +66,16 @@ uninstall:
 	rm -f $(addprefix $(DESTDIR)$(PREFIX)/share/man/man5/,$(notdir $(MAN5)))
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz
 
-.PHONY: all check check-asan bench demo install uninstall clean
+.PHONY: all check check-asan bench demo install uninstall clean fuzz fuzz-smoke
 .SECONDARY:
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+# libFuzzer targets (clang), built in build-fuzz/: every parser for FUZZ_SECONDS each, or 10 s each.
+FUZZ_SECONDS ?= 60
+fuzz:
+	FUZZ_SECONDS=$(FUZZ_SECONDS) fuzz/run
+
+fuzz-smoke:
+	fuzz/run smoke

@@ -749,14 +749,16 @@ int tn_map_compute(struct tn_map_data *d, struct tn_map_result *r)
 	for (size_t i = 0; i < d->nimages; i++)
 		rank[order[i]] = (uint32_t)i;
 	sort_rank = rank;
-	qsort(d->dets, nd, sizeof *d->dets, cmp_det_image);
+	if (nd) /* d->dets is NULL without detections, and qsort(NULL, 0) is undefined */
+		qsort(d->dets, nd, sizeof *d->dets, cmp_det_image);
 	for (size_t i = 0; i < nd; i++)
 		d->dets[i].seq = i; /* now the canonical order, which breaks score ties below */
 	double thr[TN_MAP_NIOU];
 	memcpy(thr, r->iou_thresholds, sizeof thr);
 	if ((rc = match_all(d, thr)))
 		goto out;
-	qsort(d->dets, nd, sizeof *d->dets, cmp_det_score);
+	if (nd)
+		qsort(d->dets, nd, sizeof *d->dets, cmp_det_score);
 
 	for (int c = 0; c < n; c++)
 		r->cls[c].cls = c;

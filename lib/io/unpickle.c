@@ -274,6 +274,12 @@ static struct tn_pk *make_long(struct up *u, const uint8_t *p, size_t n)
 	return make_int(u, (int64_t)v, TN_PK_INT);
 }
 
+/* &stack[i]: the stack is NULL until the first push, and NULL + 0 is undefined behaviour. */
+static struct tn_pk **stack_at(struct up *u, size_t i)
+{
+	return u->stack ? u->stack + i : NULL;
+}
+
 static struct tn_pk *make_seq(struct up *u, enum tn_pk_type t, struct tn_pk **items, size_t n)
 {
 	struct tn_pk *v = node(u, t);
@@ -784,14 +790,14 @@ static int step(struct up *u, int *done)
 		if (u->sp - mark_base(u) < n)
 			return perr(u, TN_E_FORMAT, "stack underflow");
 		u->sp -= n;
-		return push(u, make_seq(u, TN_PK_TUPLE, u->stack + u->sp, n));
+		return push(u, make_seq(u, TN_PK_TUPLE, stack_at(u, u->sp), n));
 	case 't': case 'l': case 0x91: /* TUPLE, LIST, FROZENSET */
 		if ((rc = pop_mark(u, &start)))
 			return rc;
 		n = u->sp - start;
 		u->sp = start;
 		return push(u, make_seq(u, opc == 't' ? TN_PK_TUPLE : opc == 'l' ? TN_PK_LIST : TN_PK_FROZENSET,
-					u->stack + start, n));
+					stack_at(u, start), n));
 	case 'd': /* DICT */
 		if ((rc = pop_mark(u, &start)))
 			return rc;
@@ -854,7 +860,7 @@ static int step(struct up *u, int *done)
 			return rc;
 		n = u->sp - start;
 		u->sp = start;
-		if (!(b = make_seq(u, TN_PK_TUPLE, u->stack + start, n)))
+		if (!(b = make_seq(u, TN_PK_TUPLE, stack_at(u, start), n)))
 			return ERR(u);
 		return push(u, make_call(u, a, b, NULL, 0));
 	case 0x93: /* STACK_GLOBAL */
@@ -872,7 +878,7 @@ static int step(struct up *u, int *done)
 		u->sp = start;
 		if (n == 0)
 			return perr(u, TN_E_FORMAT, "OBJ without a class");
-		if (!(b = make_seq(u, TN_PK_TUPLE, u->stack + start + 1, n - 1)))
+		if (!(b = make_seq(u, TN_PK_TUPLE, stack_at(u, start + 1), n - 1)))
 			return ERR(u);
 		return push(u, make_call(u, u->stack[start], b, NULL, 0));
 	case 'R': /* REDUCE */
