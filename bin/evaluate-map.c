@@ -92,50 +92,6 @@ static const char *display(const char *path)
 	return strcmp(path, "-") == 0 ? "standard input" : path;
 }
 
-/* Class names: one per line, a final newline optional, "\r\n" accepted.  The names point into
- * *text, which the caller frees. */
-static const char **read_names(const char *path, int *count, uint8_t **text)
-{
-	uint8_t *buf;
-	size_t len;
-	if (tn_read_all(path, 16u << 20, &buf, &len))
-		cli_fail();
-	if (memchr(buf, '\0', len))
-		cli_die("%s: binary data, not a list of class names", display(path));
-	size_t cap = 64;
-	int k = 0, line = 0;
-	const char **names = malloc(cap * sizeof *names);
-	if (!names)
-		cli_die("out of memory");
-	char *p = (char *)buf, *end = (char *)buf + len;
-	while (p < end) {
-		char *nl = memchr(p, '\n', (size_t)(end - p));
-		char *e = nl ? nl : end;
-		line++;
-		if (e > p && e[-1] == '\r')
-			e--;
-		*e = 0;
-		if (e == p)
-			cli_die("%s: line %d: empty class name", display(path), line);
-		if (k == TN_MAP_MAX_CLASSES)
-			cli_die("%s: more than %d class names", display(path), TN_MAP_MAX_CLASSES);
-		if ((size_t)k == cap) {
-			cap *= 2;
-			const char **nn = realloc(names, cap * sizeof *names);
-			if (!nn)
-				cli_die("out of memory");
-			names = nn;
-		}
-		names[k++] = p;
-		p = nl ? nl + 1 : end;
-	}
-	if (k == 0)
-		cli_die("%s: no class names", display(path));
-	*count = k;
-	*text = buf;
-	return names;
-}
-
 /* "0".."n-1", written into *text (freed by the caller). */
 static const char **default_names(int n, uint8_t **text)
 {
@@ -182,7 +138,7 @@ int main(int argc, char **argv)
 	uint8_t *names_text = NULL;
 	int nnames = 0;
 	if (o.names_file) {
-		names = read_names(o.names_file, &nnames, &names_text);
+		names = cli_read_names(o.names_file, TN_MAP_MAX_CLASSES, &nnames, &names_text);
 		if (o.n && nnames != o.n)
 			cli_die("%s: %d class names, but -n %d", display(o.names_file), nnames, o.n);
 		o.n = nnames;

@@ -2,6 +2,7 @@
 
 #include "core/error.h"
 #include "core/threads.h"
+#include "io/file.h"
 
 #include <blis.h>
 #include <errno.h>
@@ -102,4 +103,39 @@ void cli_close_stdout(void)
 		fprintf(stderr, "%s: standard output: write error: %s\n", prog, strerror(errno));
 		exit(1);
 	}
+}
+
+const char **cli_read_names(const char *path, int max, int *count, unsigned char **text)
+{
+	const char *shown = strcmp(path, "-") == 0 ? "standard input" : path;
+	uint8_t *buf;
+	size_t len;
+	if (tn_read_all(path, 16u << 20, &buf, &len))
+		cli_fail();
+	if (memchr(buf, '\0', len))
+		cli_die("%s: binary data, not a list of class names", shown);
+	const char **names = calloc((size_t)max + 1, sizeof *names);
+	if (!names)
+		cli_die("out of memory");
+	int k = 0, line = 0;
+	char *p = (char *)buf, *end = (char *)buf + len;
+	while (p < end) {
+		char *nl = memchr(p, '\n', (size_t)(end - p));
+		char *e = nl ? nl : end;
+		line++;
+		if (e > p && e[-1] == '\r')
+			e--;
+		*e = 0;
+		if (e == p)
+			cli_die("%s: line %d: empty class name", shown, line);
+		if (k == max)
+			cli_die("%s: more than %d class names", shown, max);
+		names[k++] = p;
+		p = nl ? nl + 1 : end;
+	}
+	if (k == 0)
+		cli_die("%s: no class names", shown);
+	*count = k;
+	*text = buf;
+	return names;
 }

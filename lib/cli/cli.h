@@ -22,4 +22,9 @@ double cli_parse_double(const char *opt, const char *arg);
 /* Checks stdout is fine to end with: exit 1 on a write error. */
 void cli_close_stdout(void);
 
+/* Class names from a file, one per line (final newline optional, CRLF accepted), at most max;
+ * an empty line, binary data or no name is an error (exit 1).  The names point into *text,
+ * which the caller frees with the returned array. */
+const char **cli_read_names(const char *path, int max, int *count, unsigned char **text);
+
 #endif
