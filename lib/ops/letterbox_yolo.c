@@ -13,6 +13,7 @@
  *    ((r0>>4)*b0>>16) + ((r1>>4)*b1>>16), then (t+2)>>2, for every byte of the row (checked
  *    against cv2 4.6 on all row widths 1..240: the SIMD loop and the scalar tail agree). */
 #include "ops/detect.h"
+#include "ops/resample.h"
 
 #include "core/error.h"
 #include "core/tensor.h"
@@ -216,7 +217,7 @@ int tn_letterbox_yolo(const struct tn_image *rgb, int want_h, int want_w, int st
 		return tn_fail(TN_E_INVAL, "letterbox: target size %dx%d is empty", want_w, want_h);
 	if (auto_rect && stride <= 0)
 		return tn_fail(TN_E_INVAL, "letterbox: stride %d must be positive", stride);
-	int w0 = rgb->w, h0 = rgb->h, cn = rgb->channels;
+	int w0 = rgb->w, h0 = rgb->h;
 	double rh = (double)want_h / h0, rw = (double)want_w / w0, r = rh < rw ? rh : rw;
 	/* Python's round(): half to even, in double */
 	double nwd = nearbyint(w0 * r), nhd = nearbyint(h0 * r);
@@ -243,24 +244,10 @@ int tn_letterbox_yolo(const struct tn_image *rgb, int want_h, int want_w, int st
 			return rc;
 		inner = &r2;
 	}
-	size_t bytes;
-	if (tn_mul_size((size_t)ow * cn, (size_t)oh, &bytes)) {
-		tn_image_free(&r2);
-		return TN_E_INVAL;
-	}
-	out->px = malloc(bytes);
-	if (!out->px) {
-		tn_image_free(&r2);
-		return tn_fail(TN_E_NOMEM, "letterbox: out of memory for %dx%d", ow, oh);
-	}
-	out->w = ow;
-	out->h = oh;
-	out->channels = cn;
-	memset(out->px, fill, bytes);
-	for (int y = 0; y < nh; y++)
-		memcpy(out->px + ((size_t)(y + top) * ow + left) * cn,
-		       inner->px + (size_t)y * nw * cn, (size_t)nw * cn);
+	int rc = tn_image_pad(inner, ow, oh, left, top, fill, out);
 	tn_image_free(&r2);
+	if (rc)
+		return rc;
 	if (lb) {
 		lb->out_w = ow;
 		lb->out_h = oh;

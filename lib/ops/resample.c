@@ -202,6 +202,30 @@ fail:
 	return rc;
 }
 
+int tn_image_pad(const struct tn_image *src, int W, int H, int left, int top, uint8_t fill,
+		 struct tn_image *dst)
+{
+	const int ch = src->channels;
+	size_t bytes;
+	memset(dst, 0, sizeof *dst);
+	if (left < 0 || top < 0 || left + src->w > W || top + src->h > H)
+		return tn_fail(TN_E_INVAL, "pad: a %dx%d image does not fit %dx%d at (%d,%d)", src->w, src->h, W, H,
+			       left, top);
+	if (tn_mul_size((size_t)W * ch, (size_t)H, &bytes))
+		return TN_E_INVAL;
+	dst->px = malloc(bytes ? bytes : 1);
+	if (!dst->px)
+		return tn_fail(TN_E_NOMEM, "letterbox: out of memory for %dx%d", W, H);
+	dst->w = W;
+	dst->h = H;
+	dst->channels = ch;
+	memset(dst->px, fill, bytes);
+	for (int y = 0; y < src->h; y++)
+		memcpy(dst->px + ((size_t)(y + top) * W + left) * ch, src->px + (size_t)y * src->w * ch,
+		       (size_t)src->w * ch);
+	return 0;
+}
+
 int tn_letterbox_pil(const struct tn_image *src, int W, int H, uint8_t fill, struct tn_image *dst,
 		     struct tn_letterbox *lb)
 {
@@ -220,26 +244,11 @@ int tn_letterbox_pil(const struct tn_image *src, int W, int H, uint8_t fill, str
 	int rc = tn_resize_bicubic_pil(src, nw, nh, &r);
 	if (rc)
 		return rc;
-	int ch = src->channels;
-	size_t bytes;
-	if (tn_mul_size((size_t)W * ch, (size_t)H, &bytes)) {
-		tn_image_free(&r);
-		return TN_E_INVAL;
-	}
-	dst->px = malloc(bytes);
-	if (!dst->px) {
-		tn_image_free(&r);
-		return tn_fail(TN_E_NOMEM, "letterbox: out of memory for %dx%d", W, H);
-	}
-	dst->w = W;
-	dst->h = H;
-	dst->channels = ch;
-	memset(dst->px, fill, bytes);
 	int dx = (W - nw) / 2, dy = (H - nh) / 2;
-	for (int y = 0; y < nh; y++)
-		memcpy(dst->px + ((size_t)(y + dy) * W + dx) * ch, r.px + (size_t)y * nw * ch,
-		       (size_t)nw * ch);
+	rc = tn_image_pad(&r, W, H, dx, dy, fill, dst);
 	tn_image_free(&r);
+	if (rc)
+		return rc;
 	if (lb) {
 		lb->nw = nw;
 		lb->nh = nh;

@@ -8,6 +8,10 @@
  * horizontal pass first, 22-bit coefficients, antialiased when shrinking. dst is allocated. */
 int tn_resize_bicubic_pil(const struct tn_image *src, int dw, int dh, struct tn_image *dst);
 
+/* dst = a W x H canvas of `fill` with src pasted at (left, top); src must fit.  dst is allocated. */
+int tn_image_pad(const struct tn_image *src, int W, int H, int left, int top, uint8_t fill,
+		 struct tn_image *dst);
+
 /* The DeepLabV3+ letterbox: scale = min(W/iw, H/ih) in double, nw = (int)(iw*scale),
  * nh = (int)(ih*scale), PIL-bicubic resize to (nw, nh), paste onto a (fill,fill,fill) canvas of
  * W x H at ((W-nw)/2, (H-nh)/2).  Reports nw, nh, dx, dy. dst is allocated. */
