@@ -1,0 +1,348 @@
+/* voc-annotate: bubbliiiing's voc_annotation.py job on a VOCdevkit tree: the trainval, train,
+ * val and test lists (the same bytes as the Python script for the same folder order and seed)
+ * and a check of every label, naming each bad file instead of crashing. */
+#include "cli/cli.h"
+#include "core/error.h"
+#include "data/voc.h"
+#include "eval/miou.h"
+#include "io/file.h"
+#include "io/image.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct opts {
+	const char *devkit; /* VOCdevkit folder */
+	const char *year;
+	const char *outdir; /* NULL = ImageSets/Segmentation in the set */
+	int n;
+	double trainval, train;
+	unsigned long long seed;
+	int sort, check, csv, quiet;
+	size_t max_pixels;
+};
+
+static _Noreturn void usage(void)
+{
+	printf("Usage: voc-annotate [OPTION]... [VOCDEVKIT]\n"
+	       "Write the segmentation lists trainval.txt, train.txt, val.txt and test.txt of a\n"
+	       "VOCdevkit tree (VOCDEVKIT/VOC2007/SegmentationClass/*.png) as bubbliiiing's\n"
+	       "voc_annotation.py does, and check every label first.  VOCDEVKIT defaults to\n"
+	       "./VOCdevkit.  The per-value pixel histogram goes to standard output.\n\n"
+	       "  -n, --num-classes N   classes, so label values must be < N or 255 (default 21)\n"
+	       "      --trainval F      fraction of the labels in trainval (default 1.0)\n"
+	       "      --train F         fraction of trainval in train (default 0.9)\n"
+	       "      --seed S          Python random.seed value (default 0)\n"
+	       "      --sort            sort the names first (lists independent of the file system;\n"
+	       "                        default: directory order, as Python's os.listdir)\n"
+	       "      --year YEAR       the set folder is VOC<YEAR> (default 2007)\n"
+	       "  -o, --out-dir DIR     where the lists go (default VOC<YEAR>/ImageSets/Segmentation)\n"
+	       "      --no-check        write the lists without reading the labels\n"
+	       "      --csv             histogram as CSV (value,class,pixels,labels)\n"
+	       "      --max-pixels N    refuse labels with more pixels (default 100000000)\n"
+	       "  -q, --quiet           no summary or progress on standard error\n"
+	       "  -h, --help            this help\n"
+	       "      --version         versions of the toolkit and its libraries\n");
+	cli_close_stdout();
+	exit(0);
+}
+
+static void parse_args(int argc, char **argv, struct opts *o)
+{
+	enum { OPT_TV = 256, OPT_TRAIN, OPT_SEED, OPT_SORT, OPT_YEAR, OPT_NOCHECK, OPT_CSV, OPT_MAXPIX,
+	       OPT_VERSION };
+	static const struct option longopts[] = {
+		{"num-classes", required_argument, 0, 'n'},
+		{"trainval", required_argument, 0, OPT_TV},
+		{"train", required_argument, 0, OPT_TRAIN},
+		{"seed", required_argument, 0, OPT_SEED},
+		{"sort", no_argument, 0, OPT_SORT},
+		{"year", required_argument, 0, OPT_YEAR},
+		{"out-dir", required_argument, 0, 'o'},
+		{"no-check", no_argument, 0, OPT_NOCHECK},
+		{"csv", no_argument, 0, OPT_CSV},
+		{"max-pixels", required_argument, 0, OPT_MAXPIX},
+		{"quiet", no_argument, 0, 'q'},
+		{"help", no_argument, 0, 'h'},
+		{"version", no_argument, 0, OPT_VERSION},
+		{0, 0, 0, 0},
+	};
+	*o = (struct opts){.devkit = "VOCdevkit", .year = "2007", .n = 21, .trainval = 1.0,
+			   .train = 0.9, .check = 1, .max_pixels = TN_IMAGE_MAX_PIXELS_DEFAULT};
+	int c;
+	while ((c = getopt_long(argc, argv, "n:o:qh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'n': o->n = (int)cli_parse_long("--num-classes", optarg, 1, 256); break;
+		case OPT_TV: o->trainval = cli_parse_double("--trainval", optarg); break;
+		case OPT_TRAIN: o->train = cli_parse_double("--train", optarg); break;
+		case OPT_SEED: o->seed = (unsigned long long)cli_parse_long("--seed", optarg, 0, INT64_MAX); break;
+		case OPT_SORT: o->sort = 1; break;
+		case OPT_YEAR: o->year = optarg; break;
+		case 'o': o->outdir = optarg; break;
+		case OPT_NOCHECK: o->check = 0; break;
+		case OPT_CSV: o->csv = 1; break;
+		case OPT_MAXPIX:
+			o->max_pixels = (size_t)cli_parse_long("--max-pixels", optarg, 1, INT64_MAX);
+			break;
+		case 'q': o->quiet = 1; break;
+		case 'h': usage();
+		case OPT_VERSION: cli_version();
+		default: fprintf(stderr, "Try '%s --help' for more information.\n", cli_prog()); exit(2);
+		}
+	}
+	if (argc - optind > 1)
+		cli_usage_error("one VOCdevkit folder, not %d", argc - optind);
+	if (optind < argc)
+		o->devkit = argv[optind];
+	if (!(o->trainval >= 0 && o->trainval <= 1))
+		cli_usage_error("--trainval must be in [0, 1], not %g", o->trainval);
+	if (!(o->train >= 0 && o->train <= 1))
+		cli_usage_error("--train must be in [0, 1], not %g", o->train);
+	if (!*o->year || strchr(o->year, '/'))
+		cli_usage_error("--year: '%s' is not a year", o->year);
+	if (o->csv && !o->check)
+		cli_usage_error("--csv prints the histogram, which --no-check skips");
+}
+
+static char *join(const char *a, const char *b)
+{
+	char *s;
+	if (asprintf(&s, "%s/%s", a, b) < 0)
+		cli_die("out of memory");
+	return s;
+}
+
+/* mkdir -p: the list folder may not exist yet in a fresh tree. */
+static void make_dirs(const char *path)
+{
+	char *p = strdup(path);
+	if (!p)
+		cli_die("out of memory");
+	for (char *s = p + 1;; s++) {
+		if (*s != '/' && *s)
+			continue;
+		char end = *s;
+		*s = 0;
+		if (mkdir(p, 0777) && errno != EEXIST)
+			cli_die("%s: %s", p, strerror(errno));
+		*s = end;
+		if (!end)
+			break;
+	}
+	struct stat st;
+	if (stat(path, &st) || !S_ISDIR(st.st_mode))
+		cli_die("%s: not a folder", path);
+	free(p);
+}
+
+struct census {
+	uint64_t pixels[256]; /* over all good labels */
+	size_t labels[256];   /* labels holding each value */
+	size_t problems, bad_labels;
+};
+
+static int progress_shown;
+
+static void end_progress(void)
+{
+	if (progress_shown) {
+		fputc('\n', stderr);
+		progress_shown = 0;
+	}
+}
+
+static void problem(struct census *c, int *label_bad, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void problem(struct census *c, int *label_bad, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	end_progress();
+	cli_warn("%s", msg);
+	c->problems++;
+	if (!*label_bad)
+		c->bad_labels++;
+	*label_bad = 1;
+}
+
+/* Every label: readable one-channel PNG, values in range, not a 0/255 mask, a JPEG beside it. */
+static void check_labels(const struct opts *o, const char *segdir, const char *imgdir,
+			 const struct tn_voc_names *names, struct census *c)
+{
+	int show = !o->quiet && isatty(STDERR_FILENO);
+	for (size_t i = 0; i < names->n; i++) {
+		int bad = 0;
+		char *label = join(segdir, names->name[i]);
+		uint64_t hist[256];
+		if (tn_voc_label_hist(label, o->max_pixels, hist, NULL, NULL)) {
+			problem(c, &bad, "%s", tn_errmsg()); /* the detail names the file */
+		} else {
+			char why[512];
+			if (tn_voc_label_values(hist, o->n, why, sizeof why))
+				problem(c, &bad, "%s: %s", label, why);
+			for (int v = 0; v < 256; v++) {
+				c->pixels[v] += hist[v];
+				c->labels[v] += hist[v] > 0;
+			}
+		}
+		size_t k = strlen(names->name[i]) - 4;
+		char *img;
+		if (asprintf(&img, "%s/%.*s.jpg", imgdir, (int)k, names->name[i]) < 0)
+			cli_die("out of memory");
+		struct stat st;
+		if (stat(img, &st) || !S_ISREG(st.st_mode))
+			problem(c, &bad, "%s: no matching image %s", label, img);
+		free(img);
+		free(label);
+		if (show && (i % 16 == 15 || i + 1 == names->n)) {
+			fprintf(stderr, "\r%s: checking labels %zu/%zu", cli_prog(), i + 1, names->n);
+			progress_shown = 1;
+		}
+	}
+	end_progress();
+}
+
+static const char *value_name(int v, int n)
+{
+	if (v == 255 && n <= 255)
+		return "ignore";
+	if (v >= n)
+		return "out of range";
+	return n == 21 ? tn_voc_class_names[v] : "";
+}
+
+static void print_histogram(const struct census *c, int n, int csv)
+{
+	if (csv) {
+		printf("value,class,pixels,labels\n");
+		for (int v = 0; v < 256; v++)
+			if (c->pixels[v])
+				printf("%d,%s,%llu,%zu\n", v, value_name(v, n),
+				       (unsigned long long)c->pixels[v], c->labels[v]);
+		return;
+	}
+	/* upstream's table first, byte for byte, then one that says what the values mean */
+	char dashes[38];
+	memset(dashes, '-', 37);
+	dashes[37] = 0;
+	printf("%s\n| %15s | %15s |\n%s\n", dashes, "Key", "Value", dashes);
+	uint64_t total = 0;
+	for (int v = 0; v < 256; v++) {
+		total += c->pixels[v];
+		if (c->pixels[v])
+			printf("| %15d | %15llu |\n%s\n", v, (unsigned long long)c->pixels[v], dashes);
+	}
+	printf("\n%5s  %-12s %14s %8s %8s\n", "value", "class", "pixels", "share", "labels");
+	for (int v = 0; v < 256; v++)
+		if (c->pixels[v])
+			printf("%5d  %-12s %14llu %7.2f%% %8zu\n", v, value_name(v, n),
+			       (unsigned long long)c->pixels[v], 100.0 * (double)c->pixels[v] / (double)total,
+			       c->labels[v]);
+}
+
+/* The set-wide diagnoses upstream prints after its table. */
+static void diagnose_set(const struct census *c)
+{
+	uint64_t mid = 0, above0 = 0;
+	for (int v = 1; v < 256; v++) {
+		above0 += c->pixels[v];
+		if (v < 255)
+			mid += c->pixels[v];
+	}
+	if (c->pixels[0] && c->pixels[255] && !mid)
+		cli_warn("warning: the labels hold only 0 and 255: objects must be class indices, "
+			 "not 255");
+	else if (c->pixels[0] && !above0)
+		cli_warn("warning: the labels hold only background (0)");
+}
+
+static void write_lists(const char *outdir, const struct tn_voc_names *names, const uint8_t *which)
+{
+	static const char *const lists[4] = {"trainval", "test", "train", "val"};
+	struct tn_out out[4];
+	char *path[4];
+	for (int i = 0; i < 4; i++) {
+		char *text;
+		size_t len;
+		if (tn_voc_list_text(names, which, lists[i], &text, &len))
+			cli_fail();
+		if (asprintf(&path[i], "%s/%s.txt", outdir, lists[i]) < 0)
+			cli_die("out of memory");
+		if (tn_out_open(&out[i], path[i]))
+			cli_fail();
+		tn_out_write(&out[i], text, len);
+		free(text);
+	}
+	/* all four are complete before any is renamed into place */
+	for (int i = 0; i < 4; i++) {
+		if (tn_out_commit(&out[i])) {
+			for (int j = i + 1; j < 4; j++)
+				tn_out_abort(&out[j]);
+			cli_fail();
+		}
+		free(path[i]);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o;
+	cli_init(argv[0]);
+	parse_args(argc, argv, &o);
+
+	char *setdir, *segdir = NULL, *imgdir = NULL, *outdir = NULL;
+	if (asprintf(&setdir, "%s/VOC%s", o.devkit, o.year) < 0)
+		cli_die("out of memory");
+	segdir = join(setdir, "SegmentationClass");
+	imgdir = join(setdir, "JPEGImages");
+	outdir = o.outdir ? strdup(o.outdir) : join(setdir, "ImageSets/Segmentation");
+	if (!outdir)
+		cli_die("out of memory");
+
+	struct tn_voc_names names;
+	if (tn_voc_list(segdir, o.sort, &names))
+		cli_fail();
+	if (names.n == 0)
+		cli_die("%s: no .png labels", segdir);
+	uint8_t *which = malloc(names.n);
+	size_t ntv, ntr;
+	if (!which)
+		cli_die("out of memory");
+	if (tn_voc_split(names.n, o.trainval, o.train, o.seed, which, &ntv, &ntr))
+		cli_fail();
+
+	if (o.check) {
+		static struct census c;
+		check_labels(&o, segdir, imgdir, &names, &c);
+		print_histogram(&c, o.n, o.csv);
+		fflush(stdout);
+		if (!o.quiet)
+			diagnose_set(&c);
+		if (c.problems)
+			cli_die("%zu problem%s in %zu of %zu labels; no lists written", c.problems,
+				c.problems == 1 ? "" : "s", c.bad_labels, names.n);
+	}
+	make_dirs(outdir);
+	write_lists(outdir, &names, which);
+	if (!o.quiet)
+		cli_warn("%zu labels: train %zu, val %zu, test %zu; lists in %s", names.n, ntr, ntv - ntr,
+			 names.n - ntv, outdir);
+	free(which);
+	tn_voc_names_free(&names);
+	free(setdir);
+	free(segdir);
+	free(imgdir);
+	free(outdir);
+	cli_close_stdout();
+	return 0;
+}
