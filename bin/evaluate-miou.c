@@ -1,12 +1,17 @@
 /* evaluate-miou: confusion matrix and mIoU of predicted masks against ground-truth labels, as
- * bubbliiiing's get_miou.py computes them; states of shards merge into the exact total. */
+ * bubbliiiing's get_miou.py computes them, for one pair, a list of pairs or a VOC-style list of
+ * names; states of shards merge into the exact total. */
 #include "cli/cli.h"
+#include "core/clock.h"
 #include "core/error.h"
 #include "eval/miou.h"
 #include "io/file.h"
 #include "io/image.h"
 
+#include <ctype.h>
+#include <errno.h>
 #include <getopt.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -16,6 +21,7 @@ enum format { FMT_TABLE, FMT_CSV, FMT_JSON, FMT_UPSTREAM };
 struct opts {
 	int n; /* 0 = not given */
 	const char *names_file, *gt, *pairs, *save_state, *confusion;
+	const char *list, *gt_dir, *pred_dir, *gt_ext, *pred_ext; /* list mode */
 	enum format format;
 	int nformats, nan_absent, quiet, merge;
 	char **files;
@@ -24,12 +30,22 @@ struct opts {
 
 struct pair {
 	const char *pred, *gt;
+	int line; /* in the list file */
+};
+
+/* The pairs to evaluate and the memory their paths live in. */
+struct pairlist {
+	struct pair *v;
+	size_t n;
+	uint8_t *text;  /* the list file, paths of --pairs point into it */
+	char **owned;   /* paths built in list mode, n * 2 */
 };
 
 static void usage(void)
 {
 	printf("Usage: %s -n N --gt LABEL [PRED]\n"
 	       "       %s -n N --pairs LIST\n"
+	       "       %s -n N --list NAMES --gt-dir DIR --pred-dir DIR\n"
 	       "       %s --merge STATE...\n"
 	       "Compare predicted masks with ground-truth labels: confusion matrix, per-class IoU,\n"
 	       "recall (PA) and precision, mIoU, mPA and accuracy, as bubbliiiing's get_miou.py.\n"
@@ -39,21 +55,29 @@ static void usage(void)
 	       "      --names FILE      class names, one per line (default: VOC names for N=21)\n"
 	       "      --gt FILE         ground-truth label of the one prediction\n"
 	       "      --pairs FILE      lines \"PRED GT\": evaluate every pair\n"
+	       "      --list NAMES      VOC-style list of image names (no extension), one per line:\n"
+	       "                        evaluate PRED_DIR/NAME.png against GT_DIR/NAME.png\n"
+	       "      --gt-dir DIR      folder of the ground-truth labels (with --list)\n"
+	       "      --pred-dir DIR    folder of the predicted masks (with --list)\n"
+	       "      --gt-ext EXT      label file extension (default png)\n"
+	       "      --pred-ext EXT    prediction file extension (default png)\n"
 	       "      --merge           the arguments are state files to add up\n"
 	       "      --save-state FILE write the confusion matrix state for a later --merge\n"
-	       "      --confusion FILE  write confusion_matrix.csv as upstream does\n"
+	       "      --confusion-matrix FILE\n"
+	       "                        write confusion_matrix.csv as upstream does (or --confusion)\n"
 	       "      --csv             CSV report\n"
 	       "      --json            JSON report\n"
 	       "      --upstream        upstream get_miou's text lines\n"
 	       "      --nan-absent      mmsegmentation rule: classes with no pixels are NaN, not 0\n"
-	       "  -q, --quiet           no progress, no warnings\n"
+	       "  -q, --quiet           no progress bar (drawn only on a terminal), no warnings\n"
 	       "  -h, --help            show this help\n"
 	       "      --version         show versions\n",
-	       cli_prog(), cli_prog(), cli_prog());
+	       cli_prog(), cli_prog(), cli_prog(), cli_prog());
 }
 
 enum { OPT_NAMES = 256, OPT_GT, OPT_PAIRS, OPT_MERGE, OPT_SAVE, OPT_CONF, OPT_CSV, OPT_JSON,
-       OPT_UPSTREAM, OPT_NAN, OPT_VERSION };
+       OPT_UPSTREAM, OPT_NAN, OPT_VERSION, OPT_LIST, OPT_GT_DIR, OPT_PRED_DIR, OPT_GT_EXT,
+       OPT_PRED_EXT };
 
 static void parse_args(int argc, char **argv, struct opts *o)
 {
@@ -65,6 +89,12 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		{"merge", no_argument, NULL, OPT_MERGE},
 		{"save-state", required_argument, NULL, OPT_SAVE},
 		{"confusion", required_argument, NULL, OPT_CONF},
+		{"confusion-matrix", required_argument, NULL, OPT_CONF},
+		{"list", required_argument, NULL, OPT_LIST},
+		{"gt-dir", required_argument, NULL, OPT_GT_DIR},
+		{"pred-dir", required_argument, NULL, OPT_PRED_DIR},
+		{"gt-ext", required_argument, NULL, OPT_GT_EXT},
+		{"pred-ext", required_argument, NULL, OPT_PRED_EXT},
 		{"csv", no_argument, NULL, OPT_CSV},
 		{"json", no_argument, NULL, OPT_JSON},
 		{"upstream", no_argument, NULL, OPT_UPSTREAM},
@@ -85,6 +115,11 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		case OPT_MERGE: o->merge = 1; break;
 		case OPT_SAVE: o->save_state = optarg; break;
 		case OPT_CONF: o->confusion = optarg; break;
+		case OPT_LIST: o->list = optarg; break;
+		case OPT_GT_DIR: o->gt_dir = optarg; break;
+		case OPT_PRED_DIR: o->pred_dir = optarg; break;
+		case OPT_GT_EXT: o->gt_ext = optarg; break;
+		case OPT_PRED_EXT: o->pred_ext = optarg; break;
 		case OPT_CSV: o->format = FMT_CSV; o->nformats++; break;
 		case OPT_JSON: o->format = FMT_JSON; o->nformats++; break;
 		case OPT_UPSTREAM: o->format = FMT_UPSTREAM; o->nformats++; break;
@@ -97,11 +132,17 @@ static void parse_args(int argc, char **argv, struct opts *o)
 	}
 	o->files = argv + optind;
 	o->nfiles = argc - optind;
-	int modes = (o->gt != NULL) + (o->pairs != NULL) + o->merge;
+	int modes = (o->gt != NULL) + (o->pairs != NULL) + (o->list != NULL) + o->merge;
 	if (modes == 0)
-		cli_usage_error("give --gt LABEL, --pairs LIST or --merge STATE...");
+		cli_usage_error("give --gt LABEL, --pairs LIST, --list NAMES or --merge STATE...");
 	if (modes > 1)
-		cli_usage_error("--gt, --pairs and --merge exclude each other");
+		cli_usage_error("--gt, --pairs, --list and --merge exclude each other");
+	if (o->list && (!o->gt_dir || !o->pred_dir))
+		cli_usage_error("--list needs --gt-dir DIR and --pred-dir DIR");
+	if (!o->list && (o->gt_dir || o->pred_dir || o->gt_ext || o->pred_ext))
+		cli_usage_error("--gt-dir, --pred-dir, --gt-ext and --pred-ext go with --list");
+	if (o->list && o->nfiles > 0)
+		cli_usage_error("--list takes no further files ('%s')", o->files[0]);
 	if (o->nformats > 1)
 		cli_usage_error("--csv, --json and --upstream exclude each other");
 	if (!o->merge && !o->n && !o->names_file)
@@ -141,53 +182,133 @@ static const char **default_names(int n, uint8_t **text)
 	return names;
 }
 
-/* "PRED GT" per line, whitespace-separated; blank lines and lines starting with '#' skipped.
- * The paths point into *text, which the caller frees. */
-static struct pair *read_pairs(const char *path, size_t *count, uint8_t **text)
+/* The next entry of a list file, trimmed of surrounding white space and NUL-terminated in place
+ * (the buffer has a NUL past its end); blank lines and lines starting with '#' are skipped.
+ * NULL at the end; *line counts lines. */
+static char *next_entry(char **p, char *end, int *line)
+{
+	while (*p < end) {
+		char *s = *p, *nl = memchr(s, '\n', (size_t)(end - s));
+		char *e = nl ? nl : end;
+		*p = nl ? nl + 1 : end;
+		(*line)++;
+		while (s < e && isspace((unsigned char)*s))
+			s++;
+		while (e > s && isspace((unsigned char)e[-1]))
+			e--;
+		*e = 0;
+		if (s < e && *s != '#')
+			return s;
+	}
+	return NULL;
+}
+
+static uint8_t *read_text(const char *path, const char *what, size_t *len)
 {
 	uint8_t *buf;
-	size_t len;
-	if (tn_read_all(path, 0, &buf, &len))
+	if (tn_read_all(path, 0, &buf, len))
 		cli_fail();
-	if (memchr(buf, '\0', len))
-		cli_die("%s: binary data, not a list of 'PRED GT' lines", display(path));
-	size_t cap = 64, k = 0;
-	struct pair *pairs = malloc(cap * sizeof *pairs);
-	if (!pairs)
-		cli_die("out of memory");
-	char *p = (char *)buf, *end = (char *)buf + len;
+	if (memchr(buf, '\0', *len))
+		cli_die("%s: binary data, not a list of %s", display(path), what);
+	return buf;
+}
+
+static void push_pair(struct pairlist *pl, size_t *cap, const char *pred, const char *gt, int line)
+{
+	if (pl->n == *cap) {
+		*cap = *cap ? 2 * *cap : 64;
+		struct pair *np = realloc(pl->v, *cap * sizeof *np);
+		if (!np)
+			cli_die("out of memory");
+		pl->v = np;
+	}
+	pl->v[pl->n++] = (struct pair){pred, gt, line};
+}
+
+/* "PRED GT" per line, whitespace-separated; the paths point into pl->text. */
+static void read_pairs(const char *path, struct pairlist *pl)
+{
+	size_t len, cap = 0;
+	memset(pl, 0, sizeof *pl);
+	pl->text = read_text(path, "'PRED GT' lines", &len);
+	char *p = (char *)pl->text, *end = p + len, *s;
 	int line = 0;
-	while (p < end) {
-		char *nl = memchr(p, '\n', (size_t)(end - p));
-		char *e = nl ? nl : end;
-		*e = 0;
-		line++;
+	while ((s = next_entry(&p, end, &line))) {
 		char *tok[3] = {NULL, NULL, NULL}, *save = NULL;
 		int nt = 0;
-		for (char *t = strtok_r(p, " \t\r\v\f", &save); t && nt < 3; t = strtok_r(NULL, " \t\r\v\f", &save))
+		for (char *t = strtok_r(s, " \t\r\v\f", &save); t && nt < 3; t = strtok_r(NULL, " \t\r\v\f", &save))
 			tok[nt++] = t;
-		p = nl ? nl + 1 : end;
-		if (nt == 0 || tok[0][0] == '#')
-			continue;
 		if (nt != 2)
 			cli_die("%s: line %d: expected 'PRED GT' (two paths without spaces), got %s", display(path),
 				line, nt == 1 ? "one field" : "more than two fields");
-		if (k == cap) {
-			cap *= 2;
-			struct pair *np = realloc(pairs, cap * sizeof *pairs);
-			if (!np)
-				cli_die("out of memory");
-			pairs = np;
-		}
-		pairs[k].pred = tok[0];
-		pairs[k].gt = tok[1];
-		k++;
+		push_pair(pl, &cap, tok[0], tok[1], line);
 	}
-	if (k == 0)
+	if (pl->n == 0)
 		cli_die("%s: no 'PRED GT' lines", display(path));
-	*count = k;
-	*text = buf;
-	return pairs;
+}
+
+/* DIR/NAME.EXT (EXT given with or without its dot; empty = none), malloc'd. */
+static char *join_path(const char *dir, const char *name, const char *ext)
+{
+	if (*ext == '.')
+		ext++;
+	size_t dl = strlen(dir);
+	const char *sep = dl && dir[dl - 1] == '/' ? "" : "/";
+	size_t size = dl + strlen(name) + strlen(ext) + 3;
+	char *path = malloc(size);
+	if (!path)
+		cli_die("out of memory");
+	snprintf(path, size, "%s%s%s%s%s", dir, sep, name, *ext ? "." : "", ext);
+	return path;
+}
+
+/* A VOC ImageSets list: one image name per line, without folder or extension (upstream's
+ * val.txt); each names PRED_DIR/NAME.EXT and GT_DIR/NAME.EXT. */
+static void read_list(const struct opts *o, struct pairlist *pl)
+{
+	size_t len, cap = 0, ocap = 0;
+	memset(pl, 0, sizeof *pl);
+	pl->text = read_text(o->list, "image names", &len);
+	char *p = (char *)pl->text, *end = p + len, *s;
+	int line = 0;
+	while ((s = next_entry(&p, end, &line))) {
+		if (pl->n == ocap / 2) {
+			ocap = ocap ? 2 * ocap : 128;
+			char **no = realloc(pl->owned, ocap * sizeof *no);
+			if (!no)
+				cli_die("out of memory");
+			pl->owned = no;
+		}
+		char *pred = join_path(o->pred_dir, s, o->pred_ext ? o->pred_ext : "png");
+		char *gt = join_path(o->gt_dir, s, o->gt_ext ? o->gt_ext : "png");
+		pl->owned[2 * pl->n] = pred;
+		pl->owned[2 * pl->n + 1] = gt;
+		push_pair(pl, &cap, pred, gt, line);
+	}
+	if (pl->n == 0)
+		cli_die("%s: no image names", display(o->list));
+}
+
+static void free_pairlist(struct pairlist *pl)
+{
+	for (size_t i = 0; pl->owned && i < 2 * pl->n; i++)
+		free(pl->owned[i]);
+	free(pl->owned);
+	free(pl->v);
+	free(pl->text);
+}
+
+/* Every file is looked for before any is read, so a name missing near the end of a long list
+ * fails in a second, not after the work. */
+static void check_present(const struct pairlist *pl, const char *list)
+{
+	for (size_t i = 0; i < pl->n; i++) {
+		const char *f[2] = {pl->v[i].pred, pl->v[i].gt};
+		for (int k = 0; k < 2; k++)
+			if (strcmp(f[k], "-") != 0 && access(f[k], R_OK) != 0)
+				cli_die("%s: %s (%s %s, line %d)", f[k], strerror(errno),
+					k ? "ground truth of" : "prediction of", display(list), pl->v[i].line);
+	}
 }
 
 static int progress_shown;
@@ -199,6 +320,27 @@ static void end_progress(void)
 		fputc('\n', stderr);
 		progress_shown = 0;
 	}
+}
+
+/* "[#####.....] 12/40 images  3s left", redrawn at most 10 times a second and at the end. */
+static void show_progress(size_t done, size_t total, double t0, double *last)
+{
+	double now = tn_now_ms();
+	if (done < total && done > 0 && now - *last < 100)
+		return;
+	*last = now;
+	enum { WIDTH = 30 };
+	char bar[WIDTH + 1];
+	size_t fill = total ? done * WIDTH / total : WIDTH;
+	for (size_t i = 0; i < WIDTH; i++)
+		bar[i] = i < fill ? '#' : '.';
+	bar[WIDTH] = 0;
+	fprintf(stderr, "\r%s: [%s] %zu/%zu images", cli_prog(), bar, done, total);
+	if (done > 0 && done < total)
+		fprintf(stderr, "  %.0fs left ", (now - t0) / 1e3 * (double)(total - done) / (double)done);
+	else
+		fputs("           ", stderr);
+	progress_shown = 1;
 }
 
 static _Noreturn void fail(void)
@@ -322,20 +464,23 @@ int main(int argc, char **argv)
 		if (o.gt) {
 			eval_pair(&c, o.nfiles ? o.files[0] : "-", o.gt, o.quiet);
 		} else {
-			size_t npairs;
-			uint8_t *pairs_text;
-			struct pair *pairs = read_pairs(o.pairs, &npairs, &pairs_text);
+			struct pairlist pl;
+			if (o.pairs)
+				read_pairs(o.pairs, &pl);
+			else
+				read_list(&o, &pl);
+			check_present(&pl, o.pairs ? o.pairs : o.list);
 			int show = !o.quiet && isatty(STDERR_FILENO);
-			for (size_t i = 0; i < npairs; i++) {
-				eval_pair(&c, pairs[i].pred, pairs[i].gt, o.quiet);
-				if (show) {
-					fprintf(stderr, "\r%s: %zu/%zu images", cli_prog(), i + 1, npairs);
-					progress_shown = 1;
-				}
+			double t0 = tn_now_ms(), last = 0;
+			if (show)
+				show_progress(0, pl.n, t0, &last);
+			for (size_t i = 0; i < pl.n; i++) {
+				eval_pair(&c, pl.v[i].pred, pl.v[i].gt, o.quiet);
+				if (show)
+					show_progress(i + 1, pl.n, t0, &last);
 			}
 			end_progress();
-			free(pairs);
-			free(pairs_text);
+			free_pairlist(&pl);
 		}
 		if (binary_warned > 1)
 			cli_warn("warning: %d more labels hold only 0 and 255", binary_warned - 1);
