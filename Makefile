@@ -59,11 +59,15 @@ install: all
 	install -m 755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
 	install -m 644 $(MAN1) $(DESTDIR)$(PREFIX)/share/man/man1/
 	$(if $(MAN5),install -m 644 $(MAN5) $(DESTDIR)$(PREFIX)/share/man/man5/)
+	install -d $(DESTDIR)$(PREFIX)/share/cnnkit
+	install -m 755 scripts/plot-miou scripts/shard-eval $(DESTDIR)$(PREFIX)/share/cnnkit/
+	install -m 644 scripts/experiment.mk $(DESTDIR)$(PREFIX)/share/cnnkit/
 
 uninstall:
 	rm -f $(addprefix $(DESTDIR)$(PREFIX)/bin/,$(PROGS))
 	rm -f $(addprefix $(DESTDIR)$(PREFIX)/share/man/man1/,$(notdir $(MAN1)))
 	rm -f $(addprefix $(DESTDIR)$(PREFIX)/share/man/man5/,$(notdir $(MAN5)))
+	rm -rf $(DESTDIR)$(PREFIX)/share/cnnkit
 
 clean:
 	rm -rf build build-asan build-fuzz
