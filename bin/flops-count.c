@@ -3,6 +3,7 @@
 #include "core/error.h"
 #include "io/file.h"
 #include "io/wfile.h"
+#include "models/classify.h"
 #include "models/deeplab.h"
 #include "models/segmodel.h"
 #include "models/wmeta.h"
@@ -22,7 +23,8 @@ struct opts {
 	const char *cfg;   /* yolov5 yaml */
 	int nc;            /* 0: the yaml's */
 	enum tn_backbone backbone;
-	int downsample, classes;
+	int downsample, classes, classes_given;
+	int naive; /* inception: without the 1x1 reductions */
 	int size_h, size_w; /* 0: the model's */
 	int have_convention;
 	struct tn_flops_opts fo;
@@ -36,21 +38,30 @@ static _Noreturn void usage(void)
 	       "       flops-count --arch yolov5 --cfg MODEL.yaml [--nc N] [--size N|HxW] [options]\n"
 	       "       flops-count --arch deeplabv3plus --backbone mobilenet|xception [--downsample 8|16]\n"
 	       "                   [-n CLASSES] [--size N|HxW] [options]\n"
+	       "       flops-count --arch googlenet|googlenet-keras|resnet50|mobilenet_v2 [-n CLASSES]\n"
+	       "                   [--size N] [options]\n"
+	       "       flops-count --arch inception [--naive] [--size N|HxW] [options]\n"
 	       "Count parameters, multiply-accumulates (MACs) and FLOPs (2 x MACs).\n\n"
 	       "  -m, --model FILE       a .w model (from weightconv)\n"
-	       "      --arch NAME        a built-in architecture: yolov5 or deeplabv3plus\n"
+	       "      --arch NAME        a built-in architecture: yolov5, deeplabv3plus, googlenet\n"
+	       "                         (torchvision, no aux heads), googlenet-keras (the seed's Keras\n"
+	       "                         layout with both auxiliary classifiers), resnet50, mobilenet_v2,\n"
+	       "                         or inception (the Keras Inception 3a module on a 192-channel map)\n"
+	       "      --naive            inception: no 1x1 reductions before the 3x3 and 5x5 convs\n"
 	       "      --cfg FILE         yolov5: the model yaml\n"
 	       "      --nc N             yolov5: classes, replacing the yaml's nc\n"
 	       "      --backbone NAME    deeplabv3plus: mobilenet or xception (default mobilenet)\n"
 	       "      --downsample N     deeplabv3plus: output stride 8 or 16 (default 16)\n"
-	       "  -n, --classes N        deeplabv3plus: classes (default 21)\n"
-	       "      --size N|HxW       input size (default: the model's; 640 yolov5, 512 deeplabv3plus)\n"
+	       "  -n, --classes N        classes (default 21 for deeplabv3plus, 1000 for classifiers)\n"
+	       "      --size N|HxW       input size (default: the model's; 640 yolov5, 512 deeplabv3plus,\n"
+	       "                         224 classifiers, 28 inception)\n"
 	       "      --convention NAME  what counts as a MAC: conv (convolutions only), thop (thop's\n"
 	       "                         profile rules), ultralytics (the YOLOv5 README's GFLOPs)\n"
 	       "                         (default: ultralytics for yolov5, conv otherwise)\n"
 	       "      --bn MODE          unfolded (default: BatchNorm weight and bias are parameters,\n"
 	       "                         and counted ops) or folded (into the conv bias, as a fused model)\n"
 	       "      --per-layer        one row per layer (yolov5: model.<i>; otherwise per conv)\n"
+	       "      --per-block        one row per top-level module (conv1, inception3a, layer1, ...)\n"
 	       "      --csv              comma-separated values\n"
 	       "      --json             a JSON object\n"
 	       "  -h, --help             this help\n"
@@ -61,7 +72,7 @@ static _Noreturn void usage(void)
 static void parse_args(int argc, char **argv, struct opts *o)
 {
 	enum { OPT_ARCH = 256, OPT_CFG, OPT_NC, OPT_BACKBONE, OPT_DOWNSAMPLE, OPT_SIZE, OPT_CONVENTION, OPT_BN,
-	       OPT_PER_LAYER, OPT_CSV, OPT_JSON, OPT_VERSION };
+	       OPT_PER_LAYER, OPT_CSV, OPT_JSON, OPT_VERSION, OPT_PER_BLOCK, OPT_NAIVE };
 	static const struct option longopts[] = {
 		{"model", required_argument, 0, 'm'},
 		{"arch", required_argument, 0, OPT_ARCH},
@@ -74,6 +85,8 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		{"convention", required_argument, 0, OPT_CONVENTION},
 		{"bn", required_argument, 0, OPT_BN},
 		{"per-layer", no_argument, 0, OPT_PER_LAYER},
+		{"per-block", no_argument, 0, OPT_PER_BLOCK},
+		{"naive", no_argument, 0, OPT_NAIVE},
 		{"csv", no_argument, 0, OPT_CSV},
 		{"json", no_argument, 0, OPT_JSON},
 		{"help", no_argument, 0, 'h'},
@@ -88,8 +101,10 @@ static void parse_args(int argc, char **argv, struct opts *o)
 			o->model = optarg;
 			break;
 		case OPT_ARCH:
-			if (strcmp(optarg, "yolov5") && strcmp(optarg, "deeplabv3plus"))
-				cli_usage_error("--arch: '%s' is not yolov5 or deeplabv3plus", optarg);
+			if (strcmp(optarg, "yolov5") && strcmp(optarg, "deeplabv3plus") && strcmp(optarg, "googlenet-keras") &&
+			    strcmp(optarg, "inception") && tn_cls_arch_parse(optarg, &(enum tn_cls_arch){0}))
+				cli_usage_error("--arch: '%s' is not yolov5, deeplabv3plus, googlenet, googlenet-keras, "
+						"resnet50, mobilenet_v2 or inception", optarg);
 			o->arch = optarg;
 			break;
 		case OPT_CFG:
@@ -108,7 +123,8 @@ static void parse_args(int argc, char **argv, struct opts *o)
 				cli_usage_error("--downsample: 8 or 16");
 			break;
 		case 'n':
-			o->classes = (int)cli_parse_long("--classes", optarg, 1, 255);
+			o->classes = (int)cli_parse_long("--classes", optarg, 1, 100000);
+			o->classes_given = 1;
 			break;
 		case OPT_SIZE:
 			if (tn_segmeta_parse_size(optarg, &o->size_h, &o->size_w))
@@ -126,6 +142,12 @@ static void parse_args(int argc, char **argv, struct opts *o)
 			break;
 		case OPT_PER_LAYER:
 			o->per_layer = 1;
+			break;
+		case OPT_PER_BLOCK:
+			o->per_layer = o->fo.blocks = 1;
+			break;
+		case OPT_NAIVE:
+			o->naive = 1;
 			break;
 		case OPT_CSV:
 			o->format = FMT_CSV;
@@ -151,6 +173,8 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		cli_usage_error("--cfg goes with --arch yolov5");
 	if (o->nc && !o->cfg)
 		cli_usage_error("--nc goes with --cfg");
+	if (o->naive && !(o->arch && !strcmp(o->arch, "inception")))
+		cli_usage_error("--naive goes with --arch inception");
 }
 
 /* The yaml with its nc replaced: a leading "nc:" wins over a later one (the builder reads
@@ -175,6 +199,8 @@ struct model {
 	struct tn_wfile wf;
 	struct tn_segmodel seg;
 	int is_seg;
+	struct tn_clsmodel cls;
+	int is_cls;
 	char *yaml; /* yolov5 */
 	char label[300];
 	const char *arch;
@@ -206,6 +232,34 @@ static void open_model(const struct opts *o, struct model *m)
 		build_yolo(m, m->yaml, o->cfg, NULL, NULL, o->size_h ? o->size_h : 640, o->size_w ? o->size_w : 640);
 		return;
 	}
+	enum tn_cls_arch ca;
+	int classes = o->classes_given ? o->classes : 1000;
+	if (o->arch && !strcmp(o->arch, "googlenet-keras")) {
+		m->arch = o->arch;
+		snprintf(m->label, sizeof m->label, "GoogLeNet, Keras layout with auxiliary classifiers, %d classes", classes);
+		if (o->size_h != o->size_w)
+			cli_usage_error("--size: the Keras GoogLeNet takes a square input");
+		if (tn_googlenet_keras_build(&m->net, classes, o->size_h ? o->size_h : 224, o->size_h ? o->size_h : 224) ||
+		    tn_net_plan(&m->net))
+			cli_fail();
+		return;
+	}
+	if (o->arch && !strcmp(o->arch, "inception")) {
+		m->arch = o->arch;
+		snprintf(m->label, sizeof m->label, "Inception 3a%s on 192 channels", o->naive ? ", naive" : "");
+		if (tn_inception_build(&m->net, o->naive, o->size_h ? o->size_h : 28, o->size_w ? o->size_w : 28) ||
+		    tn_net_plan(&m->net))
+			cli_fail();
+		return;
+	}
+	if (o->arch && !tn_cls_arch_parse(o->arch, &ca)) {
+		m->arch = tn_cls_arch_name(ca);
+		snprintf(m->label, sizeof m->label, "%s (torchvision), %d classes", m->arch, classes);
+		if (tn_cls_build(&m->net, ca, classes, o->size_h ? o->size_h : 224, o->size_w ? o->size_w : 224) ||
+		    tn_net_plan(&m->net))
+			cli_fail();
+		return;
+	}
 	if (o->arch) {
 		m->arch = "deeplabv3plus";
 		snprintf(m->label, sizeof m->label, "deeplabv3plus %s df%d, %d classes", tn_backbone_name(o->backbone),
@@ -220,19 +274,30 @@ static void open_model(const struct opts *o, struct model *m)
 	if (tn_wfile_open(o->model, &m->wf))
 		cli_fail();
 	const char *arch = tn_wfile_meta(&m->wf, "arch");
-	if (arch && !strcmp(arch, "deeplabv3plus")) {
+	if (arch && (!strcmp(arch, "deeplabv3plus") || !strcmp(arch, "encnet"))) {
+		m->arch = !strcmp(arch, "encnet") ? "encnet" : "deeplabv3plus";
 		tn_wfile_close(&m->wf);
 		m->is_seg = 1;
-		m->arch = "deeplabv3plus";
 		if (tn_segmodel_describe(&m->seg, o->model) || tn_wmeta_check_tensors(&m->seg.net, &m->seg.wf) ||
 		    tn_net_set_input_size(&m->seg.net, o->size_h ? o->size_h : m->seg.in_h,
 					  o->size_w ? o->size_w : m->seg.in_w))
 			cli_fail();
 		return;
 	}
+	if (arch && !tn_cls_arch_parse(arch, &ca)) {
+		tn_wfile_close(&m->wf);
+		m->is_cls = 1;
+		m->arch = tn_cls_arch_name(ca);
+		if (o->size_h != o->size_w)
+			cli_usage_error("--size: a classifier's input is square");
+		if (tn_clsmodel_describe(&m->cls, o->model, o->size_h, 0) || tn_wmeta_check_tensors(&m->cls.net, &m->cls.wf) ||
+		    tn_net_plan(&m->cls.net))
+			cli_fail();
+		return;
+	}
 	if (!arch || strcmp(arch, "yolov5"))
-		cli_die("%s: arch '%s' is not one this program counts (yolov5, deeplabv3plus)", o->model,
-			arch ? arch : "(none)");
+		cli_die("%s: arch '%s' is not one this program counts (yolov5, deeplabv3plus, encnet, googlenet, "
+			"resnet50, mobilenet_v2)", o->model, arch ? arch : "(none)");
 	m->arch = "yolov5";
 	const char *yaml = tn_wfile_meta(&m->wf, "yaml");
 	if (!yaml)
@@ -240,7 +305,7 @@ static void open_model(const struct opts *o, struct model *m)
 	if (!(m->yaml = strdup(yaml)))
 		cli_die("out of memory");
 	int h, w;
-	if (tn_wmeta_check_format(&m->wf) || tn_wmeta_int(&m->wf, "input_height", 32, 4096, 640, &h) ||
+	if (tn_wmeta_check_format(&m->wf, "div255") || tn_wmeta_int(&m->wf, "input_height", 32, 4096, 640, &h) ||
 	    tn_wmeta_int(&m->wf, "input_width", 32, 4096, 640, &w))
 		cli_fail();
 	struct tn_param_source src;
@@ -255,6 +320,8 @@ static void close_model(struct model *m)
 {
 	if (m->is_seg) {
 		tn_segmodel_close(&m->seg);
+	} else if (m->is_cls) {
+		tn_clsmodel_close(&m->cls);
 	} else {
 		tn_net_free(&m->net);
 		if (m->wf.map)
@@ -264,21 +331,6 @@ static void close_model(struct model *m)
 }
 
 /* --- output ------------------------------------------------------------------------------ */
-
-static void json_str(const char *s)
-{
-	putchar('"');
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-		if (ch == '"' || ch == '\\')
-			printf("\\%c", ch);
-		else if (ch < 0x20)
-			printf("\\u%04x", ch);
-		else
-			putchar(ch);
-	}
-	putchar('"');
-}
 
 static const char *convention_text(const struct tn_flops_opts *fo)
 {
@@ -343,7 +395,7 @@ static void print_json(const struct opts *o, const struct model *m, const struct
 		       const struct tn_flops *f)
 {
 	printf("{\"model\": ");
-	json_str(m->label);
+	cli_json_str(stdout, m->label);
 	printf(", \"arch\": \"%s\", \"input\": [%d, %d], \"convention\": \"%s\", \"bn\": \"%s\",\n", m->arch, net->in_h,
 	       net->in_w, tn_flops_convention_name(o->fo.convention), o->fo.bn_folded ? "folded" : "unfolded");
 	printf(" \"params\": %lld, \"macs\": %.0f, \"flops\": %.0f, \"gflops\": %.1f", (long long)f->params, f->macs,
@@ -353,9 +405,9 @@ static void print_json(const struct opts *o, const struct model *m, const struct
 		for (int r = 0; r < f->n; r++) {
 			const struct tn_flops_row *x = &f->rows[r];
 			printf("%s\n  {\"layer\": ", r ? "," : "");
-			json_str(x->name);
+			cli_json_str(stdout, x->name);
 			printf(", \"module\": ");
-			json_str(x->module);
+			cli_json_str(stdout, x->module);
 			printf(", \"shape\": [%d, %d, %d], \"params\": %lld, \"macs\": %.0f, \"flops\": %.0f}", x->c, x->h,
 			       x->w, (long long)x->params, x->macs, 2 * x->macs);
 		}
@@ -377,7 +429,7 @@ int main(int argc, char **argv)
 	/* model_info() profiles a max(stride, 32) square and scales to the size */
 	if (yolo && o.fo.convention == TN_FLOPS_ULTRALYTICS)
 		o.fo.probe = 32;
-	struct tn_net *net = m.is_seg ? &m.seg.net : &m.net;
+	struct tn_net *net = m.is_seg ? &m.seg.net : m.is_cls ? &m.cls.net : &m.net;
 	struct tn_flops f;
 	if (tn_flops_count(net, &o.fo, yolo ? m.yaml : NULL, &f))
 		cli_die("%s: %s", m.label, tn_errmsg());

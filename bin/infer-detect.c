@@ -241,22 +241,6 @@ static void image_stem(const char *path, char *out, size_t cap)
 	snprintf(out, cap, "%.*s", n, base);
 }
 
-/* JSON string body with the characters JSON requires escaped. */
-static void json_str(FILE *fp, const char *s)
-{
-	fputc('"', fp);
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-		if (ch == '"' || ch == '\\')
-			fprintf(fp, "\\%c", ch);
-		else if (ch < 0x20)
-			fprintf(fp, "\\u%04x", ch);
-		else
-			fputc(ch, fp);
-	}
-	fputc('"', fp);
-}
-
 static int all_digits(const char *s)
 {
 	if (!*s)
@@ -295,7 +279,7 @@ static void write_dets(FILE *fp, const struct opts *o, const struct tn_detmodel 
 			if (all_digits(stem) && strlen(stem) < 16)
 				fputs(stem, fp);
 			else
-				json_str(fp, stem);
+				cli_json_str(fp, stem);
 			fprintf(fp, ", \"category_id\": %d, \"bbox\": [%g, %g, %g, %g], \"score\": %.5f", d[i].cls,
 				d[i].x1, d[i].y1, d[i].x2 - d[i].x1, d[i].y2 - d[i].y1, d[i].conf);
 			if (o->format == FMT_JSONL)

@@ -26,6 +26,7 @@ struct opts {
 	int threads;
 	int quiet;
 	int timing;
+	int scene;           /* EncNet: print the class-presence probabilities */
 	size_t max_pixels;
 };
 
@@ -40,6 +41,9 @@ static _Noreturn void usage(void)
 	       "      --overlay FILE     also write the image blended with the mask colours (JPEG;\n"
 	       "                         a folder with --list)\n"
 	       "      --logits FILE      also write the raw network output as .npy [C,H,W]\n"
+	       "      --scene            EncNet: print each class's presence probability (the SE\n"
+	       "                         classifier) on standard output: index, probability, name;\n"
+	       "                         the mask is then written only with -o\n"
 	       "      --list FILE        segment every image named in FILE (one path per line)\n"
 	       "  -O, --output-dir DIR   with --list: write DIR/NAME.png for each image\n"
 	       "  -t, --threads N        threads (default: OMP_NUM_THREADS, else all cores)\n"
@@ -53,7 +57,7 @@ static _Noreturn void usage(void)
 
 static void parse_args(int argc, char **argv, struct opts *o)
 {
-	enum { OPT_OVERLAY = 256, OPT_LOGITS, OPT_LIST, OPT_MAXPIX, OPT_TIME, OPT_VERSION };
+	enum { OPT_OVERLAY = 256, OPT_LOGITS, OPT_LIST, OPT_MAXPIX, OPT_TIME, OPT_VERSION, OPT_SCENE };
 	static const struct option longopts[] = {
 		{"model", required_argument, 0, 'm'},
 		{"output", required_argument, 0, 'o'},
@@ -64,6 +68,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		{"threads", required_argument, 0, 't'},
 		{"max-pixels", required_argument, 0, OPT_MAXPIX},
 		{"time", no_argument, 0, OPT_TIME},
+		{"scene", no_argument, 0, OPT_SCENE},
 		{"quiet", no_argument, 0, 'q'},
 		{"help", no_argument, 0, 'h'},
 		{"version", no_argument, 0, OPT_VERSION},
@@ -100,6 +105,9 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		case OPT_TIME:
 			o->timing = 1;
 			break;
+		case OPT_SCENE:
+			o->scene = 1;
+			break;
 		case 'q':
 			o->quiet = 1;
 			break;
@@ -116,8 +124,8 @@ static void parse_args(int argc, char **argv, struct opts *o)
 	if (o->list) {
 		if (!o->outdir)
 			cli_usage_error("--list needs -O DIR for the masks");
-		if (optind != argc || o->output || o->logits)
-			cli_usage_error("--list takes no input file, -o or --logits");
+		if (optind != argc || o->output || o->logits || o->scene)
+			cli_usage_error("--list takes no input file, -o, --logits or --scene");
 	} else {
 		if (o->outdir)
 			cli_usage_error("-O goes with --list");
@@ -127,12 +135,22 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		if (strcmp(o->input, "-") == 0 && isatty(STDIN_FILENO))
 			cli_usage_error("no input: give an image file or pipe one in");
 	}
-	int to_stdout = !o->list && (!o->output || strcmp(o->output, "-") == 0);
-	int extra_stdout = (o->overlay && strcmp(o->overlay, "-") == 0) + (o->logits && strcmp(o->logits, "-") == 0);
+	int to_stdout = !o->list && (o->output ? strcmp(o->output, "-") == 0 : !o->scene);
+	int extra_stdout = (o->overlay && strcmp(o->overlay, "-") == 0) + (o->logits && strcmp(o->logits, "-") == 0) +
+			   o->scene;
 	if (to_stdout + extra_stdout > 1)
 		cli_usage_error("only one output can go to standard output: give -o FILE for the mask");
 	if (to_stdout && isatty(STDOUT_FILENO))
 		cli_usage_error("refusing to write a PNG to a terminal: redirect it or give -o FILE");
+}
+
+/* One line per class: index, presence probability, name. */
+static void print_scene(const struct tn_segmodel *m)
+{
+	float p[256];
+	tn_segmodel_scene(m, p);
+	for (int k = 0; k < m->num_classes; k++)
+		printf("%d %.6f %s\n", k, p[k], m->class_names[k]);
 }
 
 /* Writes the mask (and optional extras) for one image; returns 0 or a library error. */
@@ -155,7 +173,7 @@ static int segment_one(struct tn_segmodel *m, const struct opts *o, const char *
 	if (rc)
 		tn_fail_prefix(rc, strcmp(input, "-") ? input : "standard input");
 	if (!rc && logits_path) {
-		int64_t shape[3] = {m->num_classes, m->in_h, m->in_w};
+		int64_t shape[3] = {m->num_classes, m->logits_h, m->logits_w};
 		rc = tn_npy_write_f32(logits_path, logits, 3, shape);
 	}
 	if (!rc && overlay_path) {
@@ -178,8 +196,10 @@ static int segment_one(struct tn_segmodel *m, const struct opts *o, const char *
 		free(colour.px);
 		free(blend.px);
 	}
+	if (!rc && o->scene)
+		print_scene(m);
 	/* The mask goes last, so a failure above leaves no mask that looks complete. */
-	if (!rc)
+	if (!rc && mask_path)
 		rc = tn_write_file(mask_path, png, png_len);
 	if (!rc && o->timing)
 		fprintf(stderr, "%s: %s: decode %.1f ms, letterbox %.1f ms, network %.1f ms, "
@@ -262,11 +282,14 @@ int main(int argc, char **argv)
 	struct tn_segmodel m;
 	if (tn_segmodel_open(&m, o.model))
 		cli_fail();
+	if (o.scene && !m.encnet)
+		cli_die("%s: --scene needs an EncNet model (its SE classifier); this one is %s", o.model,
+			"DeepLabV3+");
 	int status;
 	if (o.list) {
 		status = run_list(&m, &o);
 	} else {
-		if (segment_one(&m, &o, o.input, o.output ? o.output : "-", o.overlay, o.logits))
+		if (segment_one(&m, &o, o.input, o.output ? o.output : o.scene ? NULL : "-", o.overlay, o.logits))
 			cli_fail();
 		status = 0;
 	}

@@ -4,7 +4,9 @@
 #include "io/ckpt.h"
 #include "io/file.h"
 #include "io/wfile.h"
+#include "models/classify.h"
 #include "models/deeplab.h"
+#include "models/encnet.h"
 #include "models/segmodel.h"
 #include "models/yolo.h"
 #include "net/net.h"
@@ -30,6 +32,7 @@ struct opts {
 	int downsample_given;
 	int size_given;
 	int fp16;
+	int transform_input; /* googlenet: -1 = default (1, as torchvision's pretrained weights) */
 	const char *output;
 	const char *input;
 };
@@ -42,14 +45,18 @@ static _Noreturn void usage(void)
 	       "       weightconv --info MODEL.w\n"
 	       "       weightconv --check [-a ARCH ...] CHECKPOINT|MODEL.w\n"
 	       "Convert a PyTorch checkpoint (torch.save zip) into a .w model file.\n\n"
-	       "  -a, --arch ARCH        deeplabv3plus or yolov5 (default: yolov5 for an ultralytics\n"
-	       "                         checkpoint or with --cfg, else deeplabv3plus)\n"
+	       "  -a, --arch ARCH        deeplabv3plus, yolov5, encnet (mmseg), or a classifier: googlenet,\n"
+	       "                         resnet50, mobilenet_v2 (default: from the checkpoint's tensor names)\n"
+	       "      --transform-input 0|1  googlenet: whether the model maps ImageNet-normalised input\n"
+	       "                         to (x-0.5)/0.5 first, as torchvision's pretrained one (default 1)\n"
 	       "      --cfg FILE         yolov5: the model yaml, for a checkpoint that is a bare state_dict\n"
-	       "      --backbone NAME    mobilenet or xception (default: from the tensor names)\n"
+	       "      --backbone NAME    mobilenet or xception; encnet: resnet50 or resnet101\n"
+	       "                         (default: from the tensor names)\n"
 	       "      --downsample N     backbone output stride, 8 or 16 (default 16)\n"
 	       "  -n, --num-classes N    classes (default: rows of cls_conv.weight)\n"
 	       "      --names FILE       class names, one per line\n"
-	       "      --size HxW         network input size (default 512x512; yolov5 640x640)\n"
+	       "      --size HxW         network input size (default 512x512; yolov5 640x640;\n"
+	       "                         classifiers 224x224, the crop)\n"
 	       "      --fp16             store weights as float16 (half the size)\n"
 	       "  -o, --output FILE      the .w file to write (- for standard output)\n"
 	       "      --info             print a .w file's metadata and tensor table\n"
@@ -62,7 +69,7 @@ static _Noreturn void usage(void)
 static void parse_args(int argc, char **argv, struct opts *o)
 {
 	enum { OPT_BACKBONE = 256, OPT_DOWNSAMPLE, OPT_NAMES, OPT_SIZE, OPT_FP16, OPT_INFO, OPT_CHECK,
-	       OPT_CFG, OPT_VERSION };
+	       OPT_CFG, OPT_VERSION, OPT_TRANSFORM };
 	static const struct option longopts[] = {
 		{"arch", required_argument, 0, 'a'},
 		{"backbone", required_argument, 0, OPT_BACKBONE},
@@ -72,6 +79,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		{"size", required_argument, 0, OPT_SIZE},
 		{"cfg", required_argument, 0, OPT_CFG},
 		{"fp16", no_argument, 0, OPT_FP16},
+		{"transform-input", required_argument, 0, OPT_TRANSFORM},
 		{"output", required_argument, 0, 'o'},
 		{"info", no_argument, 0, OPT_INFO},
 		{"check", no_argument, 0, OPT_CHECK},
@@ -79,7 +87,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		{"version", no_argument, 0, OPT_VERSION},
 		{0, 0, 0, 0},
 	};
-	*o = (struct opts){.mode = MODE_CONVERT, .downsample = 16, .in_h = 512, .in_w = 512};
+	*o = (struct opts){.mode = MODE_CONVERT, .downsample = 16, .in_h = 512, .in_w = 512, .transform_input = -1};
 	int c;
 	while ((c = getopt_long(argc, argv, "a:n:o:h", longopts, NULL)) != -1) {
 		switch (c) {
@@ -96,7 +104,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 			o->downsample_given = 1;
 			break;
 		case 'n':
-			o->num_classes = (int)cli_parse_long("--num-classes", optarg, 1, 255);
+			o->num_classes = (int)cli_parse_long("--num-classes", optarg, 1, 100000);
 			break;
 		case OPT_NAMES:
 			o->names_file = optarg;
@@ -111,6 +119,9 @@ static void parse_args(int argc, char **argv, struct opts *o)
 			break;
 		case OPT_FP16:
 			o->fp16 = 1;
+			break;
+		case OPT_TRANSFORM:
+			o->transform_input = (int)cli_parse_long("--transform-input", optarg, 0, 1);
 			break;
 		case 'o':
 			o->output = optarg;
@@ -132,10 +143,15 @@ static void parse_args(int argc, char **argv, struct opts *o)
 	if (optind != argc - 1)
 		cli_usage_error(optind >= argc ? "no input file" : "more than one input file");
 	o->input = argv[optind];
-	if (o->arch && strcmp(o->arch, "deeplabv3plus") != 0 && strcmp(o->arch, "yolov5") != 0)
-		cli_usage_error("--arch: unknown architecture '%s' (known: deeplabv3plus, yolov5)", o->arch);
+	enum tn_cls_arch ca;
+	if (o->arch && strcmp(o->arch, "deeplabv3plus") != 0 && strcmp(o->arch, "yolov5") != 0 &&
+	    strcmp(o->arch, "encnet") != 0 &&
+	    tn_cls_arch_parse(o->arch, &ca))
+		cli_usage_error("--arch: unknown architecture '%s' (known: deeplabv3plus, yolov5, googlenet, "
+				"resnet50, mobilenet_v2)", o->arch);
 	enum tn_backbone b;
-	if (o->backbone && tn_backbone_parse(o->backbone, &b))
+	if (o->backbone && strcmp(o->backbone, "resnet50") != 0 && strcmp(o->backbone, "resnet101") != 0 &&
+	    tn_backbone_parse(o->backbone, &b))
 		cli_usage_error("--backbone: %s", tn_errmsg());
 	if (o->mode == MODE_CONVERT && !o->output)
 		cli_usage_error("no output file: give -o OUT.w");
@@ -245,8 +261,32 @@ static int report_check(const struct tn_net *net, const struct tn_param_source *
 	return problems;
 }
 
+static void check_wfile_classifier(const char *path)
+{
+	struct tn_clsmodel m;
+	if (tn_clsmodel_describe(&m, path, 0, 0))
+		cli_fail();
+	struct tn_param_source src;
+	tn_param_source_wfile(&src, &m.wf);
+	if (report_check(&m.net, &src))
+		exit(1);
+	printf("%s: ok: %s, %d classes, %zu tensors match\n", path, tn_cls_arch_name(m.arch), m.num_classes, m.wf.n);
+	tn_clsmodel_close(&m);
+}
+
 static void check_wfile(const char *path)
 {
+	struct tn_wfile wf;
+	if (tn_wfile_open(path, &wf))
+		cli_fail();
+	const char *arch = tn_wfile_meta(&wf, "arch");
+	enum tn_cls_arch ca;
+	int classifier = arch && !tn_cls_arch_parse(arch, &ca);
+	tn_wfile_close(&wf);
+	if (classifier) {
+		check_wfile_classifier(path);
+		return;
+	}
 	struct tn_segmodel m;
 	if (tn_segmodel_describe(&m, path))
 		cli_fail();
@@ -254,8 +294,12 @@ static void check_wfile(const char *path)
 	tn_param_source_wfile(&src, &m.wf);
 	if (report_check(&m.net, &src))
 		exit(1);
-	printf("%s: ok: deeplabv3plus %s, downsample %d, %d classes, %zu tensors match\n", path,
-	       tn_backbone_name(m.backbone), m.downsample, m.num_classes, m.wf.n);
+	if (m.encnet)
+		printf("%s: ok: encnet resnet%d, %d classes, %zu tensors match\n", path, m.depth, m.num_classes,
+		       m.wf.n);
+	else
+		printf("%s: ok: deeplabv3plus %s, downsample %d, %d classes, %zu tensors match\n", path,
+		       tn_backbone_name(m.backbone), m.downsample, m.num_classes, m.wf.n);
 	tn_segmodel_close(&m);
 }
 
@@ -344,6 +388,53 @@ static char *default_names(int n)
 	return s;
 }
 
+/* mmseg EncNet from an mmcv checkpoint; the FCN auxiliary_head (training only) is left out. */
+static void convert_encnet(struct opts *o, struct tn_ckpt *ck)
+{
+	struct tn_param_source src;
+	tn_param_source_ckpt(&src, ck, o->input);
+	struct tn_encnet_cfg cfg = {0, o->num_classes, 0};
+	if (o->backbone && (cfg.depth = !strcmp(o->backbone, "resnet50") ? 50 : !strcmp(o->backbone, "resnet101") ? 101 : 0) == 0)
+		cli_usage_error("--backbone: EncNet runs on resnet50 or resnet101, not '%s'", o->backbone);
+	struct tn_net net;
+	int se;
+	if (tn_encnet_infer(&src, &cfg) || tn_encnet_build(&net, &cfg, o->in_h, o->in_w, &se))
+		cli_fail();
+	if (report_check(&net, &src))
+		exit(1);
+	check_finite(ck, &net, o->input);
+	size_t aux = 0;
+	for (size_t i = 0; i < ck->n; i++)
+		aux += strncmp(ck->t[i].name, "auxiliary_head.", 15) == 0;
+	if (o->mode == MODE_CHECK) {
+		printf("%s: ok: encnet resnet%d, %d classes%s, %zu tensors match", o->input, cfg.depth,
+		       cfg.num_classes, cfg.add_lateral ? ", lateral fusion" : "", net.n_params);
+		if (aux)
+			printf(" (%zu auxiliary_head tensors, training only, not used)", aux);
+		putchar('\n');
+		tn_net_free(&net);
+		return;
+	}
+	if (aux)
+		cli_warn("%s: note: leaving out %zu auxiliary_head.* tensors (mmseg's FCN head, used only in training)",
+			 o->input, aux);
+	char num_classes[16], in_h[16], in_w[16], backbone[16], producer[64];
+	snprintf(num_classes, sizeof num_classes, "%d", cfg.num_classes);
+	snprintf(in_h, sizeof in_h, "%d", o->in_h);
+	snprintf(in_w, sizeof in_w, "%d", o->in_w);
+	snprintf(backbone, sizeof backbone, "resnet%d", cfg.depth);
+	snprintf(producer, sizeof producer, "weightconv %s", CNNKIT_VERSION);
+	char *names = o->names_file ? read_names_json(o->names_file, cfg.num_classes) : NULL;
+	const char *source = strrchr(o->input, '/') ? strrchr(o->input, '/') + 1 : o->input;
+	const char *keys[] = {"format_version", "arch", "backbone", "num_classes", "add_lateral", "input_height",
+			      "input_width", "normalize", "producer", "source", "class_names"};
+	const char *vals[] = {"1", "encnet", backbone, num_classes, cfg.add_lateral ? "1" : "0", in_h, in_w,
+			      "imagenet", producer, source, names};
+	write_model(o, ck, &net, keys, vals, names ? 11 : 10, o->fp16 ? TN_DTYPE_F16 : TN_DTYPE_F32);
+	free(names);
+	tn_net_free(&net);
+}
+
 static void convert_yolo(struct opts *o, struct tn_ckpt *ck)
 {
 	char *yaml = NULL;
@@ -409,6 +500,51 @@ static void convert_yolo(struct opts *o, struct tn_ckpt *ck)
 	tn_net_free(&net);
 }
 
+/* torchvision classifiers: the state_dict as it is; GoogLeNet's aux heads are left out. */
+static void convert_classifier(struct opts *o, struct tn_ckpt *ck, enum tn_cls_arch arch)
+{
+	const struct tn_ckpt_tensor *fc = tn_ckpt_find(ck, tn_cls_fc_weight(arch));
+	if (!o->num_classes) {
+		if (!fc || fc->ndim != 2 || fc->shape[0] < 1 || fc->shape[0] > 100000)
+			cli_die("%s: cannot tell the number of classes (no usable %s); give -n", o->input,
+				tn_cls_fc_weight(arch));
+		o->num_classes = (int)fc->shape[0];
+	}
+	if (!o->size_given)
+		o->in_h = o->in_w = 224;
+	if (o->in_h != o->in_w)
+		cli_die("--size %dx%d: a classifier's centre crop is square", o->in_h, o->in_w);
+	struct tn_net net;
+	if (tn_cls_build(&net, arch, o->num_classes, o->in_h, o->in_w))
+		cli_fail();
+	struct tn_param_source src;
+	tn_param_source_ckpt(&src, ck, o->input);
+	if (report_check(&net, &src))
+		exit(1);
+	check_finite(ck, &net, o->input);
+	if (o->mode == MODE_CHECK) {
+		printf("%s: ok: %s, %d classes, %zu tensors match\n", o->input, tn_cls_arch_name(arch), o->num_classes,
+		       net.n_params);
+		tn_net_free(&net);
+		return;
+	}
+	char num_classes[16], in_h[16], resize[16], producer[64], transform[4];
+	snprintf(num_classes, sizeof num_classes, "%d", o->num_classes);
+	snprintf(in_h, sizeof in_h, "%d", o->in_h);
+	snprintf(resize, sizeof resize, "%d", (int)((long)o->in_h * 256 / 224));
+	snprintf(producer, sizeof producer, "weightconv %s", CNNKIT_VERSION);
+	snprintf(transform, sizeof transform, "%d", arch == TN_CLS_GOOGLENET && o->transform_input != 0);
+	char *names = o->names_file ? read_names_json(o->names_file, o->num_classes) : default_names(o->num_classes);
+	const char *source = strrchr(o->input, '/') ? strrchr(o->input, '/') + 1 : o->input;
+	const char *keys[] = {"format_version", "arch", "num_classes", "input_height", "input_width", "resize",
+			      "transform_input", "producer", "source", "class_names"};
+	const char *vals[] = {"1", tn_cls_arch_name(arch), num_classes, in_h, in_h, resize, transform, producer,
+			      source, names};
+	write_model(o, ck, &net, keys, vals, 10, o->fp16 ? TN_DTYPE_F16 : TN_DTYPE_F32);
+	free(names);
+	tn_net_free(&net);
+}
+
 /* A bare YOLOv5 state_dict: model.<i>... names and a Detect anchors buffer. */
 static int looks_yolo(const struct tn_ckpt *ck)
 {
@@ -439,6 +575,21 @@ int main(int argc, char **argv)
 	struct tn_ckpt ck;
 	if (tn_ckpt_load(o.input, &ck))
 		cli_fail();
+	if (o.arch ? !strcmp(o.arch, "encnet") : tn_ckpt_find(&ck, "decode_head.enc_module.encoding.0.codewords") != NULL) {
+		convert_encnet(&o, &ck);
+		tn_ckpt_free(&ck);
+		if (o.mode == MODE_CHECK)
+			cli_close_stdout();
+		return 0;
+	}
+	enum tn_cls_arch ca;
+	if (o.arch ? !tn_cls_arch_parse(o.arch, &ca) : (!o.cfg && !ck.yaml_json && !tn_cls_guess_arch(&ck, &ca))) {
+		convert_classifier(&o, &ck, ca);
+		tn_ckpt_free(&ck);
+		if (o.mode == MODE_CHECK)
+			cli_close_stdout();
+		return 0;
+	}
 	int yolo = o.arch ? strcmp(o.arch, "yolov5") == 0 : (ck.yaml_json != NULL || o.cfg != NULL || looks_yolo(&ck));
 	if (!o.size_given) {
 		o.in_h = o.in_w = yolo ? 640 : 512;

@@ -183,3 +183,98 @@ csv_total() {
 	run -0 --separate-stderr flops-count --arch yolov5 --cfg "$CFG/yolov5s.yaml" --nc 1 --bn folded --convention conv --json
 	[ "$(echo "$output" | jq .params)" = 7012822 ]
 }
+
+# --- classifiers (issue 4): the seed's Keras GoogLeNet and torchvision's models ----------------
+
+@test "Keras GoogLeNet: the seed's 13,374,120 parameters and its per-layer table, MACs as the oracle's" {
+	run -0 --separate-stderr flops-count --arch googlenet-keras --per-block --csv
+	assert_line --regexp '^total,,,,,13374120,'
+	# the seed's model.summary(): layer, output shape, parameters
+	while read -r layer c h w params; do
+		assert_line --regexp "^$layer,[a-zA-Z0-9]+,$c,$h,$w,$params,"
+	done <<-EOF
+		convolution-1 64 112 112 9472
+		convolution-2 192 56 56 110784
+		inception-3a 256 28 28 163696
+		inception-3b 480 28 28 388736
+		inception-4a 512 14 14 376176
+		inception-4b 512 14 14 449160
+		inception-4c 512 14 14 510104
+		inception-4d 528 14 14 605376
+		inception-4e 832 14 14 868352
+		inception-5a 832 7 7 1043456
+		inception-5b 1024 7 7 1444080
+		linear 1000 1 1 1025000
+		AuxiliaryClassifier-1 1000 1 1 3188840
+		AuxiliaryClassifier-2 1000 1 1 3190888
+	EOF
+	[ "${#lines[@]}" -eq 16 ]
+	# parameters and multiplies per layer against the same network built in PyTorch
+	ref=$("$PY" "$TOP/scripts/ref/googlenet-keras-count.py")
+	for row in "${lines[@]:1:14}"; do
+		IFS=, read -r layer _ _ _ _ params macs _ <<< "$row"
+		[ "$params" = "$(echo "$ref" | jq ".layer_params[\"$layer\"]")" ]
+		[ "$macs" = "$(echo "$ref" | jq ".layer_macs[\"$layer\"]")" ]
+	done
+	[ "${lines[15]}" = "total,,,,,$(echo "$ref" | jq .params),$(echo "$ref" | jq .macs),$((2 * $(echo "$ref" | jq .macs)))" ]
+}
+
+@test "Inception 3a's 5x5 branch: the seed's 12,443,648 multiplies with the 1x1 reduction, 120,422,400 without" {
+	ref=$("$PY" "$TOP/scripts/ref/googlenet-keras-count.py" 5x5)
+	run -0 --separate-stderr flops-count --arch inception --per-layer --csv
+	r=$(printf '%s\n' "${lines[@]}" | grep '^inception-3a\.branch3\.' | awk -F, '{m += $7} END {printf "%.0f", m}')
+	[ "$r" = 12443648 ]
+	[ "$r" = "$(echo "$ref" | jq .reduced)" ]
+	run -0 --separate-stderr flops-count --arch inception --naive --per-layer --csv
+	assert_line --regexp '^inception-3a\.branch3\.1,Conv2d,32,28,28,153632,120422400,'
+	[ "$(echo "$ref" | jq .naive)" = 120422400 ]
+}
+
+@test "torchvision googlenet (no aux), resnet50, mobilenet_v2: parameters as torchvision counts them" {
+	while read -r arch published; do
+		want=$("$PY" "$TOP/scripts/ref/classify-ref.py" count "$arch")
+		run -0 --separate-stderr flops-count --arch "$arch" --json
+		p=$(echo "$output" | jq .params)
+		echo "$arch: $p parameters (torchvision $want, published $published)" >&3
+		[ "$p" = "$want" ]
+		[ "$p" = "$published" ]
+	done <<-EOF
+		googlenet 6624904
+		resnet50 25557032
+		mobilenet_v2 3504872
+	EOF
+	# another class count changes the Linear only
+	[ "$(flops-count --arch resnet50 -n 10 --json | jq .params)" = "$("$PY" "$TOP/scripts/ref/classify-ref.py" count resnet50 10)" ]
+}
+
+@test "torchvision classifiers: conv MACs at 224 (GoogLeNet 1.50 G, ResNet-50 4.09 G, MobileNetV2 0.30 G)" {
+	while read -r arch macs; do
+		run -0 --separate-stderr flops-count --arch "$arch" --json
+		[ "$(echo "$output" | jq '.macs / 1e7 | round / 100')" = "$macs" ]
+	done <<-EOF
+		googlenet 1.5
+		resnet50 4.09
+		mobilenet_v2 0.3
+	EOF
+	run -0 --separate-stderr flops-count --arch resnet50 --per-block --csv
+	assert_line --index 1 --regexp '^conv1,Conv2d\+BN,64,112,112,9536,'
+	assert_line --regexp '^layer4,block,2048,7,7,14964736,'
+}
+
+@test "a classifier .w counts as its architecture does" {
+	d=$REF_DIR/classify/mobilenet_v2
+	[ -s "$d/ckpt.pth" ] || "$PY" "$TOP/scripts/ref/classify-ref.py" make mobilenet_v2 "$d" /usr/share/darknet/data/dog.jpg /usr/share/darknet/data/kite.jpg >&2
+	weightconv "$d/ckpt.pth" -o "$BATS_TEST_TMPDIR/m.w"
+	assert_equal "$(csv_total -m "$BATS_TEST_TMPDIR/m.w")" "$(csv_total --arch mobilenet_v2)"
+	assert_equal "$(csv_total -m "$BATS_TEST_TMPDIR/m.w" --size 160)" "$(csv_total --arch mobilenet_v2 --size 160)"
+	run -0 --separate-stderr flops-count -m "$BATS_TEST_TMPDIR/m.w"
+	assert_line --regexp '^parameters +3504872 '
+}
+
+@test "classifier usage errors exit 2, a size the Keras layout cannot take 1" {
+	run -2 --separate-stderr flops-count --arch inception-v3
+	run -2 --separate-stderr flops-count --arch googlenet --naive
+	[[ "$stderr" == "flops-count: --naive goes with --arch inception"* ]]
+	run -1 --separate-stderr flops-count --arch googlenet-keras --size 200
+	[[ "$stderr" == "flops-count: "*"224x224"* ]]
+}

@@ -22,6 +22,9 @@ double cli_parse_double(const char *opt, const char *arg);
 /* Checks stdout is fine to end with: exit 1 on a write error. */
 void cli_close_stdout(void);
 
+/* s as a JSON string, quoted, with the characters JSON requires escaped. */
+void cli_json_str(FILE *fp, const char *s);
+
 /* Class names from a file, one per line (final newline optional, CRLF accepted), at most max;
  * an empty line, binary data or no name is an error (exit 1).  The names point into *text,
  * which the caller frees with the returned array. */

@@ -20,7 +20,7 @@ int tn_detmodel_open(struct tn_detmodel *m, const char *path)
 			     arch ? arch : "(none)");
 		goto fail;
 	}
-	if ((rc = tn_wmeta_check_format(&m->wf)))
+	if ((rc = tn_wmeta_check_format(&m->wf, "div255")))
 		goto fail;
 	if (!yaml) {
 		rc = tn_fail(TN_E_FORMAT, "%s: metadata has no 'yaml' (the model config)", path);

@@ -1,5 +1,6 @@
 #include "models/segmodel.h"
 
+#include "models/encnet.h"
 #include "models/wmeta.h"
 
 #include "core/error.h"
@@ -11,6 +12,28 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The EncNet metadata: backbone resnet50|resnet101, add_lateral, classes and input size. */
+static int describe_encnet(struct tn_segmodel *m, const char *path)
+{
+	const char *bb = tn_wfile_meta(&m->wf, "backbone");
+	m->depth = bb && strcmp(bb, "resnet50") == 0 ? 50 : bb && strcmp(bb, "resnet101") == 0 ? 101 : 0;
+	if (!m->depth)
+		return tn_fail(TN_E_FORMAT, "%s: metadata 'backbone' is '%s' (resnet50 or resnet101)", path,
+			       bb ? bb : "(none)");
+	int rc;
+	if ((rc = tn_wmeta_int(&m->wf, "num_classes", 1, 255, -1, &m->num_classes)) ||
+	    (rc = tn_wmeta_int(&m->wf, "input_height", 32, 4096, 512, &m->in_h)) ||
+	    (rc = tn_wmeta_int(&m->wf, "input_width", 32, 4096, 512, &m->in_w)) ||
+	    (rc = tn_wmeta_int(&m->wf, "add_lateral", 0, 1, 0, &m->add_lateral)) ||
+	    (rc = tn_wmeta_names(&m->wf, m->num_classes, &m->class_names)))
+		return rc;
+	tn_palette_for_classes(m->num_classes, m->palette);
+	struct tn_encnet_cfg cfg = {m->depth, m->num_classes, m->add_lateral};
+	if ((rc = tn_encnet_build(&m->net, &cfg, m->in_h, m->in_w, &m->se_node)))
+		tn_fail_prefix(rc, path);
+	return rc;
+}
+
 int tn_segmodel_describe(struct tn_segmodel *m, const char *path)
 {
 	memset(m, 0, sizeof *m);
@@ -18,13 +41,19 @@ int tn_segmodel_describe(struct tn_segmodel *m, const char *path)
 	if (rc)
 		return rc;
 	const char *arch = tn_wfile_meta(&m->wf, "arch");
-	if (!arch || strcmp(arch, "deeplabv3plus") != 0) {
+	m->encnet = arch && strcmp(arch, "encnet") == 0;
+	if (!arch || (!m->encnet && strcmp(arch, "deeplabv3plus") != 0)) {
 		rc = tn_fail(TN_E_UNSUPPORTED, "%s: arch '%s' is not a segmentation model this program runs",
 			     path, arch ? arch : "(none)");
 		goto fail;
 	}
-	if ((rc = tn_wmeta_check_format(&m->wf)))
+	if ((rc = tn_wmeta_check_format(&m->wf, m->encnet ? "imagenet" : "div255")))
 		goto fail;
+	if (m->encnet) {
+		if ((rc = describe_encnet(m, path)))
+			goto fail;
+		return 0;
+	}
 	const char *bb = tn_wfile_meta(&m->wf, "backbone");
 	if (!bb || tn_backbone_parse(bb, &m->backbone)) {
 		rc = tn_fail(TN_E_FORMAT, "%s: metadata 'backbone' is '%s' (mobilenet or xception)", path,
@@ -57,14 +86,8 @@ int tn_segmodel_open(struct tn_segmodel *m, const char *path)
 	int rc = tn_segmodel_describe(m, path);
 	if (rc)
 		return rc;
-	if ((rc = tn_wmeta_check_tensors(&m->net, &m->wf)))
+	if ((rc = tn_wmeta_load_net(&m->net, &m->wf)))
 		goto fail;
-	struct tn_param_source src;
-	tn_param_source_wfile(&src, &m->wf);
-	if ((rc = tn_net_plan(&m->net)) || (rc = tn_net_load(&m->net, &src))) {
-		tn_fail_prefix(rc, path);
-		goto fail;
-	}
 	return 0;
 fail:
 	tn_segmodel_close(m);
@@ -83,6 +106,17 @@ void tn_segmodel_close(struct tn_segmodel *m)
 int tn_segmodel_predict(struct tn_segmodel *m, const struct tn_image *img, uint8_t **mask_out,
 			float **logits_out)
 {
+	if (m->encnet) {
+		double ms[3] = {0, 0, 0};
+		int rc = tn_encnet_predict(&m->net, m->in_h, m->in_w, img, mask_out, logits_out, &m->logits_h,
+					   &m->logits_w, ms);
+		m->ms_letterbox = ms[0];
+		m->ms_network = ms[1];
+		m->ms_post = ms[2];
+		return rc;
+	}
+	m->logits_h = m->in_h;
+	m->logits_w = m->in_w;
 	struct tn_image boxed = {0};
 	struct tn_letterbox lb;
 	double t0 = tn_now_ms();
@@ -147,6 +181,15 @@ int tn_segmodel_predict(struct tn_segmodel *m, const struct tn_image *img, uint8
 	m->ms_letterbox = t1 - t0;
 	m->ms_network = t2 - t1;
 	m->ms_post = tn_now_ms() - t2;
+	return 0;
+}
+
+int tn_segmodel_scene(const struct tn_segmodel *m, float *probs)
+{
+	if (!m->encnet)
+		return tn_fail(TN_E_UNSUPPORTED, "%s: only EncNet models predict which classes are present",
+			       m->wf.path);
+	tn_encnet_scene(&m->net, m->se_node, probs);
 	return 0;
 }
 

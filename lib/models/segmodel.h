@@ -21,6 +21,9 @@ struct tn_segmodel {
 	uint8_t palette[256][3];
 	/* Milliseconds the last predict spent in each stage. */
 	double ms_letterbox, ms_network, ms_post;
+	/* arch "encnet" (mmseg EncNet): ResNet depth, lateral fusion, the SE classifier's node. */
+	int encnet, depth, add_lateral, se_node;
+	int logits_h, logits_w; /* size of the last predict's logits */
 };
 
 /* Opens the file and builds the network its metadata describes, without checking or loading
@@ -34,6 +37,10 @@ void tn_segmodel_close(struct tn_segmodel *m);
  * logits is not NULL it gets a malloc'd copy of the raw network output [C][in_h][in_w]. */
 int tn_segmodel_predict(struct tn_segmodel *m, const struct tn_image *img, uint8_t **mask,
 			float **logits);
+
+/* EncNet only: the last predict's per-class presence probabilities (sigmoid of the SE
+ * classifier), num_classes values; TN_E_UNSUPPORTED for other models. */
+int tn_segmodel_scene(const struct tn_segmodel *m, float *probs);
 
 /* The metadata a .w file carries for a segmentation model; shared by weightconv. */
 int tn_segmeta_parse_size(const char *s, int *h, int *w);

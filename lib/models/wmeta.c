@@ -67,14 +67,28 @@ int tn_wmeta_names(const struct tn_wfile *wf, int n, char ***out)
 	return 0;
 }
 
-int tn_wmeta_check_format(const struct tn_wfile *wf)
+int tn_wmeta_check_format(const struct tn_wfile *wf, const char *normalize)
 {
 	const char *ver = tn_wfile_meta(wf, "format_version"), *norm = tn_wfile_meta(wf, "normalize");
 	if (ver && strcmp(ver, "1") != 0)
 		return tn_fail(TN_E_UNSUPPORTED, "%s: .w format version %s is newer than this program (1)", wf->path, ver);
-	if (norm && strcmp(norm, "div255") != 0)
-		return tn_fail(TN_E_UNSUPPORTED, "%s: input normalisation '%s' is not supported (div255)", wf->path, norm);
+	/* imagenet: (x - mean) / std with the ImageNet mean and std of 0..255 RGB (mmseg) */
+	if (norm && strcmp(norm, normalize) != 0)
+		return tn_fail(TN_E_UNSUPPORTED, "%s: input normalisation '%s', but %s is what %s models use",
+			       wf->path, norm, normalize, tn_wfile_meta(wf, "arch") ? tn_wfile_meta(wf, "arch") : "these");
 	return 0;
+}
+
+int tn_wmeta_load_net(struct tn_net *net, const struct tn_wfile *wf)
+{
+	int rc = tn_wmeta_check_tensors(net, wf);
+	if (rc)
+		return rc;
+	struct tn_param_source src;
+	tn_param_source_wfile(&src, wf);
+	if ((rc = tn_net_plan(net)) || (rc = tn_net_load(net, &src)))
+		tn_fail_prefix(rc, wf->path);
+	return rc;
 }
 
 int tn_wmeta_check_tensors(const struct tn_net *net, const struct tn_wfile *wf)

@@ -10,9 +10,12 @@ int tn_wmeta_int(const struct tn_wfile *wf, const char *key, int lo, int hi, int
 /* The n class names of 'class_names' (a JSON list), or "class0".. when absent; *names malloc'd. */
 int tn_wmeta_names(const struct tn_wfile *wf, int n, char ***names);
 void tn_wmeta_names_free(char **names, int n);
-/* format_version and normalize: what this toolkit can run. */
-int tn_wmeta_check_format(const struct tn_wfile *wf);
+/* format_version, and normalize (when present) equal to the one the model's pipeline applies:
+ * "div255" or "imagenet". */
+int tn_wmeta_check_format(const struct tn_wfile *wf, const char *normalize);
 /* Every tensor against the network; the first problem becomes the error (with the count). */
 int tn_wmeta_check_tensors(const struct tn_net *net, const struct tn_wfile *wf);
+/* The tensor check, then plan and load the network's weights from the .w. */
+int tn_wmeta_load_net(struct tn_net *net, const struct tn_wfile *wf);
 
 #endif

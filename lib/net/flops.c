@@ -93,6 +93,12 @@ static double node_macs(const struct tn_net *net, int i, const struct tn_flops_o
 		return (double)nd->c * nd->c;
 	case TN_NODE_SA: /* AdaptiveAvgPool2d(1) on half the channels; GroupNorm is not hooked */
 		return conv_only ? 0 : ((double)a->h * a->w + 1) * nd->c / 2;
+	case TN_NODE_AVGPOOL: /* thop: kernel adds + 1 divide per output element */
+		return conv_only ? 0 : ((double)nd->iarg[0] * nd->iarg[0] + 1) * out;
+	case TN_NODE_ENCODING: /* every pixel meets every codeword twice: distance, then aggregation */
+		return 2.0 * nd->iarg[0] * a->c * a->h * a->w;
+	case TN_NODE_CHANNEL_GATE: /* x * sigmoid(g) */
+		return conv_only ? 0 : (double)a->c * a->h * a->w;
 	default:
 		return 0;
 	}
@@ -223,6 +229,10 @@ static const char *node_kind(const struct tn_node *nd)
 	case TN_NODE_SA: return "ShuffleAttention";
 	case TN_NODE_DETECT: return "Detect";
 	case TN_NODE_ADD: return "add";
+	case TN_NODE_AVGPOOL: return "AvgPool2d";
+	case TN_NODE_RESIZE: return "interpolate";
+	case TN_NODE_ENCODING: return "Encoding";
+	case TN_NODE_CHANNEL_GATE: return "gate";
 	default: return "input";
 	}
 }
@@ -239,6 +249,60 @@ static void node_row_name(const struct tn_node *nd, char *out, size_t cap)
 	} else {
 		snprintf(out, cap, "%s", node_kind(nd));
 	}
+}
+
+/* Rows by top-level module name, in order of first appearance.  A node without a name of its
+ * own joins: a concat or sum whose inputs share a row, that row (a block's closing concat);
+ * else the row of all its readers (a pooling in front of a block); else its input's row. */
+static int assign_blocks(const struct tn_net *net, int *layer)
+{
+	char (*keys)[TN_NAME_MAX] = malloc(sizeof *keys * (size_t)net->n);
+	if (!keys)
+		return -1;
+	int nrows = 0;
+	for (int i = 0; i < net->n; i++) {
+		const struct tn_node *nd = &net->nodes[i];
+		layer[i] = -1;
+		if (nd->op != TN_NODE_CONV && nd->op != TN_NODE_DECONV && !nd->n_p)
+			continue;
+		char name[TN_NAME_MAX];
+		node_row_name(nd, name, sizeof name);
+		name[strcspn(name, ".")] = 0;
+		int r = 0;
+		while (r < nrows && strcmp(keys[r], name))
+			r++;
+		if (r == nrows)
+			snprintf(keys[nrows++], sizeof *keys, "%s", name);
+		layer[i] = r;
+	}
+	free(keys);
+	for (int i = 1; i < net->n; i++) {
+		const struct tn_node *nd = &net->nodes[i];
+		if (layer[i] >= 0 || (nd->op != TN_NODE_CONCAT && nd->op != TN_NODE_ADD))
+			continue;
+		int r = layer[nd->in[0]];
+		for (int k = 1; k < nd->n_in; k++)
+			r = layer[nd->in[k]] == r ? r : -1;
+		layer[i] = r;
+	}
+	for (int i = net->n - 1; i > 0; i--) {
+		if (layer[i] >= 0)
+			continue;
+		int r = -2; /* no reader yet */
+		for (int j = i + 1; j < net->n && r != -1; j++) {
+			const struct tn_node *b = &net->nodes[j];
+			int reads = b->res == i;
+			for (int k = 0; k < b->n_in; k++)
+				reads |= b->in[k] == i;
+			if (reads)
+				r = r == -2 || r == layer[j] ? layer[j] : -1;
+		}
+		layer[i] = r < 0 ? -1 : r;
+	}
+	for (int i = 1; i < net->n; i++)
+		if (layer[i] < 0)
+			layer[i] = net->nodes[i].n_in ? layer[net->nodes[i].in[0]] : -1;
+	return nrows;
 }
 
 int tn_flops_count(struct tn_net *net, const struct tn_flops_opts *o, const char *yaml, struct tn_flops *out)
@@ -273,6 +337,12 @@ int tn_flops_count(struct tn_net *net, const struct tn_flops_opts *o, const char
 	if (nmods) {
 		assign_layers(net, (const char (*)[48])mods, nmods, layer);
 		nrows = nmods;
+	} else if (o->blocks) {
+		nrows = assign_blocks(net, layer);
+		if (nrows < 0) {
+			rc = tn_fail(TN_E_NOMEM, "out of memory");
+			goto done;
+		}
 	} else {
 		for (int i = 0; i < net->n; i++) {
 			int64_t p;
@@ -300,7 +370,16 @@ int tn_flops_count(struct tn_net *net, const struct tn_flops_opts *o, const char
 		if (layer[i] < 0)
 			continue;
 		struct tn_flops_row *r = &out->rows[layer[i]];
-		if (!nmods) {
+		if (o->blocks && !nmods) {
+			int named = nd->op == TN_NODE_CONV || nd->op == TN_NODE_DECONV || nd->n_p;
+			if (named && !r->name[0]) {
+				node_row_name(nd, r->name, sizeof r->name);
+				r->name[strcspn(r->name, ".")] = 0;
+				snprintf(r->module, sizeof r->module, "%s", node_kind(nd));
+			} else if (named) {
+				snprintf(r->module, sizeof r->module, "block");
+			}
+		} else if (!nmods) {
 			node_row_name(nd, r->name, sizeof r->name);
 			snprintf(r->module, sizeof r->module, "%s", node_kind(nd));
 		}

@@ -34,9 +34,11 @@ struct tn_flops_opts {
 	enum tn_flops_convention convention;
 	int bn_folded;
 	int probe; /* ULTRALYTICS: count at probe x probe and scale (0: at the planned size) */
+	int blocks; /* without a yaml: one row per top-level module (the name up to its first dot,
+		     * e.g. "inception3a"), parameter-free nodes joining the row before them */
 };
 
-/* One row: a YOLOv5 layer (model.<i>) or a conv module with its BatchNorm. */
+/* One row: a YOLOv5 layer (model.<i>), a conv module with its BatchNorm, or a block. */
 struct tn_flops_row {
 	char name[TN_NAME_MAX];
 	char module[48]; /* yaml module type, or the node kind */

@@ -5,7 +5,9 @@
 #include "io/wfile.h"
 #include "ops/attention.h"
 #include "ops/basic.h"
+#include "ops/encoding.h"
 #include "ops/fastmath.h"
+#include "ops/resample.h"
 #include "ops/winograd.h"
 
 #include <math.h>
@@ -129,6 +131,24 @@ int tn_net_conv2(struct tn_net *net, int x, const char *conv_name, int has_bias,
 		add_param(net, bn_name, "running_var", 1, cout, 0, 0, 0);
 	}
 	return net->failed ? -1 : i;
+}
+
+int tn_net_linear(struct tn_net *net, int x, const char *conv_name, int cin, int cout)
+{
+	int i = tn_net_conv(net, x, conv_name, 1, NULL, cin, cout, 1, 1, 0, 1, 1, TN_ACT_NONE);
+	if (i >= 0)
+		net->params[net->n_params - 2].ndim = 2; /* nn.Linear's weight is [cout, cin] */
+	return i;
+}
+
+void tn_net_ignore(struct tn_net *net, const char *prefix)
+{
+	for (int k = 0; k < 2; k++)
+		if (!net->ignore[k][0]) {
+			snprintf(net->ignore[k], sizeof net->ignore[k], "%s", prefix);
+			return;
+		}
+	net->failed = 1;
 }
 
 int tn_net_deconv(struct tn_net *net, int x, const char *conv_name, int has_bias, int cin, int cout, int k,
@@ -351,6 +371,9 @@ int tn_net_check(const struct tn_net *net, const struct tn_param_source *src, ch
 		 * they are recomputed from the anchors and strides), are no weights. */
 		if (ends_with(name, ".num_batches_tracked") || ends_with(name, ".anchor_grid"))
 			continue;
+		if ((net->ignore[0][0] && strncmp(name, net->ignore[0], strlen(net->ignore[0])) == 0) ||
+		    (net->ignore[1][0] && strncmp(name, net->ignore[1], strlen(net->ignore[1])) == 0))
+			continue;
 		if (!find_param(net, name))
 			report_add(&r, "unexpected tensor '%s'", name);
 	}
@@ -359,6 +382,95 @@ int tn_net_check(const struct tn_net *net, const struct tn_param_source *src, ch
 }
 
 /* --- planning ------------------------------------------------------------------------- */
+
+/* PyTorch's pooling output size; in ceil mode the last window must start inside the input or
+ * its left padding. */
+static int pool_out_size(int in, int k, int stride, int pad, int ceil_mode)
+{
+	if (stride <= 0 || in + 2 * pad < k)
+		return 0;
+	int o = (in + 2 * pad - k + (ceil_mode ? stride - 1 : 0)) / stride + 1;
+	if (ceil_mode && (o - 1) * stride >= in + pad)
+		o--;
+	return o;
+}
+
+/* Max (-inf padding) or average (padding counted, as count_include_pad=True) pooling with
+ * windows clipped to the input, for any output size (ceil mode).  Per output row the window's
+ * input rows are first reduced into one row (contiguous, vectorisable), then across columns. */
+static void pool2d(const float *x, int c, int h, int w, float *y, int oh, int ow, int k, int stride,
+		   int pad, int avg)
+{
+#pragma omp parallel for schedule(static)
+	for (int ch = 0; ch < c; ch++) {
+		const float *xc = x + (size_t)ch * h * w;
+		float *yc = y + (size_t)ch * oh * ow;
+		float buf[512];
+		float *row = w <= 512 ? buf : malloc(sizeof(float) * (size_t)w);
+		if (!row) /* a map this wide is planned far beyond what pooling can fail on */
+			continue;
+		for (int oy = 0; oy < oh; oy++) {
+			int y0 = oy * stride - pad, y1 = y0 + k;
+			int dh = (y1 < h + pad ? y1 : h + pad) - y0;
+			y0 = y0 < 0 ? 0 : y0;
+			y1 = y1 > h ? h : y1;
+			memcpy(row, xc + (size_t)y0 * w, sizeof(float) * (size_t)w);
+			for (int iy = y0 + 1; iy < y1; iy++) {
+				const float *xr = xc + (size_t)iy * w;
+				if (avg)
+					for (int ix = 0; ix < w; ix++)
+						row[ix] += xr[ix];
+				else
+					for (int ix = 0; ix < w; ix++)
+						row[ix] = xr[ix] > row[ix] ? xr[ix] : row[ix];
+			}
+			/* columns whose window lies inside the row: tap by tap, vectorisable */
+			int lo = (pad + stride - 1) / stride, hi = w - k + pad >= 0 ? (w - k + pad) / stride + 1 : 0;
+			hi = hi < ow ? hi : ow;
+			float *yr = yc + (size_t)oy * ow;
+			if (lo < hi) {
+				for (int ox = lo; ox < hi; ox++)
+					yr[ox] = row[ox * stride - pad];
+				for (int j = 1; j < k; j++) {
+					const int off = j - pad;
+					if (avg)
+						for (int ox = lo; ox < hi; ox++)
+							yr[ox] += row[ox * stride + off];
+					else
+						for (int ox = lo; ox < hi; ox++) {
+							float v = row[ox * stride + off];
+							yr[ox] = v > yr[ox] ? v : yr[ox];
+						}
+				}
+				if (avg)
+					for (int ox = lo; ox < hi; ox++)
+						yr[ox] /= (float)(dh * k);
+			}
+			for (int ox = 0; ox < ow; ox++) {
+				if (ox == lo && lo < hi)
+					ox = hi;
+				if (ox >= ow)
+					break;
+				int x0 = ox * stride - pad, x1 = x0 + k;
+				int dw = (x1 < w + pad ? x1 : w + pad) - x0;
+				x0 = x0 < 0 ? 0 : x0;
+				x1 = x1 > w ? w : x1;
+				float m = row[x0];
+				if (avg) {
+					for (int ix = x0 + 1; ix < x1; ix++)
+						m += row[ix];
+					m /= (float)(dh * dw);
+				} else {
+					for (int ix = x0 + 1; ix < x1; ix++)
+						m = row[ix] > m ? row[ix] : m;
+				}
+				yr[ox] = m;
+			}
+		}
+		if (row != buf)
+			free(row);
+	}
+}
 
 static int infer_shapes(struct tn_net *net)
 {
@@ -411,16 +523,34 @@ static int infer_shapes(struct tn_net *net)
 			nd->h = nd->w = 1;
 			break;
 		case TN_NODE_RESIZE_AC:
+		case TN_NODE_RESIZE:
 			nd->c = a->c;
 			nd->h = net->nodes[nd->like].h;
 			nd->w = net->nodes[nd->like].w;
 			break;
-		case TN_NODE_MAXPOOL:
+		case TN_NODE_ENCODING:
+			if (nd->iarg[0] < 1 || nd->n_p != 6)
+				return tn_fail(TN_E_SHAPE, "encoding node without its codes");
 			nd->c = a->c;
-			nd->h = (a->h + 2 * nd->iarg[2] - nd->iarg[0]) / nd->iarg[1] + 1;
-			nd->w = (a->w + 2 * nd->iarg[2] - nd->iarg[0]) / nd->iarg[1] + 1;
+			nd->h = nd->w = 1;
+			break;
+		case TN_NODE_CHANNEL_GATE: {
+			const struct tn_node *g = &net->nodes[nd->in[1]];
+			if (nd->n_in != 2 || g->c != a->c || g->h != 1 || g->w != 1)
+				return tn_fail(TN_E_SHAPE, "channel gate of %d channels from a %dx%dx%d vector", a->c,
+					       g->c, g->h, g->w);
+			nd->c = a->c;
+			nd->h = a->h;
+			nd->w = a->w;
+			break;
+		}
+		case TN_NODE_MAXPOOL:
+		case TN_NODE_AVGPOOL:
+			nd->c = a->c;
+			nd->h = pool_out_size(a->h, nd->iarg[0], nd->iarg[1], nd->iarg[2], nd->iarg[3]);
+			nd->w = pool_out_size(a->w, nd->iarg[0], nd->iarg[1], nd->iarg[2], nd->iarg[3]);
 			if (nd->h <= 0 || nd->w <= 0)
-				return tn_fail(TN_E_SHAPE, "max-pool input %dx%d too small", a->w, a->h);
+				return tn_fail(TN_E_SHAPE, "pooling input %dx%d too small", a->w, a->h);
 			break;
 		case TN_NODE_UPSAMPLE:
 			nd->c = a->c;
@@ -766,9 +896,16 @@ int tn_net_forward(struct tn_net *net)
 		case TN_NODE_ADD: {
 			const float *b = net->arena + net->nodes[nd->in[1]].offset;
 			size_t n = (size_t)nd->c * nd->h * nd->w;
+			if (nd->iarg[0])
 #pragma omp parallel for schedule(static)
-			for (size_t k = 0; k < n; k++)
-				y[k] = x[k] + b[k];
+				for (size_t k = 0; k < n; k++) {
+					float v = x[k] + b[k];
+					y[k] = v > 0.0f ? v : 0.0f;
+				}
+			else
+#pragma omp parallel for schedule(static)
+				for (size_t k = 0; k < n; k++)
+					y[k] = x[k] + b[k];
 			break;
 		}
 		case TN_NODE_GAP:
@@ -780,8 +917,28 @@ int tn_net_forward(struct tn_net *net)
 				return rc;
 			break;
 		}
+		case TN_NODE_RESIZE:
+			tn_resize_bilinear_cv(x, a->c, a->h, a->w, (long)a->h * a->w, a->w, y, nd->h, nd->w);
+			break;
+		case TN_NODE_ENCODING: {
+			int rc = tn_encoding(x, a->c, (size_t)a->h * a->w, nd->iarg[0], nd->p[0].data, nd->p[1].data,
+					     nd->p[2].data, nd->p[3].data, nd->p[4].data, nd->p[5].data,
+					     nd->bn_eps > 0.0f ? nd->bn_eps : 1e-5f, y);
+			if (rc)
+				return rc;
+			break;
+		}
+		case TN_NODE_CHANNEL_GATE:
+			tn_channel_gate(x, a->c, (size_t)a->h * a->w, net->arena + net->nodes[nd->in[1]].offset, y);
+			break;
 		case TN_NODE_MAXPOOL:
-			tn_maxpool(x, a->c, a->h, a->w, y, nd->iarg[0], nd->iarg[1], nd->iarg[2]);
+			if (nd->iarg[3])
+				pool2d(x, a->c, a->h, a->w, y, nd->h, nd->w, nd->iarg[0], nd->iarg[1], nd->iarg[2], 0);
+			else
+				tn_maxpool(x, a->c, a->h, a->w, y, nd->iarg[0], nd->iarg[1], nd->iarg[2]);
+			break;
+		case TN_NODE_AVGPOOL:
+			pool2d(x, a->c, a->h, a->w, y, nd->h, nd->w, nd->iarg[0], nd->iarg[1], nd->iarg[2], 1);
 			break;
 		case TN_NODE_UPSAMPLE:
 			tn_upsample_nearest(x, a->c, a->h, a->w, y, nd->iarg[0]);

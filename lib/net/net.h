@@ -17,7 +17,7 @@ enum tn_node_op {
 	TN_NODE_GAP,       /* global average pool to 1x1 */
 	TN_NODE_RESIZE_AC, /* bilinear, align_corners=True, to the size of node `like` */
 	TN_NODE_CONCAT,    /* along channels, inputs in order */
-	TN_NODE_MAXPOOL,   /* iarg: kernel, stride, padding (-inf) */
+	TN_NODE_MAXPOOL,   /* iarg: kernel, stride, padding (-inf), ceil_mode */
 	TN_NODE_UPSAMPLE,  /* nearest, iarg[0] = integer scale */
 	TN_NODE_SPACE2DEPTH, /* YOLOv5 Focus's slicing */
 	TN_NODE_SE,        /* SEAttention, iarg[0] = hidden width */
@@ -26,7 +26,12 @@ enum tn_node_op {
 	TN_NODE_SA,        /* ShuffleAttention, iarg[0] = groups */
 	TN_NODE_DETECT,    /* YOLOv5 Detect decoding; iarg: anchors per level, classes */
 	TN_NODE_DECONV,    /* transposed conv (+ bias), PyTorch ConvTranspose2d */
-	TN_NODE_ADD,       /* sum of two maps of one shape */
+	TN_NODE_ADD,       /* sum of two maps of one shape; iarg[0] = 1: ReLU after the sum */
+	TN_NODE_AVGPOOL,   /* iarg: kernel, stride, padding, ceil_mode; padding counts (PyTorch default) */
+	TN_NODE_RESIZE,    /* bilinear, align_corners=False (half-pixel centres), to the size of `like` */
+	TN_NODE_ENCODING,  /* EncNet Encoding + BatchNorm1d + ReLU + mean over codes -> [c,1,1];
+			    * iarg[0] = codes; p: codewords, scale, BN1d weight, bias, mean, var */
+	TN_NODE_CHANNEL_GATE, /* relu(x + x * sigmoid(g)), in: x [c,h,w], g [c,1,1] */
 };
 
 #define TN_NODE_MAX_IN 8
@@ -82,6 +87,7 @@ struct tn_net {
 	float *work;
 	size_t work_floats;
 	int failed; /* a builder call ran out of memory */
+	char ignore[2][32]; /* tensors under these prefixes are neither expected nor unexpected */
 };
 
 void tn_net_init(struct tn_net *net);
@@ -97,6 +103,10 @@ int tn_net_conv(struct tn_net *net, int x, const char *conv_name, int has_bias, 
 int tn_net_conv2(struct tn_net *net, int x, const char *conv_name, int has_bias, const char *bn_name,
 		 int cin, int cout, int kh, int kw, int stride_h, int stride_w, int pad_h, int pad_w, int dil,
 		 int groups, enum tn_act act);
+/* nn.Linear as a 1x1 conv on a 1x1 map: conv_name has .weight [cout, cin] and .bias [cout]. */
+int tn_net_linear(struct tn_net *net, int x, const char *conv_name, int cin, int cout);
+/* Tensors named prefix... in a checkpoint are ignored (GoogLeNet's training-only aux heads). */
+void tn_net_ignore(struct tn_net *net, const char *prefix);
 /* Transposed conv: conv_name has .weight [cin, cout/groups, k, k] (+ .bias [cout] if has_bias). */
 int tn_net_deconv(struct tn_net *net, int x, const char *conv_name, int has_bias, int cin, int cout, int k,
 		  int stride, int pad, int out_pad, int groups);

@@ -1,0 +1,556 @@
+/* Classifiers (torchvision names), the Keras GoogLeNet for counting, and torchvision's
+ * ImageNet preprocessing.  Details that matter for agreement with PyTorch:
+ * - GoogLeNet's max-pools use ceil_mode=True and its BatchNorms eps 0.001; torchvision's
+ *   "5x5" branch is a 3x3 conv (branch3.1);
+ * - Resize(256) gives the longer side int(256 * long / short) and resizes with PIL's
+ *   bilinear filter (antialiased when shrinking); CenterCrop rounds half to even. */
+#include "models/classify.h"
+
+#include "core/error.h"
+#include "core/tensor.h"
+#include "models/resnet.h"
+#include "models/wmeta.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int tn_cls_arch_parse(const char *s, enum tn_cls_arch *out)
+{
+	if (!strcmp(s, "googlenet"))
+		*out = TN_CLS_GOOGLENET;
+	else if (!strcmp(s, "resnet50"))
+		*out = TN_CLS_RESNET50;
+	else if (!strcmp(s, "mobilenet_v2") || !strcmp(s, "mobilenetv2"))
+		*out = TN_CLS_MOBILENET_V2;
+	else
+		return tn_fail(TN_E_INVAL, "unknown classifier '%s' (googlenet, resnet50 or mobilenet_v2)", s);
+	return 0;
+}
+
+const char *tn_cls_arch_name(enum tn_cls_arch a)
+{
+	return a == TN_CLS_GOOGLENET ? "googlenet" : a == TN_CLS_RESNET50 ? "resnet50" : "mobilenet_v2";
+}
+
+const char *tn_cls_fc_weight(enum tn_cls_arch a)
+{
+	return a == TN_CLS_MOBILENET_V2 ? "classifier.1.weight" : "fc.weight";
+}
+
+int tn_cls_guess_arch(const struct tn_ckpt *ck, enum tn_cls_arch *out)
+{
+	if (tn_ckpt_find(ck, "inception3a.branch1.conv.weight") && tn_ckpt_find(ck, "fc.weight"))
+		*out = TN_CLS_GOOGLENET;
+	else if (tn_ckpt_find(ck, "layer4.2.conv3.weight") && tn_ckpt_find(ck, "fc.weight"))
+		*out = TN_CLS_RESNET50;
+	else if (tn_ckpt_find(ck, "features.18.0.weight") && tn_ckpt_find(ck, "classifier.1.weight"))
+		*out = TN_CLS_MOBILENET_V2;
+	else
+		return TN_E_FORMAT;
+	return 0;
+}
+
+/* --- GoogLeNet (torchvision) ------------------------------------------------------------ */
+
+/* BasicConv2d: conv (no bias) + BatchNorm(eps 0.001) + ReLU. */
+static int basic_conv(struct tn_net *net, int x, const char *name, int cin, int cout, int k, int stride,
+		      int pad)
+{
+	char c[TN_NAME_MAX], b[TN_NAME_MAX];
+	snprintf(c, sizeof c, "%s.conv", name);
+	snprintf(b, sizeof b, "%s.bn", name);
+	int y = tn_net_conv(net, x, c, 0, b, cin, cout, k, stride, pad, 1, 1, TN_ACT_RELU);
+	tn_net_set_bn_eps(net, y, 0.001f);
+	return y;
+}
+
+static int maxpool(struct tn_net *net, int x, int k, int stride, int pad, int ceil_mode)
+{
+	int a[4] = {k, stride, pad, ceil_mode};
+	return tn_net_op(net, TN_NODE_MAXPOOL, &x, 1, a, 4);
+}
+
+/* Inception widths: 1x1, 3x3 reduce, 3x3, 5x5 reduce, 5x5, pool proj. */
+static const int inception_cfg[9][6] = {
+	{64, 96, 128, 16, 32, 32},     {128, 128, 192, 32, 96, 64},   {192, 96, 208, 16, 48, 64},
+	{160, 112, 224, 24, 64, 64},   {128, 128, 256, 24, 64, 64},   {112, 144, 288, 32, 64, 64},
+	{256, 160, 320, 32, 128, 128}, {256, 160, 320, 32, 128, 128}, {384, 192, 384, 48, 128, 128},
+};
+static const char *const inception_names[9] = {"3a", "3b", "4a", "4b", "4c", "4d", "4e", "5a", "5b"};
+
+static int inception_tv(struct tn_net *net, int x, const char *name, int cin, const int *w)
+{
+	char n[TN_NAME_MAX];
+	int b[4];
+	snprintf(n, sizeof n, "%s.branch1", name);
+	b[0] = basic_conv(net, x, n, cin, w[0], 1, 1, 0);
+	snprintf(n, sizeof n, "%s.branch2.0", name);
+	b[1] = basic_conv(net, x, n, cin, w[1], 1, 1, 0);
+	snprintf(n, sizeof n, "%s.branch2.1", name);
+	b[1] = basic_conv(net, b[1], n, w[1], w[2], 3, 1, 1);
+	snprintf(n, sizeof n, "%s.branch3.0", name);
+	b[2] = basic_conv(net, x, n, cin, w[3], 1, 1, 0);
+	snprintf(n, sizeof n, "%s.branch3.1", name);
+	b[2] = basic_conv(net, b[2], n, w[3], w[4], 3, 1, 1); /* torchvision's known 3x3 */
+	b[3] = maxpool(net, x, 3, 1, 1, 1);
+	snprintf(n, sizeof n, "%s.branch4.1", name);
+	b[3] = basic_conv(net, b[3], n, cin, w[5], 1, 1, 0);
+	return tn_net_concat(net, b, 4);
+}
+
+static int googlenet(struct tn_net *net, int x, int nc)
+{
+	int y = basic_conv(net, x, "conv1", 3, 64, 7, 2, 3);
+	y = maxpool(net, y, 3, 2, 0, 1);
+	y = basic_conv(net, y, "conv2", 64, 64, 1, 1, 0);
+	y = basic_conv(net, y, "conv3", 64, 192, 3, 1, 1);
+	y = maxpool(net, y, 3, 2, 0, 1);
+	int cin = 192;
+	for (int i = 0; i < 9; i++) {
+		char name[32];
+		if (i == 2)
+			y = maxpool(net, y, 3, 2, 0, 1);
+		if (i == 7)
+			y = maxpool(net, y, 2, 2, 0, 1);
+		snprintf(name, sizeof name, "inception%s", inception_names[i]);
+		const int *w = inception_cfg[i];
+		y = inception_tv(net, y, name, cin, w);
+		cin = w[0] + w[2] + w[4] + w[5];
+	}
+	y = tn_net_gap(net, y);
+	tn_net_ignore(net, "aux1.");
+	tn_net_ignore(net, "aux2.");
+	return tn_net_linear(net, y, "fc", 1024, nc);
+}
+
+/* --- MobileNetV2 (torchvision) ------------------------------------------------------------ */
+
+static int mbv2_block(struct tn_net *net, int x, int idx, int inp, int oup, int stride, int t)
+{
+	char c[4][TN_NAME_MAX];
+	int hidden = inp * t, y = x, k = 0;
+	if (t != 1) {
+		snprintf(c[0], sizeof c[0], "features.%d.conv.0.0", idx);
+		snprintf(c[1], sizeof c[1], "features.%d.conv.0.1", idx);
+		y = tn_net_conv(net, y, c[0], 0, c[1], inp, hidden, 1, 1, 0, 1, 1, TN_ACT_RELU6);
+		k = 1;
+	}
+	snprintf(c[0], sizeof c[0], "features.%d.conv.%d.0", idx, k);
+	snprintf(c[1], sizeof c[1], "features.%d.conv.%d.1", idx, k);
+	snprintf(c[2], sizeof c[2], "features.%d.conv.%d", idx, k + 1);
+	snprintf(c[3], sizeof c[3], "features.%d.conv.%d", idx, k + 2);
+	y = tn_net_conv(net, y, c[0], 0, c[1], hidden, hidden, 3, stride, 1, 1, hidden, TN_ACT_RELU6);
+	y = tn_net_conv(net, y, c[2], 0, c[3], hidden, oup, 1, 1, 0, 1, 1, TN_ACT_NONE);
+	if (stride == 1 && inp == oup)
+		tn_net_set_residual(net, y, x, 0);
+	return y;
+}
+
+static int mobilenet_v2(struct tn_net *net, int x, int nc)
+{
+	static const int cfg[7][4] = {{1, 16, 1, 1}, {6, 24, 2, 2}, {6, 32, 3, 2}, {6, 64, 4, 2},
+				      {6, 96, 3, 1}, {6, 160, 3, 2}, {6, 320, 1, 1}};
+	int y = tn_net_conv(net, x, "features.0.0", 0, "features.0.1", 3, 32, 3, 2, 1, 1, 1, TN_ACT_RELU6);
+	int inp = 32, idx = 1;
+	for (int s = 0; s < 7; s++)
+		for (int r = 0; r < cfg[s][2]; r++, idx++) {
+			y = mbv2_block(net, y, idx, inp, cfg[s][1], r == 0 ? cfg[s][3] : 1, cfg[s][0]);
+			inp = cfg[s][1];
+		}
+	y = tn_net_conv(net, y, "features.18.0", 0, "features.18.1", 320, 1280, 1, 1, 0, 1, 1, TN_ACT_RELU6);
+	y = tn_net_gap(net, y);
+	return tn_net_linear(net, y, "classifier.1", 1280, nc);
+}
+
+static int check_size(int num_classes, int in_h, int in_w)
+{
+	if (num_classes < 1 || num_classes > 100000)
+		return tn_fail(TN_E_INVAL, "%d classes (must be 1 to 100000)", num_classes);
+	if (in_h < 32 || in_w < 32 || in_h > 4096 || in_w > 4096)
+		return tn_fail(TN_E_INVAL, "input size %dx%d (must be 32 to 4096)", in_w, in_h);
+	return 0;
+}
+
+int tn_cls_build(struct tn_net *net, enum tn_cls_arch arch, int num_classes, int in_h, int in_w)
+{
+	int rc = check_size(num_classes, in_h, in_w);
+	if (rc)
+		return rc;
+	tn_net_init(net);
+	int x = tn_net_input(net, 3, in_h, in_w), y;
+	if (arch == TN_CLS_GOOGLENET) {
+		y = googlenet(net, x, num_classes);
+	} else if (arch == TN_CLS_MOBILENET_V2) {
+		y = mobilenet_v2(net, x, num_classes);
+	} else {
+		struct tn_resnet_cfg cfg = {.depth = 50};
+		int outs[4];
+		if ((rc = tn_resnet_build(net, x, "", &cfg, outs)))
+			return rc;
+		y = tn_net_gap(net, outs[3]);
+		y = tn_net_linear(net, y, "fc", 2048, num_classes);
+	}
+	if (y < 0 || net->failed)
+		return tn_fail(TN_E_NOMEM, "out of memory building %s", tn_cls_arch_name(arch));
+	return 0;
+}
+
+/* --- Keras GoogLeNet (counting) ------------------------------------------------------------ */
+
+static int kconv(struct tn_net *net, int x, const char *name, int cin, int cout, int k, int stride)
+{
+	/* Keras 'same' padding; at the sizes used the shapes equal a symmetric k/2 */
+	return tn_net_conv(net, x, name, 1, NULL, cin, cout, k, stride, k / 2, 1, 1, TN_ACT_RELU);
+}
+
+static int inception_keras(struct tn_net *net, int x, const char *name, int cin, const int *w, int naive)
+{
+	char n[TN_NAME_MAX];
+	int b[4];
+	snprintf(n, sizeof n, "%s.branch1", name);
+	b[0] = kconv(net, x, n, cin, w[0], 1, 1);
+	int r2 = x, r3 = x, c2 = cin, c3 = cin;
+	if (!naive) {
+		snprintf(n, sizeof n, "%s.branch2.0", name);
+		r2 = kconv(net, x, n, cin, c2 = w[1], 1, 1);
+	}
+	snprintf(n, sizeof n, "%s.branch2.1", name);
+	b[1] = kconv(net, r2, n, c2, w[2], 3, 1);
+	if (!naive) {
+		snprintf(n, sizeof n, "%s.branch3.0", name);
+		r3 = kconv(net, x, n, cin, c3 = w[3], 1, 1);
+	}
+	snprintf(n, sizeof n, "%s.branch3.1", name);
+	b[2] = kconv(net, r3, n, c3, w[4], 5, 1);
+	b[3] = maxpool(net, x, 3, 1, 1, 0);
+	if (naive)
+		return tn_net_concat(net, b, 4); /* the paper's naive module: the pooled map itself */
+	snprintf(n, sizeof n, "%s.branch4.1", name);
+	b[3] = kconv(net, b[3], n, cin, w[5], 1, 1);
+	return tn_net_concat(net, b, 4);
+}
+
+/* AvgPool 5/3, 1x1 conv 128, Flatten + Dense 1024 (a conv over the whole 4x4 map has the same
+ * weights and multiplies), Dense classes. */
+static int aux_keras(struct tn_net *net, int x, const char *name, int cin, int nc)
+{
+	char n[TN_NAME_MAX];
+	int a[4] = {5, 3, 0, 0};
+	int y = tn_net_op(net, TN_NODE_AVGPOOL, &x, 1, a, 4);
+	snprintf(n, sizeof n, "%s.conv", name);
+	y = kconv(net, y, n, cin, 128, 1, 1);
+	snprintf(n, sizeof n, "%s.fc1", name);
+	y = tn_net_conv(net, y, n, 1, NULL, 128, 1024, 4, 1, 0, 1, 1, TN_ACT_RELU);
+	snprintf(n, sizeof n, "%s.fc2", name);
+	return tn_net_linear(net, y, n, 1024, nc);
+}
+
+int tn_googlenet_keras_build(struct tn_net *net, int num_classes, int in_h, int in_w)
+{
+	int rc = check_size(num_classes, in_h, in_w);
+	if (rc)
+		return rc;
+	if (in_h != 224 || in_w != 224)
+		return tn_fail(TN_E_INVAL, "Keras GoogLeNet input %dx%d: its Flatten layers fix it to 224x224",
+			       in_w, in_h);
+	tn_net_init(net);
+	int x = tn_net_input(net, 3, in_h, in_w);
+	int y = kconv(net, x, "convolution-1", 3, 64, 7, 2);
+	y = maxpool(net, y, 3, 2, 1, 0);
+	y = kconv(net, y, "convolution-2", 64, 192, 3, 1);
+	y = maxpool(net, y, 3, 2, 1, 0);
+	int cin = 192;
+	for (int i = 0; i < 9; i++) {
+		char name[32];
+		if (i == 2 || i == 7)
+			y = maxpool(net, y, 3, 2, 1, 0);
+		snprintf(name, sizeof name, "inception-%s", inception_names[i]);
+		y = inception_keras(net, y, name, cin, inception_cfg[i], 0);
+		cin = inception_cfg[i][0] + inception_cfg[i][2] + inception_cfg[i][4] + inception_cfg[i][5];
+		if (i == 2)
+			aux_keras(net, y, "AuxiliaryClassifier-1", cin, num_classes);
+		if (i == 5)
+			aux_keras(net, y, "AuxiliaryClassifier-2", cin, num_classes);
+	}
+	int a[4] = {in_h / 32, 1, 0, 0};
+	y = tn_net_op(net, TN_NODE_AVGPOOL, &y, 1, a, 4);
+	y = tn_net_linear(net, y, "linear", 1024, num_classes);
+	if (y < 0 || net->failed)
+		return tn_fail(TN_E_NOMEM, "out of memory building GoogLeNet");
+	return 0;
+}
+
+int tn_inception_build(struct tn_net *net, int naive, int h, int w)
+{
+	if (h < 1 || w < 1 || h > 4096 || w > 4096)
+		return tn_fail(TN_E_INVAL, "input size %dx%d (must be 1 to 4096)", w, h);
+	tn_net_init(net);
+	int x = tn_net_input(net, 192, h, w);
+	int y = inception_keras(net, x, "inception-3a", 192, inception_cfg[0], naive);
+	if (y < 0 || net->failed)
+		return tn_fail(TN_E_NOMEM, "out of memory building an Inception module");
+	return 0;
+}
+
+/* --- preprocessing ------------------------------------------------------------------------ */
+
+#define PIL_PREC 22 /* Pillow's coefficient fraction bits for 8-bit images */
+
+/* Pillow's bilinear (triangle) resampling weights for one axis, normalised and in fixed point:
+ * bounds[2*o] = first input, bounds[2*o+1] = count; k[o*ksize ..]. */
+static int bilinear_coeffs(int in, int out, int *ksize_out, int **bounds_out, int32_t **k_out)
+{
+	double scale = (double)in / out, fs = scale < 1.0 ? 1.0 : scale, support = fs;
+	int ksize = (int)ceil(support) * 2 + 1;
+	size_t nk;
+	if (tn_mul_size((size_t)out, (size_t)ksize, &nk))
+		return TN_E_INVAL;
+	int *bounds = malloc(sizeof *bounds * 2 * (size_t)out);
+	int32_t *k = calloc(nk, sizeof *k);
+	double *w = malloc(sizeof *w * (size_t)ksize);
+	if (!bounds || !k || !w) {
+		free(bounds);
+		free(k);
+		free(w);
+		return tn_fail(TN_E_NOMEM, "resize: out of memory");
+	}
+	for (int o = 0; o < out; o++) {
+		double center = (o + 0.5) * scale, total = 0.0;
+		int lo = (int)(center - support + 0.5), hi = (int)(center + support + 0.5);
+		lo = lo < 0 ? 0 : lo;
+		hi = hi > in ? in : hi;
+		int n = hi - lo;
+		for (int i = 0; i < n; i++) {
+			double d = fabs((i + lo - center + 0.5) / fs);
+			w[i] = d < 1.0 ? 1.0 - d : 0.0;
+			total += w[i];
+		}
+		for (int i = 0; i < n; i++) {
+			double v = total != 0.0 ? w[i] / total : w[i];
+			k[(size_t)o * ksize + i] = v < 0 ? (int32_t)(-0.5 + v * (1 << PIL_PREC))
+						 : (int32_t)(0.5 + v * (1 << PIL_PREC));
+		}
+		bounds[2 * o] = lo;
+		bounds[2 * o + 1] = n;
+	}
+	free(w);
+	*ksize_out = ksize;
+	*bounds_out = bounds;
+	*k_out = k;
+	return 0;
+}
+
+static inline uint8_t clip8(int32_t v)
+{
+	return v <= 0 ? 0 : v >= (255 << PIL_PREC) ? 255 : (uint8_t)(v >> PIL_PREC);
+}
+
+/* One pass of Pillow's separable resample over n lines: out[j][o] = sum k * in[j][bounds..],
+ * where a line steps by `line` bytes and a tap by `tap` bytes (RGB: 3 channels each). */
+static void resample_pass(const uint8_t *in, size_t in_line, size_t in_tap, int n_lines, int out_n,
+			  const int *bounds, const int32_t *k, int ksize, uint8_t *out, size_t out_line,
+			  size_t out_tap)
+{
+#pragma omp parallel for schedule(static)
+	for (int j = 0; j < n_lines; j++)
+		for (int o = 0; o < out_n; o++) {
+			const int32_t *kk = k + (size_t)o * ksize;
+			const uint8_t *s = in + (size_t)j * in_line + (size_t)bounds[2 * o] * in_tap;
+			for (int c = 0; c < 3; c++) {
+				int32_t acc = 1 << (PIL_PREC - 1);
+				for (int i = 0; i < bounds[2 * o + 1]; i++)
+					acc += s[(size_t)i * in_tap + (size_t)c] * kk[i];
+				out[(size_t)j * out_line + (size_t)o * out_tap + (size_t)c] = clip8(acc);
+			}
+		}
+}
+
+/* PIL Image.resize((dw, dh), BILINEAR) of an RGB image: horizontal pass, then vertical. */
+static int resize_bilinear_pil(const struct tn_image *src, int dw, int dh, struct tn_image *dst)
+{
+	int kx = 0, ky = 0, rc;
+	int *bx = NULL, *by = NULL;
+	int32_t *cx = NULL, *cy = NULL;
+	uint8_t *tmp = NULL;
+	memset(dst, 0, sizeof *dst);
+	size_t tmp_bytes, out_bytes;
+	if (tn_mul_size((size_t)dw * 3, (size_t)src->h, &tmp_bytes) || tn_mul_size((size_t)dw * 3, (size_t)dh, &out_bytes))
+		return tn_fail(TN_E_INVAL, "resize to %dx%d: too large", dw, dh);
+	if ((rc = bilinear_coeffs(src->w, dw, &kx, &bx, &cx)) || (rc = bilinear_coeffs(src->h, dh, &ky, &by, &cy)))
+		goto done;
+	tmp = malloc(tmp_bytes);
+	dst->px = malloc(out_bytes);
+	if (!tmp || !dst->px) {
+		rc = tn_fail(TN_E_NOMEM, "resize to %dx%d: out of memory", dw, dh);
+		goto done;
+	}
+	dst->w = dw;
+	dst->h = dh;
+	dst->channels = 3;
+	const uint8_t *h_in = src->px;
+	if (dw != src->w) {
+		resample_pass(src->px, (size_t)src->w * 3, 3, src->h, dw, bx, cx, kx, tmp, (size_t)dw * 3, 3);
+		h_in = tmp;
+	}
+	if (dh != src->h) /* columns as lines: a tap steps one row */
+		resample_pass(h_in, 3, (size_t)dw * 3, dw, dh, by, cy, ky, dst->px, 3, (size_t)dw * 3);
+	else
+		memcpy(dst->px, h_in, out_bytes);
+done:
+	free(bx);
+	free(by);
+	free(cx);
+	free(cy);
+	free(tmp);
+	if (rc)
+		tn_image_free(dst);
+	return rc;
+}
+
+/* Python's round() of x / 2 for a whole x: half to even. */
+static int half_round_even(int x)
+{
+	int q = x / 2;
+	return (x % 2 && q % 2) ? q + 1 : q;
+}
+
+int tn_cls_preprocess(const struct tn_image *img, int resize, int crop, int transform_input, float *out)
+{
+	static const float mean[3] = {0.485f, 0.456f, 0.406f}, std[3] = {0.229f, 0.224f, 0.225f};
+	if (!img || !img->px || img->channels != 3 || img->w < 1 || img->h < 1)
+		return tn_fail(TN_E_INVAL, "preprocess: not an RGB image");
+	if (crop < 1 || resize < crop)
+		return tn_fail(TN_E_INVAL, "preprocess: resize %d smaller than the crop %d", resize, crop);
+	int shorter = img->w < img->h ? img->w : img->h, longer = img->w < img->h ? img->h : img->w;
+	long nl = (long)((double)resize * longer / shorter);
+	if (nl > 65535)
+		return tn_fail(TN_E_INVAL, "image %dx%d: too elongated to resize", img->w, img->h);
+	int dw = img->w <= img->h ? resize : (int)nl, dh = img->w <= img->h ? (int)nl : resize;
+	struct tn_image r;
+	int rc = resize_bilinear_pil(img, dw, dh, &r);
+	if (rc)
+		return rc;
+	int top = half_round_even(dh - crop), left = half_round_even(dw - crop);
+	const size_t plane = (size_t)crop * crop;
+	for (int c = 0; c < 3; c++) {
+		/* transform_input: x * (std / 0.5) + (mean - 0.5) / 0.5, each constant rounded once */
+		float ts = (float)(std[c] / 0.5), tb = (float)((mean[c] - 0.5) / 0.5);
+		for (int y = 0; y < crop; y++)
+			for (int x = 0; x < crop; x++) {
+				float v = (float)r.px[((size_t)(top + y) * dw + (size_t)(left + x)) * 3 + (size_t)c] / 255.0f;
+				v = (v - mean[c]) / std[c];
+				if (transform_input)
+					v = v * ts + tb;
+				out[(size_t)c * plane + (size_t)y * crop + x] = v;
+			}
+	}
+	tn_image_free(&r);
+	return 0;
+}
+
+/* --- model files -------------------------------------------------------------------------- */
+
+int tn_clsmodel_describe(struct tn_clsmodel *m, const char *path, int crop, int resize)
+{
+	memset(m, 0, sizeof *m);
+	int rc = tn_wfile_open(path, &m->wf);
+	if (rc)
+		return rc;
+	const char *arch = tn_wfile_meta(&m->wf, "arch");
+	if (!arch || tn_cls_arch_parse(arch, &m->arch)) {
+		rc = tn_fail(TN_E_UNSUPPORTED, "%s: arch '%s' is not a classifier this program runs "
+			     "(googlenet, resnet50, mobilenet_v2)", path, arch ? arch : "(none)");
+		goto fail;
+	}
+	if ((rc = tn_wmeta_check_format(&m->wf, "imagenet")) ||
+	    (rc = tn_wmeta_int(&m->wf, "num_classes", 1, 100000, -1, &m->num_classes)) ||
+	    (rc = tn_wmeta_int(&m->wf, "input_height", 32, 4096, 224, &m->crop)) ||
+	    (rc = tn_wmeta_int(&m->wf, "resize", 32, 4096, 256, &m->resize)) ||
+	    (rc = tn_wmeta_int(&m->wf, "transform_input", 0, 1, 0, &m->transform_input)))
+		goto fail;
+	if (crop)
+		m->crop = crop;
+	if (resize)
+		m->resize = resize;
+	else if (crop) /* keep torchvision's 256/224 ratio */
+		m->resize = (int)((long)crop * 256 / 224);
+	if (m->resize < m->crop) {
+		rc = tn_fail(TN_E_INVAL, "%s: resize %d is smaller than the crop %d", path, m->resize, m->crop);
+		goto fail;
+	}
+	if ((rc = tn_wmeta_names(&m->wf, m->num_classes, &m->class_names)))
+		goto fail;
+	if ((rc = tn_cls_build(&m->net, m->arch, m->num_classes, m->crop, m->crop))) {
+		tn_fail_prefix(rc, path);
+		goto fail;
+	}
+	return 0;
+fail:
+	tn_clsmodel_close(m);
+	return rc;
+}
+
+int tn_clsmodel_open(struct tn_clsmodel *m, const char *path, int crop, int resize)
+{
+	int rc = tn_clsmodel_describe(m, path, crop, resize);
+	if (rc)
+		return rc;
+	if ((rc = tn_wmeta_load_net(&m->net, &m->wf)))
+		goto fail;
+	return 0;
+fail:
+	tn_clsmodel_close(m);
+	return rc;
+}
+
+void tn_clsmodel_close(struct tn_clsmodel *m)
+{
+	tn_wmeta_names_free(m->class_names, m->num_classes);
+	tn_net_free(&m->net);
+	if (m->wf.map)
+		tn_wfile_close(&m->wf);
+	memset(m, 0, sizeof *m);
+}
+
+int tn_clsmodel_predict(struct tn_clsmodel *m, const struct tn_image *img, float *logits)
+{
+	int rc = tn_cls_preprocess(img, m->resize, m->crop, m->transform_input, tn_net_input_data(&m->net));
+	if (rc || (rc = tn_net_forward(&m->net)))
+		return rc;
+	int c, h, w;
+	const float *out = tn_net_output(&m->net, &c, &h, &w);
+	memcpy(logits, out, sizeof(float) * (size_t)m->num_classes);
+	return 0;
+}
+
+void tn_cls_softmax(const float *logits, int n, double *prob)
+{
+	double mx = logits[0], sum = 0.0;
+	for (int i = 1; i < n; i++)
+		mx = logits[i] > mx ? logits[i] : mx;
+	for (int i = 0; i < n; i++)
+		sum += prob[i] = exp((double)logits[i] - mx);
+	for (int i = 0; i < n; i++)
+		prob[i] /= sum;
+}
+
+void tn_cls_topk(const double *v, int n, int k, int *idx)
+{
+	/* k is small: insertion into a sorted list of k */
+	int have = 0;
+	for (int i = 0; i < n; i++) {
+		int at = have;
+		while (at > 0 && v[i] > v[idx[at - 1]])
+			at--;
+		if (at >= k)
+			continue;
+		int last = have < k ? have : k - 1;
+		for (int j = last; j > at; j--)
+			idx[j] = idx[j - 1];
+		idx[at] = i;
+		if (have < k)
+			have++;
+	}
+}
