@@ -83,3 +83,9 @@ fuzz:
 
 fuzz-smoke:
 	fuzz/run smoke
+
+# Valgrind memcheck tier: one full pipeline per program; memory errors and definite leaks fail.
+check-valgrind: all
+	scripts/hostile/valgrind-tier $(BUILD)
+
+.PHONY: check-valgrind

@@ -26,6 +26,7 @@ struct opts {
 	int nformats, nan_absent, quiet, merge;
 	char **files;
 	int nfiles;
+	size_t max_pixels;
 };
 
 struct pair {
@@ -69,6 +70,7 @@ static void usage(void)
 	       "      --json            JSON report\n"
 	       "      --upstream        upstream get_miou's text lines\n"
 	       "      --nan-absent      mmsegmentation rule: classes with no pixels are NaN, not 0\n"
+	       "      --max-pixels N    refuse masks with more pixels (default 100000000)\n"
 	       "  -q, --quiet           no progress bar (drawn only on a terminal), no warnings\n"
 	       "  -h, --help            show this help\n"
 	       "      --version         show versions\n",
@@ -77,7 +79,7 @@ static void usage(void)
 
 enum { OPT_NAMES = 256, OPT_GT, OPT_PAIRS, OPT_MERGE, OPT_SAVE, OPT_CONF, OPT_CSV, OPT_JSON,
        OPT_UPSTREAM, OPT_NAN, OPT_VERSION, OPT_LIST, OPT_GT_DIR, OPT_PRED_DIR, OPT_GT_EXT,
-       OPT_PRED_EXT };
+       OPT_PRED_EXT, OPT_MAXPIX };
 
 static void parse_args(int argc, char **argv, struct opts *o)
 {
@@ -99,12 +101,14 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		{"json", no_argument, NULL, OPT_JSON},
 		{"upstream", no_argument, NULL, OPT_UPSTREAM},
 		{"nan-absent", no_argument, NULL, OPT_NAN},
+		{"max-pixels", required_argument, NULL, OPT_MAXPIX},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, OPT_VERSION},
 		{NULL, 0, NULL, 0},
 	};
 	memset(o, 0, sizeof *o);
+	o->max_pixels = TN_IMAGE_MAX_PIXELS_DEFAULT;
 	int c;
 	while ((c = getopt_long(argc, argv, "n:qh", longopts, NULL)) != -1) {
 		switch (c) {
@@ -124,6 +128,9 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		case OPT_JSON: o->format = FMT_JSON; o->nformats++; break;
 		case OPT_UPSTREAM: o->format = FMT_UPSTREAM; o->nformats++; break;
 		case OPT_NAN: o->nan_absent = 1; break;
+		case OPT_MAXPIX:
+			o->max_pixels = (size_t)cli_parse_long("--max-pixels", optarg, 1, 4000000000L);
+			break;
 		case 'q': o->quiet = 1; break;
 		case 'h': usage(); cli_close_stdout(); exit(0);
 		case OPT_VERSION: cli_version();
@@ -373,12 +380,12 @@ static void check_binary_label(const struct tn_image *g, const char *name, int n
 	}
 }
 
-static void eval_pair(struct tn_confusion *c, const char *pred, const char *gt, int quiet)
+static void eval_pair(struct tn_confusion *c, const char *pred, const char *gt, size_t max_pixels, int quiet)
 {
 	struct tn_image p = {0}, g = {0};
-	if (tn_mask_read(gt, 0, &g))
+	if (tn_mask_read(gt, max_pixels, &g))
 		fail();
-	if (tn_mask_read(pred, 0, &p))
+	if (tn_mask_read(pred, max_pixels, &p))
 		fail();
 	if (p.channels != 1 || g.channels != 1) {
 		end_progress();
@@ -462,7 +469,7 @@ int main(int argc, char **argv)
 		if (tn_confusion_init(&c, o.n))
 			cli_fail();
 		if (o.gt) {
-			eval_pair(&c, o.nfiles ? o.files[0] : "-", o.gt, o.quiet);
+			eval_pair(&c, o.nfiles ? o.files[0] : "-", o.gt, o.max_pixels, o.quiet);
 		} else {
 			struct pairlist pl;
 			if (o.pairs)
@@ -475,7 +482,7 @@ int main(int argc, char **argv)
 			if (show)
 				show_progress(0, pl.n, t0, &last);
 			for (size_t i = 0; i < pl.n; i++) {
-				eval_pair(&c, pl.v[i].pred, pl.v[i].gt, o.quiet);
+				eval_pair(&c, pl.v[i].pred, pl.v[i].gt, o.max_pixels, o.quiet);
 				if (show)
 					show_progress(i + 1, pl.n, t0, &last);
 			}

@@ -66,6 +66,7 @@ static _Noreturn void usage(void)
 	       "      --json             a JSON object\n"
 	       "  -h, --help             this help\n"
 	       "      --version          versions of the toolkit and its libraries\n");
+	cli_close_stdout();
 	exit(0);
 }
 

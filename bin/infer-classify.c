@@ -1,5 +1,6 @@
 /* infer-classify: the top-k classes of images under a classifier .w, with torchvision's
  * preprocessing (resize 256, centre crop 224, ImageNet mean and std). */
+#include "core/clock.h"
 #include "cli/cli.h"
 #include "core/error.h"
 #include "core/threads.h"
@@ -24,6 +25,7 @@ struct opts {
 	int k;
 	int crop, resize; /* 0: the model's */
 	int json;
+	int timing;
 	int threads;
 	size_t max_pixels;
 };
@@ -47,14 +49,16 @@ static _Noreturn void usage(void)
 	       "                         the crop)\n"
 	       "  -t, --threads N        threads (default: OMP_NUM_THREADS, else all cores)\n"
 	       "      --max-pixels N     refuse images with more pixels (default 100000000)\n"
+	       "      --time             print milliseconds per stage for each image on stderr\n"
 	       "  -h, --help             this help\n"
 	       "      --version          versions of the toolkit and its libraries\n");
+	cli_close_stdout();
 	exit(0);
 }
 
 static void parse_args(int argc, char **argv, struct opts *o)
 {
-	enum { OPT_JSON = 256, OPT_LOGITS, OPT_LIST, OPT_NAMES, OPT_SIZE, OPT_RESIZE, OPT_MAXPIX, OPT_VERSION };
+	enum { OPT_JSON = 256, OPT_LOGITS, OPT_LIST, OPT_NAMES, OPT_SIZE, OPT_RESIZE, OPT_MAXPIX, OPT_TIME, OPT_VERSION };
 	static const struct option longopts[] = {
 		{"model", required_argument, 0, 'm'},
 		{"top", required_argument, 0, 'k'},
@@ -67,6 +71,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		{"resize", required_argument, 0, OPT_RESIZE},
 		{"threads", required_argument, 0, 't'},
 		{"max-pixels", required_argument, 0, OPT_MAXPIX},
+		{"time", no_argument, 0, OPT_TIME},
 		{"help", no_argument, 0, 'h'},
 		{"version", no_argument, 0, OPT_VERSION},
 		{0, 0, 0, 0},
@@ -88,6 +93,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		case OPT_MAXPIX:
 			o->max_pixels = (size_t)cli_parse_long("--max-pixels", optarg, 1, 4000000000L);
 			break;
+		case OPT_TIME: o->timing = 1; break;
 		case 'h': usage();
 		case OPT_VERSION: cli_version();
 		default: cli_usage_error("unknown option");
@@ -125,15 +131,20 @@ static int classify_one(struct run *r, const struct opts *o, const char *input, 
 {
 	const char *label = strcmp(input, "-") ? input : "standard input";
 	struct tn_image img;
+	double t0 = tn_now_ms();
 	int rc = tn_image_read_rgb(input, o->max_pixels, &img);
 	if (rc)
 		return rc;
+	double t1 = tn_now_ms();
 	rc = tn_clsmodel_predict(&r->m, &img, r->logits);
 	tn_image_free(&img);
 	if (rc) {
 		tn_fail_prefix(rc, label);
 		return rc;
 	}
+	if (o->timing)
+		fprintf(stderr, "%s: %s: decode %.1f ms, resize+crop %.1f ms, network %.1f ms, total %.1f ms\n",
+			cli_prog(), label, t1 - t0, r->m.ms_preprocess, r->m.ms_network, tn_now_ms() - t0);
 	int n = r->m.num_classes;
 	tn_cls_softmax(r->logits, n, r->prob);
 	tn_cls_topk(r->prob, n, r->k, r->top);

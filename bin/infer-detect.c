@@ -65,6 +65,7 @@ static _Noreturn void usage(void)
 	       "  -v, --verbose          print pre-process, inference and NMS milliseconds per image\n"
 	       "  -h, --help             this help\n"
 	       "      --version          versions of the toolkit and its libraries\n");
+	cli_close_stdout();
 	exit(0);
 }
 

@@ -52,6 +52,7 @@ static _Noreturn void usage(void)
 	       "  -q, --quiet            no progress messages\n"
 	       "  -h, --help             this help\n"
 	       "      --version          versions of the toolkit and its libraries\n");
+	cli_close_stdout();
 	exit(0);
 }
 

@@ -63,6 +63,7 @@ static _Noreturn void usage(void)
 	       "      --check            check every tensor against the architecture\n"
 	       "  -h, --help             this help\n"
 	       "      --version          versions of the toolkit and its libraries\n");
+	cli_close_stdout();
 	exit(0);
 }
 

@@ -137,3 +137,9 @@ dets = [{'image_id': 1, 'category_id': 0, 'bbox': [10, 20, 30, 40], 'score': 0.9
 lines = b'\n'.join(json.dumps(d).encode() for d in dets) + b'\n\n'
 put('map_json', 'labels-dets', labels + b'\0' + lines)
 put('map_json', 'dets-only', lines)
+
+# CamVid colour tables (first byte even: label_colors.txt, odd: Kaggle class_dict.csv)
+put('camvid_colors', 'label_colors.txt',
+    b'\x00' + b'64 128 64\tAnimal\n192 0 128\tArchway\n0 128 192\tBicyclist\n0 0 0\tVoid\n')
+put('camvid_colors', 'crlf.txt', b'\x02' + b'128 128 128 Sky\r\n128 0 0 Building\r\n')
+put('camvid_colors', 'class_dict.csv', b'\x01' + b'name,r,g,b\nSky,128,128,128\nRoad,128,64,128\nVoid,0,0,0\n')

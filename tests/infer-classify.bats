@@ -107,6 +107,13 @@ print(s, [t["prob"] for t in o["top"][:5]], r["prob5"]); sys.exit(0 if ok else 1
 	cmp "$BATS_TEST_TMPDIR/1.json" "$BATS_TEST_TMPDIR/2.json"
 }
 
+@test "--time: one line per image on stderr with the network's milliseconds; stdout unchanged" {
+	run -0 --separate-stderr infer-classify -m "$BATS_FILE_TMPDIR/mobilenet_v2.w" --time -k 2 --list "$BATS_FILE_TMPDIR/list.txt"
+	[ "${#stderr_lines[@]}" -eq "$(wc -l < "$BATS_FILE_TMPDIR/list.txt")" ]
+	[[ "${stderr_lines[0]}" =~ ^infer-classify:\ /usr/share/darknet/data/[a-z]+\.jpg:\ decode\ [0-9.]+\ ms,.*network\ [0-9.]+\ ms,\ total ]]
+	cmp <(printf '%s\n' "$output") <(infer-classify -m "$BATS_FILE_TMPDIR/mobilenet_v2.w" -k 2 --list "$BATS_FILE_TMPDIR/list.txt")
+}
+
 @test "--logits writes the 1000 raw logits as .npy" {
 	infer-classify -m "$BATS_FILE_TMPDIR/resnet50.w" --logits "$BATS_TEST_TMPDIR/l.npy" -o /dev/null /usr/share/darknet/data/giraffe.jpg
 	run -0 "$PY" -c '

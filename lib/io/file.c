@@ -94,6 +94,7 @@ int tn_out_open(struct tn_out *o, const char *path)
 	if (!o->path || !o->tmppath) {
 		free(o->path);
 		free(o->tmppath);
+		o->path = o->tmppath = NULL;
 		return tn_fail(TN_E_NOMEM, "%s: out of memory", path);
 	}
 	/* Same folder as the target, so rename() is atomic; a dot name hides it from globs. */
@@ -115,11 +116,13 @@ int tn_out_open(struct tn_out *o, const char *path)
 	fchmod(fd, 0666 & ~mask);
 	o->fp = fdopen(fd, "wb");
 	if (!o->fp) {
+		int e = errno;
 		close(fd);
 		unlink(o->tmppath);
 		free(o->path);
 		free(o->tmppath);
-		return tn_fail(TN_E_IO, "%s: %s", path, strerror(errno));
+		o->path = o->tmppath = NULL;
+		return tn_fail(TN_E_IO, "%s: %s", path, strerror(e));
 	}
 	return 0;
 }
@@ -149,13 +152,13 @@ int tn_out_commit(struct tn_out *o)
 		if (o->tmppath && bad)
 			unlink(o->tmppath);
 	}
+	/* the message names o->path: format it before the name is freed */
+	int rc = bad ? tn_fail(TN_E_IO, "%s: write error: %s", name, strerror(e ? e : EIO)) : 0;
 	free(o->path);
 	free(o->tmppath);
 	o->fp = NULL;
 	o->path = o->tmppath = NULL;
-	if (bad)
-		return tn_fail(TN_E_IO, "%s: write error: %s", name, strerror(e ? e : EIO));
-	return 0;
+	return rc;
 }
 
 void tn_out_abort(struct tn_out *o)

@@ -248,6 +248,17 @@ static int png_decode_raw(const uint8_t *buf, size_t len, const char *name, size
 	size_t size, npx;
 	spng_set_chunk_limits(ctx, 64u << 20, 256u << 20);
 	if ((e = spng_set_png_buffer(ctx, buf, len)) || (e = spng_get_ihdr(ctx, &r->ihdr))) {
+		/* spng refuses some absurd sizes itself ("arithmetic overflow"): name the size instead */
+		size_t lim = max_pixels ? max_pixels : TN_IMAGE_MAX_PIXELS_DEFAULT;
+		if (len >= 24 && memcmp(buf + 12, "IHDR", 4) == 0) {
+			size_t w = (size_t)buf[16] << 24 | (size_t)buf[17] << 16 | (size_t)buf[18] << 8 | buf[19];
+			size_t h = (size_t)buf[20] << 24 | (size_t)buf[21] << 16 | (size_t)buf[22] << 8 | buf[23];
+			if (tn_mul_size(w, h, &npx) || npx > lim) {
+				rc = tn_fail(TN_E_FORMAT, "%s: image is %zux%zu pixels, over the limit of %zu (see --max-pixels)",
+					     nm(name), w, h, lim);
+				goto done;
+			}
+		}
 		rc = tn_fail(TN_E_FORMAT, "%s: bad PNG: %s", nm(name), spng_strerror(e));
 		goto done;
 	}

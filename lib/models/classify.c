@@ -4,6 +4,7 @@
  *   "5x5" branch is a 3x3 conv (branch3.1);
  * - Resize(256) gives the longer side int(256 * long / short) and resizes with PIL's
  *   bilinear filter (antialiased when shrinking); CenterCrop rounds half to even. */
+#include "core/clock.h"
 #include "models/classify.h"
 
 #include "core/error.h"
@@ -516,9 +517,15 @@ void tn_clsmodel_close(struct tn_clsmodel *m)
 
 int tn_clsmodel_predict(struct tn_clsmodel *m, const struct tn_image *img, float *logits)
 {
+	double t0 = tn_now_ms();
 	int rc = tn_cls_preprocess(img, m->resize, m->crop, m->transform_input, tn_net_input_data(&m->net));
-	if (rc || (rc = tn_net_forward(&m->net)))
+	if (rc)
 		return rc;
+	double t1 = tn_now_ms();
+	if ((rc = tn_net_forward(&m->net)))
+		return rc;
+	m->ms_preprocess = t1 - t0;
+	m->ms_network = tn_now_ms() - t1;
 	int c, h, w;
 	const float *out = tn_net_output(&m->net, &c, &h, &w);
 	memcpy(logits, out, sizeof(float) * (size_t)m->num_classes);

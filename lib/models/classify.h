@@ -49,6 +49,7 @@ struct tn_clsmodel {
 	enum tn_cls_arch arch;
 	int num_classes, crop, resize, transform_input;
 	char **class_names;
+	double ms_preprocess, ms_network; /* the last predict's stages */
 };
 
 /* Opens the file and builds its network without checking or loading the tensors.  crop and

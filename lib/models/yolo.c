@@ -692,6 +692,30 @@ static int parse_header(struct ctx *c, const yaml_node_t *root, struct tn_yolo_i
 	return 0;
 }
 
+/* libyaml's scanner takes time quadratic in the flow nesting depth ("[[[[..." of 50000 levels
+ * runs for minutes), so an event pass that stops at a depth no model config needs comes first. */
+int tn_yaml_too_deep(const char *text, int limit)
+{
+	yaml_parser_t p;
+	yaml_event_t ev;
+	int depth = 0, deep = 0;
+	if (!yaml_parser_initialize(&p))
+		return 0; /* the loader reports out of memory */
+	yaml_parser_set_input_string(&p, (const unsigned char *)text, strlen(text));
+	while (!deep && yaml_parser_parse(&p, &ev)) {
+		yaml_event_type_t t = ev.type;
+		yaml_event_delete(&ev);
+		if (t == YAML_SEQUENCE_START_EVENT || t == YAML_MAPPING_START_EVENT)
+			deep = ++depth > limit;
+		else if (t == YAML_SEQUENCE_END_EVENT || t == YAML_MAPPING_END_EVENT)
+			depth--;
+		else if (t == YAML_STREAM_END_EVENT)
+			break;
+	}
+	yaml_parser_delete(&p); /* a syntax error stops the loop; the loader reports it */
+	return deep;
+}
+
 int tn_yolo_build(struct tn_net *net, const char *yaml, const char *name,
 		  const struct tn_param_source *shapes, const char *attrs_json, int in_h, int in_w,
 		  struct tn_yolo_info *info)
@@ -704,6 +728,10 @@ int tn_yolo_build(struct tn_net *net, const char *yaml, const char *name,
 	tn_net_init(net);
 	if (!c)
 		return tn_fail(TN_E_NOMEM, "out of memory");
+	if (tn_yaml_too_deep(yaml, TN_YAML_MAX_DEPTH)) {
+		free(c);
+		return tn_fail(TN_E_FORMAT, "%s: yaml nested deeper than %d levels (limit)", name, TN_YAML_MAX_DEPTH);
+	}
 	if (!yaml_parser_initialize(&parser)) {
 		free(c);
 		return tn_fail(TN_E_NOMEM, "out of memory");

@@ -21,4 +21,9 @@ int tn_yolo_build(struct tn_net *net, const char *yaml, const char *name,
 		  const struct tn_param_source *shapes, const char *attrs_json, int in_h, int in_w,
 		  struct tn_yolo_info *info);
 
+/* A model yaml nested deeper than this is refused before it is parsed. */
+#define TN_YAML_MAX_DEPTH 64
+/* Whether text's yaml nests deeper than limit (sequences and mappings); 0 on a syntax error. */
+int tn_yaml_too_deep(const char *text, int limit);
+
 #endif

@@ -2,6 +2,7 @@
 #include "net/flops.h"
 
 #include "core/error.h"
+#include "models/yolo.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -113,6 +114,8 @@ static int yaml_modules(const char *text, char (**mods)[48], int *n)
 	yaml_document_t doc;
 	*mods = NULL;
 	*n = 0;
+	if (tn_yaml_too_deep(text, TN_YAML_MAX_DEPTH))
+		return tn_fail(TN_E_FORMAT, "model config: yaml nested deeper than %d levels (limit)", TN_YAML_MAX_DEPTH);
 	if (!yaml_parser_initialize(&p))
 		return tn_fail(TN_E_NOMEM, "out of memory");
 	yaml_parser_set_input_string(&p, (const unsigned char *)text, strlen(text));
