@@ -1,16 +1,31 @@
 #!/usr/bin/python3
-"""make bench: infer-seg (DeepLabV3+ MobileNetV2 ds16, 512x512) next to PyTorch and ONNX Runtime
-on the same checkpoint, in the same session, alternating engines; medians of several runs.
+"""make bench: cnnkit next to PyTorch and ONNX Runtime on the same checkpoint, in the same session,
+alternating engines; medians of several runs.
+
+  bench.py [seg] [detect] [xception] [encnet] [googlenet]     (no argument: all five)
+
+  seg        DeepLabV3+ MobileNetV2 ds16, 512x512 (infer-seg)
+  detect     YOLOv5s, 640x640 (infer-detect)
+  xception   DeepLabV3+ Xception ds16, 512x512 (infer-seg)
+  encnet     mmseg EncNet-R50 (dilated ResNet, output stride 8), 512x512 (infer-seg); heavy
+  googlenet  torchvision GoogLeNet, 224x224 (infer-classify)
 
 Per-image network time at 1 and 2 threads, the ratio to each peer, peak RSS, and the whole-process
-time for one image (start-up included) next to the Python upstream pipeline.
+time for one image (start-up included).  Every engine runs the same weights: the .w is converted
+from the checkpoint the PyTorch engine loads, and the ONNX model is exported from that checkpoint.
 ONNX Runtime is optional: it is installed from the npm registry into BUILD/bench on first use
 (ONNXRUNTIME_NODE_INSTALL=skip npm install onnxruntime-node); if that fails it is left out.
+
+Environment: BENCH_ROUNDS (alternating rounds per engine and thread count, default 5) and
+BENCH_RUNS (timed runs per round, default 3); the heavy models take at most 3 rounds x 2 runs
+(xception) and 2 rounds x 2 runs (encnet).  BUILD and REF_DIR as for the tests.
 """
 import os
+import signal
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -20,19 +35,23 @@ BIN = os.path.join(BDIR, "bin")
 REF = os.environ.get("REF_DIR", os.path.join(BDIR, "ref"))
 WORK = os.path.join(BDIR, "bench")
 PY = "/usr/bin/python3"
-IMAGE = "/usr/share/darknet/data/dog.jpg"
+PHOTOS = "/usr/share/darknet/data"
+IMAGE = os.path.join(PHOTOS, "dog.jpg")
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5"))  # alternating rounds per engine and thread count
 RUNS = int(os.environ.get("BENCH_RUNS", "3"))      # timed runs per round
-
-
+ALL = ["seg", "detect", "xception", "encnet", "googlenet"]
 
 
 def run_rss(cmd, env=None):
-    """Runs cmd, returning (stdout, stderr, peak RSS MiB) measured with wait4."""
-    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
-    out = p.stdout.read()
-    err = p.stderr.read()
-    _, status, ru = os.wait4(p.pid, 0)
+    """Runs cmd, returning (stdout, stderr, peak RSS MiB) measured with wait4.
+    Output goes through files: two pipes read one after the other can deadlock."""
+    with tempfile.TemporaryFile("w+") as fo, tempfile.TemporaryFile("w+") as fe:
+        p = subprocess.Popen(cmd, stdout=fo, stderr=fe, env=env)
+        _, status, ru = os.wait4(p.pid, 0)
+        p.returncode = 0   # reaped here; keeps Popen from waiting again
+        fo.seek(0)
+        fe.seek(0)
+        out, err = fo.read(), fe.read()
     if status != 0:
         sys.exit("bench: %s failed:\n%s" % (" ".join(cmd), err))
     return out, err, ru.ru_maxrss / 1024.0
@@ -42,18 +61,14 @@ def ms_lines(text, key="ms "):
     return [float(l.split()[1]) for l in text.splitlines() if l.startswith(key)]
 
 
-def setup():
-    os.makedirs(WORK, exist_ok=True)
-    env = dict(os.environ, REF_DIR=REF)
-    subprocess.check_call([os.path.join(TOP, "scripts", "ref", "make-seg-refs"), "mobilenet-16"], env=env)
-    ckpt = os.path.join(REF, "seg", "mobilenet-16", "ckpt.pth")
-    model = os.path.join(WORK, "deeplab-mobilenet-16.w")
-    subprocess.check_call([os.path.join(BIN, "weightconv"), ckpt, "-o", model])
-    onnx = os.path.join(WORK, "deeplab-mobilenet-16.onnx")
-    if not os.path.exists(onnx):
-        subprocess.check_call([PY, os.path.join(TOP, "scripts", "ref", "export-onnx.py"), "--ckpt", ckpt,
-                               "--backbone", "mobilenet", "--downsample", "16", "-n", "21", "-o", onnx])
-    return ckpt, model, onnx, ort_setup()
+def field_ms(err, name):
+    """The NAME X ms fields of the --time lines (infer-seg, infer-classify)."""
+    key = name + " "
+    return [float(l.split(key)[1].split(" ms")[0]) for l in err.splitlines() if key in l]
+
+
+def check_call(cmd, env=None):
+    subprocess.check_call(cmd, env=env)
 
 
 def ort_setup():
@@ -68,161 +83,248 @@ def ort_setup():
     return r.returncode == 0
 
 
-def ours(model, threads):
-    lst = os.path.join(WORK, "list.txt")
-    # one name per run: infer-seg refuses to let two inputs write the same mask
-    with open(lst, "w") as f:
-        for k in range(RUNS + 1):
-            link = os.path.join(WORK, "img%d.jpg" % k)
-            if not os.path.lexists(link):
-                os.symlink(IMAGE, link)
-            f.write(link + "\n")
-    outdir = os.path.join(WORK, "masks")
-    os.makedirs(outdir, exist_ok=True)
-    _, err, rss = run_rss([os.path.join(BIN, "infer-seg"), "-m", model, "-t", str(threads), "--time",
-                           "--list", lst, "-O", outdir])
-    net = [float(l.split("network ")[1].split(" ms")[0]) for l in err.splitlines() if "network " in l]
-    total = [float(l.split("total ")[1].split(" ms")[0]) for l in err.splitlines() if "total " in l]
-    return net[1:], total[1:], rss
-
-
-def torch_engine(ckpt, threads):
-    out, _, rss = run_rss([PY, os.path.join(TOP, "scripts", "bench", "torch-bench.py"), ckpt, "mobilenet", "16",
-                           str(threads), str(RUNS)])
-    return ms_lines(out), rss
-
-
-def ort_engine(onnx, threads):
+def ort_engine(onnx, size):
     env = dict(os.environ, NODE_PATH=os.path.join(WORK, "node_modules"))
-    out, _, rss = run_rss(["node", os.path.join(TOP, "scripts", "bench", "ort-bench.js"), onnx, str(threads),
-                           str(RUNS)], env=env)
-    return ms_lines(out), rss
+
+    def run(threads, runs):
+        out, _, rss = run_rss(["node", os.path.join(TOP, "scripts", "bench", "ort-bench.js"), onnx,
+                               str(threads), str(runs), str(size)], env=env)
+        return ms_lines(out), None, rss
+    return run
 
 
-def whole_process(model, ckpt):
-    ours_t, py_t = [], []
-    for _ in range(3):
-        t0 = time.perf_counter()
-        subprocess.check_call([os.path.join(BIN, "infer-seg"), "-m", model, "-o", os.path.join(WORK, "one.png"),
-                               IMAGE])
-        ours_t.append((time.perf_counter() - t0) * 1e3)
-        t0 = time.perf_counter()
-        subprocess.check_call([PY, os.path.join(TOP, "scripts", "ref", "deeplab-predict.py"), "--ckpt", ckpt,
-                               "--backbone", "mobilenet", "--downsample", "16", "-n", "21", "--image", IMAGE,
-                               "--out-prefix", os.path.join(WORK, "py"), "-q"])
-        py_t.append((time.perf_counter() - t0) * 1e3)
-    return statistics.median(ours_t), statistics.median(py_t)
+def torch_engine(script, before, after=()):
+    """script BEFORE... THREADS RUNS AFTER... prints "ms X" per timed run."""
+    def run(threads, runs):
+        cmd = [str(x) for x in before] + [str(threads), str(runs)] + [str(x) for x in after]
+        out, _, rss = run_rss([PY, os.path.join(TOP, "scripts", "bench", script)] + cmd)
+        return ms_lines(out), None, rss
+    return run
 
 
-def yolo_setup(ort):
-    env = dict(os.environ, REF_DIR=REF)
-    subprocess.check_call([os.path.join(TOP, "scripts", "ref", "make-yolo-refs"), "yolov5s"], env=env)
-    ckpt = os.path.join(REF, "yolo", "yolov5s", "ckpt.pt")
-    model = os.path.join(WORK, "yolov5s.w")
-    subprocess.check_call([os.path.join(BIN, "weightconv"), ckpt, "-o", model])
-    onnx = os.path.join(WORK, "yolov5s.onnx")
-    if ort and not os.path.exists(onnx):
-        subprocess.check_call([PY, os.path.join(TOP, "scripts", "ref", "yolov5", "export-onnx.py"), "--weights",
-                               ckpt, "-o", onnx, "--imgsz", "640"])
-    # a square photo, so every engine runs the network at 640x640
-    square = os.path.join(WORK, "square640.png")
-    subprocess.check_call([PY, "-c", "from PIL import Image; Image.open('%s').convert('RGB').resize((640, 640))"
-                           ".save('%s')" % (IMAGE, square)])
-    return ckpt, model, onnx, square
-
-
-def yolo_ours(model, image, threads):
-    lst = os.path.join(WORK, "ylist.txt")
+def image_list(name, image, runs):
+    """A list naming IMAGE runs+1 times (the first is the warm-up), each under its own name:
+    infer-seg refuses to let two inputs write the same mask."""
+    lst = os.path.join(WORK, name + ".txt")
     with open(lst, "w") as f:
-        f.write((image + "\n") * (RUNS + 1))
-    _, err, rss = run_rss([os.path.join(BIN, "infer-detect"), "-m", model, "-t", str(threads), "-v", "--list", lst,
-                           "-o", os.path.join(WORK, "dets.txt")])
-    net = [float(l.rsplit(", ", 1)[1].rstrip("ms")) for l in err.splitlines() if l.startswith("image ")]
-    return net[1:], rss
+        for k in range(runs + 1):
+            link = os.path.join(WORK, "%s%d%s" % (name, k, os.path.splitext(image)[1]))
+            if os.path.lexists(link):
+                os.unlink(link)
+            os.symlink(image, link)
+            f.write(link + "\n")
+    return lst
+
+
+def seg_engine(model, image, name):
+    def run(threads, runs):
+        lst = image_list(name, image, runs)
+        outdir = os.path.join(WORK, name + "-masks")
+        os.makedirs(outdir, exist_ok=True)
+        _, err, rss = run_rss([os.path.join(BIN, "infer-seg"), "-m", model, "-t", str(threads), "--time",
+                               "--list", lst, "-O", outdir])
+        return field_ms(err, "network")[1:], field_ms(err, "total")[1:], rss
+    return run
+
+
+def classify_engine(model, image):
+    def run(threads, runs):
+        lst = os.path.join(WORK, "clist.txt")
+        with open(lst, "w") as f:
+            f.write((image + "\n") * (runs + 1))
+        _, err, rss = run_rss([os.path.join(BIN, "infer-classify"), "-m", model, "-t", str(threads), "--time",
+                               "--list", lst, "-o", os.path.join(WORK, "classes.txt")])
+        return field_ms(err, "network")[1:], field_ms(err, "total")[1:], rss
+    return run
+
+
+def detect_engine(model, image):
+    def run(threads, runs):
+        lst = os.path.join(WORK, "ylist.txt")
+        with open(lst, "w") as f:
+            f.write((image + "\n") * (runs + 1))
+        _, err, rss = run_rss([os.path.join(BIN, "infer-detect"), "-m", model, "-t", str(threads), "-v",
+                               "--list", lst, "-o", os.path.join(WORK, "dets.txt")])
+        net = [float(l.rsplit(", ", 1)[1].rstrip("ms")) for l in err.splitlines() if l.startswith("image ")]
+        return net[1:], None, rss
+    return run
+
+
+def compare(title, engines, rounds, runs):
+    """engines: [(key, label, run)], cnnkit first; run(threads, runs) -> (ms list, totals, RSS)."""
+    print("%s; %d rounds x %d runs, engines alternating" % (title, rounds, runs), flush=True)
+    for threads in (1, 2):
+        acc = {k: [] for k, _, _ in engines}
+        totals, rss = [], {}
+        for _ in range(rounds):
+            for key, _, run in engines:
+                t, tot, r = run(threads, runs)
+                acc[key] += t
+                totals += tot or []
+                rss[key] = max(rss.get(key, 0), r)
+        med = {k: statistics.median(v) for k, v in acc.items() if v}
+        ours = engines[0][0]
+        if ours not in med:
+            sys.exit("bench: %s: no network times in cnnkit's --time output" % title)
+        line = "threads %d: cnnkit network %.0f ms" % (threads, med[ours])
+        if totals:
+            line += " (whole image %.0f ms)" % statistics.median(totals)
+        for key, label, _ in engines[1:]:
+            if key in med:
+                line += ", %s %.0f ms (%.2fx)" % (label, med[key], med[key] / med[ours])
+        print(line)
+        print("  peak RSS: " + ", ".join("%s %.0f MiB" % (label, rss[key]) for key, label, _ in engines
+                                         if key in rss), flush=True)
+
+
+def whole_process(cmd, n=3):
+    times = []
+    for _ in range(n):
+        t0 = time.perf_counter()
+        check_call(cmd)
+        times.append((time.perf_counter() - t0) * 1e3)
+    return statistics.median(times)
+
+
+def square(size, name):
+    """The dog photo resized to SIZE x SIZE, so every engine runs the network at that size."""
+    out = os.path.join(WORK, name)
+    if not os.path.exists(out):
+        check_call([PY, "-c", "from PIL import Image; Image.open('%s').convert('RGB').resize((%d, %d))"
+                    ".save('%s')" % (IMAGE, size, size, out)])
+    return out
+
+
+def stale(out, src):
+    """OUT is missing or older than SRC (a checkpoint made afresh in REF_DIR)."""
+    return not os.path.exists(out) or os.path.getmtime(out) < os.path.getmtime(src)
+
+
+def export_net(arch, ckpt, size, onnx, ort):
+    if ort and stale(onnx, ckpt):
+        check_call([PY, os.path.join(TOP, "scripts", "bench", "export-onnx-net.py"), arch, ckpt, str(size), onnx])
+
+
+def deeplab_main(backbone, ort, rounds, runs):
+    cfg = "%s-16" % backbone
+    check_call([os.path.join(TOP, "scripts", "ref", "make-seg-refs"), cfg], env=dict(os.environ, REF_DIR=REF))
+    ckpt = os.path.join(REF, "seg", cfg, "ckpt.pth")
+    model = os.path.join(WORK, "deeplab-%s.w" % cfg)
+    check_call([os.path.join(BIN, "weightconv"), "--downsample", "16", ckpt, "-o", model])
+    onnx = os.path.join(WORK, "deeplab-%s.onnx" % cfg)
+    if ort and stale(onnx, ckpt):
+        check_call([PY, os.path.join(TOP, "scripts", "ref", "export-onnx.py"), "--ckpt", ckpt, "--backbone",
+                    backbone, "--downsample", "16", "-n", "21", "-o", onnx + ".tmp"])
+        os.replace(onnx + ".tmp", onnx)   # a killed export leaves no model that looks complete
+    engines = [("ours", "cnnkit", seg_engine(model, IMAGE, "seg-" + backbone)),
+               ("torch", "PyTorch", torch_engine("torch-bench.py", (ckpt, backbone, 16)))]
+    if ort:
+        engines.append(("ort", "ONNX Runtime", ort_engine(onnx, 512)))
+    name = {"mobilenet": "MobileNetV2", "xception": "Xception"}[backbone]
+    # the letterbox makes the network input 512x512 whatever the photo's shape
+    compare("DeepLabV3+ %s ds16, 512x512, %s" % (name, os.path.basename(IMAGE)), engines, rounds, runs)
+    n = 3 if backbone == "mobilenet" else 1
+    o = whole_process([os.path.join(BIN, "infer-seg"), "-m", model, "-o", os.path.join(WORK, "one.png"), IMAGE], n)
+    p = whole_process([PY, os.path.join(TOP, "scripts", "ref", "deeplab-predict.py"), "--ckpt", ckpt,
+                       "--backbone", backbone, "--downsample", "16", "-n", "21", "--image", IMAGE,
+                       "--out-prefix", os.path.join(WORK, "py"), "-q"], n)
+    print("one image, whole process (start-up included): cnnkit %.0f ms, Python upstream pipeline %.0f ms"
+          % (o, p), flush=True)
 
 
 def yolo_main(ort):
-    ckpt, model, onnx, square = yolo_setup(ort)
-    print("YOLOv5s 640x640; %d rounds x %d runs, engines alternating" % (ROUNDS, RUNS))
-    for threads in (1, 2):
-        acc = {"ours": [], "torch": [], "ort": []}
-        rss = {}
-        for _ in range(ROUNDS):
-            t, r = yolo_ours(model, square, threads)
-            acc["ours"] += t
-            rss["ours"] = max(rss.get("ours", 0), r)
-            out, _, r = run_rss([PY, os.path.join(TOP, "scripts", "bench", "torch-yolo-bench.py"), ckpt,
-                                 str(threads), str(RUNS), "640"])
-            acc["torch"] += ms_lines(out)
-            rss["torch"] = max(rss.get("torch", 0), r)
-            if ort:
-                env = dict(os.environ, NODE_PATH=os.path.join(WORK, "node_modules"))
-                out, _, r = run_rss(["node", os.path.join(TOP, "scripts", "bench", "ort-bench.js"), onnx,
-                                     str(threads), str(RUNS), "640"], env=env)
-                acc["ort"] += ms_lines(out)
-                rss["ort"] = max(rss.get("ort", 0), r)
-        med = {k: statistics.median(v) for k, v in acc.items() if v}
-        line = "threads %d: cnnkit network %.0f ms, PyTorch %.0f ms (%.2fx)" % (
-            threads, med["ours"], med["torch"], med["torch"] / med["ours"])
-        if "ort" in med:
-            line += ", ONNX Runtime %.0f ms (%.2fx)" % (med["ort"], med["ort"] / med["ours"])
-        print(line)
-        print("  peak RSS: cnnkit %.0f MiB, PyTorch %.0f MiB%s" % (
-            rss["ours"], rss["torch"], (", ONNX Runtime %.0f MiB" % rss["ort"]) if "ort" in rss else ""))
-    times = []
-    for _ in range(3):
-        t0 = time.perf_counter()
-        subprocess.check_call([os.path.join(BIN, "infer-detect"), "-m", model, "-o", os.path.join(WORK, "one.txt"),
-                               IMAGE])
-        times.append((time.perf_counter() - t0) * 1e3)
-    print("one image, whole process (start-up included): cnnkit %.0f ms" % statistics.median(times))
+    check_call([os.path.join(TOP, "scripts", "ref", "make-yolo-refs"), "yolov5s"], env=dict(os.environ, REF_DIR=REF))
+    ckpt = os.path.join(REF, "yolo", "yolov5s", "ckpt.pt")
+    model = os.path.join(WORK, "yolov5s.w")
+    check_call([os.path.join(BIN, "weightconv"), ckpt, "-o", model])
+    onnx = os.path.join(WORK, "yolov5s.onnx")
+    if ort and stale(onnx, ckpt):
+        check_call([PY, os.path.join(TOP, "scripts", "ref", "yolov5", "export-onnx.py"), "--weights",
+                    ckpt, "-o", onnx + ".tmp", "--imgsz", "640"])
+        os.replace(onnx + ".tmp", onnx)
+    img = square(640, "square640.png")
+    engines = [("ours", "cnnkit", detect_engine(model, img)),
+               ("torch", "PyTorch", torch_engine("torch-yolo-bench.py", (ckpt,), (640,)))]
+    if ort:
+        engines.append(("ort", "ONNX Runtime", ort_engine(onnx, 640)))
+    compare("YOLOv5s 640x640", engines, ROUNDS, RUNS)
+    o = whole_process([os.path.join(BIN, "infer-detect"), "-m", model, "-o", os.path.join(WORK, "one.txt"), IMAGE])
+    print("one image, whole process (start-up included): cnnkit %.0f ms" % o, flush=True)
+
+
+def encnet_main(ort):
+    # the checkpoint of tests/infer-seg-encnet.bats (19 classes, seed 3), kept in its own folder
+    d = os.path.join(REF, "bench", "encnet")
+    ckpt = os.path.join(d, "ckpt.pth")
+    if not os.path.exists(ckpt):
+        os.makedirs(d, exist_ok=True)
+        check_call([PY, os.path.join(TOP, "scripts", "ref", "make-encnet-ckpt.py"), "-n", "19", "--seed", "3",
+                    "--no-aux", "-o", ckpt])
+    model = os.path.join(WORK, "encnet-r50.w")
+    check_call([os.path.join(BIN, "weightconv"), "--size", "512x512", ckpt, "-o", model])
+    onnx = os.path.join(WORK, "encnet-r50.onnx")
+    export_net("encnet", ckpt, 512, onnx, ort)
+    # mmseg resizes keeping the ratio: a square photo makes the network input 512x512 everywhere
+    img = square(512, "square512.png")
+    engines = [("ours", "cnnkit", seg_engine(model, img, "encnet")),
+               ("torch", "PyTorch", torch_engine("torch-net-bench.py", ("encnet", ckpt), (512,)))]
+    if ort:
+        engines.append(("ort", "ONNX Runtime", ort_engine(onnx, 512)))
+    compare("EncNet-R50 (output stride 8), 512x512", engines, min(ROUNDS, 2), min(RUNS, 2))
+    o = whole_process([os.path.join(BIN, "infer-seg"), "-m", model, "-o", os.path.join(WORK, "one.png"), img], 1)
+    print("one image, whole process (start-up included): cnnkit %.0f ms" % o, flush=True)
+
+
+def googlenet_main(ort):
+    # the checkpoint of tests/infer-classify.bats (same photos, same cache folder)
+    d = os.path.join(REF, "classify", "googlenet")
+    ckpt = os.path.join(d, "ckpt.pth")
+    if not os.path.exists(os.path.join(d, "ref.json")):
+        photos = [os.path.join(PHOTOS, p + ".jpg") for p in
+                  ("dog", "eagle", "giraffe", "horses", "kite", "person", "scream")]
+        check_call([PY, os.path.join(TOP, "scripts", "ref", "classify-ref.py"), "make", "googlenet", d] + photos)
+    model = os.path.join(WORK, "googlenet.w")
+    check_call([os.path.join(BIN, "weightconv"), ckpt, "-o", model])
+    onnx = os.path.join(WORK, "googlenet.onnx")
+    export_net("googlenet", ckpt, 224, onnx, ort)
+    # infer-classify resizes and crops any photo to 224x224
+    engines = [("ours", "cnnkit", classify_engine(model, IMAGE)),
+               ("torch", "PyTorch", torch_engine("torch-net-bench.py", ("googlenet", ckpt), (224,)))]
+    if ort:
+        engines.append(("ort", "ONNX Runtime", ort_engine(onnx, 224)))
+    compare("GoogLeNet (torchvision), 224x224", engines, ROUNDS, RUNS * 3)
+    o = whole_process([os.path.join(BIN, "infer-classify"), "-m", model, "-o", os.path.join(WORK, "one.txt"),
+                       IMAGE])
+    print("one image, whole process (start-up included): cnnkit %.0f ms" % o, flush=True)
 
 
 def main():
-    which = sys.argv[1:] or ["seg", "detect"]
-    ort = None
-    if "seg" in which:
-        ort = seg_main()
-    if "detect" in which:
-        if ort is None:
-            ort = ort_setup()
-        yolo_main(ort)
-
-
-def seg_main():
-    ckpt, model, onnx, ort = setup()
-    print("DeepLabV3+ MobileNetV2 ds16, 512x512, %s; %d rounds x %d runs, engines alternating" %
-          (os.path.basename(IMAGE), ROUNDS, RUNS))
-    res = {}
-    for threads in (1, 2):
-        acc = {"ours": [], "ours_total": [], "torch": [], "ort": []}
-        rss = {}
-        for _ in range(ROUNDS):
-            net, total, r = ours(model, threads)
-            acc["ours"] += net
-            acc["ours_total"] += total
-            rss["ours"] = max(rss.get("ours", 0), r)
-            t, r = torch_engine(ckpt, threads)
-            acc["torch"] += t
-            rss["torch"] = max(rss.get("torch", 0), r)
-            if ort:
-                t, r = ort_engine(onnx, threads)
-                acc["ort"] += t
-                rss["ort"] = max(rss.get("ort", 0), r)
-        med = {k: statistics.median(v) for k, v in acc.items() if v}
-        res[threads] = (med, rss)
-        line = "threads %d: cnnkit network %.0f ms (whole image %.0f ms), PyTorch %.0f ms (%.2fx)" % (
-            threads, med["ours"], med["ours_total"], med["torch"], med["torch"] / med["ours"])
-        if "ort" in med:
-            line += ", ONNX Runtime %.0f ms (%.2fx)" % (med["ort"], med["ort"] / med["ours"])
-        print(line)
-        print("  peak RSS: cnnkit %.0f MiB, PyTorch %.0f MiB%s" % (
-            rss["ours"], rss["torch"], (", ONNX Runtime %.0f MiB" % rss["ort"]) if "ort" in rss else ""))
-    o, p = whole_process(model, ckpt)
-    print("one image, whole process (start-up included): cnnkit %.0f ms, Python upstream pipeline %.0f ms"
-          % (o, p))
-    print("(ratios: peer time / cnnkit time; above 1 means cnnkit is faster)")
-    return ort
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)   # `bench.py | head` ends quietly
+    which = sys.argv[1:] or ALL
+    if "-h" in which or "--help" in which:
+        print(__doc__.strip())
+        return
+    bad = [w for w in which if w not in ALL]
+    if bad:
+        sys.exit("bench: unknown benchmark %s (choose from %s)" % (bad[0], " ".join(ALL)))
+    os.makedirs(WORK, exist_ok=True)
+    ort = ort_setup()
+    t0 = time.time()
+    for w in ALL:
+        if w not in which:
+            continue
+        if w == "seg":
+            deeplab_main("mobilenet", ort, ROUNDS, RUNS)
+        elif w == "detect":
+            yolo_main(ort)
+        elif w == "xception":
+            deeplab_main("xception", ort, min(ROUNDS, 3), min(RUNS, 2))
+        elif w == "encnet":
+            encnet_main(ort)
+        elif w == "googlenet":
+            googlenet_main(ort)
+        print()
+    print("(ratios: peer time / cnnkit time; above 1 means cnnkit is faster; %.0f s in all)" % (time.time() - t0))
 
 
 if __name__ == "__main__":
