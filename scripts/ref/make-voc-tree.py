@@ -23,18 +23,7 @@ KINDS = ["rgb", "rgba", "gray16", "grayalpha", "binary", "range", "noimage", "tr
          "notpng", "empty", "jpeg"]
 
 
-def voc_palette():
-    pal = []
-    for i in range(256):
-        r = g = b = 0
-        c = i
-        for j in range(8):
-            r |= ((c >> 0) & 1) << (7 - j)
-            g |= ((c >> 1) & 1) << (7 - j)
-            b |= ((c >> 2) & 1) << (7 - j)
-            c >>= 3
-        pal += [r, g, b]
-    return pal
+from vocpalette import voc_palette  # noqa: E402
 
 
 def label_array(rng, w, h, classes):

@@ -34,18 +34,7 @@ VOC = ["background", "aeroplane", "bicycle", "bird", "boat", "bottle", "bus", "c
 N = 21
 
 
-def voc_palette():
-    pal = []
-    for i in range(256):
-        r = g = b = 0
-        c = i
-        for j in range(8):
-            r |= ((c >> 0) & 1) << (7 - j)
-            g |= ((c >> 1) & 1) << (7 - j)
-            b |= ((c >> 2) & 1) << (7 - j)
-            c >>= 3
-        pal += [r, g, b]
-    return pal
+from vocpalette import voc_palette  # noqa: E402
 
 
 # ---- the upstream metric functions, re-implemented ----

@@ -46,18 +46,8 @@ SEG_NAMES = ("background", "disc", "rectangle", "triangle")
 SS = 4                                          # supersampling of the shape masks
 
 
-def voc_palette():
-    pal = []
-    for i in range(256):
-        r = g = b = 0
-        c = i
-        for j in range(8):
-            r |= ((c >> 0) & 1) << (7 - j)
-            g |= ((c >> 1) & 1) << (7 - j)
-            b |= ((c >> 2) & 1) << (7 - j)
-            c >>= 3
-        pal += [r, g, b]
-    return pal
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "ref"))
+from vocpalette import voc_palette  # noqa: E402
 
 
 def background(rng, photo, w, h):
