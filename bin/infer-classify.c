@@ -189,8 +189,11 @@ int main(int argc, char **argv)
 	if (o.names) {
 		int count;
 		file_names = cli_read_names(o.names, 100000, &count, &names_text);
-		if (count != n)
+		if (count != n) {
+			free(file_names);
+			free(names_text);
 			cli_die("%s: %d class names, but the model has %d classes", o.names, count, n);
+		}
 	}
 	r.names = file_names ? file_names : (const char **)r.m.class_names;
 	r.k = o.k < n ? o.k : n;

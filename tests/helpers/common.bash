@@ -10,6 +10,9 @@ export PATH="$BUILD_DIR/bin:$PATH"
 REF_DIR="$(realpath -m "${REF_DIR:-$BUILD_DIR/ref}")"
 export REF_DIR
 export PY=/usr/bin/python3
+# Tests that run make (scripts/experiment.mk) must see it as a user's shell would, not as a
+# sub-make of `make check` (which adds "Entering directory" lines and a jobserver).
+unset MAKEFLAGS MFLAGS MAKELEVEL
 bats_require_minimum_version 1.5.0
 load '/usr/lib/bats/bats-support/load'
 load '/usr/lib/bats/bats-assert/load'
