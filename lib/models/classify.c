@@ -6,6 +6,7 @@
  *   bilinear filter (antialiased when shrinking); CenterCrop rounds half to even. */
 #include "core/clock.h"
 #include "models/classify.h"
+#include "ops/resample.h"
 
 #include "core/error.h"
 #include "core/tensor.h"
@@ -297,119 +298,6 @@ int tn_inception_build(struct tn_net *net, int naive, int h, int w)
 
 /* --- preprocessing ------------------------------------------------------------------------ */
 
-#define PIL_PREC 22 /* Pillow's coefficient fraction bits for 8-bit images */
-
-/* Pillow's bilinear (triangle) resampling weights for one axis, normalised and in fixed point:
- * bounds[2*o] = first input, bounds[2*o+1] = count; k[o*ksize ..]. */
-static int bilinear_coeffs(int in, int out, int *ksize_out, int **bounds_out, int32_t **k_out)
-{
-	double scale = (double)in / out, fs = scale < 1.0 ? 1.0 : scale, support = fs;
-	int ksize = (int)ceil(support) * 2 + 1;
-	size_t nk;
-	if (tn_mul_size((size_t)out, (size_t)ksize, &nk))
-		return TN_E_INVAL;
-	int *bounds = malloc(sizeof *bounds * 2 * (size_t)out);
-	int32_t *k = calloc(nk, sizeof *k);
-	double *w = malloc(sizeof *w * (size_t)ksize);
-	if (!bounds || !k || !w) {
-		free(bounds);
-		free(k);
-		free(w);
-		return tn_fail(TN_E_NOMEM, "resize: out of memory");
-	}
-	for (int o = 0; o < out; o++) {
-		double center = (o + 0.5) * scale, total = 0.0;
-		int lo = (int)(center - support + 0.5), hi = (int)(center + support + 0.5);
-		lo = lo < 0 ? 0 : lo;
-		hi = hi > in ? in : hi;
-		int n = hi - lo;
-		for (int i = 0; i < n; i++) {
-			double d = fabs((i + lo - center + 0.5) / fs);
-			w[i] = d < 1.0 ? 1.0 - d : 0.0;
-			total += w[i];
-		}
-		for (int i = 0; i < n; i++) {
-			double v = total != 0.0 ? w[i] / total : w[i];
-			k[(size_t)o * ksize + i] = v < 0 ? (int32_t)(-0.5 + v * (1 << PIL_PREC))
-						 : (int32_t)(0.5 + v * (1 << PIL_PREC));
-		}
-		bounds[2 * o] = lo;
-		bounds[2 * o + 1] = n;
-	}
-	free(w);
-	*ksize_out = ksize;
-	*bounds_out = bounds;
-	*k_out = k;
-	return 0;
-}
-
-static inline uint8_t clip8(int32_t v)
-{
-	return v <= 0 ? 0 : v >= (255 << PIL_PREC) ? 255 : (uint8_t)(v >> PIL_PREC);
-}
-
-/* One pass of Pillow's separable resample over n lines: out[j][o] = sum k * in[j][bounds..],
- * where a line steps by `line` bytes and a tap by `tap` bytes (RGB: 3 channels each). */
-static void resample_pass(const uint8_t *in, size_t in_line, size_t in_tap, int n_lines, int out_n,
-			  const int *bounds, const int32_t *k, int ksize, uint8_t *out, size_t out_line,
-			  size_t out_tap)
-{
-#pragma omp parallel for schedule(static)
-	for (int j = 0; j < n_lines; j++)
-		for (int o = 0; o < out_n; o++) {
-			const int32_t *kk = k + (size_t)o * ksize;
-			const uint8_t *s = in + (size_t)j * in_line + (size_t)bounds[2 * o] * in_tap;
-			for (int c = 0; c < 3; c++) {
-				int32_t acc = 1 << (PIL_PREC - 1);
-				for (int i = 0; i < bounds[2 * o + 1]; i++)
-					acc += s[(size_t)i * in_tap + (size_t)c] * kk[i];
-				out[(size_t)j * out_line + (size_t)o * out_tap + (size_t)c] = clip8(acc);
-			}
-		}
-}
-
-/* PIL Image.resize((dw, dh), BILINEAR) of an RGB image: horizontal pass, then vertical. */
-static int resize_bilinear_pil(const struct tn_image *src, int dw, int dh, struct tn_image *dst)
-{
-	int kx = 0, ky = 0, rc;
-	int *bx = NULL, *by = NULL;
-	int32_t *cx = NULL, *cy = NULL;
-	uint8_t *tmp = NULL;
-	memset(dst, 0, sizeof *dst);
-	size_t tmp_bytes, out_bytes;
-	if (tn_mul_size((size_t)dw * 3, (size_t)src->h, &tmp_bytes) || tn_mul_size((size_t)dw * 3, (size_t)dh, &out_bytes))
-		return tn_fail(TN_E_INVAL, "resize to %dx%d: too large", dw, dh);
-	if ((rc = bilinear_coeffs(src->w, dw, &kx, &bx, &cx)) || (rc = bilinear_coeffs(src->h, dh, &ky, &by, &cy)))
-		goto done;
-	tmp = malloc(tmp_bytes);
-	dst->px = malloc(out_bytes);
-	if (!tmp || !dst->px) {
-		rc = tn_fail(TN_E_NOMEM, "resize to %dx%d: out of memory", dw, dh);
-		goto done;
-	}
-	dst->w = dw;
-	dst->h = dh;
-	dst->channels = 3;
-	const uint8_t *h_in = src->px;
-	if (dw != src->w) {
-		resample_pass(src->px, (size_t)src->w * 3, 3, src->h, dw, bx, cx, kx, tmp, (size_t)dw * 3, 3);
-		h_in = tmp;
-	}
-	if (dh != src->h) /* columns as lines: a tap steps one row */
-		resample_pass(h_in, 3, (size_t)dw * 3, dw, dh, by, cy, ky, dst->px, 3, (size_t)dw * 3);
-	else
-		memcpy(dst->px, h_in, out_bytes);
-done:
-	free(bx);
-	free(by);
-	free(cx);
-	free(cy);
-	free(tmp);
-	if (rc)
-		tn_image_free(dst);
-	return rc;
-}
-
 /* Python's round() of x / 2 for a whole x: half to even. */
 static int half_round_even(int x)
 {
@@ -430,7 +318,7 @@ int tn_cls_preprocess(const struct tn_image *img, int resize, int crop, int tran
 		return tn_fail(TN_E_INVAL, "image %dx%d: too elongated to resize", img->w, img->h);
 	int dw = img->w <= img->h ? resize : (int)nl, dh = img->w <= img->h ? (int)nl : resize;
 	struct tn_image r;
-	int rc = resize_bilinear_pil(img, dw, dh, &r);
+	int rc = tn_resize_bilinear_pil(img, dw, dh, &r);
 	if (rc)
 		return rc;
 	int top = half_round_even(dh - crop), left = half_round_even(dw - crop);

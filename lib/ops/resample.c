@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- Pillow bicubic ---- */
+/* ---- Pillow's separable resampling (bicubic, bilinear) ---- */
 
 #define PIL_PREC 22 /* coefficient fraction bits (32 - 8 - 2) */
 
@@ -27,6 +27,23 @@ static double cubic_keys(double x)
 	return 0.0;
 }
 
+static double triangle(double x)
+{
+	if (x < 0.0)
+		x = -x;
+	return x < 1.0 ? 1.0 - x : 0.0;
+}
+
+/* A Pillow filter: its support at scale 1, its kernel, and the name for messages. */
+struct pil_filter {
+	double support;
+	double (*kernel)(double);
+	const char *what;
+};
+
+static const struct pil_filter pil_bicubic = {2.0, cubic_keys, "bicubic resize"};
+static const struct pil_filter pil_bilinear = {1.0, triangle, "bilinear resize"};
+
 /* Per output pixel: first input index, tap count, and ksize fixed-point taps. */
 struct pil_coeffs {
 	int ksize;
@@ -41,11 +58,11 @@ static void pil_coeffs_free(struct pil_coeffs *c)
 }
 
 /* Pillow's precompute_coeffs + normalize_coeffs_8bpc for the box [0, in_size). */
-static int pil_coeffs_make(int in_size, int out_size, struct pil_coeffs *c)
+static int pil_coeffs_make(int in_size, int out_size, const struct pil_filter *f, struct pil_coeffs *c)
 {
 	float in0 = 0.0f, in1 = (float)in_size;
 	double scale = (double)(in1 - in0) / out_size, filterscale = scale < 1.0 ? 1.0 : scale;
-	double support = 2.0 * filterscale;
+	double support = f->support * filterscale;
 	int ksize = (int)ceil(support) * 2 + 1;
 	size_t nk;
 	memset(c, 0, sizeof *c);
@@ -58,7 +75,7 @@ static int pil_coeffs_make(int in_size, int out_size, struct pil_coeffs *c)
 	if (!c->bounds || !c->k || !w) {
 		free(w);
 		pil_coeffs_free(c);
-		return tn_fail(TN_E_NOMEM, "bicubic resize: out of memory");
+		return tn_fail(TN_E_NOMEM, "%s: out of memory", f->what);
 	}
 	for (int xx = 0; xx < out_size; xx++) {
 		double center = in0 + (xx + 0.5) * scale, ww = 0.0, ss = 1.0 / filterscale;
@@ -69,7 +86,7 @@ static int pil_coeffs_make(int in_size, int out_size, struct pil_coeffs *c)
 			xmax = in_size;
 		xmax -= xmin;
 		for (int x = 0; x < xmax; x++) {
-			w[x] = cubic_keys((x + xmin - center + 0.5) * ss);
+			w[x] = f->kernel((x + xmin - center + 0.5) * ss);
 			ww += w[x];
 		}
 		int32_t *k = c->k + (size_t)xx * ksize;
@@ -139,20 +156,21 @@ static void pil_vertical(const uint8_t *in, int w, int ch, int yshift, const str
 	}
 }
 
-int tn_resize_bicubic_pil(const struct tn_image *src, int dw, int dh, struct tn_image *dst)
+static int pil_resize(const struct tn_image *src, int dw, int dh, const struct pil_filter *f,
+		      struct tn_image *dst)
 {
 	memset(dst, 0, sizeof *dst);
 	if (!src || !src->px || src->w <= 0 || src->h <= 0 || src->channels <= 0)
-		return tn_fail(TN_E_INVAL, "bicubic resize: empty source image");
+		return tn_fail(TN_E_INVAL, "%s: empty source image", f->what);
 	if (dw <= 0 || dh <= 0)
-		return tn_fail(TN_E_INVAL, "bicubic resize: target size %dx%d is empty", dw, dh);
+		return tn_fail(TN_E_INVAL, "%s: target size %dx%d is empty", f->what, dw, dh);
 	int ch = src->channels, rc;
 	size_t out_bytes, tmp_bytes;
 	if (tn_mul_size((size_t)dw * ch, (size_t)dh, &out_bytes))
 		return TN_E_INVAL;
 	dst->px = malloc(out_bytes);
 	if (!dst->px)
-		return tn_fail(TN_E_NOMEM, "bicubic resize: out of memory for %dx%d", dw, dh);
+		return tn_fail(TN_E_NOMEM, "%s: out of memory for %dx%d", f->what, dw, dh);
 	dst->w = dw;
 	dst->h = dh;
 	dst->channels = ch;
@@ -163,14 +181,14 @@ int tn_resize_bicubic_pil(const struct tn_image *src, int dw, int dh, struct tn_
 	}
 	struct pil_coeffs cv = {0}, chz = {0};
 	uint8_t *tmp = NULL;
-	if (need_v && (rc = pil_coeffs_make(src->h, dh, &cv)))
+	if (need_v && (rc = pil_coeffs_make(src->h, dh, f, &cv)))
 		goto fail;
 	if (!need_h) {
 		pil_vertical(src->px, src->w, ch, 0, &cv, dh, dst->px);
 		pil_coeffs_free(&cv);
 		return 0;
 	}
-	if ((rc = pil_coeffs_make(src->w, dw, &chz)))
+	if ((rc = pil_coeffs_make(src->w, dw, f, &chz)))
 		goto fail;
 	if (!need_v) {
 		pil_horizontal(src->px, src->w, ch, 0, src->h, &chz, dw, dst->px);
@@ -185,7 +203,7 @@ int tn_resize_bicubic_pil(const struct tn_image *src, int dw, int dh, struct tn_
 	}
 	tmp = malloc(tmp_bytes ? tmp_bytes : 1);
 	if (!tmp) {
-		rc = tn_fail(TN_E_NOMEM, "bicubic resize: out of memory");
+		rc = tn_fail(TN_E_NOMEM, "%s: out of memory", f->what);
 		goto fail;
 	}
 	pil_horizontal(src->px, src->w, ch, yfirst, ylast - yfirst, &chz, dw, tmp);
@@ -200,6 +218,16 @@ fail:
 	pil_coeffs_free(&chz);
 	tn_image_free(dst);
 	return rc;
+}
+
+int tn_resize_bicubic_pil(const struct tn_image *src, int dw, int dh, struct tn_image *dst)
+{
+	return pil_resize(src, dw, dh, &pil_bicubic, dst);
+}
+
+int tn_resize_bilinear_pil(const struct tn_image *src, int dw, int dh, struct tn_image *dst)
+{
+	return pil_resize(src, dw, dh, &pil_bilinear, dst);
 }
 
 int tn_image_pad(const struct tn_image *src, int W, int H, int left, int top, uint8_t fill,

@@ -7,6 +7,8 @@
 /* PIL Image.resize(size, BICUBIC) of an 8-bit image (any channel count): two-pass fixed point,
  * horizontal pass first, 22-bit coefficients, antialiased when shrinking. dst is allocated. */
 int tn_resize_bicubic_pil(const struct tn_image *src, int dw, int dh, struct tn_image *dst);
+/* The same with Pillow's BILINEAR (triangle) filter, antialiased when shrinking. */
+int tn_resize_bilinear_pil(const struct tn_image *src, int dw, int dh, struct tn_image *dst);
 
 /* dst = a W x H canvas of `fill` with src pasted at (left, top); src must fit.  dst is allocated. */
 int tn_image_pad(const struct tn_image *src, int W, int H, int left, int top, uint8_t fill,
