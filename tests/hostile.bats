@@ -106,21 +106,23 @@ cases() { awk -F '\t' -v k="$1" '$2 == k' "$H/cases.tsv"; }
 	run -0 weightconv -a deeplabv3plus --backbone mobilenet --downsample 16 "$M/seg.pth" -o "$OUT/ok.w"
 }
 
-@test "infer-detect, infer-seg and flops-count refuse every lying .w file" {
+@test "infer-detect, infer-seg, infer-classify and flops-count refuse every lying .w file" {
 	while IFS=$'\t' read -r name kind rx; do
 		refused "$name" "$rx" infer-detect -m "$H/$name" -o "$OUT/x.txt" "$PHOTO"
 		refused "$name" "$rx" flops-count -m "$H/$name"
 		# the yaml text in the metadata is only read for a YOLOv5 model
 		case $name in w-bad-metadata.w | w-yaml-deep.w) continue ;; esac
 		refused "$name" "$rx" infer-seg -m "$H/$name" -o "$OUT/x.png" "$PHOTO"
+		refused "$name" "$rx" infer-classify -m "$H/$name" -o "$OUT/x.txt" "$PHOTO"
 	done < <(cases wfile)
 	report
 }
 
-@test "infer-seg and infer-detect refuse hostile images" {
+@test "infer-seg, infer-detect and infer-classify refuse hostile images" {
 	while IFS=$'\t' read -r name kind rx; do
 		refused "$name" "$rx" infer-seg -m "$M/seg.w" -o "$OUT/x.png" "$H/$name"
 		refused "$name" "$rx" infer-detect -m "$M/det.w" -o "$OUT/x.txt" "$H/$name"
+		refused "$name" "$rx" infer-classify -m "$M/cls.w" -o "$OUT/x.txt" "$H/$name"
 	done < <(cases image)
 	report
 }
@@ -137,9 +139,12 @@ cases() { awk -F '\t' -v k="$1" '$2 == k' "$H/cases.tsv"; }
 
 @test "--max-pixels: the limit is adjustable and the error says how" {
 	# dog.jpg is 768x576 = 442368 pixels
-	for prog in infer-seg infer-detect; do
-		m="$M/seg.w"
-		[ $prog = infer-seg ] || m="$M/det.w"
+	for prog in infer-seg infer-detect infer-classify; do
+		case $prog in
+		infer-seg) m="$M/seg.w" ;;
+		infer-detect) m="$M/det.w" ;;
+		*) m="$M/cls.w" ;;
+		esac
 		refused "$PHOTO" 'max-pixels' $prog -m "$m" --max-pixels 400000 -o "$OUT/x" "$PHOTO"
 		run -0 $prog -m "$m" --max-pixels 442368 -o "$BATS_TEST_TMPDIR/ok" "$PHOTO"
 	done
@@ -179,5 +184,37 @@ cases() { awk -F '\t' -v k="$1" '$2 == k' "$H/cases.tsv"; }
 		refused "$name" "$rx" evaluate-map --labels "$H/$name" "$H/dets-good.jsonl"
 	done < <(cases labels)
 	run -0 evaluate-map --labels "$H/labels" "$H/dets-good.jsonl"
+	report
+}
+
+@test "voc-annotate and camvid-prep refuse hostile label files" {
+	local names="img-png-huge.png img-png-wide.png img-png-truncated.png img-png-bad-crc.png
+		img-empty.jpg img-not-image.jpg mask-rgb.png mask-16bit.png mask-huge.png mask-truncated.png
+		mask-jpeg.jpg mask-pgm-lies.pgm"
+	"$PY" "$TOP/scripts/ref/make-camvid-tree.py" original "$BATS_TEST_TMPDIR/camvid" --n 2 --size 16x12 --seed 3 >/dev/null
+	local name rx seg lists why
+	for name in $names; do
+		rx=$(awk -F '\t' -v n="$name" '$1 == n { print $3 }' "$H/cases.tsv")
+		[ -n "$rx" ] || { echo "$name is not in cases.tsv"; false; }
+		# voc-annotate: one problem line naming the label, then its summary; no lists
+		rm -rf "$OUT" && mkdir -p "$OUT/VOC2007/SegmentationClass" "$OUT/VOC2007/JPEGImages"
+		seg="$OUT/VOC2007/SegmentationClass"
+		lists="$OUT/VOC2007/ImageSets/Segmentation"
+		cp "$H/$name" "$seg/h.png"
+		cp "$PHOTO" "$OUT/VOC2007/JPEGImages/h.jpg"
+		run --separate-stderr bounded voc-annotate -q "$OUT"
+		why=""
+		[ "$status" -eq 1 ] || why="exit $status"
+		[[ ${stderr_lines[0]:-} == "voc-annotate: $seg/h.png: "* ]] || why="$why; first line does not name the label"
+		grep -qiE -- "$rx|not a PNG|JPEG|label is RGB" <<<"${stderr_lines[0]:-}" || why="$why; problem not /$rx/"
+		[ ! -e "$lists" ] || [ -z "$(ls -A "$lists")" ] || why="$why; wrote $(ls -A "$lists" | tr '\n' ' ')"
+		[ -z "$why" ] || FAILED="$FAILED
+voc-annotate $name: ${why#; } -- stderr: ${stderr:0:300}"
+		# camvid-prep, original layout: the label of the second frame replaced
+		rm -rf "$OUT" "$BATS_TEST_TMPDIR/src" && mkdir -p "$OUT"
+		cp -r "$BATS_TEST_TMPDIR/camvid" "$BATS_TEST_TMPDIR/src"
+		cp "$H/$name" "$BATS_TEST_TMPDIR/src/0001TP_000030_L.png"
+		refused 0001TP_000030_L.png '.' camvid-prep -o "$OUT/c" "$BATS_TEST_TMPDIR/src"
+	done
 	report
 }

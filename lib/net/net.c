@@ -395,83 +395,6 @@ static int pool_out_size(int in, int k, int stride, int pad, int ceil_mode)
 	return o;
 }
 
-/* Max (-inf padding) or average (padding counted, as count_include_pad=True) pooling with
- * windows clipped to the input, for any output size (ceil mode).  Per output row the window's
- * input rows are first reduced into one row (contiguous, vectorisable), then across columns. */
-static void pool2d(const float *x, int c, int h, int w, float *y, int oh, int ow, int k, int stride,
-		   int pad, int avg)
-{
-#pragma omp parallel for schedule(static)
-	for (int ch = 0; ch < c; ch++) {
-		const float *xc = x + (size_t)ch * h * w;
-		float *yc = y + (size_t)ch * oh * ow;
-		float buf[512];
-		float *row = w <= 512 ? buf : malloc(sizeof(float) * (size_t)w);
-		if (!row) /* a map this wide is planned far beyond what pooling can fail on */
-			continue;
-		for (int oy = 0; oy < oh; oy++) {
-			int y0 = oy * stride - pad, y1 = y0 + k;
-			int dh = (y1 < h + pad ? y1 : h + pad) - y0;
-			y0 = y0 < 0 ? 0 : y0;
-			y1 = y1 > h ? h : y1;
-			memcpy(row, xc + (size_t)y0 * w, sizeof(float) * (size_t)w);
-			for (int iy = y0 + 1; iy < y1; iy++) {
-				const float *xr = xc + (size_t)iy * w;
-				if (avg)
-					for (int ix = 0; ix < w; ix++)
-						row[ix] += xr[ix];
-				else
-					for (int ix = 0; ix < w; ix++)
-						row[ix] = xr[ix] > row[ix] ? xr[ix] : row[ix];
-			}
-			/* columns whose window lies inside the row: tap by tap, vectorisable */
-			int lo = (pad + stride - 1) / stride, hi = w - k + pad >= 0 ? (w - k + pad) / stride + 1 : 0;
-			hi = hi < ow ? hi : ow;
-			float *yr = yc + (size_t)oy * ow;
-			if (lo < hi) {
-				for (int ox = lo; ox < hi; ox++)
-					yr[ox] = row[ox * stride - pad];
-				for (int j = 1; j < k; j++) {
-					const int off = j - pad;
-					if (avg)
-						for (int ox = lo; ox < hi; ox++)
-							yr[ox] += row[ox * stride + off];
-					else
-						for (int ox = lo; ox < hi; ox++) {
-							float v = row[ox * stride + off];
-							yr[ox] = v > yr[ox] ? v : yr[ox];
-						}
-				}
-				if (avg)
-					for (int ox = lo; ox < hi; ox++)
-						yr[ox] /= (float)(dh * k);
-			}
-			for (int ox = 0; ox < ow; ox++) {
-				if (ox == lo && lo < hi)
-					ox = hi;
-				if (ox >= ow)
-					break;
-				int x0 = ox * stride - pad, x1 = x0 + k;
-				int dw = (x1 < w + pad ? x1 : w + pad) - x0;
-				x0 = x0 < 0 ? 0 : x0;
-				x1 = x1 > w ? w : x1;
-				float m = row[x0];
-				if (avg) {
-					for (int ix = x0 + 1; ix < x1; ix++)
-						m += row[ix];
-					m /= (float)(dh * dw);
-				} else {
-					for (int ix = x0 + 1; ix < x1; ix++)
-						m = row[ix] > m ? row[ix] : m;
-				}
-				yr[ox] = m;
-			}
-		}
-		if (row != buf)
-			free(row);
-	}
-}
-
 static int infer_shapes(struct tn_net *net)
 {
 	for (int i = 0; i < net->n; i++) {
@@ -933,12 +856,12 @@ int tn_net_forward(struct tn_net *net)
 			break;
 		case TN_NODE_MAXPOOL:
 			if (nd->iarg[3])
-				pool2d(x, a->c, a->h, a->w, y, nd->h, nd->w, nd->iarg[0], nd->iarg[1], nd->iarg[2], 0);
+				tn_pool2d(x, a->c, a->h, a->w, y, nd->h, nd->w, nd->iarg[0], nd->iarg[1], nd->iarg[2], 0);
 			else
 				tn_maxpool(x, a->c, a->h, a->w, y, nd->iarg[0], nd->iarg[1], nd->iarg[2]);
 			break;
 		case TN_NODE_AVGPOOL:
-			pool2d(x, a->c, a->h, a->w, y, nd->h, nd->w, nd->iarg[0], nd->iarg[1], nd->iarg[2], 1);
+			tn_pool2d(x, a->c, a->h, a->w, y, nd->h, nd->w, nd->iarg[0], nd->iarg[1], nd->iarg[2], 1);
 			break;
 		case TN_NODE_UPSAMPLE:
 			tn_upsample_nearest(x, a->c, a->h, a->w, y, nd->iarg[0]);

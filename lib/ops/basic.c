@@ -4,6 +4,7 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 void tn_gap(const float *x, int c, int h, int w, float *y)
 {
@@ -118,6 +119,130 @@ int tn_softmax_channels_rect(float *x, int c, int h, int w, int y0, int x0, int 
 		free(m);
 	}
 	return failed ? tn_fail(TN_E_NOMEM, "out of memory for softmax rows") : 0;
+}
+
+/* Stride-1 max pooling that keeps the size (k = 2p + 1, GoogLeNet's and Inception's pool
+ * branch).  Both passes run over the whole plane as one long vectorisable loop; the columns
+ * whose window crosses a row end are then redone clipped.  Planes up to SAME_POOL_MAX. */
+#define SAME_POOL_MAX 4096
+static void maxpool_same_s1(const float *x, int c, int h, int w, float *y, int p)
+{
+	const int hw = h * w;
+#pragma omp parallel for schedule(static)
+	for (int ch = 0; ch < c; ch++) {
+		const float *xc = x + (size_t)ch * hw;
+		float *yc = y + (size_t)ch * hw;
+		float col[SAME_POOL_MAX]; /* the vertical maxima */
+		memcpy(col, xc, sizeof(float) * hw);
+		for (int d = 1; d <= p && d < h; d++) {
+			const int s = d * w;
+			for (int i = 0; i < hw - s; i++)
+				col[i] = xc[i + s] > col[i] ? xc[i + s] : col[i];
+			for (int i = s; i < hw; i++)
+				col[i] = xc[i - s] > col[i] ? xc[i - s] : col[i];
+		}
+		memcpy(yc, col, sizeof(float) * hw);
+		for (int d = 1; d <= p && d < hw; d++) {
+			for (int i = 0; i < hw - d; i++)
+				yc[i] = col[i + d] > yc[i] ? col[i + d] : yc[i];
+			for (int i = d; i < hw; i++)
+				yc[i] = col[i - d] > yc[i] ? col[i - d] : yc[i];
+		}
+		for (int oy = 0; oy < h; oy++) {
+			const float *cr = col + (size_t)oy * w;
+			float *yr = yc + (size_t)oy * w;
+			for (int ox = 0; ox < w; ox++) {
+				if (ox == p && w - p > p)
+					ox = w - p;
+				int x0 = ox - p < 0 ? 0 : ox - p, x1 = ox + p + 1 > w ? w : ox + p + 1;
+				float m = cr[x0];
+				for (int ix = x0 + 1; ix < x1; ix++)
+					m = cr[ix] > m ? cr[ix] : m;
+				yr[ox] = m;
+			}
+		}
+	}
+}
+
+/* Max (-inf padding) or average (padding counted, as count_include_pad=True) pooling with
+ * windows clipped to the input, for any output size (ceil mode).  Per output row the window's
+ * input rows are first reduced into one row (contiguous, vectorisable), then across columns. */
+void tn_pool2d(const float *x, int c, int h, int w, float *y, int oh, int ow, int k, int stride,
+		   int pad, int avg)
+{
+	if (!avg && stride == 1 && k == 2 * pad + 1 && oh == h && ow == w && (size_t)h * w <= SAME_POOL_MAX) {
+		maxpool_same_s1(x, c, h, w, y, pad);
+		return;
+	}
+#pragma omp parallel for schedule(static)
+	for (int ch = 0; ch < c; ch++) {
+		const float *xc = x + (size_t)ch * h * w;
+		float *yc = y + (size_t)ch * oh * ow;
+		float buf[512];
+		float *row = w <= 512 ? buf : malloc(sizeof(float) * (size_t)w);
+		if (!row) /* a map this wide is planned far beyond what pooling can fail on */
+			continue;
+		for (int oy = 0; oy < oh; oy++) {
+			int y0 = oy * stride - pad, y1 = y0 + k;
+			int dh = (y1 < h + pad ? y1 : h + pad) - y0;
+			y0 = y0 < 0 ? 0 : y0;
+			y1 = y1 > h ? h : y1;
+			memcpy(row, xc + (size_t)y0 * w, sizeof(float) * (size_t)w);
+			for (int iy = y0 + 1; iy < y1; iy++) {
+				const float *xr = xc + (size_t)iy * w;
+				if (avg)
+					for (int ix = 0; ix < w; ix++)
+						row[ix] += xr[ix];
+				else
+					for (int ix = 0; ix < w; ix++)
+						row[ix] = xr[ix] > row[ix] ? xr[ix] : row[ix];
+			}
+			/* columns whose window lies inside the row: tap by tap, vectorisable */
+			int lo = (pad + stride - 1) / stride, hi = w - k + pad >= 0 ? (w - k + pad) / stride + 1 : 0;
+			hi = hi < ow ? hi : ow;
+			float *yr = yc + (size_t)oy * ow;
+			if (lo < hi) {
+				for (int ox = lo; ox < hi; ox++)
+					yr[ox] = row[ox * stride - pad];
+				for (int j = 1; j < k; j++) {
+					const int off = j - pad;
+					if (avg)
+						for (int ox = lo; ox < hi; ox++)
+							yr[ox] += row[ox * stride + off];
+					else
+						for (int ox = lo; ox < hi; ox++) {
+							float v = row[ox * stride + off];
+							yr[ox] = v > yr[ox] ? v : yr[ox];
+						}
+				}
+				if (avg)
+					for (int ox = lo; ox < hi; ox++)
+						yr[ox] /= (float)(dh * k);
+			}
+			for (int ox = 0; ox < ow; ox++) {
+				if (ox == lo && lo < hi)
+					ox = hi;
+				if (ox >= ow)
+					break;
+				int x0 = ox * stride - pad, x1 = x0 + k;
+				int dw = (x1 < w + pad ? x1 : w + pad) - x0;
+				x0 = x0 < 0 ? 0 : x0;
+				x1 = x1 > w ? w : x1;
+				float m = row[x0];
+				if (avg) {
+					for (int ix = x0 + 1; ix < x1; ix++)
+						m += row[ix];
+					m /= (float)(dh * dw);
+				} else {
+					for (int ix = x0 + 1; ix < x1; ix++)
+						m = row[ix] > m ? row[ix] : m;
+				}
+				yr[ox] = m;
+			}
+		}
+		if (row != buf)
+			free(row);
+	}
 }
 
 void tn_maxpool(const float *x, int c, int h, int w, float *y, int k, int stride, int pad)

@@ -14,6 +14,10 @@ int tn_softmax_channels_rect(float *x, int c, int h, int w, int y0, int x0, int 
 
 /* nn.MaxPool2d(k, stride, pad): padding counts as -infinity, as PyTorch's does. */
 void tn_maxpool(const float *x, int c, int h, int w, float *y, int k, int stride, int pad);
+/* Max (avg = 0) or average (avg = 1, padding counted) pooling into an oh x ow output, which may
+ * be one larger than floor mode gives (ceil_mode=True); windows are clipped to the input. */
+void tn_pool2d(const float *x, int c, int h, int w, float *y, int oh, int ow, int k, int stride, int pad,
+	       int avg);
 /* nn.Upsample(scale_factor=s, mode='nearest'): y[c][i][j] = x[c][i/s][j/s]. */
 void tn_upsample_nearest(const float *x, int c, int h, int w, float *y, int s);
 /* YOLOv5 Focus's space-to-depth: channels of x[::2,::2], x[1::2,::2], x[::2,1::2], x[1::2,1::2]. */

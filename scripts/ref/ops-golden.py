@@ -20,6 +20,9 @@ file per op, one case per line, fields separated by single spaces:
                      image-pool branch uses
   softmax_cases.txt  k c h w
                      softmax_k_x [c,h,w], softmax_k_y = softmax over c (dim 0)
+  pool_cases.txt     k c h w kernel stride pad ceil avg oh ow
+                     pool_k_x [1,c,h,w], pool_k_y [1,c,oh,ow] = F.max_pool2d, or
+                     F.avg_pool2d(count_include_pad=True) when avg is 1; written last
 
 Seeds are fixed (case k uses seed 1000*op + k), so reruns give equal bytes.
 """
@@ -111,6 +114,28 @@ GAP = [(8, 8, 8), (64, 16, 16), (3, 7, 9), (5, 1, 1), (16, 13, 17), (2, 32, 32),
 SOFTMAX = [(21, 8, 8, 3.0), (2, 5, 7, 3.0), (1, 3, 3, 3.0), (64, 4, 4, 3.0),
            (21, 16, 16, 40.0), (3, 1, 1, 3.0), (19, 13, 17, 10.0), (5, 6, 6, 0.0)]
 
+# c h w kernel stride pad ceil avg
+POOL = [
+    (4, 28, 28, 3, 1, 1, 1, 0),     # GoogLeNet's pool branch
+    (3, 14, 14, 3, 1, 1, 1, 0),
+    (5, 7, 7, 3, 1, 1, 1, 0),
+    (2, 7, 9, 5, 1, 2, 0, 0),
+    (2, 3, 2, 5, 1, 2, 0, 0),       # window wider than the map
+    (2, 1, 6, 3, 1, 1, 0, 0),       # one row
+    (2, 6, 1, 3, 1, 1, 0, 0),       # one column
+    (2, 70, 70, 3, 1, 1, 0, 0),     # a plane too big for the same-size fast path
+    (4, 112, 112, 3, 2, 0, 1, 0),   # GoogLeNet's stem pools
+    (3, 56, 56, 3, 2, 0, 1, 0),
+    (3, 14, 14, 3, 2, 0, 1, 0),
+    (3, 15, 13, 3, 2, 1, 1, 0),
+    (3, 14, 14, 2, 2, 0, 1, 0),
+    (3, 15, 15, 2, 2, 0, 1, 0),     # ceil mode adds a clipped last window
+    (3, 9, 11, 3, 2, 1, 0, 0),
+    (3, 9, 11, 3, 1, 1, 0, 1),      # average, padding counted
+    (3, 15, 15, 3, 2, 1, 1, 1),
+    (3, 8, 8, 2, 2, 0, 0, 1),
+]
+
 
 def save(path, a):
     a = np.ascontiguousarray(a, dtype="<f4")
@@ -168,6 +193,18 @@ def main():
             save(os.path.join(out, "softmax_%d_x.npy" % k), x.numpy())
             save(os.path.join(out, "softmax_%d_y.npy" % k), y.numpy())
             idx.write("%d %d %d %d\n" % (k, c, h, w))
+
+    with open(os.path.join(out, "pool_cases.txt"), "w") as idx:
+        for k, (c, h, w, kk, s, p, ceil, avg) in enumerate(POOL):
+            gen = torch.Generator().manual_seed(5000 + k)
+            x = rand(gen, 1, c, h, w)
+            if avg:
+                y = F.avg_pool2d(x, kk, s, p, ceil_mode=bool(ceil), count_include_pad=True)
+            else:
+                y = F.max_pool2d(x, kk, s, p, ceil_mode=bool(ceil))
+            save(os.path.join(out, "pool_%d_x.npy" % k), x.numpy())
+            save(os.path.join(out, "pool_%d_y.npy" % k), y.numpy())
+            idx.write("%d %d %d %d %d %d %d %d %d %d %d\n" % (k, c, h, w, kk, s, p, ceil, avg, y.shape[2], y.shape[3]))
     return 0
 
 
