@@ -8,8 +8,29 @@
 #include <math.h>
 #include <string.h>
 
-/* im2col tiles are bounded so a big 3x3 conv does not need a K x (H*W) matrix at once. */
+/* im2col goes in chunks of output rows: about IM2COL_CHUNK_FLOATS (512 KB, so the column
+ * matrix is still in L2 when the GEMM packs it), but not fewer than IM2COL_MIN_COLUMNS
+ * columns, below which the GEMM would repack the weights for too little work, as long as
+ * that stays within IM2COL_MAX_FLOATS (8 MB). */
+#define IM2COL_CHUNK_FLOATS (1u << 17)
+#define IM2COL_MIN_COLUMNS 1024
 #define IM2COL_MAX_FLOATS (1u << 21)
+
+static int im2col_rows_per_chunk(size_t k, int oh, int ow)
+{
+	size_t width = ow > 0 ? (size_t)ow : 1;
+	size_t rows = IM2COL_CHUNK_FLOATS / (k * width);
+	size_t min_rows = (IM2COL_MIN_COLUMNS + width - 1) / width;
+	if (rows < min_rows)
+		rows = min_rows;
+	if (rows * k * width > IM2COL_MAX_FLOATS)
+		rows = IM2COL_MAX_FLOATS / (k * width);
+	if (rows < 1)
+		rows = 1;
+	if (rows > (size_t)oh)
+		rows = (size_t)(oh > 0 ? oh : 1);
+	return (int)rows;
+}
 
 int tn_conv_out_size(int in, int k, int stride, int pad, int dil)
 {
@@ -100,12 +121,7 @@ size_t tn_conv2d_workspace(const struct tn_conv *cv, int h, int w, int flags)
 	int oh = tn_conv_out_size(h, cv->kh, cv->stride, cv->pad, cv->dil);
 	int ow = tn_conv_out_size(w, cv->kw, tn_conv_sw(cv), tn_conv_pw(cv), cv->dil);
 	size_t k = (size_t)(cv->cin / cv->groups) * cv->kh * cv->kw;
-	size_t rows = IM2COL_MAX_FLOATS / (k * (size_t)(ow ? ow : 1));
-	if (rows < 1)
-		rows = 1;
-	if (rows > (size_t)oh)
-		rows = (size_t)oh;
-	size_t im2col = k * rows * (size_t)ow;
+	size_t im2col = k * (size_t)im2col_rows_per_chunk(k, oh, ow) * (size_t)ow;
 	return im2col > wino ? im2col : wino;
 }
 
@@ -243,11 +259,9 @@ void tn_conv2d(const struct tn_conv *cv, const float *x, int h, int w, float *y,
 	} else {
 		const int cg = cv->cin / cv->groups, og = cv->cout / cv->groups;
 		const int K = cg * cv->kh * cv->kw;
-		size_t rows = IM2COL_MAX_FLOATS / ((size_t)K * (ow ? ow : 1));
-		if (rows < 1)
-			rows = 1;
-		for (int r0 = 0; r0 < oh; r0 += (int)rows) {
-			int nr = oh - r0 < (int)rows ? oh - r0 : (int)rows;
+		const int rows = im2col_rows_per_chunk((size_t)K, oh, ow);
+		for (int r0 = 0; r0 < oh; r0 += rows) {
+			int nr = oh - r0 < rows ? oh - r0 : rows;
 			for (int g = 0; g < cv->groups; g++) {
 				const float *xg = x + (size_t)g * cg * h * w;
 				const float *wg = cv->weight + (size_t)g * og * K;
