@@ -1,11 +1,13 @@
 /* Convolution as PyTorch's F.conv2d (zero padding, dilation, groups). */
 #include "ops/conv.h"
 
+#include "core/simd.h"
 #include "ops/fastmath.h"
 #include "ops/winograd.h"
 
 #include <blis.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* im2col goes in chunks of output rows: about IM2COL_CHUNK_FLOATS (512 KB, so the column
@@ -16,20 +18,31 @@
 #define IM2COL_MIN_COLUMNS 1024
 #define IM2COL_MAX_FLOATS (1u << 21)
 
-static int im2col_rows_per_chunk(size_t k, int oh, int ow)
+/* The chunk of an im2col conv: rows of output and input channels (of the group's cg) at a time.
+ * When the column matrix of enough rows for all channels would pass IM2COL_MAX_FLOATS (deep
+ * dilated convs such as ASPP's: K = 18432), the channels are split instead of the rows and the
+ * GEMMs accumulate, so each weight is packed once rather than once per few rows. */
+static void im2col_plan(size_t taps, int cg, int oh, int ow, int *rows_out, int *nc_out)
 {
-	size_t width = ow > 0 ? (size_t)ow : 1;
+	size_t width = ow > 0 ? (size_t)ow : 1, k = taps * (size_t)cg;
 	size_t rows = IM2COL_CHUNK_FLOATS / (k * width);
 	size_t min_rows = (IM2COL_MIN_COLUMNS + width - 1) / width;
+	size_t max_rows = oh > 0 ? (size_t)oh : 1;
 	if (rows < min_rows)
 		rows = min_rows;
-	if (rows * k * width > IM2COL_MAX_FLOATS)
-		rows = IM2COL_MAX_FLOATS / (k * width);
-	if (rows < 1)
-		rows = 1;
-	if (rows > (size_t)oh)
-		rows = (size_t)(oh > 0 ? oh : 1);
-	return (int)rows;
+	if (rows > max_rows)
+		rows = max_rows;
+	size_t nc = (size_t)cg;
+	if (rows * k * width > IM2COL_MAX_FLOATS) {
+		nc = IM2COL_MAX_FLOATS / (taps * rows * width);
+		if (nc < 1) {
+			nc = 1;
+			rows = IM2COL_MAX_FLOATS / (taps * width);
+			rows = rows < 1 ? 1 : rows;
+		}
+	}
+	*rows_out = (int)rows;
+	*nc_out = (int)nc;
 }
 
 int tn_conv_out_size(int in, int k, int stride, int pad, int dil)
@@ -71,8 +84,8 @@ static inline float relu(float v)
 	return v > 0.0f ? v : 0.0f;
 }
 
-/* Bias, activation and residual on one output channel. */
 /* Bias, activation and residual on n outputs of channel co (y and r point at them). */
+TN_SIMD_CLONES
 static void epilogue_range(const struct tn_conv *cv, int co, float *y, size_t n, const float *r, int flags)
 {
 	float b = cv->bias ? cv->bias[co] : 0.0f;
@@ -120,18 +133,117 @@ size_t tn_conv2d_workspace(const struct tn_conv *cv, int h, int w, int flags)
 		return wino;
 	int oh = tn_conv_out_size(h, cv->kh, cv->stride, cv->pad, cv->dil);
 	int ow = tn_conv_out_size(w, cv->kw, tn_conv_sw(cv), tn_conv_pw(cv), cv->dil);
-	size_t k = (size_t)(cv->cin / cv->groups) * cv->kh * cv->kw;
-	size_t im2col = k * (size_t)im2col_rows_per_chunk(k, oh, ow) * (size_t)ow;
+	size_t taps = (size_t)cv->kh * cv->kw;
+	int rows, nc;
+	im2col_plan(taps, cv->cin / cv->groups, oh, ow, &rows, &nc);
+	size_t im2col = taps * (size_t)nc * (size_t)rows * (size_t)ow;
 	return im2col > wino ? im2col : wino;
 }
 
-/* Depthwise: one channel per task; each kernel tap adds a shifted input row into the output
- * row, over the range of output columns whose input column is inside the image. */
-static void conv_depthwise(const struct tn_conv *cv, const float *x, int h, int w, float *y,
-			   int oh, int ow, int relu_in)
+/* Depthwise, one channel: each kernel tap adds a shifted input row into the output row, over
+ * the output columns [lo[kx], hi[kx]] whose input column is inside the image. */
+TN_SIMD_CLONES
+static void depthwise_plane(const struct tn_conv *cv, const float *xc, int h, int w, const float *wc,
+			    float *yc, int oh, int ow, const int *lo, const int *hi, int relu_in)
 {
 	const int s = cv->stride, p = cv->pad, d = cv->dil, kh = cv->kh, kw = cv->kw;
 	const int sx = tn_conv_sw(cv), px = tn_conv_pw(cv);
+	for (int oy = 0; oy < oh; oy++) {
+		float *yr = yc + (size_t)oy * ow;
+		memset(yr, 0, sizeof(float) * ow);
+		for (int ky = 0; ky < kh; ky++) {
+			int iy = oy * s - p + ky * d;
+			if (iy < 0 || iy >= h)
+				continue;
+			const float *xr = xc + (size_t)iy * w;
+			for (int kx = 0; kx < kw; kx++) {
+				float wv = wc[ky * kw + kx];
+				int off = kx * d - px;
+				if (sx == 1) {
+					const float *xs = xr + off;
+					if (relu_in)
+						for (int ox = lo[kx]; ox <= hi[kx]; ox++)
+							yr[ox] += wv * relu(xs[ox]);
+					else
+						for (int ox = lo[kx]; ox <= hi[kx]; ox++)
+							yr[ox] += wv * xs[ox];
+				} else {
+					for (int ox = lo[kx]; ox <= hi[kx]; ox++) {
+						float v = xr[ox * sx + off];
+						yr[ox] += wv * (relu_in ? relu(v) : v);
+					}
+				}
+			}
+		}
+	}
+}
+
+/* Depthwise with stride 1, one channel, from a zero-padded copy xp of the input (ReLU applied
+ * when relu_in) whose rows are wp floats apart: every output is one pass over its taps, with no
+ * bounds to test. */
+TN_SIMD_CLONES
+static void depthwise_plane_padded(const struct tn_conv *cv, const float *xc, int h, int w, const float *wc,
+				   float *yc, int oh, int ow, int relu_in, float *xp, int hp, int wp)
+{
+	const int p = cv->pad, px = tn_conv_pw(cv), d = cv->dil, kh = cv->kh, kw = cv->kw;
+	memset(xp, 0, sizeof(float) * (size_t)wp * p);
+	for (int iy = 0; iy < h; iy++) {
+		float *dr = xp + (size_t)(iy + p) * wp;
+		const float *xr = xc + (size_t)iy * w;
+		memset(dr, 0, sizeof(float) * px);
+		if (relu_in)
+			for (int ix = 0; ix < w; ix++)
+				dr[px + ix] = relu(xr[ix]);
+		else
+			memcpy(dr + px, xr, sizeof(float) * w);
+		memset(dr + px + w, 0, sizeof(float) * (size_t)(wp - px - w));
+	}
+	memset(xp + (size_t)(h + p) * wp, 0, sizeof(float) * (size_t)wp * (hp - h - p));
+	if (kh == 3 && kw == 3) {
+		const float w0 = wc[0], w1 = wc[1], w2 = wc[2], w3 = wc[3], w4 = wc[4], w5 = wc[5], w6 = wc[6],
+			    w7 = wc[7], w8 = wc[8];
+		for (int oy = 0; oy < oh; oy++) {
+			const float *r0 = xp + (size_t)oy * wp, *r1 = r0 + (size_t)d * wp, *r2 = r1 + (size_t)d * wp;
+			float *yr = yc + (size_t)oy * ow;
+			for (int ox = 0; ox < ow; ox++) {
+				float acc = w0 * r0[ox];
+				acc += w1 * r0[ox + d];
+				acc += w2 * r0[ox + 2 * d];
+				acc += w3 * r1[ox];
+				acc += w4 * r1[ox + d];
+				acc += w5 * r1[ox + 2 * d];
+				acc += w6 * r2[ox];
+				acc += w7 * r2[ox + d];
+				acc += w8 * r2[ox + 2 * d];
+				yr[ox] = acc;
+			}
+		}
+		return;
+	}
+	for (int oy = 0; oy < oh; oy++) {
+		float *yr = yc + (size_t)oy * ow;
+		memset(yr, 0, sizeof(float) * ow);
+		for (int ky = 0; ky < kh; ky++) {
+			const float *xr = xp + (size_t)(oy + ky * d) * wp;
+			for (int kx = 0; kx < kw; kx++) {
+				const float wv = wc[ky * kw + kx], *xs = xr + kx * d;
+				for (int ox = 0; ox < ow; ox++)
+					yr[ox] += wv * xs[ox];
+			}
+		}
+	}
+}
+
+/* Depthwise: one channel per task.  Stride 1 goes through a padded copy per thread (when
+ * there is memory for it), other strides test the image bounds per tap. */
+static void conv_depthwise(const struct tn_conv *cv, const float *x, int h, int w, float *y,
+			   int oh, int ow, int relu_in)
+{
+	const int d = cv->dil, kw = cv->kw;
+	const int sx = tn_conv_sw(cv), px = tn_conv_pw(cv);
+	const int hp = h + 2 * cv->pad, wp = w + 2 * px;
+	const int padded = cv->stride == 1 && sx == 1 && oh == hp - d * (cv->kh - 1) &&
+			   ow == wp - d * (kw - 1) && (size_t)hp * wp <= ((size_t)1 << 24);
 	int lo[64], hi[64];
 	for (int kx = 0; kx < kw && kx < 64; kx++) {
 		int off = kx * d - px; /* ix = ox*sx + off */
@@ -142,51 +254,31 @@ static void conv_depthwise(const struct tn_conv *cv, const float *x, int h, int 
 		lo[kx] = a;
 		hi[kx] = b;
 	}
-#pragma omp parallel for schedule(static)
-	for (int c = 0; c < cv->cout; c++) {
-		const float *xc = x + (size_t)c * h * w;
-		const float *wc = cv->weight + (size_t)c * kh * kw;
-		float *yc = y + (size_t)c * oh * ow;
-		for (int oy = 0; oy < oh; oy++) {
-			float *yr = yc + (size_t)oy * ow;
-			memset(yr, 0, sizeof(float) * ow);
-			for (int ky = 0; ky < kh; ky++) {
-				int iy = oy * s - p + ky * d;
-				if (iy < 0 || iy >= h)
-					continue;
-				const float *xr = xc + (size_t)iy * w;
-				for (int kx = 0; kx < kw; kx++) {
-					float wv = wc[ky * kw + kx];
-					int off = kx * d - px;
-					if (sx == 1) {
-						const float *xs = xr + off;
-						if (relu_in)
-							for (int ox = lo[kx]; ox <= hi[kx]; ox++)
-								yr[ox] += wv * relu(xs[ox]);
-						else
-							for (int ox = lo[kx]; ox <= hi[kx]; ox++)
-								yr[ox] += wv * xs[ox];
-					} else {
-						for (int ox = lo[kx]; ox <= hi[kx]; ox++) {
-							float v = xr[ox * sx + off];
-							yr[ox] += wv * (relu_in ? relu(v) : v);
-						}
-					}
-				}
-			}
+#pragma omp parallel
+	{
+		float *xp = padded ? malloc(sizeof(float) * (size_t)hp * wp) : NULL;
+#pragma omp for schedule(static)
+		for (int c = 0; c < cv->cout; c++) {
+			const float *xc = x + (size_t)c * h * w, *wc = cv->weight + (size_t)c * cv->kh * kw;
+			float *yc = y + (size_t)c * oh * ow;
+			if (xp)
+				depthwise_plane_padded(cv, xc, h, w, wc, yc, oh, ow, relu_in, xp, hp, wp);
+			else
+				depthwise_plane(cv, xc, h, w, wc, yc, oh, ow, lo, hi, relu_in);
 		}
+		free(xp);
 	}
 }
 
 /* Gathers output rows [r0, r0+nr) of one group into col[k][nr*ow]: for each kernel tap, the
  * output columns whose input column falls inside the image are copied, the rest zeroed. */
-static void im2col_rows(const struct tn_conv *cv, const float *x, int h, int w, int ow, int r0,
+static void im2col_rows(const struct tn_conv *cv, const float *x, int nch, int h, int w, int ow, int r0,
 			int nr, int relu_in, float *col)
 {
-	const int cg = cv->cin / cv->groups, kh = cv->kh, kw = cv->kw;
+	const int kh = cv->kh, kw = cv->kw;
 	const int s = cv->stride, p = cv->pad, d = cv->dil, sx = tn_conv_sw(cv), px = tn_conv_pw(cv);
 	const size_t ncol = (size_t)nr * ow;
-	const int K = cg * kh * kw;
+	const int K = nch * kh * kw;
 #pragma omp parallel for schedule(static)
 	for (int kk = 0; kk < K; kk++) {
 		int c = kk / (kh * kw), ky = (kk / kw) % kh, kx = kk % kw;
@@ -258,18 +350,23 @@ void tn_conv2d(const struct tn_conv *cv, const float *x, int h, int w, float *y,
 		return;
 	} else {
 		const int cg = cv->cin / cv->groups, og = cv->cout / cv->groups;
-		const int K = cg * cv->kh * cv->kw;
-		const int rows = im2col_rows_per_chunk((size_t)K, oh, ow);
+		const int taps = cv->kh * cv->kw, K = cg * taps;
+		int rows, nc;
+		im2col_plan((size_t)taps, cg, oh, ow, &rows, &nc);
 		for (int r0 = 0; r0 < oh; r0 += rows) {
 			int nr = oh - r0 < rows ? oh - r0 : rows;
 			for (int g = 0; g < cv->groups; g++) {
 				const float *xg = x + (size_t)g * cg * h * w;
 				const float *wg = cv->weight + (size_t)g * og * K;
 				float *yg = y + (size_t)g * og * npix;
-				im2col_rows(cv, xg, h, w, ow, r0, nr, relu_in, work);
-				float one = 1.0f, zero = 0.0f;
-				bli_sgemm(BLIS_NO_TRANSPOSE, BLIS_NO_TRANSPOSE, og, nr * ow, K, &one, (float *)wg, K, 1,
-					  work, nr * ow, 1, &zero, yg + (size_t)r0 * ow, (inc_t)npix, 1);
+				for (int c0 = 0; c0 < cg; c0 += nc) {
+					int n = cg - c0 < nc ? cg - c0 : nc;
+					im2col_rows(cv, xg + (size_t)c0 * h * w, n, h, w, ow, r0, nr, relu_in, work);
+					float one = 1.0f, beta = c0 ? 1.0f : 0.0f;
+					bli_sgemm(BLIS_NO_TRANSPOSE, BLIS_NO_TRANSPOSE, og, nr * ow, n * taps, &one,
+						  (float *)wg + (size_t)c0 * taps, K, 1, work, nr * ow, 1, &beta,
+						  yg + (size_t)r0 * ow, (inc_t)npix, 1);
+				}
 			}
 			epilogue_all(cv, y, res, npix, (size_t)r0 * ow, (size_t)nr * ow, flags);
 		}

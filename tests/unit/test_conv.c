@@ -67,6 +67,9 @@ static void sweep_against_ref(void)
 		{6, 5, 1, 1, 3, 1, 1, 1, 1, TN_ACT_RELU, 0, 0},
 		{4, 6, 20, 20, 7, 2, 3, 1, 1, TN_ACT_NONE, 0, 0},
 		{40, 40, 13, 13, 3, 1, 1, 1, 40, TN_ACT_NONE, TN_CONV_RELU_IN | TN_CONV_RES_RELU, 1},
+		{16, 16, 11, 9, 5, 1, 4, 2, 16, TN_ACT_RELU, TN_CONV_RELU_IN, 1}, /* depthwise 5x5, padded path */
+		{8, 8, 1, 40, 3, 1, 1, 1, 8, TN_ACT_NONE, 0, 0},                 /* depthwise on one row */
+		{256, 8, 32, 32, 3, 1, 6, 6, 1, TN_ACT_RELU, 0, 1}, /* K = 2304 over 1024 columns: channels split */
 		/* Winograd F(4,3): tiles that fit, partial edge tiles, padding 0 and 2 */
 		{16, 16, 8, 8, 3, 1, 1, 1, 1, TN_ACT_RELU, 0, 0},
 		{24, 17, 13, 9, 3, 1, 1, 1, 1, TN_ACT_NONE, 0, 1},
