@@ -125,6 +125,106 @@ int tn_conv2d_uses_winograd(const struct tn_conv *cv, int h, int w, int flags)
 	       tn_winograd_eligible(cv, h, w);
 }
 
+/* A dilated conv on a small map reads mostly padding: with dilation 18 on 32x32 (ASPP at output
+ * stride 16) a corner tap touches 14x14 of the 32x32 outputs.  Such convs run tap by tap, each
+ * tap a GEMM over only the outputs whose input is inside the image: (cout x cin) times the
+ * shifted input rectangle, accumulated into y.  Taps whose rectangle spans whole output rows
+ * write y directly (and read the input in place when they need no column shift). */
+#define SPARSE_TAPS_MAX_FLOATS (1u << 22)
+
+struct tap_rect {
+	int oy0, ny, ox0, nx; /* valid outputs */
+	int dy, dx;           /* input = output + (dy, dx) */
+};
+
+static struct tap_rect tap_rect(const struct tn_conv *cv, int h, int w, int oh, int ow, int ky, int kx)
+{
+	struct tap_rect r;
+	r.dy = ky * cv->dil - cv->pad;
+	r.dx = kx * cv->dil - tn_conv_pw(cv);
+	int y0 = r.dy < 0 ? -r.dy : 0, y1 = h - r.dy < oh ? h - r.dy : oh;
+	int x0 = r.dx < 0 ? -r.dx : 0, x1 = w - r.dx < ow ? w - r.dx : ow;
+	r.oy0 = y0;
+	r.ny = y1 > y0 ? y1 - y0 : 0;
+	r.ox0 = x0;
+	r.nx = x1 > x0 ? x1 - x0 : 0;
+	return r;
+}
+
+/* Whether the tap-by-tap path pays: stride 1, one group, a single-row-free GEMM size, at most
+ * 80% of the tap-output pairs inside the image, and its buffers within bounds. */
+static int sparse_taps_eligible(const struct tn_conv *cv, int h, int w, int oh, int ow, int flags)
+{
+	if (cv->dil < 2 || cv->stride != 1 || tn_conv_sw(cv) != 1 || cv->groups != 1 ||
+	    (flags & TN_CONV_RELU_IN) || cv->cin < 64 || cv->kh * cv->kw > 49)
+		return 0;
+	size_t npix = (size_t)oh * ow, valid = 0;
+	if ((size_t)(cv->cin + cv->cout) * npix > SPARSE_TAPS_MAX_FLOATS)
+		return 0;
+	for (int ky = 0; ky < cv->kh; ky++)
+		for (int kx = 0; kx < cv->kw; kx++) {
+			struct tap_rect r = tap_rect(cv, h, w, oh, ow, ky, kx);
+			valid += (size_t)r.ny * r.nx;
+		}
+	return valid * 10 <= npix * (size_t)(cv->kh * cv->kw) * 8;
+}
+
+static void conv_sparse_taps(const struct tn_conv *cv, const float *x, int h, int w, float *y, int oh, int ow,
+			     float *work)
+{
+	const size_t npix = (size_t)oh * ow, hw = (size_t)h * w;
+	const int taps = cv->kh * cv->kw, cin = cv->cin, cout = cv->cout;
+	int first = 1;
+	/* whole-width taps first (they can set y rather than add), then the others */
+	for (int pass = 0; pass < 2; pass++)
+		for (int t = 0; t < taps; t++) {
+			struct tap_rect r = tap_rect(cv, h, w, oh, ow, t / cv->kw, t % cv->kw);
+			if (r.ny == 0 || r.nx == 0 || (r.nx == ow) != (pass == 0))
+				continue;
+			if (first && !(r.ny == oh && r.nx == ow)) {
+				memset(y, 0, sizeof(float) * (size_t)cout * npix);
+				first = 0;
+			}
+			const size_t nv = (size_t)r.ny * r.nx;
+			const float *b = x + (size_t)(r.oy0 + r.dy) * w + r.ox0 + r.dx;
+			size_t ldb = hw;
+			if (!(r.dx == 0 && r.nx == w && ow == w)) {
+				/* gather the shifted rectangle: cin x (ny * nx) */
+				float *col = work;
+#pragma omp parallel for schedule(static)
+				for (int c = 0; c < cin; c++)
+					for (int i = 0; i < r.ny; i++)
+						memcpy(col + (size_t)c * nv + (size_t)i * r.nx,
+						       x + c * hw + (size_t)(r.oy0 + i + r.dy) * w + r.ox0 + r.dx,
+						       sizeof(float) * r.nx);
+				b = col;
+				ldb = nv;
+			}
+			float one = 1.0f, beta = first ? 0.0f : 1.0f;
+			if (r.nx == ow) {
+				bli_sgemm(BLIS_NO_TRANSPOSE, BLIS_NO_TRANSPOSE, cout, (dim_t)nv, cin, &one,
+					  (float *)cv->weight + t, (inc_t)cin * taps, taps, (float *)b, (inc_t)ldb, 1,
+					  &beta, y + (size_t)r.oy0 * ow, (inc_t)npix, 1);
+			} else {
+				float *prod = work + (size_t)cin * nv, zero = 0.0f;
+				bli_sgemm(BLIS_NO_TRANSPOSE, BLIS_NO_TRANSPOSE, cout, (dim_t)nv, cin, &one,
+					  (float *)cv->weight + t, (inc_t)cin * taps, taps, (float *)b, (inc_t)ldb, 1,
+					  &zero, prod, (inc_t)nv, 1);
+#pragma omp parallel for schedule(static)
+				for (int o = 0; o < cout; o++)
+					for (int i = 0; i < r.ny; i++) {
+						float *yr = y + (size_t)o * npix + (size_t)(r.oy0 + i) * ow + r.ox0;
+						const float *pr = prod + (size_t)o * nv + (size_t)i * r.nx;
+						for (int j = 0; j < r.nx; j++)
+							yr[j] += pr[j];
+					}
+			}
+			first = 0;
+		}
+	if (first) /* no tap inside the image */
+		memset(y, 0, sizeof(float) * (size_t)cout * npix);
+}
+
 size_t tn_conv2d_workspace(const struct tn_conv *cv, int h, int w, int flags)
 {
 	/* Room for either path: the Winograd one runs only once its weights are transformed. */
@@ -137,6 +237,10 @@ size_t tn_conv2d_workspace(const struct tn_conv *cv, int h, int w, int flags)
 	int rows, nc;
 	im2col_plan(taps, cv->cin / cv->groups, oh, ow, &rows, &nc);
 	size_t im2col = taps * (size_t)nc * (size_t)rows * (size_t)ow;
+	if (sparse_taps_eligible(cv, h, w, oh, ow, flags)) {
+		size_t sparse = (size_t)(cv->cin + cv->cout) * oh * ow;
+		im2col = sparse > im2col ? sparse : im2col;
+	}
 	return im2col > wino ? im2col : wino;
 }
 
@@ -336,6 +440,8 @@ void tn_conv2d(const struct tn_conv *cv, const float *x, int h, int w, float *y,
 		tn_winograd_conv(cv, cv->wino, x, h, w, y, work);
 	} else if (is_depthwise(cv)) {
 		conv_depthwise(cv, x, h, w, y, oh, ow, relu_in);
+	} else if (sparse_taps_eligible(cv, h, w, oh, ow, flags)) {
+		conv_sparse_taps(cv, x, h, w, y, oh, ow, work);
 	} else if (is_pointwise(cv) && !relu_in) {
 		/* In column chunks, so the epilogue finds its outputs still in cache. */
 		const size_t chunk = npix < 4096 ? npix : 4096;

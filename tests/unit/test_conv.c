@@ -70,6 +70,11 @@ static void sweep_against_ref(void)
 		{16, 16, 11, 9, 5, 1, 4, 2, 16, TN_ACT_RELU, TN_CONV_RELU_IN, 1}, /* depthwise 5x5, padded path */
 		{8, 8, 1, 40, 3, 1, 1, 1, 8, TN_ACT_NONE, 0, 0},                 /* depthwise on one row */
 		{256, 8, 32, 32, 3, 1, 6, 6, 1, TN_ACT_RELU, 0, 1}, /* K = 2304 over 1024 columns: channels split */
+		/* dilated convs on small maps: tap by tap over the outputs each tap can reach */
+		{64, 8, 32, 32, 3, 1, 18, 18, 1, TN_ACT_RELU, 0, 1},
+		{64, 12, 20, 24, 3, 1, 12, 12, 1, TN_ACT_NONE, 0, 0},
+		{64, 5, 20, 20, 3, 1, 24, 24, 1, TN_ACT_NONE, 0, 1}, /* the outer taps reach nothing */
+		{72, 6, 9, 11, 5, 1, 6, 3, 1, TN_ACT_RELU, 0, 0},
 		/* Winograd F(4,3): tiles that fit, partial edge tiles, padding 0 and 2 */
 		{16, 16, 8, 8, 3, 1, 1, 1, 1, TN_ACT_RELU, 0, 0},
 		{24, 17, 13, 9, 3, 1, 1, 1, 1, TN_ACT_NONE, 0, 1},
