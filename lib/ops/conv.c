@@ -282,72 +282,97 @@ static void depthwise_plane(const struct tn_conv *cv, const float *xc, int h, in
 	}
 }
 
-/* Depthwise with stride 1, one channel, from a zero-padded copy xp of the input (ReLU applied
- * when relu_in) whose rows are wp floats apart: every output is one pass over its taps, with no
- * bounds to test. */
+/* 3x3 depthwise rows from the padded copy; s is a constant where it is inlined, so the
+ * stride-1 loop reads contiguous memory. */
+static inline void depthwise3x3_rows(const float *xp, int wp, const float *wc, float *yc, int oh, int ow, int s,
+				     int d)
+{
+	const float w0 = wc[0], w1 = wc[1], w2 = wc[2], w3 = wc[3], w4 = wc[4], w5 = wc[5], w6 = wc[6],
+		    w7 = wc[7], w8 = wc[8];
+	for (int oy = 0; oy < oh; oy++) {
+		const float *r0 = xp + (size_t)oy * s * wp, *r1 = r0 + (size_t)d * wp, *r2 = r1 + (size_t)d * wp;
+		float *yr = yc + (size_t)oy * ow;
+		for (int ox = 0; ox < ow; ox++) {
+			const int i = ox * s;
+			float acc = w0 * r0[i];
+			acc += w1 * r0[i + d];
+			acc += w2 * r0[i + 2 * d];
+			acc += w3 * r1[i];
+			acc += w4 * r1[i + d];
+			acc += w5 * r1[i + 2 * d];
+			acc += w6 * r2[i];
+			acc += w7 * r2[i + d];
+			acc += w8 * r2[i + 2 * d];
+			yr[ox] = acc;
+		}
+	}
+}
+
+/* Depthwise, one channel, in bands of output rows: the input rows a band reads are copied,
+ * zero-padded (and through ReLU when relu_in), into xp, rows wp floats apart, which stays in
+ * cache; then every output is one pass over its taps with no bounds to test.  The stride is the
+ * same along both axes; band rows of output per copy. */
 TN_SIMD_CLONES
 static void depthwise_plane_padded(const struct tn_conv *cv, const float *xc, int h, int w, const float *wc,
-				   float *yc, int oh, int ow, int relu_in, float *xp, int hp, int wp)
+				   float *yc, int oh, int ow, int relu_in, float *xp, int wp, int band)
 {
-	const int p = cv->pad, px = tn_conv_pw(cv), d = cv->dil, kh = cv->kh, kw = cv->kw;
-	memset(xp, 0, sizeof(float) * (size_t)wp * p);
-	for (int iy = 0; iy < h; iy++) {
-		float *dr = xp + (size_t)(iy + p) * wp;
-		const float *xr = xc + (size_t)iy * w;
-		memset(dr, 0, sizeof(float) * px);
-		if (relu_in)
-			for (int ix = 0; ix < w; ix++)
-				dr[px + ix] = relu(xr[ix]);
-		else
-			memcpy(dr + px, xr, sizeof(float) * w);
-		memset(dr + px + w, 0, sizeof(float) * (size_t)(wp - px - w));
-	}
-	memset(xp + (size_t)(h + p) * wp, 0, sizeof(float) * (size_t)wp * (hp - h - p));
-	if (kh == 3 && kw == 3) {
-		const float w0 = wc[0], w1 = wc[1], w2 = wc[2], w3 = wc[3], w4 = wc[4], w5 = wc[5], w6 = wc[6],
-			    w7 = wc[7], w8 = wc[8];
-		for (int oy = 0; oy < oh; oy++) {
-			const float *r0 = xp + (size_t)oy * wp, *r1 = r0 + (size_t)d * wp, *r2 = r1 + (size_t)d * wp;
-			float *yr = yc + (size_t)oy * ow;
-			for (int ox = 0; ox < ow; ox++) {
-				float acc = w0 * r0[ox];
-				acc += w1 * r0[ox + d];
-				acc += w2 * r0[ox + 2 * d];
-				acc += w3 * r1[ox];
-				acc += w4 * r1[ox + d];
-				acc += w5 * r1[ox + 2 * d];
-				acc += w6 * r2[ox];
-				acc += w7 * r2[ox + d];
-				acc += w8 * r2[ox + 2 * d];
-				yr[ox] = acc;
+	const int p = cv->pad, px = tn_conv_pw(cv), d = cv->dil, kh = cv->kh, kw = cv->kw, s = cv->stride;
+	for (int oy0 = 0; oy0 < oh; oy0 += band) {
+		const int nr = oh - oy0 < band ? oh - oy0 : band;
+		const int in_rows = (nr - 1) * s + (kh - 1) * d + 1, iy0 = oy0 * s - p;
+		for (int r = 0; r < in_rows; r++) {
+			float *dr = xp + (size_t)r * wp;
+			const int iy = iy0 + r;
+			if (iy < 0 || iy >= h) {
+				memset(dr, 0, sizeof(float) * wp);
+				continue;
 			}
+			const float *xr = xc + (size_t)iy * w;
+			memset(dr, 0, sizeof(float) * px);
+			if (relu_in)
+				for (int ix = 0; ix < w; ix++)
+					dr[px + ix] = relu(xr[ix]);
+			else
+				memcpy(dr + px, xr, sizeof(float) * w);
+			memset(dr + px + w, 0, sizeof(float) * (size_t)(wp - px - w));
 		}
-		return;
-	}
-	for (int oy = 0; oy < oh; oy++) {
-		float *yr = yc + (size_t)oy * ow;
-		memset(yr, 0, sizeof(float) * ow);
-		for (int ky = 0; ky < kh; ky++) {
-			const float *xr = xp + (size_t)(oy + ky * d) * wp;
-			for (int kx = 0; kx < kw; kx++) {
-				const float wv = wc[ky * kw + kx], *xs = xr + kx * d;
-				for (int ox = 0; ox < ow; ox++)
-					yr[ox] += wv * xs[ox];
+		float *yb = yc + (size_t)oy0 * ow;
+		if (kh == 3 && kw == 3 && s == 1) {
+			depthwise3x3_rows(xp, wp, wc, yb, nr, ow, 1, d);
+			continue;
+		}
+		if (kh == 3 && kw == 3 && s == 2) {
+			depthwise3x3_rows(xp, wp, wc, yb, nr, ow, 2, d);
+			continue;
+		}
+		for (int oy = 0; oy < nr; oy++) {
+			float *yr = yb + (size_t)oy * ow;
+			memset(yr, 0, sizeof(float) * ow);
+			for (int ky = 0; ky < kh; ky++) {
+				const float *xr = xp + (size_t)(oy * s + ky * d) * wp;
+				for (int kx = 0; kx < kw; kx++) {
+					const float wv = wc[ky * kw + kx], *xs = xr + kx * d;
+					for (int ox = 0; ox < ow; ox++)
+						yr[ox] += wv * xs[(size_t)ox * s];
+				}
 			}
 		}
 	}
 }
 
-/* Depthwise: one channel per task.  Stride 1 goes through a padded copy per thread (when
- * there is memory for it), other strides test the image bounds per tap. */
+/* Depthwise: one channel per task, through a padded copy per thread when the strides are equal
+ * (and there is memory for it), else testing the image bounds per tap. */
 static void conv_depthwise(const struct tn_conv *cv, const float *x, int h, int w, float *y,
 			   int oh, int ow, int relu_in)
 {
 	const int d = cv->dil, kw = cv->kw;
 	const int sx = tn_conv_sw(cv), px = tn_conv_pw(cv);
-	const int hp = h + 2 * cv->pad, wp = w + 2 * px;
-	const int padded = cv->stride == 1 && sx == 1 && oh == hp - d * (cv->kh - 1) &&
-			   ow == wp - d * (kw - 1) && (size_t)hp * wp <= ((size_t)1 << 24);
+	const int wp = w + 2 * px, halo = (cv->kh - 1) * d;
+	/* about 64 KB of padded rows per band */
+	int band = (int)((16384 / (wp > 0 ? wp : 1) - halo) / cv->stride);
+	band = band < 1 ? 1 : band > oh ? (oh > 0 ? oh : 1) : band;
+	const size_t band_floats = ((size_t)(band - 1) * cv->stride + halo + 1) * wp;
+	const int padded = cv->stride == sx && band_floats <= ((size_t)1 << 24);
 	int lo[64], hi[64];
 	for (int kx = 0; kx < kw && kx < 64; kx++) {
 		int off = kx * d - px; /* ix = ox*sx + off */
@@ -360,13 +385,13 @@ static void conv_depthwise(const struct tn_conv *cv, const float *x, int h, int 
 	}
 #pragma omp parallel
 	{
-		float *xp = padded ? malloc(sizeof(float) * (size_t)hp * wp) : NULL;
+		float *xp = padded ? malloc(sizeof(float) * band_floats) : NULL;
 #pragma omp for schedule(static)
 		for (int c = 0; c < cv->cout; c++) {
 			const float *xc = x + (size_t)c * h * w, *wc = cv->weight + (size_t)c * cv->kh * kw;
 			float *yc = y + (size_t)c * oh * ow;
 			if (xp)
-				depthwise_plane_padded(cv, xc, h, w, wc, yc, oh, ow, relu_in, xp, hp, wp);
+				depthwise_plane_padded(cv, xc, h, w, wc, yc, oh, ow, relu_in, xp, wp, band);
 			else
 				depthwise_plane(cv, xc, h, w, wc, yc, oh, ow, lo, hi, relu_in);
 		}

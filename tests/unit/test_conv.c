@@ -69,6 +69,10 @@ static void sweep_against_ref(void)
 		{40, 40, 13, 13, 3, 1, 1, 1, 40, TN_ACT_NONE, TN_CONV_RELU_IN | TN_CONV_RES_RELU, 1},
 		{16, 16, 11, 9, 5, 1, 4, 2, 16, TN_ACT_RELU, TN_CONV_RELU_IN, 1}, /* depthwise 5x5, padded path */
 		{8, 8, 1, 40, 3, 1, 1, 1, 8, TN_ACT_NONE, 0, 0},                 /* depthwise on one row */
+		/* depthwise on wide maps: several bands of rows, each with its halo */
+		{4, 4, 40, 1000, 3, 1, 1, 1, 4, TN_ACT_NONE, TN_CONV_RELU_IN, 0},
+		{4, 4, 41, 1500, 3, 2, 2, 2, 4, TN_ACT_RELU, 0, 0},
+		{3, 3, 30, 1200, 5, 1, 2, 1, 3, TN_ACT_NONE, 0, 1},
 		{256, 8, 32, 32, 3, 1, 6, 6, 1, TN_ACT_RELU, 0, 1}, /* K = 2304 over 1024 columns: channels split */
 		/* dilated convs on small maps: tap by tap over the outputs each tap can reach */
 		{64, 8, 32, 32, 3, 1, 18, 18, 1, TN_ACT_RELU, 0, 1},
