@@ -36,7 +36,7 @@ static double max_rel_diff(const float *a, const float *b, size_t n)
 			scale = fabs(b[i]);
 	for (size_t i = 0; i < n; i++) {
 		double d = fabs((double)a[i] - b[i]);
-		if (d > m)
+		if (!(d <= m)) /* a NaN sticks */
 			m = d;
 	}
 	return m / scale;
@@ -73,15 +73,19 @@ static void sweep_against_ref(void)
 		{4, 4, 40, 1000, 3, 1, 1, 1, 4, TN_ACT_NONE, TN_CONV_RELU_IN, 0},
 		{4, 4, 41, 1500, 3, 2, 2, 2, 4, TN_ACT_RELU, 0, 0},
 		{3, 3, 30, 1200, 5, 1, 2, 1, 3, TN_ACT_NONE, 0, 1},
-		{256, 8, 32, 32, 3, 1, 6, 6, 1, TN_ACT_RELU, 0, 1}, /* K = 2304 over 1024 columns: channels split */
+		/* im2col with K = 2304 over 1024 columns: the channels are split and the GEMMs accumulate */
+		{256, 8, 32, 32, 3, 1, 6, 6, 1, TN_ACT_RELU, TN_CONV_RELU_IN, 1},
+		{6, 6, 17, 19, 5, 2, 2, 1, 6, TN_ACT_NONE, 0, 0}, /* depthwise 5x5 stride 2, padded path */
 		/* dilated convs on small maps: tap by tap over the outputs each tap can reach */
+		{256, 8, 32, 32, 3, 1, 6, 6, 1, TN_ACT_RELU, 0, 1},
 		{64, 8, 32, 32, 3, 1, 18, 18, 1, TN_ACT_RELU, 0, 1},
+		{64, 8, 20, 20, 3, 1, 2, 6, 1, TN_ACT_NONE, 0, 0}, /* whole-width taps shifted sideways */
 		{64, 12, 20, 24, 3, 1, 12, 12, 1, TN_ACT_NONE, 0, 0},
 		{64, 5, 20, 20, 3, 1, 24, 24, 1, TN_ACT_NONE, 0, 1}, /* the outer taps reach nothing */
 		{72, 6, 9, 11, 5, 1, 6, 3, 1, TN_ACT_RELU, 0, 0},
 		/* Winograd F(4,3): tiles that fit, partial edge tiles, padding 0 and 2 */
-		{16, 16, 8, 8, 3, 1, 1, 1, 1, TN_ACT_RELU, 0, 0},
-		{24, 17, 13, 9, 3, 1, 1, 1, 1, TN_ACT_NONE, 0, 1},
+		{64, 16, 8, 8, 3, 1, 1, 1, 1, TN_ACT_RELU, 0, 0},
+		{64, 17, 13, 9, 3, 1, 1, 1, 1, TN_ACT_NONE, 0, 1},
 		{32, 40, 30, 22, 3, 1, 0, 1, 1, TN_ACT_RELU, 0, 0},
 		{17, 33, 11, 15, 3, 1, 2, 1, 1, TN_ACT_NONE, 0, 0},
 		{64, 48, 37, 41, 3, 1, 1, 1, 1, TN_ACT_RELU, 0, 0},
@@ -96,6 +100,8 @@ static void sweep_against_ref(void)
 		float *x = rand_buf(nx), *wt = rand_buf((size_t)c->cout * (c->cin / c->groups) * c->k * c->k);
 		float *b = rand_buf((size_t)c->cout), *res = c->res ? rand_buf(ny) : NULL;
 		float *y = malloc(sizeof(float) * ny), *y2 = malloc(sizeof(float) * ny), *yr = malloc(sizeof(float) * ny);
+		for (size_t k = 0; k < ny; k++) /* an output left unwritten shows as NaN */
+			y[k] = y2[k] = NAN;
 		float *work = rand_buf(tn_conv2d_workspace(&cv, c->h, c->w, c->flags));
 		cv.weight = wt;
 		cv.bias = b;
@@ -143,8 +149,8 @@ static void asymmetric_against_ref(void)
 		{16, 8, 7, 9, 1, 1, 1, 2, 0, 0, 1, 1, TN_ACT_NONE, 0, 0},     /* 1x1, not the GEMM path */
 		{16, 8, 7, 9, 1, 1, 1, 1, 1, 0, 1, 1, TN_ACT_NONE, 0, 0},     /* 1x1 padded vertically */
 		/* 3x3 stride 1 big enough for Winograd, but padding (1, 0): must not take it */
-		{32, 32, 16, 16, 3, 3, 1, 1, 1, 0, 1, 1, TN_ACT_SILU, 0, 0},
-		{32, 32, 16, 16, 3, 3, 1, 2, 1, 1, 1, 1, TN_ACT_NONE, 0, 0},
+		{32, 32, 24, 24, 3, 3, 1, 1, 1, 0, 1, 1, TN_ACT_SILU, 0, 0},
+		{32, 32, 24, 24, 3, 3, 1, 2, 1, 1, 1, 1, TN_ACT_NONE, 0, 0},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		const struct acase *c = &cases[i];
@@ -156,6 +162,8 @@ static void asymmetric_against_ref(void)
 		float *x = rand_buf(nx), *wt = rand_buf((size_t)c->cout * (c->cin / c->groups) * c->kh * c->kw);
 		float *b = rand_buf((size_t)c->cout), *res = c->res ? rand_buf(ny) : NULL;
 		float *y = malloc(sizeof(float) * ny), *y2 = malloc(sizeof(float) * ny), *yr = malloc(sizeof(float) * ny);
+		for (size_t k = 0; k < ny; k++) /* an output left unwritten shows as NaN */
+			y[k] = y2[k] = NAN;
 		float *work = rand_buf(tn_conv2d_workspace(&cv, c->h, c->w, c->flags));
 		cv.weight = wt;
 		cv.bias = b;
@@ -177,6 +185,23 @@ static void asymmetric_against_ref(void)
 	struct tn_conv cv = {1, 1, 1, 3, 1, 0, 1, 1, TN_ACT_NONE, w3, NULL, NULL, 2, 1};
 	tn_conv2d_ref(&cv, x, 2, 3, y, NULL, 0);
 	CHECK(y[0] == 3 && y[1] == 5 && y[2] == 9 && y[3] == 11, "1x3 conv, padding (0,1), stride (1,2) by hand");
+}
+
+/* Which 3x3 convs take Winograd: on maps of 16 tiles or fewer only with 64+ input channels. */
+static void winograd_choice(void)
+{
+	static const struct {
+		int cin, h, w, pad, want;
+	} cases[] = {
+		{64, 8, 8, 1, 1}, {63, 16, 16, 1, 0}, {32, 14, 14, 1, 0}, {32, 28, 28, 1, 1},
+		{16, 30, 22, 0, 1}, {15, 30, 22, 0, 0}, {64, 7, 7, 1, 0},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct tn_conv cv = {cases[i].cin, 32, 3, 3, 1, cases[i].pad, 1, 1, TN_ACT_NONE, NULL, NULL, NULL, 0, 0};
+		CHECK(tn_conv2d_uses_winograd(&cv, cases[i].h, cases[i].w, 0) == cases[i].want,
+		      "3x3 conv, %d channels in on %dx%d: %s Winograd", cases[i].cin, cases[i].h, cases[i].w,
+		      cases[i].want ? "takes" : "does not take");
+	}
 }
 
 static void resize_broadcast(void)
@@ -344,6 +369,7 @@ int main(void)
 	tn_threads_init(2);
 	sweep_against_ref();
 	asymmetric_against_ref();
+	winograd_choice();
 	resize_broadcast();
 	const char *ref = getenv("REF_DIR");
 	char dir[400], cmd[2048];
