@@ -195,7 +195,7 @@ int tn_cls_build(struct tn_net *net, enum tn_cls_arch arch, int num_classes, int
 		y = tn_net_linear(net, y, "fc", 2048, num_classes);
 	}
 	if (y < 0 || net->failed)
-		return tn_fail(TN_E_NOMEM, "out of memory building %s", tn_cls_arch_name(arch));
+		return tn_net_build_error(net, tn_cls_arch_name(arch));
 	return 0;
 }
 
@@ -280,7 +280,7 @@ int tn_googlenet_keras_build(struct tn_net *net, int num_classes, int in_h, int 
 	y = tn_net_op(net, TN_NODE_AVGPOOL, &y, 1, a, 4);
 	y = tn_net_linear(net, y, "linear", 1024, num_classes);
 	if (y < 0 || net->failed)
-		return tn_fail(TN_E_NOMEM, "out of memory building GoogLeNet");
+		return tn_net_build_error(net, "GoogLeNet");
 	return 0;
 }
 
@@ -292,7 +292,7 @@ int tn_inception_build(struct tn_net *net, int naive, int h, int w)
 	int x = tn_net_input(net, 192, h, w);
 	int y = inception_keras(net, x, "inception-3a", 192, inception_cfg[0], naive);
 	if (y < 0 || net->failed)
-		return tn_fail(TN_E_NOMEM, "out of memory building an Inception module");
+		return tn_net_build_error(net, "an Inception module");
 	return 0;
 }
 

@@ -211,6 +211,6 @@ int tn_deeplab_build(struct tn_net *net, enum tn_backbone backbone, int downsamp
 	y = tn_net_conv(net, y, "cls_conv", 1, NULL, 256, num_classes, 1, 1, 0, 1, 1, TN_ACT_NONE);
 	y = tn_net_resize_ac(net, y, x);
 	if (y < 0 || net->failed)
-		return tn_fail(TN_E_NOMEM, "out of memory building DeepLabV3+");
+		return tn_net_build_error(net, "DeepLabV3+");
 	return 0;
 }

@@ -86,7 +86,7 @@ int tn_encnet_build(struct tn_net *net, const struct tn_encnet_cfg *cfg, int in_
 	int se = tn_net_linear(net, e, HEAD "se_layer", CHANNELS, cfg->num_classes);
 	tn_net_ignore(net, "auxiliary_head.");
 	if (logits < 0 || se < 0 || net->failed)
-		return tn_fail(TN_E_NOMEM, "out of memory building EncNet");
+		return tn_net_build_error(net, "EncNet");
 	net->output = logits;
 	*se_node = se;
 	return 0;

@@ -79,7 +79,10 @@ int tn_resnet_build(struct tn_net *net, int x, const char *prefix, const struct 
 		}
 		outs[s] = y;
 	}
-	if (y < 0 || net->failed)
-		return tn_fail(TN_E_NOMEM, "out of memory building ResNet-%d", cfg->depth);
+	if (y < 0 || net->failed) {
+		char what[32];
+		snprintf(what, sizeof what, "ResNet-%d", cfg->depth);
+		return tn_net_build_error(net, what);
+	}
 	return 0;
 }

@@ -485,6 +485,9 @@ static int build_layer(struct ctx *c, int i, const yaml_node_t *row, struct tn_y
 	}
 	char prefix[TN_NAME_MAX];
 	snprintf(prefix, sizeof prefix, "model.%d", i);
+	for (int j = 0; j < nf; j++)
+		if (c->ch[from[j] + 1] < 1)
+			return err(c, "'from' names a layer without a feature map (%s)", "Detect");
 	const int x = c->out[from[0] + 1], c1 = c->ch[from[0] + 1];
 	int y = -1, c2 = c1;
 	int scaled_c2 = 0;
@@ -654,6 +657,11 @@ static int build_layer(struct ctx *c, int i, const yaml_node_t *row, struct tn_y
 		return err(c, "unknown module '%s'", mod);
 	}
 #undef PREFIX_J
+	if (y < 0 && c->net->failed == TN_NET_BAD_LAYER) {
+		char where[TN_NAME_MAX + 64];
+		snprintf(where, sizeof where, "%s: line %d: layer %d", c->name, c->line, c->layer);
+		return tn_fail_prefix(TN_E_FORMAT, where);
+	}
 	if (y < 0)
 		return c->net->failed ? tn_fail(TN_E_NOMEM, "out of memory building %s", c->name) : -1;
 	c->out[i + 1] = y;

@@ -41,7 +41,7 @@ static int add_node(struct tn_net *net, enum tn_node_op op)
 		int ncap = net->cap ? net->cap * 2 : 64;
 		struct tn_node *nn = realloc(net->nodes, sizeof *nn * (size_t)ncap);
 		if (!nn) {
-			net->failed = 1;
+			net->failed = TN_NET_NOMEM;
 			return -1;
 		}
 		net->nodes = nn;
@@ -65,7 +65,7 @@ static void add_param(struct tn_net *net, const char *prefix, const char *suffix
 		size_t ncap = net->cap_params ? net->cap_params * 2 : 256;
 		struct tn_param *np = realloc(net->params, sizeof *np * ncap);
 		if (!np) {
-			net->failed = 1;
+			net->failed = TN_NET_NOMEM;
 			return;
 		}
 		net->params = np;
@@ -73,7 +73,7 @@ static void add_param(struct tn_net *net, const char *prefix, const char *suffix
 	}
 	struct tn_param *p = &net->params[net->n_params++];
 	if (snprintf(p->name, sizeof p->name, "%s.%s", prefix, suffix) >= (int)sizeof p->name)
-		net->failed = 1; /* a name this long is no model we build */
+		net->failed = TN_NET_NOMEM; /* a name this long is no model we build */
 	p->ndim = ndim;
 	int64_t s[4] = {a, b, c, d};
 	memcpy(p->shape, s, sizeof s);
@@ -104,8 +104,15 @@ int tn_net_conv2(struct tn_net *net, int x, const char *conv_name, int has_bias,
 		 int cin, int cout, int kh, int kw, int stride_h, int stride_w, int pad_h, int pad_w, int dil,
 		 int groups, enum tn_act act)
 {
-	if (x < 0)
+	if (x < 0 || net->failed)
 		return -1;
+	if (cin < 1 || cout < 1 || groups < 1 || cin % groups || cout % groups || kh < 1 || kw < 1 || stride_h < 1 ||
+	    stride_w < 1 || dil < 1 || pad_h < 0 || pad_w < 0) {
+		net->failed = TN_NET_BAD_LAYER;
+		tn_fail(TN_E_FORMAT, "%s: a conv of %d to %d channels in %d groups (kernel %dx%d) is impossible",
+			conv_name, cin, cout, groups, kh, kw);
+		return -1;
+	}
 	int i = add_node(net, TN_NODE_CONV);
 	if (i < 0)
 		return -1;
@@ -148,7 +155,7 @@ void tn_net_ignore(struct tn_net *net, const char *prefix)
 			snprintf(net->ignore[k], sizeof net->ignore[k], "%s", prefix);
 			return;
 		}
-	net->failed = 1;
+	net->failed = TN_NET_NOMEM;
 }
 
 int tn_net_deconv(struct tn_net *net, int x, const char *conv_name, int has_bias, int cin, int cout, int k,
@@ -248,7 +255,7 @@ void tn_net_param(struct tn_net *net, int i, const char *name, int ndim, const i
 		return;
 	struct tn_node *nd = &net->nodes[i];
 	if (nd->n_p == TN_NODE_MAX_PARAMS || ndim > 4) {
-		net->failed = 1;
+		net->failed = TN_NET_NOMEM;
 		return;
 	}
 	struct tn_node_param *p = &nd->p[nd->n_p++];
@@ -264,7 +271,7 @@ void tn_net_param(struct tn_net *net, int i, const char *name, int ndim, const i
 	snprintf(prefix, sizeof prefix, "%s", name);
 	char *dot = strrchr(prefix, '.');
 	if (!dot) {
-		net->failed = 1;
+		net->failed = TN_NET_NOMEM;
 		return;
 	}
 	*dot = 0;
@@ -562,10 +569,17 @@ static void arena_release(struct block *live, int *n_live, size_t off)
 		}
 }
 
+int tn_net_build_error(const struct tn_net *net, const char *what)
+{
+	if (net->failed == TN_NET_BAD_LAYER)
+		return TN_E_FORMAT;
+	return tn_fail(TN_E_NOMEM, "out of memory building %s", what);
+}
+
 int tn_net_plan(struct tn_net *net)
 {
 	if (net->failed)
-		return tn_fail(TN_E_NOMEM, "out of memory building the network");
+		return tn_net_build_error(net, "the network");
 	int rc = infer_shapes(net);
 	if (rc)
 		return rc;

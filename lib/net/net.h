@@ -86,14 +86,18 @@ struct tn_net {
 	size_t arena_floats;
 	float *work;
 	size_t work_floats;
-	int failed; /* a builder call ran out of memory */
+	int failed; /* a builder call failed: TN_NET_NOMEM, or TN_NET_BAD_LAYER with the reason left by tn_fail */
 	char ignore[2][32]; /* tensors under these prefixes are neither expected nor unexpected */
 };
+
+enum { TN_NET_NOMEM = 1, TN_NET_BAD_LAYER = 2 };
 
 void tn_net_init(struct tn_net *net);
 void tn_net_free(struct tn_net *net);
 
 /* Builder calls return the new node's index (or -1 once net->failed is set). */
+/* The error for a failed build of `what`: out of memory, or the bad layer's reason. */
+int tn_net_build_error(const struct tn_net *net, const char *what);
 int tn_net_input(struct tn_net *net, int c, int h, int w);
 /* conv_name: module with .weight [cout, cin/groups, k, k] (+ .bias [cout] if has_bias);
  * bn_name: BatchNorm2d module (eps bn_eps) or NULL. */

@@ -372,6 +372,10 @@ put('yaml-bad-from.yaml', 'yaml', r'from|index|layer|range|invalid|refer',
     yolo.replace('[[-1, 6], 1, Concat, [1]]', '[[-1, 99999], 1, Concat, [1]]', 1).encode())
 put('yaml-unknown-module.yaml', 'yaml', r'module|unknown|unsupported|os\.system',
     yolo.replace('[-1, 1, SPPF, [1024, 5]]', '[-1, 1, os.system, [touch]]').encode())
+# a layer fed by Detect, which has no feature map: a depthwise conv of 0 channels in 0 groups (found by fuzzing)
+put('yaml-after-detect.yaml', 'yaml', r'feature map|channel|group',
+    yolo.replace('[[17, 20, 23], 1, Detect, [nc, anchors]],',
+                 '[[17, 20, 23], 1, Detect, [nc, anchors]],\n   [-1, 1, GhostBottleneck, [1024, 3, 2]],', 1).encode())
 put('yaml-not-yaml.yaml', 'yaml', r'yaml|parse|line|invalid|scanner|mapping', b'backbone: [[-1, 1, Conv, [64, 6, 2, 2]]\n  head: : :\n\t\x00')
 
 # ---------------------------------------------------------------- detections and labels for evaluate-map

@@ -2,6 +2,7 @@
  * upstream key lists, buffers are reused by liveness, and no two tensors alive at once share
  * memory. */
 #include "check.h"
+#include "core/error.h"
 #include "models/deeplab.h"
 #include "net/net.h"
 
@@ -72,5 +73,19 @@ int main(void)
 	struct tn_net net;
 	CHECK(tn_deeplab_build(&net, TN_BACKBONE_MOBILENET, 12, 21, 512, 512) != 0, "downsample 12 is refused");
 	CHECK(tn_deeplab_build(&net, TN_BACKBONE_MOBILENET, 16, 0, 512, 512) != 0, "0 classes are refused");
+	/* A conv with no groups, or channels the groups do not divide, is refused by the builder
+	 * with a reason (a division by zero, found by fuzzing yaml configs, came from groups 0). */
+	static const int bad[][3] = {{8, 8, 0}, {0, 8, 1}, {8, 0, 1}, {8, 6, 4}, {6, 8, 4}};
+	for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+		tn_net_init(&net);
+		int x = tn_net_input(&net, bad[k][0] > 0 ? bad[k][0] : 1, 8, 8);
+		int y = tn_net_conv(&net, x, "m.conv", 0, NULL, bad[k][0], bad[k][1], 3, 1, 1, 1, bad[k][2], TN_ACT_NONE);
+		int after = tn_net_conv(&net, x, "m.next", 0, NULL, 8, 8, 1, 1, 0, 1, 1, TN_ACT_NONE);
+		int rc = tn_net_build_error(&net, "the test net");
+		CHECK(y < 0 && after < 0 && net.failed == TN_NET_BAD_LAYER && rc == TN_E_FORMAT &&
+			      strstr(tn_errmsg(), "m.conv: a conv of") != NULL,
+		      "conv %d -> %d channels in %d groups refused: %s", bad[k][0], bad[k][1], bad[k][2], tn_errmsg());
+		tn_net_free(&net);
+	}
 	return check_done();
 }
