@@ -22,7 +22,7 @@ static double max_rel_diff(const float *a, const float *b, size_t n)
 			scale = fabs(b[i]);
 	for (size_t i = 0; i < n; i++) {
 		double d = fabs((double)a[i] - b[i]);
-		if (d > m)
+		if (!(d <= m)) /* a NaN sticks */
 			m = d;
 	}
 	return m / scale;
