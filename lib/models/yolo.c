@@ -527,6 +527,8 @@ static int build_layer(struct ctx *c, int i, const yaml_node_t *row, struct tn_y
 		if (arg_bool(c, args, 1, 1, &sc, "shortcut") || arg_int(c, args, 2, 1, &g, "g") ||
 		    arg_double(c, args, 3, 0.5, &e, "e"))
 			return -1;
+		if (!(e > 0.0 && e <= 16.0)) /* also NaN: the width below must convert to an int */
+			return err(c, "%s: expansion e out of range (0, 16]", mod);
 		int c_ = (int)(c2 * e);
 		enum c3_kind kind = !strcmp(mod, "C3x") ? C3_X : !strcmp(mod, "C3Ghost") ? C3_GHOST : C3_PLAIN;
 		if (c_ < 1 || c_ > 100000 || g < 1 || c_ % g || (kind == C3_GHOST && c_ % 4))
@@ -538,6 +540,8 @@ static int build_layer(struct ctx *c, int i, const yaml_node_t *row, struct tn_y
 		if (arg_int(c, args, 1, 3, &k, "k") || arg_int(c, args, 2, 1, &s, "s") || arg_int(c, args, 3, 1, &g, "g") ||
 		    arg_double(c, args, 4, 1.0, &e, "e") || arg_bool(c, args, 5, 0, &sc, "shortcut"))
 			return -1;
+		if (!(e > 0.0 && e <= 16.0))
+			return err(c, "%s: expansion e out of range (0, 16]", mod);
 		int c_ = (int)(c2 * e);
 		if (k < 1 || k > 15 || s < 1 || s > 8 || g < 1 || c_ < 1 || c_ > 100000 || c_ % g || c2 % g)
 			return err(c, "%s: kernel, stride, groups or width out of range", mod);

@@ -376,6 +376,9 @@ put('yaml-unknown-module.yaml', 'yaml', r'module|unknown|unsupported|os\.system'
 put('yaml-after-detect.yaml', 'yaml', r'feature map|channel|group',
     yolo.replace('[[17, 20, 23], 1, Detect, [nc, anchors]],',
                  '[[17, 20, 23], 1, Detect, [nc, anchors]],\n   [-1, 1, GhostBottleneck, [1024, 3, 2]],', 1).encode())
+# a float-to-int conversion out of range (found by fuzzing): a C3 expansion of 1e300
+put('yaml-huge-expansion.yaml', 'yaml', r'expansion|range',
+    yolo.replace('[-1, 3, C3, [128]]', '[-1, 3, C3, [128, True, 1, 1e300]]', 1).encode())
 put('yaml-not-yaml.yaml', 'yaml', r'yaml|parse|line|invalid|scanner|mapping', b'backbone: [[-1, 1, Conv, [64, 6, 2, 2]]\n  head: : :\n\t\x00')
 
 # ---------------------------------------------------------------- detections and labels for evaluate-map
