@@ -38,7 +38,6 @@ iteration count it reached is printed; the sample order still depends only
 on --seed).  --time-only K runs K iterations and prints seconds per iteration.
 """
 import argparse
-import math
 import os
 import sys
 import time
@@ -53,11 +52,7 @@ import torch.nn.functional as F  # noqa: E402
 from PIL import Image  # noqa: E402
 
 import deeplab_model as dm  # noqa: E402
-
-
-def read_list(path):
-    with open(path) as f:
-        return [s.strip() for s in f if s.strip()]
+from train_common import Batches, Schedule, read_list  # noqa: E402
 
 
 def load_split(data, split, size):
@@ -184,38 +179,22 @@ def main():
     model.train()
     opt = torch.optim.Adam(model.parameters(), lr=a.lr, weight_decay=1e-4)
     iters = a.time_only or (10 ** 9 if a.minutes else a.iters)
-    warm = 50 if a.minutes else max(1, min(100, iters // 20))
-
-    def frac(it):
-        """Progress through the run: by iterations, or by wall time with --minutes."""
-        if a.minutes:
-            return min(1.0, (time.time() - t_start) / (a.minutes * 60))
-        return it / iters
-
-    def lr_at(it):
-        if it < warm:
-            return a.lr * (it + 1) / warm
-        return a.lr * (0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * frac(it))))
+    sched = Schedule(a.lr, iters, a.minutes, 50 if a.minutes else max(1, min(100, iters // 20)))
 
     os.makedirs(a.out, exist_ok=True)
     best = -1.0
-    perm = torch.randperm(len(xs), generator=g)
-    pos = 0
-    t_start = time.time()
+    batches = Batches(len(xs), a.batch, g)
+    sched.start()
     run_loss = 0.0
     for it in range(iters):
-        if a.minutes and frac(it) >= 1.0:
+        if sched.out_of_time(it):
             break
-        if pos + a.batch > len(perm):
-            perm = torch.randperm(len(xs), generator=g)
-            pos = 0
-        idx = perm[pos:pos + a.batch]
-        pos += a.batch
-        crop = a.size if frac(it) >= 1 - a.full_frac else a.crop
+        idx = batches.next()
+        crop = a.size if sched.frac(it) >= 1 - a.full_frac else a.crop
         x, y = augment(xs[idx], ys[idx], g, crop)
         x = x.float() / 255.0
         for pg in opt.param_groups:
-            pg["lr"] = lr_at(it)
+            pg["lr"] = sched.lr_at(it)
         logits = model(x)
         loss = (F.cross_entropy(logits, y.long(), weight=cw, ignore_index=255) +
                 0.5 * dice_loss(logits, y, nc))
@@ -225,15 +204,14 @@ def main():
         run_loss = loss.item() if it == 0 else 0.95 * run_loss + 0.05 * loss.item()
         if a.time_only:
             if it == 1:
-                t_start = time.time()
+                sched.start()
             continue
         if (it + 1) % 20 == 0:
-            el = time.time() - t_start
+            el = time.time() - sched.t_start
             print("train-deeplab: it %d loss %.4f lr %.2e crop %d  %.2f s/it, %.0f%% done"
-                  % (it + 1, run_loss, lr_at(it), crop, el / (it + 1), 100 * frac(it)),
+                  % (it + 1, run_loss, sched.lr_at(it), crop, el / (it + 1), 100 * sched.frac(it)),
                   file=sys.stderr, flush=True)
-        last = (frac(it + 1) >= 1.0) if a.minutes else (it + 1 == iters)
-        if (it + 1) % a.eval_every == 0 or last:
+        if (it + 1) % a.eval_every == 0 or sched.is_last(it):
             miou, iou = predict_miou(model, a.data, val_names, a.size, nc)
             print("train-deeplab: it %d val mIoU %.4f (%s)" % (it + 1, miou,
                   " ".join("%s %.4f" % (n, v) for n, v in zip(seg_names, iou))),
@@ -246,7 +224,7 @@ def main():
             model.train()
     if a.time_only:
         print("train-deeplab: size %d batch %d threads %d: %.3f s/iter" % (
-            a.size, a.batch, a.threads, (time.time() - t_start) / max(1, iters - 2)))
+            a.size, a.batch, a.threads, (time.time() - sched.t_start) / max(1, iters - 2)))
         return 0
     print("train-deeplab: done in %.1f min, best val mIoU %.4f" % ((time.time() - t0) / 60, best),
           file=sys.stderr)

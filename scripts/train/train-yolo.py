@@ -48,6 +48,7 @@ import torch  # noqa: E402
 
 import yolo_ref as yr  # noqa: E402
 from models.yolo import DetectionModel  # noqa: E402
+from train_common import Batches, Schedule, read_list  # noqa: E402
 from yolo_loss import YoloLoss  # noqa: E402
 
 
@@ -58,11 +59,6 @@ def ckpt_module():
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod
-
-
-def read_list(path):
-    with open(path) as f:
-        return [s.strip() for s in f if s.strip()]
 
 
 def load_train(data, size):
@@ -189,34 +185,18 @@ def main():
                             {"params": no_decay, "weight_decay": 0.0}], lr=a.lr, betas=(0.937, 0.999))
     iters = a.time_only or (10 ** 9 if a.minutes else a.iters)
     ema = Ema(model, tau=50 if a.minutes else max(20, iters // 15))
-    warm = 50 if a.minutes else max(1, min(150, iters // 15))
-
-    def frac(it):
-        """Progress through the run: by iterations, or by wall time with --minutes."""
-        if a.minutes:
-            return min(1.0, (time.time() - t_start) / (a.minutes * 60))
-        return it / iters
-
-    def lr_at(it):
-        if it < warm:
-            return a.lr * (it + 1) / warm
-        return a.lr * (0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * frac(it))))
+    sched = Schedule(a.lr, iters, a.minutes, 50 if a.minutes else max(1, min(150, iters // 15)))
 
     os.makedirs(a.out, exist_ok=True)
-    perm = torch.randperm(len(ims), generator=g)
-    pos = 0
+    batches = Batches(len(ims), a.batch, g)
     run = None
-    t_start = time.time()
+    sched.start()
     for it in range(iters):
-        if a.minutes and frac(it) >= 1.0:
+        if sched.out_of_time(it):
             break
-        if pos + a.batch > len(perm):
-            perm = torch.randperm(len(ims), generator=g)
-            pos = 0
-        x, tg = batch(ims, labels, perm[pos:pos + a.batch], g)
-        pos += a.batch
+        x, tg = batch(ims, labels, batches.next(), g)
         for pg in opt.param_groups:
-            pg["lr"] = lr_at(it)
+            pg["lr"] = sched.lr_at(it)
         preds = model(x)
         loss, parts = loss_fn(preds, tg)
         opt.zero_grad()
@@ -227,19 +207,18 @@ def main():
         run = parts if run is None else 0.95 * run + 0.05 * parts
         if a.time_only:
             if it == 1:
-                t_start = time.time()
+                sched.start()
             continue
         if (it + 1) % 20 == 0:
-            el = time.time() - t_start
+            el = time.time() - sched.t_start
             print("train-yolo: it %d box %.4f obj %.4f cls %.4f lr %.2e  %.2f s/it, %.0f%% done"
-                  % (it + 1, run[0], run[1], run[2], lr_at(it), el / (it + 1), 100 * frac(it)),
+                  % (it + 1, run[0], run[1], run[2], sched.lr_at(it), el / (it + 1), 100 * sched.frac(it)),
                   file=sys.stderr, flush=True)
-        last = (frac(it + 1) >= 1.0) if a.minutes else (it + 1 == iters)
-        if (it + 1) % a.save_every == 0 or last:
+        if (it + 1) % a.save_every == 0 or sched.is_last(it):
             save(mod, ema.ema, names, os.path.join(a.out, "best.pt"), it + 1)
     if a.time_only:
         print("train-yolo: size %d batch %d threads %d: %.3f s/iter" % (
-            a.size, a.batch, a.threads, (time.time() - t_start) / max(1, iters - 2)))
+            a.size, a.batch, a.threads, (time.time() - sched.t_start) / max(1, iters - 2)))
         return 0
     print("train-yolo: done in %.1f min" % ((time.time() - t0) / 60), file=sys.stderr)
     return 0
