@@ -116,35 +116,29 @@ def image_list(name, image, runs):
     return lst
 
 
-def seg_engine(model, image, name):
+def timed_engine(prog, model, image, name, out_args):
+    """infer-seg or infer-classify with --time over a list of links to the image."""
     def run(threads, runs):
-        lst = image_list(name, image, runs)
-        outdir = os.path.join(WORK, name + "-masks")
-        os.makedirs(outdir, exist_ok=True)
-        _, err, rss = run_rss([os.path.join(BIN, "infer-seg"), "-m", model, "-t", str(threads), "--time",
-                               "--list", lst, "-O", outdir])
+        _, err, rss = run_rss([os.path.join(BIN, prog), "-m", model, "-t", str(threads), "--time",
+                               "--list", image_list(name, image, runs)] + out_args)
         return field_ms(err, "network")[1:], field_ms(err, "total")[1:], rss
     return run
+
+
+def seg_engine(model, image, name):
+    outdir = os.path.join(WORK, name + "-masks")
+    os.makedirs(outdir, exist_ok=True)
+    return timed_engine("infer-seg", model, image, name, ["-O", outdir])
 
 
 def classify_engine(model, image):
-    def run(threads, runs):
-        lst = os.path.join(WORK, "clist.txt")
-        with open(lst, "w") as f:
-            f.write((image + "\n") * (runs + 1))
-        _, err, rss = run_rss([os.path.join(BIN, "infer-classify"), "-m", model, "-t", str(threads), "--time",
-                               "--list", lst, "-o", os.path.join(WORK, "classes.txt")])
-        return field_ms(err, "network")[1:], field_ms(err, "total")[1:], rss
-    return run
+    return timed_engine("infer-classify", model, image, "cls", ["-o", os.path.join(WORK, "classes.txt")])
 
 
 def detect_engine(model, image):
     def run(threads, runs):
-        lst = os.path.join(WORK, "ylist.txt")
-        with open(lst, "w") as f:
-            f.write((image + "\n") * (runs + 1))
         _, err, rss = run_rss([os.path.join(BIN, "infer-detect"), "-m", model, "-t", str(threads), "-v",
-                               "--list", lst, "-o", os.path.join(WORK, "dets.txt")])
+                               "--list", image_list("det", image, runs), "-o", os.path.join(WORK, "dets.txt")])
         net = [float(l.rsplit(", ", 1)[1].rstrip("ms")) for l in err.splitlines() if l.startswith("image ")]
         return net[1:], None, rss
     return run
@@ -217,7 +211,7 @@ def deeplab_main(backbone, ort, rounds, runs):
                     backbone, "--downsample", "16", "-n", "21", "-o", onnx + ".tmp"])
         os.replace(onnx + ".tmp", onnx)   # a killed export leaves no model that looks complete
     engines = [("ours", "cnnkit", seg_engine(model, IMAGE, "seg-" + backbone)),
-               ("torch", "PyTorch", torch_engine("torch-bench.py", (ckpt, backbone, 16)))]
+               ("torch", "PyTorch", torch_engine("torch-bench.py", ("deeplab-" + backbone, ckpt), (512,)))]
     if ort:
         engines.append(("ort", "ONNX Runtime", ort_engine(onnx, 512)))
     name = {"mobilenet": "MobileNetV2", "xception": "Xception"}[backbone]
@@ -244,7 +238,7 @@ def yolo_main(ort):
         os.replace(onnx + ".tmp", onnx)
     img = square(640, "square640.png")
     engines = [("ours", "cnnkit", detect_engine(model, img)),
-               ("torch", "PyTorch", torch_engine("torch-yolo-bench.py", (ckpt,), (640,)))]
+               ("torch", "PyTorch", torch_engine("torch-bench.py", ("yolov5", ckpt), (640,)))]
     if ort:
         engines.append(("ort", "ONNX Runtime", ort_engine(onnx, 640)))
     compare("YOLOv5s 640x640", engines, ROUNDS, RUNS)
@@ -267,7 +261,7 @@ def encnet_main(ort):
     # mmseg resizes keeping the ratio: a square photo makes the network input 512x512 everywhere
     img = square(512, "square512.png")
     engines = [("ours", "cnnkit", seg_engine(model, img, "encnet")),
-               ("torch", "PyTorch", torch_engine("torch-net-bench.py", ("encnet", ckpt), (512,)))]
+               ("torch", "PyTorch", torch_engine("torch-bench.py", ("encnet", ckpt), (512,)))]
     if ort:
         engines.append(("ort", "ONNX Runtime", ort_engine(onnx, 512)))
     compare("EncNet-R50 (output stride 8), 512x512", engines, min(ROUNDS, 2), min(RUNS, 2))
@@ -289,7 +283,7 @@ def googlenet_main(ort):
     export_net("googlenet", ckpt, 224, onnx, ort)
     # infer-classify resizes and crops any photo to 224x224
     engines = [("ours", "cnnkit", classify_engine(model, IMAGE)),
-               ("torch", "PyTorch", torch_engine("torch-net-bench.py", ("googlenet", ckpt), (224,)))]
+               ("torch", "PyTorch", torch_engine("torch-bench.py", ("googlenet", ckpt), (224,)))]
     if ort:
         engines.append(("ort", "ONNX Runtime", ort_engine(onnx, 224)))
     compare("GoogLeNet (torchvision), 224x224", engines, ROUNDS, RUNS * 3)

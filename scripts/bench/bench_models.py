@@ -1,5 +1,7 @@
 """Loads the PyTorch models the benchmarks time, with the oracle code of scripts/ref (not a copy):
-load(ARCH, CKPT) -> the model in eval mode.  ARCH: encnet | googlenet."""
+load(ARCH, CKPT) -> the model in eval mode.
+ARCH: deeplab-mobilenet | deeplab-xception (21 classes, downsample 16) | yolov5 (as detect.py runs
+it: fp32, BatchNorm fused) | encnet | googlenet."""
 import importlib.util
 import os
 import sys
@@ -18,6 +20,15 @@ def _module(name, file):
 
 def load(arch, ckpt):
     import torch
+    if arch in ("deeplab-mobilenet", "deeplab-xception"):
+        from deeplab_model import DeepLab
+        model = DeepLab(21, backbone=arch.split("-")[1], downsample_factor=16)
+        model.load_state_dict(torch.load(ckpt, map_location="cpu"))
+        return model.eval()
+    if arch == "yolov5":
+        sys.path.insert(0, os.path.join(REF, "yolov5"))
+        import yolo_ref
+        return yolo_ref.fused_copy(yolo_ref.load_model(ckpt)[0])
     if arch == "encnet":
         # encnet-predict's loader: mmcv checkpoint, auxiliary head dropped, depth from the keys
         return _module("encnet_predict", "encnet-predict.py").load_model(ckpt)

@@ -1,23 +1,24 @@
 #!/usr/bin/python3
-"""Times PyTorch's forward of the DeepLabV3+ checkpoint:
-torch-bench.py CKPT BACKBONE DOWNSAMPLE THREADS RUNS -> "ms <milliseconds>" per run (after a warm-up)."""
+"""Times PyTorch's forward of a checkpoint, the model loaded by bench_models.py:
+torch-bench.py ARCH CKPT THREADS RUNS SIZE -> "ms <milliseconds>" per run (after a warm-up).
+ARCH: deeplab-mobilenet | deeplab-xception | yolov5 | encnet | googlenet; input [1,3,SIZE,SIZE]."""
 import os
 import sys
 import time
 
 sys.dont_write_bytecode = True
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "ref"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import torch  # noqa: E402
-from deeplab_model import DeepLab  # noqa: E402
+import bench_models  # noqa: E402
 
 
 def main():
-    ckpt, backbone, ds, threads, runs = sys.argv[1:6]
+    if len(sys.argv) != 6:
+        raise SystemExit(__doc__)
+    arch, ckpt, threads, runs, size = sys.argv[1:6]
     torch.set_num_threads(int(threads))
-    model = DeepLab(21, backbone=backbone, downsample_factor=int(ds))
-    model.load_state_dict(torch.load(ckpt, map_location="cpu"))
-    model.eval()
-    x = torch.rand(1, 3, 512, 512)
+    model = bench_models.load(arch, ckpt)
+    x = torch.rand(1, 3, int(size), int(size))
     with torch.no_grad():
         model(x)
         for _ in range(int(runs)):
