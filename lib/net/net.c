@@ -868,11 +868,8 @@ int tn_net_forward(struct tn_net *net)
 		case TN_NODE_CHANNEL_GATE:
 			tn_channel_gate(x, a->c, (size_t)a->h * a->w, net->arena + net->nodes[nd->in[1]].offset, y);
 			break;
-		case TN_NODE_MAXPOOL:
-			if (nd->iarg[3])
-				tn_pool2d(x, a->c, a->h, a->w, y, nd->h, nd->w, nd->iarg[0], nd->iarg[1], nd->iarg[2], 0);
-			else
-				tn_maxpool(x, a->c, a->h, a->w, y, nd->iarg[0], nd->iarg[1], nd->iarg[2]);
+		case TN_NODE_MAXPOOL: /* nd->h, nd->w: floor or ceil mode, as planned */
+			tn_pool2d(x, a->c, a->h, a->w, y, nd->h, nd->w, nd->iarg[0], nd->iarg[1], nd->iarg[2], 0);
 			break;
 		case TN_NODE_AVGPOOL:
 			tn_pool2d(x, a->c, a->h, a->w, y, nd->h, nd->w, nd->iarg[0], nd->iarg[1], nd->iarg[2], 1);

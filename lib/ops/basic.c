@@ -245,33 +245,6 @@ void tn_pool2d(const float *x, int c, int h, int w, float *y, int oh, int ow, in
 	}
 }
 
-void tn_maxpool(const float *x, int c, int h, int w, float *y, int k, int stride, int pad)
-{
-	const int oh = (h + 2 * pad - k) / stride + 1, ow = (w + 2 * pad - k) / stride + 1;
-#pragma omp parallel for schedule(static)
-	for (int ch = 0; ch < c; ch++) {
-		const float *xc = x + (size_t)ch * h * w;
-		float *yc = y + (size_t)ch * oh * ow;
-		for (int oy = 0; oy < oh; oy++) {
-			int y0 = oy * stride - pad, y1 = y0 + k;
-			y0 = y0 < 0 ? 0 : y0;
-			y1 = y1 > h ? h : y1;
-			for (int ox = 0; ox < ow; ox++) {
-				int x0 = ox * stride - pad, x1 = x0 + k;
-				x0 = x0 < 0 ? 0 : x0;
-				x1 = x1 > w ? w : x1;
-				float m = -INFINITY;
-				for (int iy = y0; iy < y1; iy++)
-					for (int ix = x0; ix < x1; ix++) {
-						float v = xc[(size_t)iy * w + ix];
-						m = v > m ? v : m;
-					}
-				yc[(size_t)oy * ow + ox] = m;
-			}
-		}
-	}
-}
-
 void tn_upsample_nearest(const float *x, int c, int h, int w, float *y, int s)
 {
 	const int oh = h * s, ow = w * s;

@@ -12,8 +12,6 @@ int tn_softmax_channels(float *x, int c, int h, int w);
 /* The same, only inside the rectangle of rh rows and rw columns at (y0, x0). */
 int tn_softmax_channels_rect(float *x, int c, int h, int w, int y0, int x0, int rh, int rw);
 
-/* nn.MaxPool2d(k, stride, pad): padding counts as -infinity, as PyTorch's does. */
-void tn_maxpool(const float *x, int c, int h, int w, float *y, int k, int stride, int pad);
 /* Max (avg = 0) or average (avg = 1, padding counted) pooling into an oh x ow output, which may
  * be one larger than floor mode gives (ceil_mode=True); windows are clipped to the input. */
 void tn_pool2d(const float *x, int c, int h, int w, float *y, int oh, int ow, int k, int stride, int pad,
