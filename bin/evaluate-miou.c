@@ -2,6 +2,7 @@
  * bubbliiiing's get_miou.py computes them, for one pair, a list of pairs or a VOC-style list of
  * names; states of shards merge into the exact total. */
 #include "cli/cli.h"
+#include "cli/inputs.h"
 #include "core/clock.h"
 #include "core/error.h"
 #include "eval/miou.h"
@@ -38,7 +39,7 @@ struct pair {
 struct pairlist {
 	struct pair *v;
 	size_t n;
-	uint8_t *text;  /* the list file, paths of --pairs point into it */
+	struct cli_list list; /* the list file; paths of --pairs point into it */
 	char **owned;   /* paths built in list mode, n * 2 */
 };
 
@@ -189,37 +190,6 @@ static const char **default_names(int n, uint8_t **text)
 	return names;
 }
 
-/* The next entry of a list file, trimmed of surrounding white space and NUL-terminated in place
- * (the buffer has a NUL past its end); blank lines and lines starting with '#' are skipped.
- * NULL at the end; *line counts lines. */
-static char *next_entry(char **p, char *end, int *line)
-{
-	while (*p < end) {
-		char *s = *p, *nl = memchr(s, '\n', (size_t)(end - s));
-		char *e = nl ? nl : end;
-		*p = nl ? nl + 1 : end;
-		(*line)++;
-		while (s < e && isspace((unsigned char)*s))
-			s++;
-		while (e > s && isspace((unsigned char)e[-1]))
-			e--;
-		*e = 0;
-		if (s < e && *s != '#')
-			return s;
-	}
-	return NULL;
-}
-
-static uint8_t *read_text(const char *path, const char *what, size_t *len)
-{
-	uint8_t *buf;
-	if (tn_read_all(path, 0, &buf, len))
-		cli_fail();
-	if (memchr(buf, '\0', *len))
-		cli_die("%s: binary data, not a list of %s", display(path), what);
-	return buf;
-}
-
 static void push_pair(struct pairlist *pl, size_t *cap, const char *pred, const char *gt, int line)
 {
 	if (pl->n == *cap) {
@@ -232,65 +202,44 @@ static void push_pair(struct pairlist *pl, size_t *cap, const char *pred, const 
 	pl->v[pl->n++] = (struct pair){pred, gt, line};
 }
 
-/* "PRED GT" per line, whitespace-separated; the paths point into pl->text. */
+/* "PRED GT" per line, whitespace-separated; the paths point into pl->list. */
 static void read_pairs(const char *path, struct pairlist *pl)
 {
-	size_t len, cap = 0;
+	size_t cap = 0;
 	memset(pl, 0, sizeof *pl);
-	pl->text = read_text(path, "'PRED GT' lines", &len);
-	char *p = (char *)pl->text, *end = p + len, *s;
-	int line = 0;
-	while ((s = next_entry(&p, end, &line))) {
+	cli_list_read(path, "'PRED GT' lines", &pl->list);
+	for (size_t i = 0; i < pl->list.n; i++) {
 		char *tok[3] = {NULL, NULL, NULL}, *save = NULL;
 		int nt = 0;
-		for (char *t = strtok_r(s, " \t\r\v\f", &save); t && nt < 3; t = strtok_r(NULL, " \t\r\v\f", &save))
+		for (char *t = strtok_r(pl->list.entry[i], " \t\r\v\f", &save); t && nt < 3;
+		     t = strtok_r(NULL, " \t\r\v\f", &save))
 			tok[nt++] = t;
 		if (nt != 2)
 			cli_die("%s: line %d: expected 'PRED GT' (two paths without spaces), got %s", display(path),
-				line, nt == 1 ? "one field" : "more than two fields");
-		push_pair(pl, &cap, tok[0], tok[1], line);
+				pl->list.line[i], nt == 1 ? "one field" : "more than two fields");
+		push_pair(pl, &cap, tok[0], tok[1], pl->list.line[i]);
 	}
 	if (pl->n == 0)
 		cli_die("%s: no 'PRED GT' lines", display(path));
-}
-
-/* DIR/NAME.EXT (EXT given with or without its dot; empty = none), malloc'd. */
-static char *join_path(const char *dir, const char *name, const char *ext)
-{
-	if (*ext == '.')
-		ext++;
-	size_t dl = strlen(dir);
-	const char *sep = dl && dir[dl - 1] == '/' ? "" : "/";
-	size_t size = dl + strlen(name) + strlen(ext) + 3;
-	char *path = malloc(size);
-	if (!path)
-		cli_die("out of memory");
-	snprintf(path, size, "%s%s%s%s%s", dir, sep, name, *ext ? "." : "", ext);
-	return path;
 }
 
 /* A VOC ImageSets list: one image name per line, without folder or extension (upstream's
  * val.txt); each names PRED_DIR/NAME.EXT and GT_DIR/NAME.EXT. */
 static void read_list(const struct opts *o, struct pairlist *pl)
 {
-	size_t len, cap = 0, ocap = 0;
+	size_t cap = 0;
 	memset(pl, 0, sizeof *pl);
-	pl->text = read_text(o->list, "image names", &len);
-	char *p = (char *)pl->text, *end = p + len, *s;
-	int line = 0;
-	while ((s = next_entry(&p, end, &line))) {
-		if (pl->n == ocap / 2) {
-			ocap = ocap ? 2 * ocap : 128;
-			char **no = realloc(pl->owned, ocap * sizeof *no);
-			if (!no)
-				cli_die("out of memory");
-			pl->owned = no;
-		}
-		char *pred = join_path(o->pred_dir, s, o->pred_ext ? o->pred_ext : "png");
-		char *gt = join_path(o->gt_dir, s, o->gt_ext ? o->gt_ext : "png");
+	cli_list_read(o->list, "image names", &pl->list);
+	pl->owned = calloc(2 * pl->list.n + 1, sizeof *pl->owned);
+	if (!pl->owned)
+		cli_die("out of memory");
+	for (size_t i = 0; i < pl->list.n; i++) {
+		const char *s = pl->list.entry[i];
+		char *pred = cli_path_join(o->pred_dir, s, o->pred_ext ? o->pred_ext : "png");
+		char *gt = cli_path_join(o->gt_dir, s, o->gt_ext ? o->gt_ext : "png");
 		pl->owned[2 * pl->n] = pred;
 		pl->owned[2 * pl->n + 1] = gt;
-		push_pair(pl, &cap, pred, gt, line);
+		push_pair(pl, &cap, pred, gt, pl->list.line[i]);
 	}
 	if (pl->n == 0)
 		cli_die("%s: no image names", display(o->list));
@@ -302,7 +251,7 @@ static void free_pairlist(struct pairlist *pl)
 		free(pl->owned[i]);
 	free(pl->owned);
 	free(pl->v);
-	free(pl->text);
+	cli_list_free(&pl->list);
 }
 
 /* Every file is looked for before any is read, so a name missing near the end of a long list

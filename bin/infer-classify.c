@@ -2,6 +2,7 @@
  * preprocessing (resize 256, centre crop 224, ImageNet mean and std). */
 #include "core/clock.h"
 #include "cli/cli.h"
+#include "cli/inputs.h"
 #include "core/error.h"
 #include "core/threads.h"
 #include "io/file.h"
@@ -19,9 +20,8 @@ struct opts {
 	const char *model;
 	const char *output; /* NULL or "-" = stdout */
 	const char *logits; /* .npy of the raw logits (one image) */
-	const char *list;
+	struct cli_inputs_spec inputs;
 	const char *names;
-	const char *input;
 	int k;
 	int crop, resize; /* 0: the model's */
 	int json;
@@ -32,17 +32,22 @@ struct opts {
 
 static _Noreturn void usage(void)
 {
-	printf("Usage: infer-classify -m MODEL.w [-k N] [--json] [-o OUT] [--logits OUT.npy] [FILE|-]\n"
-	       "       infer-classify -m MODEL.w --list FILE [-k N] [--json] [-o OUT]\n"
-	       "Classify JPEG or PNG images: the k most probable classes with their softmax\n"
-	       "probabilities.  Text output: one line per class, 'CLASS PROB NAME', best first; with\n"
-	       "--list each line starts with the image path and a tab.\n\n"
+	printf("Usage: infer-classify -m MODEL.w [-k N] [-f text|jsonl] [-o OUT] [--logits OUT.npy] [FILE|DIR|-]...\n"
+	       "       infer-classify -m MODEL.w --list FILE [--images DIR [--ext EXT]] [options]\n"
+	       "Classify JPEG, PNG or PNM images: the k most probable classes with their softmax\n"
+	       "probabilities.  Text output: one line per class, best first, CLASS, PROB and NAME\n"
+	       "separated by tabs; with many images each line starts with the image path and a tab\n"
+	       "(with a stream of frames on standard input, the frame number).  A folder stands for\n"
+	       "its images sorted by name.\n\n"
 	       "  -m, --model FILE       the classifier .w (from weightconv -a googlenet|resnet50|mobilenet_v2)\n"
 	       "  -k, --top N            classes per image (default 5)\n"
-	       "      --json             JSON lines: one object per image\n"
+	       "  -f, --format FMT       text (default) or jsonl: one JSON object per image (also --json)\n"
 	       "  -o, --output FILE      write the results to FILE (default: standard output)\n"
 	       "      --logits FILE      also write the raw logits as .npy [classes] (one image)\n"
-	       "      --list FILE        classify every image named in FILE (one path per line)\n"
+	       "      --list FILE        classify every image named in FILE (one per line; blank lines\n"
+	       "                         and # comments skipped)\n"
+	       "      --images DIR       with --list: entries are names, read as DIR/NAME.EXT\n"
+	       "      --ext EXT          with --images: the extension (default jpg)\n"
 	       "      --names FILE       class names, one per line (default: the model's)\n"
 	       "      --size N           centre crop N x N (default: the model's, 224)\n"
 	       "      --resize N         shorter side resized to N before the crop (default 256/224 of\n"
@@ -58,11 +63,14 @@ static _Noreturn void usage(void)
 
 static void parse_args(int argc, char **argv, struct opts *o)
 {
-	enum { OPT_JSON = 256, OPT_LOGITS, OPT_LIST, OPT_NAMES, OPT_SIZE, OPT_RESIZE, OPT_MAXPIX, OPT_TIME, OPT_VERSION };
+	enum { OPT_JSON = 256, OPT_LOGITS, OPT_LIST, OPT_IMAGES, OPT_EXT, OPT_NAMES, OPT_SIZE, OPT_RESIZE, OPT_MAXPIX, OPT_TIME, OPT_VERSION };
 	static const struct option longopts[] = {
 		{"model", required_argument, 0, 'm'},
 		{"top", required_argument, 0, 'k'},
 		{"json", no_argument, 0, OPT_JSON},
+		{"format", required_argument, 0, 'f'},
+		{"images", required_argument, 0, OPT_IMAGES},
+		{"ext", required_argument, 0, OPT_EXT},
 		{"output", required_argument, 0, 'o'},
 		{"logits", required_argument, 0, OPT_LOGITS},
 		{"list", required_argument, 0, OPT_LIST},
@@ -78,14 +86,21 @@ static void parse_args(int argc, char **argv, struct opts *o)
 	};
 	*o = (struct opts){.k = 5, .max_pixels = TN_IMAGE_MAX_PIXELS_DEFAULT};
 	int c;
-	while ((c = getopt_long(argc, argv, "m:k:o:t:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "m:k:o:f:t:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'm': o->model = optarg; break;
 		case 'k': o->k = (int)cli_parse_long("--top", optarg, 1, 100000); break;
 		case OPT_JSON: o->json = 1; break;
 		case 'o': o->output = optarg; break;
 		case OPT_LOGITS: o->logits = optarg; break;
-		case OPT_LIST: o->list = optarg; break;
+		case OPT_LIST: o->inputs.list = optarg; break;
+		case OPT_IMAGES: o->inputs.images = optarg; break;
+		case OPT_EXT: o->inputs.ext = optarg; break;
+		case 'f':
+			if (strcmp(optarg, "text") && strcmp(optarg, "jsonl") && strcmp(optarg, "json"))
+				cli_usage_error("--format: '%s' is not text or jsonl", optarg);
+			o->json = strcmp(optarg, "text") != 0;
+			break;
 		case OPT_NAMES: o->names = optarg; break;
 		case OPT_SIZE: o->crop = (int)cli_parse_long("--size", optarg, 32, 4096); break;
 		case OPT_RESIZE: o->resize = (int)cli_parse_long("--resize", optarg, 32, 4096); break;
@@ -101,16 +116,10 @@ static void parse_args(int argc, char **argv, struct opts *o)
 	}
 	if (!o->model)
 		cli_usage_error("no model: give -m MODEL.w");
-	if (o->list) {
-		if (optind != argc || o->logits)
-			cli_usage_error("--list takes no input file and no --logits");
-	} else {
-		if (optind < argc - 1)
-			cli_usage_error("more than one input file (use --list for many)");
-		o->input = optind < argc ? argv[optind] : "-";
-		if (strcmp(o->input, "-") == 0 && isatty(STDIN_FILENO))
-			cli_usage_error("no input: give an image file or pipe one in");
-	}
+	o->inputs.files = argv + optind;
+	o->inputs.nfiles = argc - optind;
+	if (!o->inputs.list && o->inputs.nfiles == 0 && isatty(STDIN_FILENO))
+		cli_usage_error("no input: give image files or pipe one in");
 	if (o->crop && o->resize && o->resize < o->crop)
 		cli_usage_error("--resize %d is smaller than --size %d", o->resize, o->crop);
 	if (o->logits && !strcmp(o->logits, "-") && (!o->output || !strcmp(o->output, "-")))
@@ -124,15 +133,16 @@ struct run {
 	double *prob;
 	int *top;
 	int k;
+	enum cli_inputs_kind kind;
 };
 
 /* Classifies one image and prints its lines; returns 0 or a library error. */
-static int classify_one(struct run *r, const struct opts *o, const char *input, FILE *fp)
+static int classify_one(struct run *r, const struct opts *o, const struct cli_input *it, FILE *fp)
 {
-	const char *label = strcmp(input, "-") ? input : "standard input";
+	const char *label = it->name;
 	struct tn_image img;
 	double t0 = tn_now_ms();
-	int rc = tn_image_read_rgb(input, o->max_pixels, &img);
+	int rc = tn_image_decode_rgb(it->data, it->len, it->name, o->max_pixels, &img);
 	if (rc)
 		return rc;
 	double t1 = tn_now_ms();
@@ -150,7 +160,10 @@ static int classify_one(struct run *r, const struct opts *o, const char *input, 
 	tn_cls_topk(r->prob, n, r->k, r->top);
 	if (o->json) {
 		fputs("{\"image\": ", fp);
-		cli_json_str(fp, input);
+		if (r->kind == CLI_INPUTS_STREAM)
+			fprintf(fp, "%ld", it->frame);
+		else
+			cli_json_str(fp, it->path);
 		fputs(", \"top\": [", fp);
 		for (int i = 0; i < r->k; i++) {
 			int c = r->top[i];
@@ -162,9 +175,11 @@ static int classify_one(struct run *r, const struct opts *o, const char *input, 
 	} else {
 		for (int i = 0; i < r->k; i++) {
 			int c = r->top[i];
-			if (o->list)
-				fprintf(fp, "%s\t", input);
-			fprintf(fp, "%d %.6f %s\n", c, r->prob[c], r->names[c]);
+			if (r->kind == CLI_INPUTS_MANY)
+				fprintf(fp, "%s\t", it->path);
+			else if (r->kind == CLI_INPUTS_STREAM)
+				fprintf(fp, "%ld\t", it->frame);
+			fprintf(fp, "%d\t%.6f\t%s\n", c, r->prob[c], r->names[c]);
 		}
 	}
 	if (o->logits) {
@@ -202,32 +217,28 @@ int main(int argc, char **argv)
 	r.top = malloc(sizeof *r.top * (size_t)r.k);
 	if (!r.logits || !r.prob || !r.top)
 		cli_die("out of memory");
+	struct cli_inputs in;
+	cli_inputs_open(&in, &o.inputs);
+	r.kind = in.kind;
+	if (in.kind != CLI_INPUTS_ONE && o.logits)
+		cli_usage_error("--logits takes one image");
 	/* Results go to a temporary file renamed at the end: complete or absent. */
 	struct tn_out out;
 	if (tn_out_open(&out, o.output))
 		cli_fail();
 	int failed = 0;
-	if (o.list) {
-		uint8_t *buf;
-		size_t len;
-		if (tn_read_all(o.list, 64u << 20, &buf, &len)) {
+	struct cli_input it;
+	for (int got; (got = cli_inputs_next(&in, &it)) != 0;) {
+		if (got > 0 && !(got = classify_one(&r, &o, &it, out.fp)))
+			continue;
+		if (in.kind == CLI_INPUTS_ONE) {
 			tn_out_abort(&out);
 			cli_fail();
 		}
-		char *save = NULL;
-		for (char *line = strtok_r((char *)buf, "\r\n", &save); line; line = strtok_r(NULL, "\r\n", &save)) {
-			if (!*line)
-				continue;
-			if (classify_one(&r, &o, line, out.fp)) {
-				cli_warn("%s", tn_errmsg());
-				failed++;
-			}
-		}
-		free(buf);
-	} else if (classify_one(&r, &o, o.input, out.fp)) {
-		tn_out_abort(&out);
-		cli_fail();
+		cli_warn("%s", tn_errmsg());
+		failed++;
 	}
+	cli_inputs_close(&in);
 	if (tn_out_commit(&out))
 		cli_fail();
 	free(r.logits);

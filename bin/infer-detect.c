@@ -1,8 +1,10 @@
 /* infer-detect: detect objects with a YOLOv5 .w model, as detect.py does. */
 #include "cli/cli.h"
+#include "cli/inputs.h"
 #include "core/clock.h"
 #include "core/error.h"
 #include "core/threads.h"
+#include "eval/coco.h"
 #include "io/draw.h"
 #include "io/file.h"
 #include "io/image.h"
@@ -20,17 +22,18 @@ enum format { FMT_TEXT, FMT_JSONL, FMT_YOLO, FMT_COCO };
 struct opts {
 	const char *model;
 	const char *output;  /* NULL or "-" = stdout */
-	const char *list;
-	const char *outdir;  /* --format yolo with --list: one .txt per image */
+	const char *outdir;  /* --format yolo: one DIR/NAME.txt per image */
 	const char *raw;     /* .npy of the head output */
-	const char *draw;    /* picture with the boxes (a folder with --list) */
-	const char *input;
+	const char *draw;    /* picture with the boxes (a folder for many inputs; "-" = stdout) */
+	struct cli_inputs_spec inputs;
 	enum format format;
 	struct tn_nms_opts nms;
 	int classes[1024];
 	int save_conf;
 	int no_round;
 	int size_h, size_w;  /* 0: the model's */
+	int line_thickness;  /* 0: from the image size */
+	int hide_labels, hide_conf;
 	int threads;
 	int verbose;
 	size_t max_pixels;
@@ -38,31 +41,42 @@ struct opts {
 
 static _Noreturn void usage(void)
 {
-	printf("Usage: infer-detect -m MODEL.w [options] [FILE|-]\n"
-	       "       infer-detect -m MODEL.w --list FILE [options]\n"
-	       "Detect objects in a JPEG or PNG image with a YOLOv5 model, as detect.py does.\n\n"
+	printf("Usage: infer-detect -m MODEL.w [options] [FILE|DIR|-]...\n"
+	       "       infer-detect -m MODEL.w --list FILE [--images DIR [--ext EXT]] [options]\n"
+	       "Detect objects in JPEG, PNG or PNM images with a YOLOv5 model, as detect.py does.\n"
+	       "A folder stands for its images sorted by name; standard input may carry one image or\n"
+	       "a stream of frames (ffmpeg -f image2pipe), numbered from 1.\n\n"
 	       "  -m, --model FILE       the .w model (from weightconv)\n"
 	       "  -o, --output FILE      where the detections go (default: standard output)\n"
 	       "  -f, --format FMT       text (default: class conf x1 y1 x2 y2 name), jsonl (COCO fields\n"
 	       "                         plus width and height), yolo (detect.py --save-txt), coco (one\n"
 	       "                         JSON array of results)\n"
 	       "      --save-conf        yolo format: append the confidence, as detect.py --save-conf\n"
-	       "      --conf X           confidence threshold (default 0.25)\n"
-	       "      --iou X            NMS IoU threshold (default 0.45)\n"
+	       "      --conf X           confidence threshold (default 0.25; also --conf-thres)\n"
+	       "      --iou X            NMS IoU threshold (default 0.45; also --iou-thres)\n"
 	       "      --max-det N        at most N detections per image (default 1000)\n"
-	       "      --classes LIST     keep only these class indices (comma-separated)\n"
-	       "      --agnostic         class-agnostic NMS\n"
+	       "      --classes LIST     keep only these class indices (0,16 or 0 16)\n"
+	       "      --agnostic         class-agnostic NMS (also --agnostic-nms)\n"
 	       "      --multi-label      a box may carry every class over the threshold\n"
-	       "      --size N|HxW       inference size (default: the model's, 640)\n"
-	       "      --list FILE        detect in every image named in FILE (one path per line)\n"
-	       "  -O, --output-dir DIR   with --list and --format yolo: DIR/NAME.txt per image\n"
-	       "      --draw FILE        also write the image with labelled boxes (JPEG; a folder with\n"
-	       "                         --list)\n"
+	       "      --size N|HxW       inference size (default: the model's, 640; also --imgsz),\n"
+	       "                         rounded up to a multiple of 32 as detect.py does\n"
+	       "      --list FILE        detect in every image named in FILE (one per line; blank lines\n"
+	       "                         and # comments skipped)\n"
+	       "      --images DIR       with --list: entries are names, read as DIR/NAME.EXT\n"
+	       "      --ext EXT          with --images: the extension (default jpg)\n"
+	       "  -O, --output-dir DIR   with --format yolo: DIR/NAME.txt per image (created if missing)\n"
+	       "      --draw FILE        also write the image with labelled boxes (PNG if FILE ends in\n"
+	       "                         .png, else JPEG); a folder for many images; - for standard\n"
+	       "                         output (a JPEG stream; the detections then need -o)\n"
+	       "      --line-thickness N box lines N pixels wide (default: from the image size)\n"
+	       "      --hide-labels      draw boxes without labels\n"
+	       "      --hide-conf        draw labels without confidences\n"
 	       "      --raw FILE         also write the decoded head output as .npy [rows, 5+classes]\n"
 	       "      --no-round         keep sub-pixel box coordinates (detect.py rounds them)\n"
 	       "  -t, --threads N        threads (default: OMP_NUM_THREADS, else all cores)\n"
 	       "      --max-pixels N     refuse images with more pixels (default 100000000)\n"
-	       "  -v, --verbose          print pre-process, inference and NMS milliseconds per image\n"
+	       "  -v, --verbose          print detect.py's line per image and its speed summary (also\n"
+	       "                         --time)\n"
 	       "  -h, --help             this help\n"
 	       "      --version          versions of the toolkit and its libraries\n");
 	cli_close_stdout();
@@ -87,30 +101,82 @@ static void parse_classes(struct opts *o, const char *arg)
 	o->nms.n_classes = n;
 }
 
+/* detect.py takes `--classes 0 16`: the numbers after --classes join its argument. */
+static void join_class_args(int *argc, char **argv, char **joined)
+{
+	*joined = NULL;
+	for (int i = 1; i + 1 < *argc; i++) {
+		if (strcmp(argv[i], "--classes") != 0)
+			continue;
+		int j = i + 2;
+		while (j < *argc && argv[j][0] >= '0' && argv[j][0] <= '9' && strspn(argv[j], "0123456789,") == strlen(argv[j]))
+			j++;
+		if (j == i + 2)
+			return;
+		size_t n = 0;
+		for (int k = i + 1; k < j; k++)
+			n += strlen(argv[k]) + 1;
+		char *s = malloc(n + 1);
+		if (!s)
+			cli_die("out of memory");
+		s[0] = 0;
+		for (int k = i + 1; k < j; k++)
+			strcat(strcat(s, k > i + 1 ? "," : ""), argv[k]);
+		argv[i + 1] = *joined = s;
+		memmove(argv + i + 2, argv + j, sizeof *argv * (size_t)(*argc - j + 1));
+		*argc -= j - i - 2;
+		return;
+	}
+}
+
+static void parse_size(struct opts *o, char *arg)
+{
+	char *x = strchr(arg, 'x');
+	if (x) {
+		*x = 0;
+		o->size_h = (int)cli_parse_long("--size", arg, 1, 4096);
+		o->size_w = (int)cli_parse_long("--size", x + 1, 1, 4096);
+	} else {
+		o->size_h = o->size_w = (int)cli_parse_long("--size", arg, 1, 4096);
+	}
+}
+
 static void parse_args(int argc, char **argv, struct opts *o)
 {
 	enum { OPT_SAVECONF = 256, OPT_CONF, OPT_IOU, OPT_MAXDET, OPT_CLASSES, OPT_AGNOSTIC, OPT_MULTI, OPT_SIZE,
-	       OPT_LIST, OPT_RAW, OPT_NOROUND, OPT_DRAW, OPT_MAXPIX, OPT_VERSION };
+	       OPT_LIST, OPT_IMAGES, OPT_EXT, OPT_RAW, OPT_NOROUND, OPT_DRAW, OPT_THICK, OPT_HIDELABELS,
+	       OPT_HIDECONF, OPT_MAXPIX, OPT_VERSION };
 	static const struct option longopts[] = {
 		{"model", required_argument, 0, 'm'},
 		{"output", required_argument, 0, 'o'},
 		{"format", required_argument, 0, 'f'},
 		{"save-conf", no_argument, 0, OPT_SAVECONF},
 		{"conf", required_argument, 0, OPT_CONF},
+		{"conf-thres", required_argument, 0, OPT_CONF},
 		{"iou", required_argument, 0, OPT_IOU},
+		{"iou-thres", required_argument, 0, OPT_IOU},
 		{"max-det", required_argument, 0, OPT_MAXDET},
 		{"classes", required_argument, 0, OPT_CLASSES},
 		{"agnostic", no_argument, 0, OPT_AGNOSTIC},
+		{"agnostic-nms", no_argument, 0, OPT_AGNOSTIC},
 		{"multi-label", no_argument, 0, OPT_MULTI},
 		{"size", required_argument, 0, OPT_SIZE},
+		{"imgsz", required_argument, 0, OPT_SIZE},
+		{"img-size", required_argument, 0, OPT_SIZE},
 		{"list", required_argument, 0, OPT_LIST},
+		{"images", required_argument, 0, OPT_IMAGES},
+		{"ext", required_argument, 0, OPT_EXT},
 		{"output-dir", required_argument, 0, 'O'},
 		{"raw", required_argument, 0, OPT_RAW},
 		{"no-round", no_argument, 0, OPT_NOROUND},
 		{"draw", required_argument, 0, OPT_DRAW},
+		{"line-thickness", required_argument, 0, OPT_THICK},
+		{"hide-labels", no_argument, 0, OPT_HIDELABELS},
+		{"hide-conf", no_argument, 0, OPT_HIDECONF},
 		{"threads", required_argument, 0, 't'},
 		{"max-pixels", required_argument, 0, OPT_MAXPIX},
 		{"verbose", no_argument, 0, 'v'},
+		{"time", no_argument, 0, 'v'},
 		{"help", no_argument, 0, 'h'},
 		{"version", no_argument, 0, OPT_VERSION},
 		{0, 0, 0, 0},
@@ -121,12 +187,8 @@ static void parse_args(int argc, char **argv, struct opts *o)
 	int c;
 	while ((c = getopt_long(argc, argv, "m:o:f:O:t:vh", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'm':
-			o->model = optarg;
-			break;
-		case 'o':
-			o->output = optarg;
-			break;
+		case 'm': o->model = optarg; break;
+		case 'o': o->output = optarg; break;
 		case 'f':
 			if (!strcmp(optarg, "text"))
 				o->format = FMT_TEXT;
@@ -139,9 +201,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 			else
 				cli_usage_error("--format: '%s' is not text, jsonl, yolo or coco", optarg);
 			break;
-		case OPT_SAVECONF:
-			o->save_conf = 1;
-			break;
+		case OPT_SAVECONF: o->save_conf = 1; break;
 		case OPT_CONF:
 			o->nms.conf_thres = (float)cli_parse_double("--conf", optarg);
 			if (!(o->nms.conf_thres >= 0 && o->nms.conf_thres <= 1))
@@ -152,95 +212,58 @@ static void parse_args(int argc, char **argv, struct opts *o)
 			if (!(o->nms.iou_thres >= 0 && o->nms.iou_thres <= 1))
 				cli_usage_error("--iou: must be from 0 to 1");
 			break;
-		case OPT_MAXDET:
-			o->nms.max_det = (int)cli_parse_long("--max-det", optarg, 1, 100000);
-			break;
-		case OPT_CLASSES:
-			parse_classes(o, optarg);
-			break;
-		case OPT_AGNOSTIC:
-			o->nms.agnostic = 1;
-			break;
-		case OPT_MULTI:
-			o->nms.multi_label = 1;
-			break;
-		case OPT_SIZE: {
-			char *x = strchr(optarg, 'x');
-			if (x) {
-				*x = 0;
-				o->size_h = (int)cli_parse_long("--size", optarg, 32, 4096);
-				o->size_w = (int)cli_parse_long("--size", x + 1, 32, 4096);
-			} else {
-				o->size_h = o->size_w = (int)cli_parse_long("--size", optarg, 32, 4096);
-			}
-			break;
-		}
-		case OPT_LIST:
-			o->list = optarg;
-			break;
-		case 'O':
-			o->outdir = optarg;
-			break;
-		case OPT_RAW:
-			o->raw = optarg;
-			break;
-		case OPT_NOROUND:
-			o->no_round = 1;
-			break;
-		case OPT_DRAW:
-			o->draw = optarg;
-			break;
-		case 't':
-			o->threads = (int)cli_parse_long("--threads", optarg, 1, 1024);
-			break;
+		case OPT_MAXDET: o->nms.max_det = (int)cli_parse_long("--max-det", optarg, 1, 100000); break;
+		case OPT_CLASSES: parse_classes(o, optarg); break;
+		case OPT_AGNOSTIC: o->nms.agnostic = 1; break;
+		case OPT_MULTI: o->nms.multi_label = 1; break;
+		case OPT_SIZE: parse_size(o, optarg); break;
+		case OPT_LIST: o->inputs.list = optarg; break;
+		case OPT_IMAGES: o->inputs.images = optarg; break;
+		case OPT_EXT: o->inputs.ext = optarg; break;
+		case 'O': o->outdir = optarg; break;
+		case OPT_RAW: o->raw = optarg; break;
+		case OPT_NOROUND: o->no_round = 1; break;
+		case OPT_DRAW: o->draw = optarg; break;
+		case OPT_THICK: o->line_thickness = (int)cli_parse_long("--line-thickness", optarg, 1, 1000); break;
+		case OPT_HIDELABELS: o->hide_labels = 1; break;
+		case OPT_HIDECONF: o->hide_conf = 1; break;
+		case 't': o->threads = (int)cli_parse_long("--threads", optarg, 1, 1024); break;
 		case OPT_MAXPIX:
 			o->max_pixels = (size_t)cli_parse_long("--max-pixels", optarg, 1, 4000000000L);
 			break;
-		case 'v':
-			o->verbose = 1;
-			break;
-		case 'h':
-			usage();
-		case OPT_VERSION:
-			cli_version();
-		default:
-			cli_usage_error("unknown option");
+		case 'v': o->verbose = 1; break;
+		case 'h': usage();
+		case OPT_VERSION: cli_version();
+		default: cli_usage_error("unknown option");
 		}
 	}
 	if (!o->model)
 		cli_usage_error("no model: give -m MODEL.w");
-	if (o->list) {
-		if (optind != argc || o->raw)
-			cli_usage_error("--list takes no input file and no --raw");
-		if (o->format == FMT_YOLO && !o->outdir)
-			cli_usage_error("--format yolo with --list needs -O DIR for the label files");
-	} else {
-		if (optind < argc - 1)
-			cli_usage_error("more than one input file (use --list for many)");
-		o->input = optind < argc ? argv[optind] : "-";
-		if (strcmp(o->input, "-") == 0 && isatty(STDIN_FILENO))
-			cli_usage_error("no input: give an image file or pipe one in");
-	}
-	if (o->outdir && !(o->list && o->format == FMT_YOLO))
-		cli_usage_error("-O goes with --list and --format yolo");
+	o->inputs.files = argv + optind;
+	o->inputs.nfiles = argc - optind;
+	if (!o->inputs.list && o->inputs.nfiles == 0 && isatty(STDIN_FILENO))
+		cli_usage_error("no input: give image files or pipe one in");
+	if (o->outdir && o->format != FMT_YOLO)
+		cli_usage_error("-O goes with --format yolo");
 	if (o->save_conf && o->format != FMT_YOLO)
 		cli_usage_error("--save-conf goes with --format yolo");
-	if (o->raw && !strcmp(o->raw, "-") && (!o->output || !strcmp(o->output, "-")))
+	int draw_stdout = o->draw && !strcmp(o->draw, "-");
+	int dets_stdout = !o->outdir && (o->output ? !strcmp(o->output, "-") : !draw_stdout);
+	if (dets_stdout + draw_stdout + (o->raw && !strcmp(o->raw, "-")) > 1)
 		cli_usage_error("only one output can go to standard output: give -o FILE");
 }
 
-/* The image id: the file name without folder and extension. */
-static void image_stem(const char *path, char *out, size_t cap)
-{
-	if (!strcmp(path, "-")) {
-		snprintf(out, cap, "stdin");
-		return;
-	}
-	const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
-	const char *dot = strrchr(base, '.');
-	int n = dot && dot != base ? (int)(dot - base) : (int)strlen(base);
-	snprintf(out, cap, "%.*s", n, base);
-}
+/* What one run shares between images. */
+struct run {
+	struct tn_detmodel m;
+	struct opts o;
+	enum cli_inputs_kind kind;
+	int coco91;         /* -f coco writes COCO's category ids: the model has COCO's 80 classes */
+	FILE *fp;           /* the detections; NULL when only pictures are wanted */
+	int first_coco;
+	int done, total;    /* total: 0 when not known (a stream) */
+	double pre, inf, nms;
+};
 
 static int all_digits(const char *s)
 {
@@ -252,41 +275,46 @@ static int all_digits(const char *s)
 	return 1;
 }
 
-static void write_dets(FILE *fp, const struct opts *o, const struct tn_detmodel *m, const char *input,
-		       const struct tn_image *img, const struct tn_det *d, int n, int *first_coco)
+/* val.py's image id: int(stem) if stem.isnumeric() else stem, always valid JSON. */
+static void write_image_id(FILE *fp, const char *stem)
 {
-	char stem[512];
-	image_stem(input, stem, sizeof stem);
+	if (all_digits(stem) && strlen(stem) <= 18)
+		fprintf(fp, "%llu", strtoull(stem, NULL, 10));
+	else
+		cli_json_str(fp, stem);
+}
+
+static void write_dets(FILE *fp, struct run *r, const struct cli_input *it, const struct tn_image *img,
+		       const struct tn_det *d, int n)
+{
+	const struct opts *o = &r->o;
 	switch (o->format) {
-	case FMT_TEXT:
+	case FMT_TEXT: /* tab-separated: paths and names such as "traffic light" stay one field */
 		for (int i = 0; i < n; i++) {
-			if (o->list)
-				fprintf(fp, "%s ", input);
+			if (r->kind == CLI_INPUTS_MANY)
+				fprintf(fp, "%s\t", it->path);
+			else if (r->kind == CLI_INPUTS_STREAM)
+				fprintf(fp, "%ld\t", it->frame);
 			if (o->no_round)
-				fprintf(fp, "%d %.5f %.3f %.3f %.3f %.3f %s\n", d[i].cls, d[i].conf, d[i].x1, d[i].y1, d[i].x2,
-					d[i].y2, m->class_names[d[i].cls]);
+				fprintf(fp, "%d\t%.5f\t%.3f\t%.3f\t%.3f\t%.3f\t%s\n", d[i].cls, d[i].conf, d[i].x1, d[i].y1,
+					d[i].x2, d[i].y2, r->m.class_names[d[i].cls]);
 			else
-				fprintf(fp, "%d %.5f %.0f %.0f %.0f %.0f %s\n", d[i].cls, d[i].conf, d[i].x1, d[i].y1, d[i].x2,
-					d[i].y2, m->class_names[d[i].cls]);
+				fprintf(fp, "%d\t%.5f\t%.0f\t%.0f\t%.0f\t%.0f\t%s\n", d[i].cls, d[i].conf, d[i].x1, d[i].y1,
+					d[i].x2, d[i].y2, r->m.class_names[d[i].cls]);
 		}
 		break;
 	case FMT_JSONL:
 	case FMT_COCO:
 		for (int i = 0; i < n; i++) {
+			int category = o->format == FMT_COCO && r->coco91 ? tn_coco80_to_91(d[i].cls) : d[i].cls;
 			if (o->format == FMT_COCO)
-				fputs(*first_coco ? "[" : ",\n", fp);
-			*first_coco = 0;
+				fputs(r->first_coco ? "[" : ",\n", fp);
+			r->first_coco = 0;
 			fputs("{\"image_id\": ", fp);
-			if (all_digits(stem) && strlen(stem) < 16)
-				fputs(stem, fp);
-			else
-				cli_json_str(fp, stem);
-			fprintf(fp, ", \"category_id\": %d, \"bbox\": [%g, %g, %g, %g], \"score\": %.5f", d[i].cls,
+			write_image_id(fp, it->stem);
+			fprintf(fp, ", \"category_id\": %d, \"bbox\": [%g, %g, %g, %g], \"score\": %.5f", category,
 				d[i].x1, d[i].y1, d[i].x2 - d[i].x1, d[i].y2 - d[i].y1, d[i].conf);
-			if (o->format == FMT_JSONL)
-				fprintf(fp, ", \"width\": %d, \"height\": %d}\n", img->w, img->h);
-			else
-				fputc('}', fp);
+			fprintf(fp, ", \"width\": %d, \"height\": %d}%s", img->w, img->h, o->format == FMT_JSONL ? "\n" : "");
 		}
 		break;
 	case FMT_YOLO:
@@ -304,10 +332,28 @@ static void write_dets(FILE *fp, const struct opts *o, const struct tn_detmodel 
 	}
 }
 
-/* The picture: each box in its class's colour, a tab above it with the name and confidence. */
-static int draw_picture(const struct tn_detmodel *m, const struct opts *o, const char *input,
-			const struct tn_image *img, const struct tn_det *d, int n)
+/* Where the picture of an input goes: the --draw file for one image, standard output for a
+ * stream of pictures, else DIR/NAME.jpg. */
+static char *picture_path(const struct run *r, const struct cli_input *it, int *png)
 {
+	const char *draw = r->o.draw;
+	*png = 0;
+	if (!strcmp(draw, "-"))
+		return strdup(draw);
+	if (r->kind == CLI_INPUTS_ONE) {
+		*png = tn_name_is_png(draw);
+		return strdup(draw);
+	}
+	return cli_path_join(draw, it->stem, "jpg");
+}
+
+/* The picture: each box in its class's colour, a tab with the name and confidence above it, or
+ * inside when there is no room above; labels are kept inside the picture. */
+static int draw_picture(const struct run *r, const struct cli_input *it, const struct tn_image *img,
+			const struct tn_det *d, int n)
+{
+	const struct tn_detmodel *m = &r->m;
+	const struct opts *o = &r->o;
 	uint8_t pal[256][3];
 	int ncol = m->info.nc > 21 ? (m->info.nc < 255 ? m->info.nc : 255) : 22;
 	tn_palette_for_classes(ncol, pal); /* hues around the circle */
@@ -315,51 +361,62 @@ static int draw_picture(const struct tn_detmodel *m, const struct opts *o, const
 	if (!pic.px)
 		return tn_fail(TN_E_NOMEM, "out of memory for the picture");
 	memcpy(pic.px, img->px, (size_t)img->w * img->h * 3);
-	int thick = img->w > 800 ? img->w / 400 : 2, scale = img->w >= 640 ? 2 : 1;
+	int thick = o->line_thickness ? o->line_thickness : img->w > 800 ? img->w / 400 : 2;
+	int scale = img->w >= 640 ? 2 : 1;
 	static const uint8_t black[3] = {0, 0, 0}, white[3] = {255, 255, 255};
 	for (int i = n - 1; i >= 0; i--) { /* the most confident drawn last, on top */
 		const uint8_t *c = pal[(d[i].cls * 37) % ncol]; /* neighbouring classes far apart in hue */
 		int x1 = (int)d[i].x1, y1 = (int)d[i].y1, x2 = (int)d[i].x2, y2 = (int)d[i].y2;
 		tn_draw_rect(&pic, x1, y1, x2, y2, c, thick);
+		if (o->hide_labels)
+			continue;
 		char label[160];
-		snprintf(label, sizeof label, "%s %.2f", m->class_names[d[i].cls], d[i].conf);
+		if (o->hide_conf)
+			snprintf(label, sizeof label, "%s", m->class_names[d[i].cls]);
+		else
+			snprintf(label, sizeof label, "%s %.2f", m->class_names[d[i].cls], d[i].conf);
 		int tw = tn_draw_text_width(label, scale) + 2 * scale, th = 9 * scale;
-		int ty = y1 - th >= 0 ? y1 - th : y1;
-		tn_draw_fill(&pic, x1, ty, x1 + tw, ty + th - 1, c);
+		int tx, ty;
+		tn_draw_label_origin(pic.w, pic.h, x1, y1, tw, th, &tx, &ty);
+		tn_draw_fill(&pic, tx, ty, tx + tw - 1, ty + th - 1, c);
 		int bright = c[0] * 299 + c[1] * 587 + c[2] * 114 > 128000;
-		tn_draw_text(&pic, x1 + 2 * scale, ty + scale, label, bright ? black : white, scale);
+		tn_draw_text(&pic, tx + 2 * scale, ty + scale, label, bright ? black : white, scale);
 	}
-	char path[4096];
-	if (o->list) {
-		char stem[512];
-		image_stem(input, stem, sizeof stem);
-		snprintf(path, sizeof path, "%s/%s.jpg", o->draw, stem);
-	} else {
-		snprintf(path, sizeof path, "%s", o->draw);
-	}
-	uint8_t *jpg = NULL;
-	size_t len = 0;
-	int rc = tn_jpeg_encode_rgb(&pic, 90, &jpg, &len);
-	if (!rc)
-		rc = tn_write_file(path, jpg, len);
-	free(jpg);
+	int png;
+	char *path = picture_path(r, it, &png);
+	int rc = path ? tn_picture_write(path, &pic, png) : tn_fail(TN_E_NOMEM, "out of memory");
+	free(path);
 	free(pic.px);
 	return rc;
 }
 
-/* Detects in one image; the detections go to fp (or, --format yolo with -O, to DIR/NAME.txt). */
-struct stats {
-	int done, total;
-	double pre, inf, nms;
-	int h, w;
-};
-
-static int detect_one(struct tn_detmodel *m, const struct opts *o, const char *input, FILE *fp,
-		      int *first_coco, struct stats *stats)
+/* detect.py's line: "image i/n path: HxW 1 bicycle, 2 cars, 12.3ms" */
+static void print_verbose(const struct run *r, const struct cli_input *it, const struct tn_det *d, int n)
 {
+	const struct tn_detmodel *m = &r->m;
+	if (r->kind == CLI_INPUTS_STREAM)
+		fprintf(stderr, "frame %ld: %dx%d ", it->frame, m->planned_h, m->planned_w);
+	else
+		fprintf(stderr, "image %d/%d %s: %dx%d ", r->done + 1, r->total, it->name, m->planned_h, m->planned_w);
+	int shown = 0;
+	for (int c = 0; c < m->info.nc; c++) {
+		int k = 0;
+		for (int i = 0; i < n; i++)
+			k += d[i].cls == c;
+		if (k)
+			fprintf(stderr, "%s%d %s%s", shown++ ? ", " : "", k, m->class_names[c], k > 1 ? "s" : "");
+	}
+	fprintf(stderr, "%s%s%.1fms\n", shown ? "" : "(no detections)", ", ", m->ms_network);
+}
+
+/* Detects in one input; the detections go to r->fp or, with -O, to DIR/NAME.txt. */
+static int detect_one(struct run *r, const struct cli_input *it)
+{
+	const struct opts *o = &r->o;
+	struct tn_detmodel *m = &r->m;
 	struct tn_image img;
 	double t0 = tn_now_ms();
-	int rc = tn_image_read_rgb_upright(input, o->max_pixels, &img);
+	int rc = tn_image_decode_rgb_upright(it->data, it->len, it->name, o->max_pixels, &img);
 	if (rc)
 		return rc;
 	struct tn_det *d = NULL;
@@ -367,109 +424,113 @@ static int detect_one(struct tn_detmodel *m, const struct opts *o, const char *i
 	int n = 0, rows = 0;
 	rc = tn_detmodel_detect(m, &img, &o->nms, !o->no_round, &d, &n, o->raw ? &raw : NULL, &rows);
 	if (rc) {
-		tn_fail_prefix(rc, strcmp(input, "-") ? input : "standard input");
+		tn_fail_prefix(rc, it->name);
 	} else if (o->raw) {
 		int64_t shape[2] = {rows, m->info.nc + 5};
 		rc = tn_npy_write_f32(o->raw, raw, 2, shape);
 	}
 	if (!rc && o->draw)
-		rc = draw_picture(m, o, input, &img, d, n);
+		rc = draw_picture(r, it, &img, d, n);
 	if (!rc && o->outdir) {
-		char stem[512], path[4096];
-		image_stem(input, stem, sizeof stem);
-		snprintf(path, sizeof path, "%s/%s.txt", o->outdir, stem);
+		char *path = cli_path_join(o->outdir, it->stem, "txt");
 		struct tn_out out;
 		if (!(rc = tn_out_open(&out, path))) {
-			write_dets(out.fp, o, m, input, &img, d, n, first_coco);
+			write_dets(out.fp, r, it, &img, d, n);
 			rc = tn_out_commit(&out);
 		}
-	} else if (!rc) {
-		write_dets(fp, o, m, input, &img, d, n, first_coco);
+		free(path);
+	} else if (!rc && r->fp) {
+		write_dets(r->fp, r, it, &img, d, n);
 	}
 	if (!rc && o->verbose) {
-		/* detect.py's line: "image i/n path: HxW 1 bicycle, 2 cars, 12.3ms" */
-		fprintf(stderr, "image %d/%d %s: %dx%d ", stats->done + 1, stats->total, input, m->planned_h,
-			m->planned_w);
-		int shown = 0;
-		for (int c = 0; c < m->info.nc; c++) {
-			int k = 0;
-			for (int i = 0; i < n; i++)
-				k += d[i].cls == c;
-			if (k)
-				fprintf(stderr, "%s%d %s%s", shown++ ? ", " : "", k, m->class_names[c], k > 1 ? "s" : "");
-		}
-		fprintf(stderr, "%s%s%.1fms\n", shown ? "" : "(no detections)", ", ", m->ms_network);
-		stats->pre += tn_now_ms() - t0 - m->ms_network - m->ms_nms;
-		stats->inf += m->ms_network;
-		stats->nms += m->ms_nms;
-		stats->h = m->planned_h;
-		stats->w = m->planned_w;
+		print_verbose(r, it, d, n);
+		r->pre += tn_now_ms() - t0 - m->ms_network - m->ms_nms;
+		r->inf += m->ms_network;
+		r->nms += m->ms_nms;
 	}
-	stats->done++;
+	r->done++;
 	free(d);
 	free(raw);
 	tn_image_free(&img);
 	return rc;
 }
 
+/* The checks that need the inputs' kind, and the output folders made before any work. */
+static void check_outputs(struct run *r)
+{
+	const struct opts *o = &r->o;
+	if (r->kind != CLI_INPUTS_ONE) {
+		if (o->raw)
+			cli_usage_error("--raw takes one image, not %s", r->kind == CLI_INPUTS_STREAM ? "a stream" : "many");
+		if (o->format == FMT_YOLO && !o->outdir)
+			cli_usage_error("--format yolo with many images needs -O DIR for the label files");
+		if (o->draw && strcmp(o->draw, "-") && tn_mkdir_p(o->draw))
+			cli_fail();
+	}
+	if (o->outdir && tn_mkdir_p(o->outdir))
+		cli_fail();
+}
+
 int main(int argc, char **argv)
 {
-	struct opts o;
+	static struct run r;
+	char *joined;
 	cli_init(argv[0]);
-	parse_args(argc, argv, &o);
-	tn_threads_init(o.threads);
-	struct tn_detmodel m;
-	if (tn_detmodel_open(&m, o.model))
+	join_class_args(&argc, argv, &joined);
+	parse_args(argc, argv, &r.o);
+	struct opts *o = &r.o;
+	tn_threads_init(o->threads);
+	if (tn_detmodel_open(&r.m, o->model))
 		cli_fail();
-	if (o.size_h) {
-		m.in_h = o.size_h;
-		m.in_w = o.size_w;
+	if (o->size_h) {
+		int h = tn_detmodel_round_size(&r.m, o->size_h), w = tn_detmodel_round_size(&r.m, o->size_w);
+		if (h != o->size_h || w != o->size_w) /* detect.py's check_img_size, word for word */
+			cli_warn("WARNING ⚠️ --img-size [%d, %d] must be multiple of max stride %d, updating to [%d, %d]",
+				 o->size_h, o->size_w, r.m.info.max_stride, h, w);
+		r.m.in_h = h;
+		r.m.in_w = w;
 	}
-	for (int i = 0; i < o.nms.n_classes; i++)
-		if (o.classes[i] >= m.info.nc)
-			cli_usage_error("--classes: %d, but the model has %d classes", o.classes[i], m.info.nc);
+	for (int i = 0; i < o->nms.n_classes; i++)
+		if (o->classes[i] >= r.m.info.nc)
+			cli_usage_error("--classes: %d, but the model has %d classes", o->classes[i], r.m.info.nc);
+	r.coco91 = tn_names_are_coco80((const char *const *)r.m.class_names, r.m.info.nc);
+	struct cli_inputs in;
+	cli_inputs_open(&in, &o->inputs);
+	r.kind = in.kind;
+	r.total = in.kind == CLI_INPUTS_STREAM ? 0 : (int)(in.n ? in.n : 1);
+	check_outputs(&r);
 	/* Detections are written to a temporary file and renamed at the end: complete or absent. */
 	struct tn_out out;
-	int to_file = !o.outdir;
-	if (to_file && tn_out_open(&out, o.output))
+	int to_file = !o->outdir && !(o->draw && !strcmp(o->draw, "-") && !o->output);
+	if (to_file && tn_out_open(&out, o->output))
 		cli_fail();
-	FILE *fp = to_file ? out.fp : NULL;
-	int first_coco = 1, failed = 0;
-	struct stats stats = {0, 1, 0, 0, 0, 0, 0};
-	if (o.list) {
-		uint8_t *buf;
-		size_t len;
-		if (tn_read_all(o.list, 64u << 20, &buf, &len))
+	r.fp = to_file ? out.fp : NULL;
+	r.first_coco = 1;
+	int failed = 0;
+	struct cli_input it;
+	for (int got; (got = cli_inputs_next(&in, &it)) != 0;) {
+		if (got > 0 && !(got = detect_one(&r, &it)))
+			continue;
+		if (in.kind == CLI_INPUTS_ONE) {
+			if (to_file)
+				tn_out_abort(&out);
 			cli_fail();
-		stats.total = 0;
-		for (size_t i = 0; i < len; i++)
-			stats.total += buf[i] == '\n' || (i + 1 == len && buf[i] != '\n');
-		char *save = NULL;
-		for (char *line = strtok_r((char *)buf, "\r\n", &save); line; line = strtok_r(NULL, "\r\n", &save)) {
-			if (!*line)
-				continue;
-			if (detect_one(&m, &o, line, fp, &first_coco, &stats)) {
-				cli_warn("%s", tn_errmsg());
-				failed++;
-			}
 		}
-		free(buf);
-	} else if (detect_one(&m, &o, o.input, fp, &first_coco, &stats)) {
-		if (to_file)
-			tn_out_abort(&out);
-		cli_fail();
+		cli_warn("%s", tn_errmsg());
+		failed++;
 	}
-	if (o.verbose && stats.done)
+	if (o->verbose && r.done)
 		fprintf(stderr, "Speed: %.1fms pre-process, %.1fms inference, %.1fms NMS per image at shape "
-			"(1, 3, %d, %d)\n", stats.pre / stats.done, stats.inf / stats.done, stats.nms / stats.done,
-			stats.h, stats.w);
+			"(1, 3, %d, %d)\n", r.pre / r.done, r.inf / r.done, r.nms / r.done, r.m.planned_h, r.m.planned_w);
 	if (to_file) {
-		if (o.format == FMT_COCO)
-			fputs(first_coco ? "[]\n" : "]\n", fp);
+		if (o->format == FMT_COCO)
+			fputs(r.first_coco ? "[]\n" : "]\n", r.fp);
 		if (tn_out_commit(&out))
 			cli_fail();
 	}
-	tn_detmodel_close(&m);
+	cli_inputs_close(&in);
+	tn_detmodel_close(&r.m);
+	free(joined);
 	cli_close_stdout();
 	return failed ? 1 : 0;
 }

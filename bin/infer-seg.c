@@ -1,5 +1,6 @@
 /* infer-seg: segment images with a .w model, as the upstream predict does. */
 #include "cli/cli.h"
+#include "cli/inputs.h"
 #include "core/clock.h"
 #include "core/error.h"
 #include "core/threads.h"
@@ -18,11 +19,12 @@
 struct opts {
 	const char *model;
 	const char *output;  /* mask PNG; NULL or "-" = stdout */
-	const char *overlay; /* blended JPEG */
+	const char *overlay; /* blended picture; a folder for many images; "-" = stdout */
 	const char *logits;  /* .npy of the raw network output */
-	const char *list;    /* file of image paths */
-	const char *outdir;  /* with --list */
-	const char *input;
+	const char *outdir;  /* masks of many images */
+	struct cli_inputs_spec inputs;
+	float alpha;         /* the mask colours' weight in the overlay */
+	int exif;            /* turn photos upright by their EXIF orientation */
 	int threads;
 	int quiet;
 	int timing;
@@ -34,18 +36,28 @@ static _Noreturn void usage(void)
 {
 	printf("Usage: infer-seg -m MODEL.w [-o MASK.png] [--overlay OUT.jpg] [--logits OUT.npy]\n"
 	       "                 [-t N] [FILE|-]\n"
-	       "       infer-seg -m MODEL.w --list FILE -O DIR [--overlay DIR] [-t N]\n"
-	       "Segment a JPEG or PNG image; write the class mask as a palette PNG.\n\n"
+	       "       infer-seg -m MODEL.w -O DIR [--overlay DIR] [-t N] FILE|DIR...\n"
+	       "       infer-seg -m MODEL.w --list FILE [--images DIR [--ext EXT]] -O DIR [options]\n"
+	       "Segment JPEG, PNG or PNM images; write each class mask as a palette PNG.  A folder\n"
+	       "stands for its images sorted by name; standard input may carry one image or a stream\n"
+	       "of frames (ffmpeg -f image2pipe), whose masks go out as a stream of PNGs.\n\n"
 	       "  -m, --model FILE       the .w model (from weightconv)\n"
 	       "  -o, --output FILE      mask PNG (default: standard output)\n"
-	       "      --overlay FILE     also write the image blended with the mask colours (JPEG;\n"
-	       "                         a folder with --list)\n"
+	       "      --overlay FILE     also write the image blended with the mask colours (PNG if\n"
+	       "                         FILE ends in .png, else JPEG; a folder for many images; - for\n"
+	       "                         standard output, a JPEG stream for frames)\n"
+	       "      --alpha A          the mask colours' weight in the overlay (default 0.7, upstream's)\n"
 	       "      --logits FILE      also write the raw network output as .npy [C,H,W]\n"
 	       "      --scene            EncNet: print each class's presence probability (the SE\n"
 	       "                         classifier) on standard output: index, probability, name;\n"
 	       "                         the mask is then written only with -o\n"
-	       "      --list FILE        segment every image named in FILE (one path per line)\n"
-	       "  -O, --output-dir DIR   with --list: write DIR/NAME.png for each image\n"
+	       "      --exif             turn photos upright by their EXIF orientation first (the\n"
+	       "                         upstream predict, with PIL, does not; infer-detect does)\n"
+	       "      --list FILE        segment every image named in FILE (one per line; blank lines\n"
+	       "                         and # comments skipped)\n"
+	       "      --images DIR       with --list: entries are names, read as DIR/NAME.EXT\n"
+	       "      --ext EXT          with --images: the extension (default jpg)\n"
+	       "  -O, --output-dir DIR   masks of many images as DIR/NAME.png (created if missing)\n"
 	       "  -t, --threads N        threads (default: OMP_NUM_THREADS, else all cores)\n"
 	       "      --max-pixels N     refuse images with more pixels (default 100000000)\n"
 	       "      --time             print milliseconds per stage for each image on stderr\n"
@@ -56,16 +68,26 @@ static _Noreturn void usage(void)
 	exit(0);
 }
 
+static int is_stdout(const char *path)
+{
+	return path && !strcmp(path, "-");
+}
+
 static void parse_args(int argc, char **argv, struct opts *o)
 {
-	enum { OPT_OVERLAY = 256, OPT_LOGITS, OPT_LIST, OPT_MAXPIX, OPT_TIME, OPT_VERSION, OPT_SCENE };
+	enum { OPT_OVERLAY = 256, OPT_LOGITS, OPT_LIST, OPT_IMAGES, OPT_EXT, OPT_ALPHA, OPT_EXIF, OPT_MAXPIX,
+	       OPT_TIME, OPT_VERSION, OPT_SCENE };
 	static const struct option longopts[] = {
 		{"model", required_argument, 0, 'm'},
 		{"output", required_argument, 0, 'o'},
 		{"overlay", required_argument, 0, OPT_OVERLAY},
+		{"alpha", required_argument, 0, OPT_ALPHA},
 		{"logits", required_argument, 0, OPT_LOGITS},
 		{"list", required_argument, 0, OPT_LIST},
+		{"images", required_argument, 0, OPT_IMAGES},
+		{"ext", required_argument, 0, OPT_EXT},
 		{"output-dir", required_argument, 0, 'O'},
+		{"exif", no_argument, 0, OPT_EXIF},
 		{"threads", required_argument, 0, 't'},
 		{"max-pixels", required_argument, 0, OPT_MAXPIX},
 		{"time", no_argument, 0, OPT_TIME},
@@ -75,74 +97,46 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		{"version", no_argument, 0, OPT_VERSION},
 		{0, 0, 0, 0},
 	};
-	*o = (struct opts){.max_pixels = TN_IMAGE_MAX_PIXELS_DEFAULT};
+	*o = (struct opts){.max_pixels = TN_IMAGE_MAX_PIXELS_DEFAULT, .alpha = 0.7f};
 	int c;
 	while ((c = getopt_long(argc, argv, "m:o:O:t:qh", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'm':
-			o->model = optarg;
+		case 'm': o->model = optarg; break;
+		case 'o': o->output = optarg; break;
+		case OPT_OVERLAY: o->overlay = optarg; break;
+		case OPT_ALPHA: {
+			double a = cli_parse_double("--alpha", optarg);
+			if (!(a >= 0 && a <= 1))
+				cli_usage_error("--alpha: must be from 0 to 1");
+			o->alpha = (float)a;
 			break;
-		case 'o':
-			o->output = optarg;
-			break;
-		case OPT_OVERLAY:
-			o->overlay = optarg;
-			break;
-		case OPT_LOGITS:
-			o->logits = optarg;
-			break;
-		case OPT_LIST:
-			o->list = optarg;
-			break;
-		case 'O':
-			o->outdir = optarg;
-			break;
-		case 't':
-			o->threads = (int)cli_parse_long("--threads", optarg, 1, 1024);
-			break;
+		}
+		case OPT_LOGITS: o->logits = optarg; break;
+		case OPT_LIST: o->inputs.list = optarg; break;
+		case OPT_IMAGES: o->inputs.images = optarg; break;
+		case OPT_EXT: o->inputs.ext = optarg; break;
+		case 'O': o->outdir = optarg; break;
+		case OPT_EXIF: o->exif = 1; break;
+		case 't': o->threads = (int)cli_parse_long("--threads", optarg, 1, 1024); break;
 		case OPT_MAXPIX:
 			o->max_pixels = (size_t)cli_parse_long("--max-pixels", optarg, 1, 4000000000L);
 			break;
-		case OPT_TIME:
-			o->timing = 1;
-			break;
-		case OPT_SCENE:
-			o->scene = 1;
-			break;
-		case 'q':
-			o->quiet = 1;
-			break;
-		case 'h':
-			usage();
-		case OPT_VERSION:
-			cli_version();
-		default:
-			cli_usage_error("unknown option");
+		case OPT_TIME: o->timing = 1; break;
+		case OPT_SCENE: o->scene = 1; break;
+		case 'q': o->quiet = 1; break;
+		case 'h': usage();
+		case OPT_VERSION: cli_version();
+		default: cli_usage_error("unknown option");
 		}
 	}
 	if (!o->model)
 		cli_usage_error("no model: give -m MODEL.w");
-	if (o->list) {
-		if (!o->outdir)
-			cli_usage_error("--list needs -O DIR for the masks");
-		if (optind != argc || o->output || o->logits || o->scene)
-			cli_usage_error("--list takes no input file, -o, --logits or --scene");
-	} else {
-		if (o->outdir)
-			cli_usage_error("-O goes with --list");
-		if (optind < argc - 1)
-			cli_usage_error("more than one input file (use --list for many)");
-		o->input = optind < argc ? argv[optind] : "-";
-		if (strcmp(o->input, "-") == 0 && isatty(STDIN_FILENO))
-			cli_usage_error("no input: give an image file or pipe one in");
-	}
-	int to_stdout = !o->list && (o->output ? strcmp(o->output, "-") == 0 : !o->scene);
-	int extra_stdout = (o->overlay && strcmp(o->overlay, "-") == 0) + (o->logits && strcmp(o->logits, "-") == 0) +
-			   o->scene;
-	if (to_stdout + extra_stdout > 1)
-		cli_usage_error("only one output can go to standard output: give -o FILE for the mask");
-	if (to_stdout && isatty(STDOUT_FILENO))
-		cli_usage_error("refusing to write a PNG to a terminal: redirect it or give -o FILE");
+	o->inputs.files = argv + optind;
+	o->inputs.nfiles = argc - optind;
+	if (!o->inputs.list && o->inputs.nfiles == 0 && isatty(STDIN_FILENO))
+		cli_usage_error("no input: give image files or pipe one in");
+	if (o->outdir && o->output)
+		cli_usage_error("-o and -O exclude each other");
 }
 
 /* One line per class: index, presence probability, name. */
@@ -154,57 +148,66 @@ static void print_scene(const struct tn_segmodel *m)
 		printf("%d %.6f %s\n", k, p[k], m->class_names[k]);
 }
 
+/* Where one input's outputs go (NULL: not written). */
+struct dest {
+	char *mask, *overlay;
+	int overlay_png;
+	const char *logits;
+};
+
+static int write_overlay(const struct tn_segmodel *m, const struct opts *o, const struct tn_image *img,
+			 const uint8_t *mask, const struct dest *to)
+{
+	int rc;
+	struct tn_image colour = {img->w, img->h, 3, malloc((size_t)img->w * img->h * 3)};
+	struct tn_image blend = {img->w, img->h, 3, malloc((size_t)img->w * img->h * 3)};
+	if (!colour.px || !blend.px) {
+		rc = tn_fail(TN_E_NOMEM, "out of memory for the overlay");
+	} else {
+		for (size_t i = 0; i < (size_t)img->w * img->h; i++)
+			memcpy(colour.px + 3 * i, m->palette[mask[i]], 3);
+		/* Upstream blends 70 % mask colour over 30 % photo. */
+		tn_blend_pil(img, &colour, o->alpha, &blend);
+		rc = tn_picture_write(to->overlay, &blend, to->overlay_png);
+	}
+	free(colour.px);
+	free(blend.px);
+	return rc;
+}
+
 /* Writes the mask (and optional extras) for one image; returns 0 or a library error. */
-static int segment_one(struct tn_segmodel *m, const struct opts *o, const char *input,
-		       const char *mask_path, const char *overlay_path, const char *logits_path)
+static int segment_one(struct tn_segmodel *m, const struct opts *o, const struct cli_input *it, const struct dest *to)
 {
 	struct tn_image img;
 	double t0 = tn_now_ms();
-	int rc = tn_image_read_rgb(input, o->max_pixels, &img);
+	int rc = o->exif ? tn_image_decode_rgb_upright(it->data, it->len, it->name, o->max_pixels, &img)
+			 : tn_image_decode_rgb(it->data, it->len, it->name, o->max_pixels, &img);
 	if (rc)
 		return rc;
 	uint8_t *mask = NULL, *png = NULL;
 	float *logits = NULL;
 	size_t png_len = 0;
 	double t1 = tn_now_ms();
-	rc = tn_segmodel_predict(m, &img, &mask, logits_path ? &logits : NULL);
+	rc = tn_segmodel_predict(m, &img, &mask, to->logits ? &logits : NULL);
 	if (!rc)
 		rc = tn_png_encode_indexed(mask, img.w, img.h, (const uint8_t(*)[3])m->palette, 256, &png,
 					   &png_len);
 	if (rc)
-		tn_fail_prefix(rc, strcmp(input, "-") ? input : "standard input");
-	if (!rc && logits_path) {
+		tn_fail_prefix(rc, it->name);
+	if (!rc && to->logits) {
 		int64_t shape[3] = {m->num_classes, m->logits_h, m->logits_w};
-		rc = tn_npy_write_f32(logits_path, logits, 3, shape);
+		rc = tn_npy_write_f32(to->logits, logits, 3, shape);
 	}
-	if (!rc && overlay_path) {
-		struct tn_image colour = {img.w, img.h, 3, malloc((size_t)img.w * img.h * 3)};
-		struct tn_image blend = {img.w, img.h, 3, malloc((size_t)img.w * img.h * 3)};
-		if (!colour.px || !blend.px) {
-			rc = tn_fail(TN_E_NOMEM, "out of memory for the overlay");
-		} else {
-			for (size_t i = 0; i < (size_t)img.w * img.h; i++)
-				memcpy(colour.px + 3 * i, m->palette[mask[i]], 3);
-			/* Upstream blends 70 % mask colour over 30 % photo. */
-			tn_blend_pil(&img, &colour, 0.7f, &blend);
-			uint8_t *jpg = NULL;
-			size_t jpg_len = 0;
-			rc = tn_jpeg_encode_rgb(&blend, 90, &jpg, &jpg_len);
-			if (!rc)
-				rc = tn_write_file(overlay_path, jpg, jpg_len);
-			free(jpg);
-		}
-		free(colour.px);
-		free(blend.px);
-	}
+	if (!rc && to->overlay)
+		rc = write_overlay(m, o, &img, mask, to);
 	if (!rc && o->scene)
 		print_scene(m);
 	/* The mask goes last, so a failure above leaves no mask that looks complete. */
-	if (!rc && mask_path)
-		rc = tn_write_file(mask_path, png, png_len);
+	if (!rc && to->mask)
+		rc = tn_write_file(to->mask, png, png_len);
 	if (!rc && o->timing)
 		fprintf(stderr, "%s: %s: decode %.1f ms, letterbox %.1f ms, network %.1f ms, "
-			"softmax+resize+argmax %.1f ms, total %.1f ms\n", cli_prog(), input, t1 - t0,
+			"softmax+resize+argmax %.1f ms, total %.1f ms\n", cli_prog(), it->name, t1 - t0,
 			m->ms_letterbox, m->ms_network, m->ms_post, tn_now_ms() - t0);
 	free(png);
 	free(mask);
@@ -213,65 +216,58 @@ static int segment_one(struct tn_segmodel *m, const struct opts *o, const char *
 	return rc;
 }
 
-static char *join_output(const char *dir, const char *input, const char *ext)
+/* Checks what the outputs can be for this kind of input, and makes their folders before any
+ * work, so that a mistyped folder is not found after the whole data set has run. */
+static void check_outputs(const struct opts *o, enum cli_inputs_kind kind)
 {
-	const char *base = strrchr(input, '/') ? strrchr(input, '/') + 1 : input;
-	const char *dot = strrchr(base, '.');
-	size_t stem = dot && dot != base ? (size_t)(dot - base) : strlen(base);
-	size_t n = strlen(dir) + stem + strlen(ext) + 2;
-	char *p = malloc(n);
-	if (p)
-		snprintf(p, n, "%s/%.*s%s", dir, (int)stem, base, ext);
-	return p;
+	int one = kind == CLI_INPUTS_ONE;
+	if (!one && (o->logits || o->scene))
+		cli_usage_error("--logits and --scene take one image");
+	if (kind == CLI_INPUTS_MANY && !o->outdir)
+		cli_usage_error("many images need -O DIR for the masks");
+	if (kind == CLI_INPUTS_MANY && is_stdout(o->overlay))
+		cli_usage_error("--overlay -: many images need a folder for the overlays");
+	int masks_stdout = !o->outdir && (o->output ? is_stdout(o->output)
+					     : !o->scene && !(kind == CLI_INPUTS_STREAM && is_stdout(o->overlay)));
+	int to_stdout = masks_stdout + is_stdout(o->overlay) + is_stdout(o->logits) + o->scene;
+	if (to_stdout > 1)
+		cli_usage_error("only one output can go to standard output: give -o FILE or -O DIR for the masks");
+	if (masks_stdout && isatty(STDOUT_FILENO))
+		cli_usage_error("refusing to write a PNG to a terminal: redirect it or give -o FILE");
+	if (o->outdir && tn_mkdir_p(o->outdir))
+		cli_fail();
+	if (!one && o->overlay && !is_stdout(o->overlay) && tn_mkdir_p(o->overlay))
+		cli_fail();
 }
 
-static int run_list(struct tn_segmodel *m, const struct opts *o)
+static char *xstrdup(const char *s)
 {
-	uint8_t *buf;
-	size_t len;
-	if (tn_read_all(o->list, 64u << 20, &buf, &len))
-		cli_fail();
-	int failed = 0, done = 0;
-	char *save = NULL;
-	/* Output names seen so far: two inputs named alike must not overwrite each other. */
-	char **seen = NULL;
-	size_t n_seen = 0;
-	for (char *line = strtok_r((char *)buf, "\r\n", &save); line; line = strtok_r(NULL, "\r\n", &save)) {
-		if (!*line)
-			continue;
-		char *mask = join_output(o->outdir, line, ".png");
-		int dup = 0;
-		for (size_t k = 0; mask && k < n_seen && !dup; k++)
-			dup = strcmp(seen[k], mask) == 0;
-		if (dup) {
-			cli_warn("%s: skipped: its mask would overwrite %s from an earlier line", line, mask);
-			free(mask);
-			failed++;
-			continue;
-		}
-		char **ns = realloc(seen, sizeof *seen * (n_seen + 1));
-		if (!ns || !mask || !(ns[n_seen] = strdup(mask)))
-			cli_die("out of memory");
-		seen = ns;
-		n_seen++;
-		char *overlay = o->overlay ? join_output(o->overlay, line, ".jpg") : NULL;
-		if (!mask || (o->overlay && !overlay))
-			cli_die("out of memory");
-		if (segment_one(m, o, line, mask, overlay, NULL)) {
-			cli_warn("%s", tn_errmsg());
-			failed++;
-		}
-		done++;
-		free(mask);
-		free(overlay);
+	char *d = strdup(s);
+	if (!d)
+		cli_die("out of memory");
+	return d;
+}
+
+static void plan_outputs(const struct opts *o, enum cli_inputs_kind kind, const struct cli_input *it,
+			 struct dest *to)
+{
+	memset(to, 0, sizeof *to);
+	if (o->outdir)
+		to->mask = cli_path_join(o->outdir, it->stem, "png");
+	if (kind == CLI_INPUTS_ONE) {
+		if (o->output)
+			to->mask = xstrdup(o->output);
+		else if (!o->scene && !o->outdir)
+			to->mask = xstrdup("-");
+		to->overlay = o->overlay ? xstrdup(o->overlay) : NULL;
+		to->overlay_png = tn_name_is_png(o->overlay);
+		to->logits = o->logits;
+		return;
 	}
-	free(buf);
-	for (size_t k = 0; k < n_seen; k++)
-		free(seen[k]);
-	free(seen);
-	if (!o->quiet && isatty(STDERR_FILENO))
-		fprintf(stderr, "%s: %d images, %d failed\n", cli_prog(), done, failed);
-	return failed ? 1 : 0;
+	if (!o->outdir && (!is_stdout(o->overlay) || is_stdout(o->output)))
+		to->mask = xstrdup("-"); /* a stream of masks */
+	if (o->overlay)
+		to->overlay = is_stdout(o->overlay) ? xstrdup("-") : cli_path_join(o->overlay, it->stem, "jpg");
 }
 
 int main(int argc, char **argv)
@@ -286,15 +282,31 @@ int main(int argc, char **argv)
 	if (o.scene && !m.encnet)
 		cli_die("%s: --scene needs an EncNet model (its SE classifier); this one is %s", o.model,
 			"DeepLabV3+");
-	int status;
-	if (o.list) {
-		status = run_list(&m, &o);
-	} else {
-		if (segment_one(&m, &o, o.input, o.output ? o.output : o.scene ? NULL : "-", o.overlay, o.logits))
+	struct cli_inputs in;
+	cli_inputs_open(&in, &o.inputs);
+	check_outputs(&o, in.kind);
+	int failed = 0, done = 0;
+	struct cli_input it;
+	for (int got; (got = cli_inputs_next(&in, &it)) != 0;) {
+		if (got > 0) {
+			struct dest to;
+			plan_outputs(&o, in.kind, &it, &to);
+			got = segment_one(&m, &o, &it, &to);
+			free(to.mask);
+			free(to.overlay);
+			done++;
+		}
+		if (!got)
+			continue;
+		if (in.kind == CLI_INPUTS_ONE)
 			cli_fail();
-		status = 0;
+		cli_warn("%s", tn_errmsg());
+		failed++;
 	}
+	if (in.kind == CLI_INPUTS_MANY && !o.quiet && isatty(STDERR_FILENO))
+		fprintf(stderr, "%s: %d images, %d failed\n", cli_prog(), done, failed);
+	cli_inputs_close(&in);
 	tn_segmodel_close(&m);
 	cli_close_stdout();
-	return status;
+	return failed ? 1 : 0;
 }

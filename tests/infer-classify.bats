@@ -56,12 +56,13 @@ compare() {
 		"$BATS_TEST_TMPDIR/wrong.jsonl" 1e-3
 }
 
-@test "text output: k lines 'CLASS PROB NAME', probabilities falling, the top class PyTorch's" {
+@test "text output: k lines 'CLASS<tab>PROB<tab>NAME', probabilities falling, the top class PyTorch's" {
 	run -0 --separate-stderr infer-classify -m "$BATS_FILE_TMPDIR/googlenet.w" -k 3 /usr/share/darknet/data/dog.jpg
 	[ "${#lines[@]}" -eq 3 ]
 	want=$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))[0]["top5"][0])' "$REF_DIR/classify/googlenet/ref.json")
-	[[ ${lines[0]} =~ ^$want\ 0\.[0-9]{6}\ class$want$ ]]
-	p0=$(echo "${lines[0]}" | cut -d' ' -f2) p1=$(echo "${lines[1]}" | cut -d' ' -f2) p2=$(echo "${lines[2]}" | cut -d' ' -f2)
+	re="^$want"$'\t'"0\.[0-9]{6}"$'\t'"class$want\$"
+	[[ ${lines[0]} =~ $re ]]
+	p0=$(echo "${lines[0]}" | cut -f2) p1=$(echo "${lines[1]}" | cut -f2) p2=$(echo "${lines[2]}" | cut -f2)
 	awk -v a="$p0" -v b="$p1" -v c="$p2" 'BEGIN { exit !(a >= b && b >= c && c > 0) }'
 }
 
@@ -80,7 +81,7 @@ print(s, [t["prob"] for t in o["top"][:5]], r["prob5"]); sys.exit(0 if ok else 1
 	run -0 --separate-stderr infer-classify -m "$BATS_FILE_TMPDIR/mobilenet_v2.w" -k 2 --list "$BATS_FILE_TMPDIR/list.txt"
 	[ "${#lines[@]}" -eq 14 ]
 	[[ ${lines[2]} == /usr/share/darknet/data/eagle.jpg$'\t'* ]]
-	eagle=$(printf '%s\n' "${lines[2]}" "${lines[3]}" | cut -f2)
+	eagle=$(printf '%s\n' "${lines[2]}" "${lines[3]}" | cut -f2-)
 	run -0 --separate-stderr infer-classify -m "$BATS_FILE_TMPDIR/mobilenet_v2.w" -k 2 < /usr/share/darknet/data/eagle.jpg
 	[ "$output" = "$eagle" ]
 }
@@ -89,9 +90,9 @@ print(s, [t["prob"] for t in o["top"][:5]], r["prob5"]); sys.exit(0 if ok else 1
 	seq 1000 | sed 's/^/label /' > "$BATS_TEST_TMPDIR/names.txt"
 	run -0 --separate-stderr infer-classify -m "$BATS_FILE_TMPDIR/resnet50.w" -k 1 --names "$BATS_TEST_TMPDIR/names.txt" \
 		/usr/share/darknet/data/horses.jpg
-	c=${output%% *}
-	[ "$output" = "$c ${output#* }" ]
-	[[ $output == *" label $((c + 1))" ]]
+	c=${output%%$'\t'*}
+	[[ $c =~ ^[0-9]+$ ]]
+	[[ $output == *$'\t'"label $((c + 1))" ]]
 	head -n 999 "$BATS_TEST_TMPDIR/names.txt" > "$BATS_TEST_TMPDIR/short.txt"
 	run -1 --separate-stderr infer-classify -m "$BATS_FILE_TMPDIR/resnet50.w" --names "$BATS_TEST_TMPDIR/short.txt" \
 		/usr/share/darknet/data/horses.jpg

@@ -143,7 +143,7 @@ print(a.mode, a.size == b.size, int(np.array(a).max()) < 21)"
 	cp /usr/share/darknet/data/dog.jpg "$BATS_TEST_TMPDIR/a/dog.jpg"
 	printf '%s\n' /usr/share/darknet/data/dog.jpg "$BATS_TEST_TMPDIR/a/dog.jpg" > "$BATS_TEST_TMPDIR/list"
 	run -1 --separate-stderr infer-seg -m "$m" --list "$BATS_TEST_TMPDIR/list" -O "$BATS_TEST_TMPDIR/out"
-	[[ "$stderr" == *"a/dog.jpg: skipped: its mask would overwrite"* ]]
+	[[ "$stderr" == *"a/dog.jpg: skipped: its outputs would overwrite those of /usr/share/darknet/data/dog.jpg (both named 'dog')"* ]]
 	assert_file_exists "$BATS_TEST_TMPDIR/out/dog.png"
 }
 

@@ -85,3 +85,13 @@ int tn_draw_text(struct tn_image *img, int x, int y, const char *s, const uint8_
 	}
 	return x - x0;
 }
+
+void tn_draw_label_origin(int iw, int ih, int x1, int y1, int w, int h, int *x, int *y)
+{
+	int tx = x1 + w > iw ? iw - w : x1;
+	int ty = y1 - h >= 0 ? y1 - h : y1;
+	if (ty + h > ih)
+		ty = ih - h;
+	*x = tx < 0 ? 0 : tx;
+	*y = ty < 0 ? 0 : ty;
+}

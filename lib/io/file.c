@@ -186,3 +186,29 @@ int tn_write_file(const char *path, const void *data, size_t len)
 	}
 	return tn_out_commit(&o);
 }
+
+int tn_mkdir_p(const char *dir)
+{
+	size_t n = strlen(dir);
+	char *p = malloc(n + 1);
+	if (!p)
+		return tn_fail(TN_E_NOMEM, "out of memory");
+	memcpy(p, dir, n + 1);
+	int rc = 0;
+	for (size_t i = 1; i <= n && !rc; i++) {
+		if (p[i] != '/' && p[i] != 0)
+			continue;
+		char keep = p[i];
+		p[i] = 0;
+		struct stat st;
+		if (mkdir(p, 0777) != 0 && errno != EEXIST)
+			rc = tn_fail(TN_E_IO, "%s: cannot create the folder: %s", p, strerror(errno));
+		else if (stat(p, &st) != 0 || !S_ISDIR(st.st_mode))
+			rc = tn_fail(TN_E_IO, "%s: exists and is not a folder", p);
+		p[i] = keep;
+	}
+	if (!rc && access(dir, W_OK | X_OK) != 0)
+		rc = tn_fail(TN_E_IO, "%s: cannot write in this folder: %s", dir, strerror(errno));
+	free(p);
+	return rc;
+}

@@ -26,4 +26,7 @@ void tn_out_abort(struct tn_out *o);
 /* Writes a whole buffer to path atomically (or stdout). */
 int tn_write_file(const char *path, const void *data, size_t len);
 
+/* Creates dir and its parents as `mkdir -p` does, and checks it can be written in. */
+int tn_mkdir_p(const char *dir);
+
 #endif

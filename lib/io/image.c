@@ -6,13 +6,15 @@
 #include "core/error.h"
 #include "core/tensor.h"
 #include "io/file.h"
+#include "io/frames.h"
 
 #include <spng.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <turbojpeg.h>
 
-enum kind { KIND_OTHER, KIND_JPEG, KIND_PNG, KIND_PGM };
+enum kind { KIND_OTHER, KIND_JPEG, KIND_PNG, KIND_PGM, KIND_PPM };
 
 static enum kind sniff(const uint8_t *buf, size_t len)
 {
@@ -22,6 +24,8 @@ static enum kind sniff(const uint8_t *buf, size_t len)
 		return KIND_PNG;
 	if (len >= 2 && buf[0] == 'P' && buf[1] == '5')
 		return KIND_PGM;
+	if (len >= 2 && buf[0] == 'P' && buf[1] == '6')
+		return KIND_PPM;
 	return KIND_OTHER;
 }
 
@@ -430,6 +434,29 @@ static int png_decode_mask(const uint8_t *buf, size_t len, const char *name, siz
 	return 0;
 }
 
+/* 8-bit PNG of the given header (and palette, if any) into a malloc'd buffer. */
+static int png_encode(const struct spng_ihdr *ih, const struct spng_plte *plte, const void *px, size_t n,
+		      uint8_t **out, size_t *out_len)
+{
+	spng_ctx *ctx = spng_ctx_new(SPNG_CTX_ENCODER);
+	if (!ctx)
+		return tn_fail(TN_E_NOMEM, "cannot start the PNG encoder");
+	int e, rc = 0;
+	struct spng_ihdr h = *ih;
+	if ((e = spng_set_option(ctx, SPNG_ENCODE_TO_BUFFER, 1)) ||
+	    (e = spng_set_option(ctx, SPNG_IMG_COMPRESSION_LEVEL, 6)) || (e = spng_set_ihdr(ctx, &h)) ||
+	    (plte && (e = spng_set_plte(ctx, (struct spng_plte *)plte))) ||
+	    (e = spng_encode_image(ctx, px, n, SPNG_FMT_PNG, SPNG_ENCODE_FINALIZE))) {
+		rc = tn_fail(TN_E_FORMAT, "PNG encode: %s", spng_strerror(e));
+	} else {
+		*out = spng_get_png_buffer(ctx, out_len, &e);
+		if (!*out)
+			rc = tn_fail(TN_E_NOMEM, "PNG encode: %s", spng_strerror(e));
+	}
+	spng_ctx_free(ctx);
+	return rc;
+}
+
 int tn_png_encode_indexed(const uint8_t *idx, int w, int h, const uint8_t (*palette)[3], int npal,
 			  uint8_t **out, size_t *out_len)
 {
@@ -458,21 +485,34 @@ int tn_png_encode_indexed(const uint8_t *idx, int w, int h, const uint8_t (*pale
 	}
 	struct spng_ihdr ih = {.width = (uint32_t)w, .height = (uint32_t)h, .bit_depth = 8,
 			       .color_type = SPNG_COLOR_TYPE_INDEXED};
-	spng_ctx *ctx = spng_ctx_new(SPNG_CTX_ENCODER);
-	if (!ctx)
-		return tn_fail(TN_E_NOMEM, "cannot start the PNG encoder");
-	int e, rc = 0;
-	if ((e = spng_set_option(ctx, SPNG_ENCODE_TO_BUFFER, 1)) ||
-	    (e = spng_set_option(ctx, SPNG_IMG_COMPRESSION_LEVEL, 6)) ||
-	    (e = spng_set_ihdr(ctx, &ih)) || (e = spng_set_plte(ctx, &plte)) ||
-	    (e = spng_encode_image(ctx, idx, n, SPNG_FMT_PNG, SPNG_ENCODE_FINALIZE))) {
-		rc = tn_fail(TN_E_FORMAT, "PNG encode: %s", spng_strerror(e));
-	} else {
-		*out = spng_get_png_buffer(ctx, out_len, &e);
-		if (!*out)
-			rc = tn_fail(TN_E_NOMEM, "PNG encode: %s", spng_strerror(e));
-	}
-	spng_ctx_free(ctx);
+	return png_encode(&ih, &plte, idx, n, out, out_len);
+}
+
+int tn_png_encode_rgb(const struct tn_image *img, uint8_t **out, size_t *out_len)
+{
+	*out = NULL;
+	*out_len = 0;
+	if (img->channels != 3 || img->w <= 0 || img->h <= 0)
+		return tn_fail(TN_E_INVAL, "PNG encode: bad image %dx%dx%d", img->w, img->h, img->channels);
+	struct spng_ihdr ih = {.width = (uint32_t)img->w, .height = (uint32_t)img->h, .bit_depth = 8,
+			       .color_type = SPNG_COLOR_TYPE_TRUECOLOR};
+	return png_encode(&ih, NULL, img->px, (size_t)img->w * img->h * 3, out, out_len);
+}
+
+int tn_name_is_png(const char *path)
+{
+	const char *dot = path ? strrchr(path, '.') : NULL;
+	return dot && !strchr(dot, '/') && !strcasecmp(dot, ".png");
+}
+
+int tn_picture_write(const char *path, const struct tn_image *img, int png)
+{
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int rc = png ? tn_png_encode_rgb(img, &buf, &len) : tn_jpeg_encode_rgb(img, 90, &buf, &len);
+	if (!rc)
+		rc = tn_write_file(path, buf, len);
+	free(buf);
 	return rc;
 }
 
@@ -481,27 +521,9 @@ int tn_png_encode_indexed(const uint8_t *idx, int w, int h, const uint8_t (*pale
 /* Reads one header number, skipping whitespace and # comments. */
 static int pnm_number(const uint8_t *buf, size_t len, size_t *p, unsigned *v)
 {
-	for (;;) {
-		if (*p >= len)
-			return -1;
-		if (buf[*p] == '#') {
-			while (*p < len && buf[*p] != '\n' && buf[*p] != '\r')
-				(*p)++;
-		} else if (buf[*p] == ' ' || (buf[*p] >= '\t' && buf[*p] <= '\r')) {
-			(*p)++;
-		} else {
-			break;
-		}
-	}
-	if (buf[*p] < '0' || buf[*p] > '9')
+	unsigned long n;
+	if (tn_pnm_field(buf, len, p, &n) != 1)
 		return -1;
-	unsigned long n = 0;
-	while (*p < len && buf[*p] >= '0' && buf[*p] <= '9') {
-		n = n * 10 + (unsigned)(buf[*p] - '0');
-		if (n > 0x7fffffff)
-			return -1;
-		(*p)++;
-	}
 	*v = (unsigned)n;
 	return 0;
 }
@@ -532,6 +554,42 @@ static int pgm_decode(const uint8_t *buf, size_t len, const char *name, size_t m
 	return 0;
 }
 
+/* Binary PGM (P5) or PPM (P6) as RGB, for frames piped from ffmpeg (-c:v ppm) and netpbm;
+ * maxval under 256 is one byte a sample, else two, big-endian; samples scale to 0..255. */
+static int pnm_decode_rgb(const uint8_t *buf, size_t len, const char *name, size_t max_pixels,
+			  struct tn_image *out)
+{
+	size_t p = 2;
+	unsigned w, h, maxval;
+	const char *what = buf[1] == '6' ? "PPM" : "PGM";
+	if (pnm_number(buf, len, &p, &w) || pnm_number(buf, len, &p, &h) ||
+	    pnm_number(buf, len, &p, &maxval) || p >= len ||
+	    !(buf[p] == ' ' || (buf[p] >= '\t' && buf[p] <= '\r')))
+		return tn_fail(TN_E_FORMAT, "%s: bad %s header", nm(name), what);
+	p++;
+	if (maxval == 0 || maxval > 65535)
+		return tn_fail(TN_E_FORMAT, "%s: %s maxval %u, expected 1..65535", nm(name), what, maxval);
+	int rc = alloc_pixels(name, w, h, 3, max_pixels, out);
+	if (rc)
+		return rc;
+	const size_t npx = (size_t)w * h, ch = buf[1] == '6' ? 3 : 1, bps = maxval > 255 ? 2 : 1;
+	if ((len - p) / (ch * bps) < npx) {
+		tn_image_free(out);
+		return tn_fail(TN_E_FORMAT, "%s: truncated %s: %zu of %zu pixel bytes", nm(name), what, len - p,
+			       npx * ch * bps);
+	}
+	const uint8_t *s = buf + p;
+	for (size_t i = 0; i < npx; i++)
+		for (int c = 0; c < 3; c++) {
+			size_t k = i * ch + (ch == 3 ? (size_t)c : 0);
+			unsigned v = bps == 2 ? (unsigned)s[2 * k] << 8 | s[2 * k + 1] : s[k];
+			if (v > maxval)
+				v = maxval;
+			out->px[3 * i + (size_t)c] = maxval == 255 ? (uint8_t)v : (uint8_t)((v * 255u * 2 + maxval) / (2 * maxval));
+		}
+	return 0;
+}
+
 /* ---- entry points ---- */
 
 int tn_image_decode_rgb(const uint8_t *buf, size_t len, const char *name, size_t max_pixels,
@@ -541,11 +599,13 @@ int tn_image_decode_rgb(const uint8_t *buf, size_t len, const char *name, size_t
 	switch (sniff(buf, len)) {
 	case KIND_JPEG: return jpeg_decode(buf, len, name, max_pixels, out);
 	case KIND_PNG: return png_decode_rgb(buf, len, name, max_pixels, out);
+	case KIND_PGM:
+	case KIND_PPM: return pnm_decode_rgb(buf, len, name, max_pixels, out);
 	default: break;
 	}
 	if (len == 0)
-		return tn_fail(TN_E_FORMAT, "%s: empty file, not a JPEG or PNG image", nm(name));
-	return tn_fail(TN_E_FORMAT, "%s: not a JPEG or PNG image", nm(name));
+		return tn_fail(TN_E_FORMAT, "%s: empty file, not a JPEG, PNG or PNM image", nm(name));
+	return tn_fail(TN_E_FORMAT, "%s: not a JPEG, PNG or PNM image", nm(name));
 }
 
 int tn_mask_decode(const uint8_t *buf, size_t len, const char *name, size_t max_pixels,
@@ -661,20 +721,18 @@ static int apply_orientation(struct tn_image *img, int o)
 	return 0;
 }
 
-int tn_image_read_rgb_upright(const char *path, size_t max_pixels, struct tn_image *out)
+int tn_image_decode_rgb_upright(const uint8_t *buf, size_t len, const char *name, size_t max_pixels,
+				struct tn_image *out)
 {
-	const char *name = (!path || strcmp(path, "-") == 0) ? "standard input" : path;
-	uint8_t *buf;
-	size_t len;
-	memset(out, 0, sizeof *out);
-	int rc = tn_read_all(path, 0, &buf, &len);
-	if (rc)
-		return rc;
-	rc = tn_image_decode_rgb(buf, len, name, max_pixels, out);
+	int rc = tn_image_decode_rgb(buf, len, name, max_pixels, out);
 	if (!rc && (rc = apply_orientation(out, tn_jpeg_exif_orientation(buf, len))))
 		tn_image_free(out);
-	free(buf);
 	return rc;
+}
+
+int tn_image_read_rgb_upright(const char *path, size_t max_pixels, struct tn_image *out)
+{
+	return read_then(path, max_pixels, out, tn_image_decode_rgb_upright);
 }
 
 int tn_mask_read(const char *path, size_t max_pixels, struct tn_image *out)

@@ -59,6 +59,12 @@ void tn_detmodel_close(struct tn_detmodel *m)
 	memset(m, 0, sizeof *m);
 }
 
+int tn_detmodel_round_size(const struct tn_detmodel *m, int size)
+{
+	int s = m->info.max_stride > 0 ? m->info.max_stride : 32;
+	return (size + s - 1) / s * s;
+}
+
 int tn_detmodel_detect(struct tn_detmodel *m, const struct tn_image *img, const struct tn_nms_opts *o,
 		       int round_pixels, struct tn_det **dets, int *n, float **raw, int *raw_rows)
 {

@@ -21,6 +21,8 @@ struct tn_detmodel {
 };
 
 int tn_detmodel_open(struct tn_detmodel *m, const char *path);
+/* detect.py's check_img_size: size rounded up to a multiple of the model's largest stride. */
+int tn_detmodel_round_size(const struct tn_detmodel *m, int size);
 void tn_detmodel_close(struct tn_detmodel *m);
 /* Detects in an RGB image; *dets malloc'd (NULL when none), in original-image pixels, rounded
  * to whole pixels as detect.py does when round_pixels.

@@ -83,9 +83,13 @@ def main():
     fused = yr.fused_copy(model)
     names = model.names
     stride = max(int(model.stride.max()), 32)
-    imgsz = yr.make_divisible(a.imgsz, stride)
-    if imgsz != a.imgsz:
-        print("detect-ref: --imgsz %d rounded up to %d" % (a.imgsz, imgsz), file=sys.stderr)
+    # detect.py: imgsz is [h, w]; check_img_size rounds each up to the stride and warns so.
+    req = [a.imgsz, a.imgsz]
+    new = [yr.make_divisible(x, stride) for x in req]
+    if new != req:
+        print(f"WARNING ⚠️ --img-size {req} must be multiple of max stride {stride}, updating to {new}",
+              file=sys.stderr)
+    imgsz = new[0]
     print("detect-ref: %s (%s, nc=%d) loaded and fused in %.0f ms" %
           (a.weights, src, model.model[-1].nc, 1e3 * (time.perf_counter() - t0)), file=sys.stderr)
     opts = dict(conf_thres=a.conf, iou_thres=a.iou, classes=a.classes, agnostic=a.agnostic,
