@@ -55,6 +55,7 @@ static _Noreturn void usage(void)
 	       "  -t, --threads N        threads (default: OMP_NUM_THREADS, else all cores)\n"
 	       "      --max-pixels N     refuse images with more pixels (default 100000000)\n"
 	       "      --time             print milliseconds per stage for each image on stderr\n"
+	       "  -q, --quiet            accepted as in every cnnkit program (nothing to silence)\n"
 	       "  -h, --help             this help\n"
 	       "      --version          versions of the toolkit and its libraries\n");
 	cli_close_stdout();
@@ -80,13 +81,14 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		{"threads", required_argument, 0, 't'},
 		{"max-pixels", required_argument, 0, OPT_MAXPIX},
 		{"time", no_argument, 0, OPT_TIME},
+		{"quiet", no_argument, 0, 'q'},
 		{"help", no_argument, 0, 'h'},
 		{"version", no_argument, 0, OPT_VERSION},
 		{0, 0, 0, 0},
 	};
 	*o = (struct opts){.k = 5, .max_pixels = TN_IMAGE_MAX_PIXELS_DEFAULT};
 	int c;
-	while ((c = getopt_long(argc, argv, "m:k:o:f:t:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "m:k:o:f:t:qh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'm': o->model = optarg; break;
 		case 'k': o->k = (int)cli_parse_long("--top", optarg, 1, 100000); break;
@@ -109,6 +111,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 			o->max_pixels = (size_t)cli_parse_long("--max-pixels", optarg, 1, 4000000000L);
 			break;
 		case OPT_TIME: o->timing = 1; break;
+		case 'q': break; /* nothing chatty to silence; taken as every program takes it */
 		case 'h': usage();
 		case OPT_VERSION: cli_version();
 		default: cli_usage_error("unknown option");

@@ -36,6 +36,7 @@ struct opts {
 	int hide_labels, hide_conf;
 	int threads;
 	int verbose;
+	int quiet;
 	size_t max_pixels;
 };
 
@@ -77,6 +78,7 @@ static _Noreturn void usage(void)
 	       "      --max-pixels N     refuse images with more pixels (default 100000000)\n"
 	       "  -v, --verbose          print detect.py's line per image and its speed summary (also\n"
 	       "                         --time)\n"
+	       "  -q, --quiet            no warnings\n"
 	       "  -h, --help             this help\n"
 	       "      --version          versions of the toolkit and its libraries\n");
 	cli_close_stdout();
@@ -176,6 +178,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		{"threads", required_argument, 0, 't'},
 		{"max-pixels", required_argument, 0, OPT_MAXPIX},
 		{"verbose", no_argument, 0, 'v'},
+		{"quiet", no_argument, 0, 'q'},
 		{"time", no_argument, 0, 'v'},
 		{"help", no_argument, 0, 'h'},
 		{"version", no_argument, 0, OPT_VERSION},
@@ -185,7 +188,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 	o->max_pixels = TN_IMAGE_MAX_PIXELS_DEFAULT;
 	tn_nms_opts_default(&o->nms);
 	int c;
-	while ((c = getopt_long(argc, argv, "m:o:f:O:t:vh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "m:o:f:O:t:vqh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'm': o->model = optarg; break;
 		case 'o': o->output = optarg; break;
@@ -232,6 +235,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 			o->max_pixels = (size_t)cli_parse_long("--max-pixels", optarg, 1, 4000000000L);
 			break;
 		case 'v': o->verbose = 1; break;
+		case 'q': o->quiet = 1; break;
 		case 'h': usage();
 		case OPT_VERSION: cli_version();
 		default: cli_usage_error("unknown option");
@@ -484,7 +488,7 @@ int main(int argc, char **argv)
 		cli_fail();
 	if (o->size_h) {
 		int h = tn_detmodel_round_size(&r.m, o->size_h), w = tn_detmodel_round_size(&r.m, o->size_w);
-		if (h != o->size_h || w != o->size_w) /* detect.py's check_img_size, word for word */
+		if ((h != o->size_h || w != o->size_w) && !o->quiet) /* detect.py's check_img_size, word for word */
 			cli_warn("WARNING ⚠️ --img-size [%d, %d] must be multiple of max stride %d, updating to [%d, %d]",
 				 o->size_h, o->size_w, r.m.info.max_stride, h, w);
 		r.m.in_h = h;

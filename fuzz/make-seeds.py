@@ -102,6 +102,8 @@ imgs = {
     'progressive.jpg': enc(rgb.resize((24, 20)), 'JPEG', progressive=True),
     'cmyk.jpg': enc(rgb.convert('CMYK'), 'JPEG'),
 }
+imgs['rgb.ppm'] = enc(rgb, 'PPM')
+imgs['gray.pgm'] = enc(rgb.convert('L'), 'PPM')
 for n, b in imgs.items():
     put('image', n, b)
     for i, pre in enumerate([bytes([64, 64, 32, 1, 114, 0]), bytes([20, 100, 32, 0, 0, 0]),
@@ -143,3 +145,11 @@ put('camvid_colors', 'label_colors.txt',
     b'\x00' + b'64 128 64\tAnimal\n192 0 128\tArchway\n0 128 192\tBicyclist\n0 0 0\tVoid\n')
 put('camvid_colors', 'crlf.txt', b'\x02' + b'128 128 128 Sky\r\n128 0 0 Building\r\n')
 put('camvid_colors', 'class_dict.csv', b'\x01' + b'name,r,g,b\nSky,128,128,128\nRoad,128,64,128\nVoid,0,0,0\n')
+
+
+# frame streams: concatenated images of every kind, and one with bytes after the last frame
+names = sorted(imgs)
+for i in range(0, len(names), 3):
+    put('frames', 'stream-%d' % i, b''.join(imgs[n] for n in names[i:i + 3]))
+put('frames', 'trailing', imgs['q90.jpg'] + imgs['rgb.ppm'] + b'junk')
+put('frames', 'cut', imgs['rgb.png'] + imgs['q90.jpg'][:200])

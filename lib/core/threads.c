@@ -12,21 +12,16 @@
 #include <unistd.h>
 
 static int nthreads = 1;
-static const char *blis_arch = "generic";
 
 /* BLIS 0.9 reads BLIS_ARCH_TYPE as the number of an arch_t, not a name. */
-static int pick_blis_arch(const char **name)
+static int pick_blis_arch(void)
 {
 	__builtin_cpu_init();
 	if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
-	    __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl")) {
-		*name = "skx";
+	    __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl"))
 		return BLIS_ARCH_SKX;
-	}
-	if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
-		*name = "haswell";
+	if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
 		return BLIS_ARCH_HASWELL;
-	}
 	return -1; /* leave BLIS's own choice */
 }
 
@@ -50,17 +45,11 @@ int tn_threads_init(int requested)
 	omp_set_num_threads(n);
 	/* BLIS reads BLIS_ARCH_TYPE once, at its first call; a user's own setting wins. */
 	const char *user = getenv("BLIS_ARCH_TYPE");
-	if (user && *user) {
-		blis_arch = user;
-	} else {
-		const char *name = NULL;
-		int id = pick_blis_arch(&name);
-		if (id >= 0) {
-			char num[16];
-			snprintf(num, sizeof num, "%d", id);
-			setenv("BLIS_ARCH_TYPE", num, 1);
-			blis_arch = name;
-		}
+	int id = user && *user ? -1 : pick_blis_arch();
+	if (id >= 0) {
+		char num[16];
+		snprintf(num, sizeof num, "%d", id);
+		setenv("BLIS_ARCH_TYPE", num, 1);
 	}
 	bli_thread_set_num_threads(n);
 	return n;
@@ -69,9 +58,4 @@ int tn_threads_init(int requested)
 int tn_threads(void)
 {
 	return nthreads;
-}
-
-const char *tn_blis_arch(void)
-{
-	return blis_arch;
 }

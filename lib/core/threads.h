@@ -6,7 +6,5 @@
  * kernel set from the CPU's features before the first BLIS call.  Returns the count. */
 int tn_threads_init(int requested);
 int tn_threads(void);
-/* Name of the BLIS kernel set chosen ("skx", "haswell", "generic"). */
-const char *tn_blis_arch(void);
 
 #endif

@@ -247,8 +247,18 @@ size_t tn_conv2d_workspace(const struct tn_conv *cv, int h, int w, int flags)
 /* Depthwise, one channel: each kernel tap adds a shifted input row into the output row, over
  * the output columns [lo[kx], hi[kx]] whose input column is inside the image. */
 TN_SIMD_CLONES
+/* The outputs [*lo, *hi] of a row that tap kx reaches inside the image (ix = ox*sx + off). */
+static void tap_range(int kx, int d, int px, int sx, int w, int ow, int *lo, int *hi)
+{
+	int off = kx * d - px;
+	*lo = off >= 0 ? 0 : (-off + sx - 1) / sx;
+	*hi = (w - 1 - off) >= 0 ? (w - 1 - off) / sx : -1;
+	if (*hi > ow - 1)
+		*hi = ow - 1;
+}
+
 static void depthwise_plane(const struct tn_conv *cv, const float *xc, int h, int w, const float *wc,
-			    float *yc, int oh, int ow, const int *lo, const int *hi, int relu_in)
+			    float *yc, int oh, int ow, int relu_in)
 {
 	const int s = cv->stride, p = cv->pad, d = cv->dil, kh = cv->kh, kw = cv->kw;
 	const int sx = tn_conv_sw(cv), px = tn_conv_pw(cv);
@@ -262,17 +272,18 @@ static void depthwise_plane(const struct tn_conv *cv, const float *xc, int h, in
 			const float *xr = xc + (size_t)iy * w;
 			for (int kx = 0; kx < kw; kx++) {
 				float wv = wc[ky * kw + kx];
-				int off = kx * d - px;
+				int off = kx * d - px, lo, hi;
+				tap_range(kx, d, px, sx, w, ow, &lo, &hi);
 				if (sx == 1) {
 					const float *xs = xr + off;
 					if (relu_in)
-						for (int ox = lo[kx]; ox <= hi[kx]; ox++)
+						for (int ox = lo; ox <= hi; ox++)
 							yr[ox] += wv * relu(xs[ox]);
 					else
-						for (int ox = lo[kx]; ox <= hi[kx]; ox++)
+						for (int ox = lo; ox <= hi; ox++)
 							yr[ox] += wv * xs[ox];
 				} else {
-					for (int ox = lo[kx]; ox <= hi[kx]; ox++) {
+					for (int ox = lo; ox <= hi; ox++) {
 						float v = xr[ox * sx + off];
 						yr[ox] += wv * (relu_in ? relu(v) : v);
 					}
@@ -365,7 +376,7 @@ static void depthwise_plane_padded(const struct tn_conv *cv, const float *xc, in
 static void conv_depthwise(const struct tn_conv *cv, const float *x, int h, int w, float *y,
 			   int oh, int ow, int relu_in)
 {
-	const int d = cv->dil, kw = cv->kw;
+	const int d = cv->dil;
 	const int sx = tn_conv_sw(cv), px = tn_conv_pw(cv);
 	const int wp = w + 2 * px, halo = (cv->kh - 1) * d;
 	/* about 64 KB of padded rows per band */
@@ -373,27 +384,17 @@ static void conv_depthwise(const struct tn_conv *cv, const float *x, int h, int 
 	band = band < 1 ? 1 : band > oh ? (oh > 0 ? oh : 1) : band;
 	const size_t band_floats = ((size_t)(band - 1) * cv->stride + halo + 1) * wp;
 	const int padded = cv->stride == sx && band_floats <= ((size_t)1 << 24);
-	int lo[64], hi[64];
-	for (int kx = 0; kx < kw && kx < 64; kx++) {
-		int off = kx * d - px; /* ix = ox*sx + off */
-		int a = off >= 0 ? 0 : (-off + sx - 1) / sx;
-		int b = (w - 1 - off) >= 0 ? (w - 1 - off) / sx : -1;
-		if (b > ow - 1)
-			b = ow - 1;
-		lo[kx] = a;
-		hi[kx] = b;
-	}
 #pragma omp parallel
 	{
 		float *xp = padded ? malloc(sizeof(float) * band_floats) : NULL;
 #pragma omp for schedule(static)
 		for (int c = 0; c < cv->cout; c++) {
-			const float *xc = x + (size_t)c * h * w, *wc = cv->weight + (size_t)c * cv->kh * kw;
+			const float *xc = x + (size_t)c * h * w, *wc = cv->weight + (size_t)c * cv->kh * cv->kw;
 			float *yc = y + (size_t)c * oh * ow;
 			if (xp)
 				depthwise_plane_padded(cv, xc, h, w, wc, yc, oh, ow, relu_in, xp, wp, band);
 			else
-				depthwise_plane(cv, xc, h, w, wc, yc, oh, ow, lo, hi, relu_in);
+				depthwise_plane(cv, xc, h, w, wc, yc, oh, ow, relu_in);
 		}
 		free(xp);
 	}

@@ -146,6 +146,9 @@ static void asymmetric_against_ref(void)
 		{12, 12, 9, 10, 1, 5, 1, 2, 0, 2, 1, 12, TN_ACT_NONE, 0, 0},  /* depthwise 1x5 */
 		{12, 12, 9, 10, 5, 1, 2, 1, 2, 0, 1, 12, TN_ACT_RELU6, TN_CONV_RELU_IN, 0},
 		{12, 12, 9, 10, 3, 3, 1, 1, 0, 2, 2, 12, TN_ACT_NONE, 0, 1},  /* depthwise, dilated */
+		/* depthwise wider than 64 taps on the unpadded path (unequal strides): every tap's range
+		 * is its own (a fixed table of 64 once read past its end) */
+		{4, 4, 5, 90, 1, 71, 2, 1, 0, 35, 1, 4, TN_ACT_NONE, 0, 0},
 		{16, 8, 7, 9, 1, 1, 1, 2, 0, 0, 1, 1, TN_ACT_NONE, 0, 0},     /* 1x1, not the GEMM path */
 		{16, 8, 7, 9, 1, 1, 1, 1, 1, 0, 1, 1, TN_ACT_NONE, 0, 0},     /* 1x1 padded vertically */
 		/* 3x3 stride 1 big enough for Winograd, but padding (1, 0): must not take it */
