@@ -20,6 +20,8 @@ struct opts {
 	const char *model;
 	const char *output;  /* mask PNG; NULL or "-" = stdout */
 	const char *overlay; /* blended picture; a folder for many images; "-" = stdout */
+	const char *cutout;  /* the photo's non-background pixels on black; as overlay */
+	int count;           /* print each class's pixels: 1 upstream's table, 2 JSON lines */
 	const char *logits;  /* .npy of the raw network output */
 	const char *outdir;  /* masks of many images */
 	struct cli_inputs_spec inputs;
@@ -47,6 +49,12 @@ static _Noreturn void usage(void)
 	       "                         FILE ends in .png, else JPEG; a folder for many images; - for\n"
 	       "                         standard output, a JPEG stream for frames)\n"
 	       "      --alpha A          the mask colours' weight in the overlay (default 0.7, upstream's)\n"
+	       "      --cutout FILE      also write the photo's pixels of non-background classes on black\n"
+	       "                         (predict.py's mix_type 2); PNG or JPEG by name, a folder or -\n"
+	       "                         as --overlay\n"
+	       "      --count[=FMT]      print each class's pixel count and share on standard output:\n"
+	       "                         text (upstream's table, the default) or json (a line per image);\n"
+	       "                         the masks then go only to -o or -O\n"
 	       "      --logits FILE      also write the raw network output as .npy [C,H,W]\n"
 	       "      --scene            EncNet: print each class's presence probability (the SE\n"
 	       "                         classifier) on standard output: index, probability, name;\n"
@@ -75,13 +83,15 @@ static int is_stdout(const char *path)
 
 static void parse_args(int argc, char **argv, struct opts *o)
 {
-	enum { OPT_OVERLAY = 256, OPT_LOGITS, OPT_LIST, OPT_IMAGES, OPT_EXT, OPT_ALPHA, OPT_EXIF, OPT_MAXPIX,
+	enum { OPT_OVERLAY = 256, OPT_CUTOUT, OPT_COUNT, OPT_LOGITS, OPT_LIST, OPT_IMAGES, OPT_EXT, OPT_ALPHA, OPT_EXIF, OPT_MAXPIX,
 	       OPT_TIME, OPT_VERSION, OPT_SCENE };
 	static const struct option longopts[] = {
 		{"model", required_argument, 0, 'm'},
 		{"output", required_argument, 0, 'o'},
 		{"overlay", required_argument, 0, OPT_OVERLAY},
 		{"alpha", required_argument, 0, OPT_ALPHA},
+		{"cutout", required_argument, 0, OPT_CUTOUT},
+		{"count", optional_argument, 0, OPT_COUNT},
 		{"logits", required_argument, 0, OPT_LOGITS},
 		{"list", required_argument, 0, OPT_LIST},
 		{"images", required_argument, 0, OPT_IMAGES},
@@ -104,6 +114,15 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		case 'm': o->model = optarg; break;
 		case 'o': o->output = optarg; break;
 		case OPT_OVERLAY: o->overlay = optarg; break;
+		case OPT_CUTOUT: o->cutout = optarg; break;
+		case OPT_COUNT:
+			if (!optarg || !strcmp(optarg, "text"))
+				o->count = 1;
+			else if (!strcmp(optarg, "json"))
+				o->count = 2;
+			else
+				cli_usage_error("--count: '%s' is not text or json", optarg);
+			break;
 		case OPT_ALPHA: {
 			double a = cli_parse_double("--alpha", optarg);
 			if (!(a >= 0 && a <= 1))
@@ -150,8 +169,8 @@ static void print_scene(const struct tn_segmodel *m)
 
 /* Where one input's outputs go (NULL: not written). */
 struct dest {
-	char *mask, *overlay;
-	int overlay_png;
+	char *mask, *overlay, *cutout;
+	int overlay_png, cutout_png;
 	const char *logits;
 };
 
@@ -175,8 +194,42 @@ static int write_overlay(const struct tn_segmodel *m, const struct opts *o, cons
 	return rc;
 }
 
+/* predict.py's count=True table, or a JSON line: the pixels of each class and their share. */
+static void print_count(const struct tn_segmodel *m, const struct opts *o, const struct cli_input *it,
+			enum cli_inputs_kind kind, const uint8_t *mask, const struct tn_image *img)
+{
+	static const char dashes[] = "---------------------------------------------------------------";
+	uint64_t counts[256];
+	size_t total = (size_t)img->w * img->h;
+	tn_seg_count(mask, total, m->num_classes, counts);
+	if (o->count == 2) {
+		fputs("{\"image\": ", stdout);
+		if (kind == CLI_INPUTS_STREAM)
+			printf("%ld", it->frame);
+		else
+			cli_json_str(stdout, it->name);
+		printf(", \"pixels\": %zu, \"classes\": [", total);
+		for (int k = 0; k < m->num_classes; k++) {
+			printf("%s{\"class\": %d, \"name\": ", k ? ", " : "", k);
+			cli_json_str(stdout, m->class_names[k]);
+			printf(", \"pixels\": %llu, \"percent\": %.4f}", (unsigned long long)counts[k],
+			       100.0 * (double)counts[k] / (double)total);
+		}
+		fputs("]}\n", stdout);
+		return;
+	}
+	if (kind != CLI_INPUTS_ONE)
+		printf("%s\n", it->name);
+	printf("%s\n|%25s | %15s | %15s|\n%s\n", dashes, "Key", "Value", "Ratio", dashes);
+	for (int k = 0; k < m->num_classes; k++)
+		if (counts[k])
+			printf("|%25s | %15llu | %14.2f%%|\n%s\n", m->class_names[k], (unsigned long long)counts[k],
+			       100.0 * (double)counts[k] / (double)total, dashes);
+}
+
 /* Writes the mask (and optional extras) for one image; returns 0 or a library error. */
-static int segment_one(struct tn_segmodel *m, const struct opts *o, const struct cli_input *it, const struct dest *to)
+static int segment_one(struct tn_segmodel *m, const struct opts *o, const struct cli_input *it,
+		       enum cli_inputs_kind kind, const struct dest *to)
 {
 	struct tn_image img;
 	double t0 = tn_now_ms();
@@ -200,6 +253,14 @@ static int segment_one(struct tn_segmodel *m, const struct opts *o, const struct
 	}
 	if (!rc && to->overlay)
 		rc = write_overlay(m, o, &img, mask, to);
+	if (!rc && to->cutout) {
+		struct tn_image cut;
+		if (!(rc = tn_seg_cutout(&img, mask, &cut)))
+			rc = tn_picture_write(to->cutout, &cut, to->cutout_png);
+		tn_image_free(&cut);
+	}
+	if (!rc && o->count)
+		print_count(m, o, it, kind, mask, &img);
 	if (!rc && o->scene)
 		print_scene(m);
 	/* The mask goes last, so a failure above leaves no mask that looks complete. */
@@ -216,6 +277,15 @@ static int segment_one(struct tn_segmodel *m, const struct opts *o, const struct
 	return rc;
 }
 
+/* The masks go to standard output when -o - says so, or by default when neither -o nor -O is
+ * given and no picture or text (--overlay -, --cutout -, --scene, --count) takes it. */
+static int masks_to_stdout(const struct opts *o)
+{
+	if (o->output)
+		return is_stdout(o->output);
+	return !o->outdir && !is_stdout(o->overlay) && !is_stdout(o->cutout) && !o->scene && !o->count;
+}
+
 /* Checks what the outputs can be for this kind of input, and makes their folders before any
  * work, so that a mistyped folder is not found after the whole data set has run. */
 static void check_outputs(const struct opts *o, enum cli_inputs_kind kind)
@@ -223,21 +293,25 @@ static void check_outputs(const struct opts *o, enum cli_inputs_kind kind)
 	int one = kind == CLI_INPUTS_ONE;
 	if (!one && (o->logits || o->scene))
 		cli_usage_error("--logits and --scene take one image");
-	if (kind == CLI_INPUTS_MANY && !o->outdir)
+	if (!one && o->output && !is_stdout(o->output))
+		cli_usage_error("-o FILE takes one image: give -O DIR for the masks");
+	if (kind == CLI_INPUTS_MANY && !o->outdir && !o->count && !is_stdout(o->output))
 		cli_usage_error("many images need -O DIR for the masks");
-	if (kind == CLI_INPUTS_MANY && is_stdout(o->overlay))
-		cli_usage_error("--overlay -: many images need a folder for the overlays");
-	int masks_stdout = !o->outdir && (o->output ? is_stdout(o->output)
-					     : !o->scene && !(kind == CLI_INPUTS_STREAM && is_stdout(o->overlay)));
-	int to_stdout = masks_stdout + is_stdout(o->overlay) + is_stdout(o->logits) + o->scene;
+	if (kind == CLI_INPUTS_MANY && (is_stdout(o->overlay) || is_stdout(o->cutout)))
+		cli_usage_error("many images need a folder for the overlays and cutouts, not -");
+	int masks_stdout = masks_to_stdout(o);
+	int to_stdout = masks_stdout + is_stdout(o->overlay) + is_stdout(o->cutout) + is_stdout(o->logits) +
+			o->scene + !!o->count;
 	if (to_stdout > 1)
 		cli_usage_error("only one output can go to standard output: give -o FILE or -O DIR for the masks");
 	if (masks_stdout && isatty(STDOUT_FILENO))
 		cli_usage_error("refusing to write a PNG to a terminal: redirect it or give -o FILE");
 	if (o->outdir && tn_mkdir_p(o->outdir))
 		cli_fail();
-	if (!one && o->overlay && !is_stdout(o->overlay) && tn_mkdir_p(o->overlay))
-		cli_fail();
+	const char *folders[2] = {o->overlay, o->cutout};
+	for (int i = 0; i < 2 && !one; i++)
+		if (folders[i] && !is_stdout(folders[i]) && tn_mkdir_p(folders[i]))
+			cli_fail();
 }
 
 static char *xstrdup(const char *s)
@@ -248,26 +322,30 @@ static char *xstrdup(const char *s)
 	return d;
 }
 
+/* A picture's path: the file itself for one image, "-", or DIR/NAME.jpg. */
+static char *picture_path(const char *opt, enum cli_inputs_kind kind, const struct cli_input *it, int *png)
+{
+	*png = kind == CLI_INPUTS_ONE && tn_name_is_png(opt);
+	if (!opt)
+		return NULL;
+	if (kind == CLI_INPUTS_ONE || is_stdout(opt))
+		return xstrdup(opt);
+	return cli_path_join(opt, it->stem, "jpg");
+}
+
 static void plan_outputs(const struct opts *o, enum cli_inputs_kind kind, const struct cli_input *it,
 			 struct dest *to)
 {
 	memset(to, 0, sizeof *to);
 	if (o->outdir)
 		to->mask = cli_path_join(o->outdir, it->stem, "png");
-	if (kind == CLI_INPUTS_ONE) {
-		if (o->output)
-			to->mask = xstrdup(o->output);
-		else if (!o->scene && !o->outdir)
-			to->mask = xstrdup("-");
-		to->overlay = o->overlay ? xstrdup(o->overlay) : NULL;
-		to->overlay_png = tn_name_is_png(o->overlay);
-		to->logits = o->logits;
-		return;
-	}
-	if (!o->outdir && (!is_stdout(o->overlay) || is_stdout(o->output)))
-		to->mask = xstrdup("-"); /* a stream of masks */
-	if (o->overlay)
-		to->overlay = is_stdout(o->overlay) ? xstrdup("-") : cli_path_join(o->overlay, it->stem, "jpg");
+	else if (o->output && kind == CLI_INPUTS_ONE)
+		to->mask = xstrdup(o->output);
+	else if (masks_to_stdout(o))
+		to->mask = xstrdup("-"); /* one PNG, or a stream of them */
+	to->overlay = picture_path(o->overlay, kind, it, &to->overlay_png);
+	to->cutout = picture_path(o->cutout, kind, it, &to->cutout_png);
+	to->logits = o->logits;
 }
 
 int main(int argc, char **argv)
@@ -291,9 +369,10 @@ int main(int argc, char **argv)
 		if (got > 0) {
 			struct dest to;
 			plan_outputs(&o, in.kind, &it, &to);
-			got = segment_one(&m, &o, &it, &to);
+			got = segment_one(&m, &o, &it, in.kind, &to);
 			free(to.mask);
 			free(to.overlay);
+			free(to.cutout);
 			done++;
 		}
 		if (!got)

@@ -328,3 +328,42 @@ for a, f in ((0, "a0.png"), (1, "a1.png"), (0.7, "a7.png")):
 print("overlays equal PIL blend at 0, 0.7 and 1")'
 	run -2 --separate-stderr infer-seg -m "$M/seg.w" --alpha 1.5 "$D/dog.jpg"
 }
+
+@test "infer-seg --count prints predict.py's count=True table (or JSON); --cutout is mix_type 2" {
+	local m="$TOP/models/deeplab-shapes.w" img="$TOP/samples/images/val_0001.jpg"
+	infer-seg -m "$m" -o mask.png "$img"
+	run -0 --separate-stderr infer-seg -m "$m" --count "$img"
+	echo "$output" > count.txt
+	run -0 --separate-stderr infer-seg -m "$m" --count=json "$img"
+	echo "$output" > count.json
+	infer-seg -m "$m" --cutout cut.png -o mask2.png "$img"
+	cmp mask.png mask2.png
+	run -0 "$PY" -c '
+import json, sys
+import numpy as np
+from PIL import Image
+mask = np.asarray(Image.open("mask.png"))
+names = [l.strip() for l in open(sys.argv[1])]
+total = mask.size
+# predict.py: a 63-dash line, the header, and each class with pixels, each followed by dashes
+want = ["-" * 63, "|%25s | %15s | %15s|" % ("Key", "Value", "Ratio"), "-" * 63]
+for i, n in enumerate(names):
+    num = int(np.sum(mask == i))
+    if num > 0:
+        want += ["|%25s | %15s | %14.2f%%|" % (n, str(num), num / total * 100), "-" * 63]
+got = open("count.txt").read().splitlines()
+assert got == want, (got, want)
+j = json.loads(open("count.json").read())
+assert j["pixels"] == total and [c["pixels"] for c in j["classes"]] == [int(np.sum(mask == i)) for i in range(len(names))]
+photo = np.asarray(Image.open(sys.argv[2]).convert("RGB"))
+cut = np.asarray(Image.open("cut.png"))
+want = np.where((mask != 0)[..., None], photo, 0)
+assert (cut == want).all()
+print(got[3])' "$TOP/samples/seg-names.txt" "$img"
+	echo "$output" >&3
+	# many images: a table per image, named; the masks need -O
+	infer-seg -m "$m" --count --cutout cuts "$TOP/samples/images/val_0001.jpg" "$TOP/samples/images/val_0002.jpg" > many.txt
+	[ "$(grep -c '^|                      Key' many.txt)" -eq 2 ]
+	[ -f cuts/val_0002.jpg ]
+	run -2 --separate-stderr infer-seg -m "$m" -o x.png "$TOP/samples/images/val_0001.jpg" "$TOP/samples/images/val_0002.jpg"
+}

@@ -212,3 +212,23 @@ int tn_segmeta_parse_size(const char *s, int *h, int *w)
 	*w = (int)b;
 	return 0;
 }
+
+void tn_seg_count(const uint8_t *mask, size_t npx, int n, uint64_t *counts)
+{
+	memset(counts, 0, sizeof *counts * (size_t)n);
+	for (size_t i = 0; i < npx; i++)
+		if (mask[i] < n)
+			counts[mask[i]]++;
+}
+
+int tn_seg_cutout(const struct tn_image *img, const uint8_t *mask, struct tn_image *out)
+{
+	size_t npx = (size_t)img->w * img->h;
+	*out = (struct tn_image){img->w, img->h, 3, calloc(npx * 3, 1)};
+	if (!out->px)
+		return tn_fail(TN_E_NOMEM, "out of memory for the cutout");
+	for (size_t i = 0; i < npx; i++)
+		if (mask[i] != 0)
+			memcpy(out->px + 3 * i, img->px + 3 * i, 3);
+	return 0;
+}

@@ -43,6 +43,12 @@ int tn_segmodel_predict(struct tn_segmodel *m, const struct tn_image *img, uint8
 int tn_segmodel_scene(const struct tn_segmodel *m, float *probs);
 
 /* The metadata a .w file carries for a segmentation model; shared by weightconv. */
+/* Pixels of each class in a w*h mask: counts[k] for k < n; indices >= n are not counted. */
+void tn_seg_count(const uint8_t *mask, size_t npx, int n, uint64_t *counts);
+/* predict.py's mix_type 2: the photo's pixels where the class is not 0 (background), black
+ * elsewhere; out has the photo's size and is malloc'd. */
+int tn_seg_cutout(const struct tn_image *img, const uint8_t *mask, struct tn_image *out);
+
 int tn_segmeta_parse_size(const char *s, int *h, int *w);
 
 #endif
