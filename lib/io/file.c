@@ -186,3 +186,29 @@ int tn_write_file(const char *path, const void *data, size_t len)
 	}
 	return tn_out_commit(&o);
 }
+
+int tn_mkdir_p(const char *path)
+{
+	size_t n = strlen(path);
+	char *p = malloc(n + 1);
+	if (!p)
+		return tn_fail(TN_E_NOMEM, "%s: out of memory", path);
+	memcpy(p, path, n + 1);
+	/* each prefix ending before a '/', then the whole path */
+	for (size_t i = 1; i <= n; i++) {
+		if (i < n && p[i] != '/')
+			continue;
+		p[i] = 0;
+		if (mkdir(p, 0777) != 0 && errno != EEXIST) {
+			int rc = tn_fail(TN_E_IO, "%s: cannot make the folder: %s", p, strerror(errno));
+			free(p);
+			return rc;
+		}
+		p[i] = path[i];
+	}
+	free(p);
+	struct stat st;
+	if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
+		return tn_fail(TN_E_IO, "%s: not a folder", path);
+	return 0;
+}

@@ -25,5 +25,8 @@ int tn_out_commit(struct tn_out *o);
 void tn_out_abort(struct tn_out *o);
 /* Writes a whole buffer to path atomically (or stdout). */
 int tn_write_file(const char *path, const void *data, size_t len);
+/* mkdir -p: makes path and its missing parents (mode 0777 less the umask); fails naming the part
+ * that could not be made, or path if it is not a folder. */
+int tn_mkdir_p(const char *path);
 
 #endif
