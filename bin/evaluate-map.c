@@ -3,6 +3,7 @@
 #include "cli/cli.h"
 #include "core/error.h"
 #include "eval/map.h"
+#include "eval/mapplot.h"
 #include "io/file.h"
 
 #include <errno.h>
@@ -16,7 +17,7 @@ enum format { FMT_TABLE, FMT_CSV, FMT_JSON };
 
 struct opts {
 	int n; /* 0 = not given */
-	const char *labels, *names_file;
+	const char *labels, *names_file, *plots;
 	enum format format;
 	int nformats, quiet;
 	char **files;
@@ -36,13 +37,15 @@ static void usage(void)
 	       "      --names FILE      class names, one per line\n"
 	       "      --csv             CSV report\n"
 	       "      --json            JSON report\n"
+	       "      --plots OUT       also val.py's PR, F1, P, R curves and confusion matrix: PNG (by\n"
+	       "                        gnuplot) and CSV files in the folder OUT\n"
 	       "  -q, --quiet           no warnings\n"
 	       "  -h, --help            show this help\n"
 	       "      --version         show versions\n",
 	       cli_prog());
 }
 
-enum { OPT_LABELS = 256, OPT_NAMES, OPT_CSV, OPT_JSON, OPT_VERSION };
+enum { OPT_LABELS = 256, OPT_NAMES, OPT_CSV, OPT_JSON, OPT_VERSION, OPT_PLOTS };
 
 static void parse_args(int argc, char **argv, struct opts *o)
 {
@@ -52,6 +55,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		{"names", required_argument, NULL, OPT_NAMES},
 		{"csv", no_argument, NULL, OPT_CSV},
 		{"json", no_argument, NULL, OPT_JSON},
+		{"plots", required_argument, NULL, OPT_PLOTS},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, OPT_VERSION},
@@ -66,6 +70,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		case OPT_NAMES: o->names_file = optarg; break;
 		case OPT_CSV: o->format = FMT_CSV; o->nformats++; break;
 		case OPT_JSON: o->format = FMT_JSON; o->nformats++; break;
+		case OPT_PLOTS: o->plots = optarg; break;
 		case 'q': o->quiet = 1; break;
 		case 'h': usage(); cli_close_stdout(); exit(0);
 		case OPT_VERSION: cli_version();
@@ -133,6 +138,9 @@ int main(int argc, char **argv)
 	struct opts o;
 	cli_init(argv[0]);
 	parse_args(argc, argv, &o);
+	struct tn_map_plots plots;
+	if (o.plots && tn_map_plots_open(&plots, o.plots))
+		cli_fail();
 
 	const char **names = NULL;
 	uint8_t *names_text = NULL;
@@ -153,6 +161,7 @@ int main(int argc, char **argv)
 		read_dets(&d, o.files[i]);
 
 	struct tn_map_result r;
+	d.want_curves = o.plots != NULL;
 	if (tn_map_compute(&d, &r))
 		cli_fail();
 	if (!o.quiet) {
@@ -170,6 +179,8 @@ int main(int argc, char **argv)
 	}
 	if (!names)
 		names = default_names(r.n, &names_text);
+	if (o.plots && tn_map_plots_finish(&plots, &d, &r, names))
+		cli_fail();
 
 	switch (o.format) {
 	case FMT_TABLE: tn_map_write_table(stdout, &r, names); break;

@@ -14,7 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#define NPX 1000 /* ap_per_class's confidence grid */
+#define NPX TN_MAP_NPX
 #define NAP 101  /* compute_ap's recall grid */
 
 /* ---- growth and the image table ---- */
@@ -580,22 +580,33 @@ double tn_map_compute_ap(const double *recall, const double *precision, size_t n
 	return tn_numpy_sum(t, NAP - 1);
 }
 
-void tn_map_smooth1000(const double *y, double *out)
+void tn_map_smooth(const double *y, double f, double *out)
 {
-	enum { NF = 101, HALF = 50 };
-	double yp[NPX + 2 * HALF];
-	for (int k = 0; k < HALF; k++) {
+	/* nearbyint rounds half to even, as Python's round does */
+	int nf = (int)nearbyint(NPX * f * 2) / 2 + 1, half = nf / 2;
+	double yp[3 * NPX + 1]; /* room for f up to 1 */
+	for (int k = 0; k < half; k++) {
 		yp[k] = y[0];
-		yp[NPX + HALF + k] = y[NPX - 1];
+		yp[NPX + half + k] = y[NPX - 1];
 	}
-	memcpy(yp + HALF, y, NPX * sizeof *y);
-	const double w = 1.0 / NF;
+	memcpy(yp + half, y, NPX * sizeof *y);
+	const double w = 1.0 / nf;
 	for (int k = 0; k < NPX; k++) {
 		double s = 0;
-		for (int m = 0; m < NF; m++)
+		for (int m = 0; m < nf; m++)
 			s += yp[k + m] * w;
 		out[k] = s;
 	}
+}
+
+void tn_map_label_box(const struct tn_map_image *im, const struct tn_map_label *l, double box[4])
+{
+	double cx = l->cx * im->width, cy = l->cy * im->height;
+	double w = l->w * im->width, h = l->h * im->height;
+	box[0] = cx - w / 2;
+	box[1] = cy - h / 2;
+	box[2] = cx + w / 2;
+	box[3] = cy + h / 2;
 }
 
 /* ---- the whole computation ---- */
@@ -653,13 +664,7 @@ static int match_all(struct tn_map_data *d, const double *thr)
 				break;
 			for (size_t i = 0; i < nl; i++) {
 				const struct tn_map_label *l = &d->labels[img->label_off + i];
-				/* val.py: xywh scaled to pixels, then xywh2xyxy */
-				double cx = l->cx * img->width, cy = l->cy * img->height;
-				double w = l->w * img->width, h = l->h * img->height;
-				lbox[i][0] = cx - w / 2;
-				lbox[i][1] = cy - h / 2;
-				lbox[i][2] = cx + w / 2;
-				lbox[i][3] = cy + h / 2;
+				tn_map_label_box(img, l, lbox[i]);
 				lcls[i] = l->cls;
 			}
 			size_t oldcap = dcap;
@@ -698,6 +703,57 @@ static int match_all(struct tn_map_data *d, const double *thr)
 	free(dcls);
 	free(tp);
 	return rc;
+}
+
+static int curves_alloc(struct tn_map_curves **out, int nc)
+{
+	struct tn_map_curves *cv = calloc(1, sizeof *cv);
+	size_t rows = (size_t)(nc ? nc : 1), cells;
+	if (!cv || tn_mul_size(rows, 4 * NPX, &cells) || tn_mul_size(cells, sizeof(double), &cells)) {
+		free(cv);
+		return tn_fail(TN_E_NOMEM, "curves of %d classes: too many", nc);
+	}
+	cv->ncls = nc;
+	cv->cls = malloc(rows * sizeof *cv->cls);
+	cv->p = calloc(1, cells);
+	if (!cv->cls || !cv->p) {
+		free(cv->cls);
+		free(cv->p);
+		free(cv);
+		return tn_fail(TN_E_NOMEM, "curves of %d classes: out of memory", nc);
+	}
+	cv->r = cv->p + rows * NPX;
+	cv->f1 = cv->r + rows * NPX;
+	cv->pr = cv->f1 + rows * NPX;
+	*out = cv;
+	return 0;
+}
+
+/* The thick "all classes" curves: plot_pr_curve's mean over the classes that have a PR curve,
+ * plot_mc_curve's smooth(mean, 0.05) over all classes with labels. */
+static void curves_means(struct tn_map_curves *cv, const struct tn_map_result *r)
+{
+	double *rows[3] = {cv->p, cv->r, cv->f1}, *all[3] = {cv->p_all, cv->r_all, cv->f1_all};
+	double mean[NPX];
+	for (int q = 0; q < 3; q++) {
+		for (int j = 0; j < NPX; j++) {
+			double s = 0;
+			for (int i = 0; i < cv->ncls; i++)
+				s += rows[q][(size_t)i * NPX + j];
+			mean[j] = cv->ncls ? s / cv->ncls : 0;
+		}
+		tn_map_smooth(mean, 0.05, all[q]);
+	}
+	for (int j = 0; j < NPX; j++) {
+		double s = 0;
+		int k = 0;
+		for (int i = 0; i < cv->ncls; i++)
+			if (r->cls[cv->cls[i]].detections) {
+				s += cv->pr[(size_t)i * NPX + j];
+				k++;
+			}
+		cv->pr_all[j] = k ? s / k : 0;
+	}
 }
 
 /* The P and R curves of one class on the px grid, as ap_per_class interpolates them;
@@ -791,17 +847,28 @@ int tn_map_compute(struct tn_map_data *d, struct tn_map_result *r)
 	for (int c = 0; c < n; c++)
 		nc += r->cls[c].instances > 0;
 	r->nclasses = nc;
-	if (!any_tp || nc == 0)
+	struct tn_map_curves *cv = NULL;
+	if (d->want_curves) {
+		if ((rc = curves_alloc(&r->curves, nc)))
+			goto out;
+		cv = r->curves;
+		memcpy(cv->px, px, sizeof cv->px);
+	}
+	if ((!any_tp && !cv) || nc == 0)
 		goto out; /* val.py: every metric stays 0 */
 
-	/* pass 1: AP per threshold, and the mean F1 curve (summed over classes in class order) */
-	int first = 1;
+	/* pass 1: AP per threshold, the P, R and F1 curves, and the mean F1 curve (summed over
+	 * classes in class order) */
+	int row = 0;
 	for (int c = 0; c < n; c++) {
 		struct tn_map_class *k = &r->cls[c];
 		if (!k->instances)
 			continue;
 		size_t np = k->detections;
 		const size_t *ix = bycls + cstart[c];
+		double *pcm = cv ? cv->p + (size_t)row * NPX : pc, *rcm = cv ? cv->r + (size_t)row * NPX : rcv;
+		if (cv)
+			cv->cls[row] = c;
 		if (np) {
 			double nl = (double)k->instances + 1e-16;
 			for (size_t i = 0; i < np; i++)
@@ -816,22 +883,37 @@ int tn_map_compute(struct tn_map_data *d, struct tn_map_result *r)
 					prec[i] = tpc / (tpc + fpc);
 				}
 				k->ap_t[t] = tn_map_compute_ap(rec, prec, np, work);
-				if (t == 0)
-					class_pr_at(negconf, rec, prec, np, px, NPX, pc, rcv);
+				if (t == 0) {
+					class_pr_at(negconf, rec, prec, np, px, NPX, pcm, rcm);
+					if (cv) /* val.py's py: the envelope compute_ap left in work, at recall px */
+						for (int j = 0; j < NPX; j++)
+							cv->pr[(size_t)row * NPX + j] =
+								tn_np_interp(px[j], work, work + np + 2, np + 2,
+									     work[np + 2], work[2 * np + 3]);
+				}
 			}
 		} else {
-			memset(pc, 0, NPX * sizeof *pc);
-			memset(rcv, 0, NPX * sizeof *rcv);
+			memset(pcm, 0, NPX * sizeof *pcm);
+			memset(rcm, 0, NPX * sizeof *rcm);
 		}
 		for (int j = 0; j < NPX; j++) {
-			double f = 2 * pc[j] * rcv[j] / (pc[j] + rcv[j] + 1e-16);
-			f1[j] = first ? f : f1[j] + f;
+			double f = 2 * pcm[j] * rcm[j] / (pcm[j] + rcm[j] + 1e-16);
+			f1[j] = row ? f1[j] + f : f;
+			if (cv)
+				cv->f1[(size_t)row * NPX + j] = f;
 		}
-		first = 0;
+		row++;
 	}
 	for (int j = 0; j < NPX; j++)
 		f1[j] /= nc;
-	tn_map_smooth1000(f1, sm);
+	if (cv)
+		curves_means(cv, r);
+	if (!any_tp) { /* curves drawn, but val.py's metrics stay 0 */
+		for (int c = 0; c < n; c++)
+			memset(r->cls[c].ap_t, 0, sizeof r->cls[c].ap_t);
+		goto out;
+	}
+	tn_map_smooth(f1, 0.1, sm);
 	int best = 0;
 	for (int j = 1; j < NPX; j++)
 		if (sm[j] > sm[best])
@@ -897,6 +979,12 @@ void tn_map_result_free(struct tn_map_result *r)
 {
 	free(r->cls);
 	r->cls = NULL;
+	if (r->curves) {
+		free(r->curves->cls);
+		free(r->curves->p);
+		free(r->curves);
+		r->curves = NULL;
+	}
 }
 
 /* ---- reports ---- */
@@ -959,7 +1047,7 @@ void tn_map_write_json(FILE *fp, const struct tn_map_result *r, const char *cons
 	fputs("]}\n", fp);
 }
 
-static void csv_field(FILE *fp, const char *s)
+void tn_map_csv_field(FILE *fp, const char *s)
 {
 	if (!strpbrk(s, ",\"\r\n") && *s) {
 		fputs(s, fp);
@@ -981,7 +1069,7 @@ void tn_map_write_csv(FILE *fp, const struct tn_map_result *r, const char *const
 		r->instances, r->detections, r->mp, r->mr, r->map50, r->map);
 	for (int c = 0; c < r->n; c++) {
 		const struct tn_map_class *k = &r->cls[c];
-		csv_field(fp, names[c]);
+		tn_map_csv_field(fp, names[c]);
 		fprintf(fp, ",%" PRIu64 ",%" PRIu64 ",%" PRIu64, r->images, k->instances, k->detections);
 		if (k->instances)
 			fprintf(fp, ",%.17g,%.17g,%.17g,%.17g\n", k->p, k->r, k->ap50, k->ap);

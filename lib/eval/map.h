@@ -12,6 +12,7 @@
 
 #define TN_MAP_NIOU 10
 #define TN_MAP_MAX_CLASSES 65536
+#define TN_MAP_NPX 1000 /* ap_per_class's grid np.linspace(0, 1, 1000) */
 
 /* Boxes are x1, y1, x2, y2 in pixels. */
 struct tn_map_label {
@@ -54,6 +55,7 @@ struct tn_map_data {
 	size_t duplicate_labels;     /* exact duplicate label lines dropped */
 	const char *first_duplicate_file;
 	char *labels_dir;
+	int want_curves;  /* set before tn_map_compute to have it fill r->curves */
 };
 
 /* n: the number of classes when known (from -n or names), 0 to take 1 + the largest seen. */
@@ -88,6 +90,19 @@ struct tn_map_class {
 	double ap_t[TN_MAP_NIOU];     /* AP at each threshold */
 };
 
+/* The curves val.py draws from ap_per_class (PR_curve.png, F1_curve.png, P_curve.png,
+ * R_curve.png), at IoU 0.5, for the classes with labels.  Rows are TN_MAP_NPX long. */
+struct tn_map_curves {
+	int ncls;             /* classes with labels, in class order */
+	int *cls;             /* their class numbers */
+	double *p, *r, *f1;   /* ncls rows: P, R and F1 at confidence px (zero rows without detections) */
+	double *pr;           /* ncls rows: the precision envelope at recall px; a class without
+			       * detections has no curve (a zero row, left out of pr_all) */
+	double px[TN_MAP_NPX];
+	double pr_all[TN_MAP_NPX];  /* mean of the pr rows of classes with detections; 0 without any */
+	double p_all[TN_MAP_NPX], r_all[TN_MAP_NPX], f1_all[TN_MAP_NPX]; /* smooth(mean, 0.05); 0 without classes */
+};
+
 struct tn_map_result {
 	int n;
 	uint64_t images, instances, detections;
@@ -96,9 +111,12 @@ struct tn_map_result {
 	double mp, mr, map50, map;  /* means over the classes with labels */
 	double conf;                /* the confidence at which P and R are read */
 	double iou_thresholds[TN_MAP_NIOU];
+	struct tn_map_curves *curves; /* NULL unless d->want_curves */
 };
 
-/* Matches, then computes every metric.  Sets d->n if it was 0.  Fails if a class is >= n. */
+/* Matches, then computes every metric (and the curves when d->want_curves; they are drawn even
+ * when no detection is a true positive, where val.py's metrics are all 0 and it draws nothing).
+ * Sets d->n if it was 0.  Fails if a class is >= n. */
 int tn_map_compute(struct tn_map_data *d, struct tn_map_result *r);
 void tn_map_result_free(struct tn_map_result *r);
 
@@ -117,11 +135,16 @@ void tn_map_match(const int32_t *lcls, const double (*lbox)[4], size_t nl, const
 /* np.interp(x, xp, fp, left, right) at one point, xp non-decreasing, n >= 1. */
 double tn_np_interp(double x, const double *xp, const double *fp, size_t n, double left, double right);
 /* compute_ap('interp'): sentinels, precision envelope, trapezoid over np.interp at the 101
- * points np.linspace(0, 1, 101).  n points of the recall/precision curve; work: 2*(n+2) doubles. */
+ * points np.linspace(0, 1, 101).  n points of the recall/precision curve; work: 2*(n+2) doubles,
+ * left holding compute_ap's mrec (n+2) then its envelope mpre (n+2), which val.py plots. */
 double tn_map_compute_ap(const double *recall, const double *precision, size_t n, double *work);
-/* smooth(y, 0.1) of val.py for a 1000-point y: a 101-tap box filter, ends padded with the edge
- * values; out has 1000 entries. */
-void tn_map_smooth1000(const double *y, double *out);
+/* smooth(y, f) of utils/metrics.py for a 1000-point y: a box filter of round(2000 f) / 2 + 1 taps
+ * (101 for the metric's 0.1, 51 for the charts' 0.05), ends padded with the edge values; 0 < f <= 1. */
+void tn_map_smooth(const double *y, double f, double *out);
+/* A label's box in pixels (x1 y1 x2 y2), as val.py scales xywh and converts it. */
+void tn_map_label_box(const struct tn_map_image *im, const struct tn_map_label *l, double box[4]);
+/* s as one CSV field: quoted (with "" for ") when it holds , " CR LF or is empty. */
+void tn_map_csv_field(FILE *fp, const char *s);
 
 /* Reports.  names has r->n entries. */
 /* val.py's table: "%22s" + "%11s" * 6 header (Class Images Instances P R mAP50 mAP50-95), the

@@ -61,19 +61,22 @@ def smooth(y, f=0.05):
 
 
 def compute_ap(recall, precision):
+    """-> AP, and the precision envelope mpre at the recalls mrec (what val.py plots)."""
     mrec = np.concatenate(([0.0], recall, [1.0]))
     mpre = np.concatenate(([1.0], precision, [0.0]))
     mpre = np.flip(np.maximum.accumulate(np.flip(mpre)))
     x = np.linspace(0, 1, 101)
-    return np.trapz(np.interp(x, mrec, mpre), x)
+    return np.trapz(np.interp(x, mrec, mpre), x), mpre, mrec
 
 
-def ap_per_class(tp, conf, pred_cls, target_cls, eps=1e-16):
+def ap_per_class(tp, conf, pred_cls, target_cls, eps=1e-16, curves=None):
+    """curves: a dict that receives what plot=True draws: px, py (per class with labels and
+    detections), p, r, f1 (per class with labels)."""
     i = np.argsort(-conf, kind="stable")
     tp, conf, pred_cls = tp[i], conf[i], pred_cls[i]
     unique_classes, nt = np.unique(target_cls, return_counts=True)
     nc = unique_classes.shape[0]
-    px = np.linspace(0, 1, 1000)
+    px, py = np.linspace(0, 1, 1000), []
     ap, p, r = np.zeros((nc, tp.shape[1])), np.zeros((nc, 1000)), np.zeros((nc, 1000))
     for ci, c in enumerate(unique_classes):
         i = pred_cls == c
@@ -87,8 +90,12 @@ def ap_per_class(tp, conf, pred_cls, target_cls, eps=1e-16):
         precision = tpc / (tpc + fpc)
         p[ci] = np.interp(-px, -conf[i], precision[:, 0], left=1)
         for j in range(tp.shape[1]):
-            ap[ci, j] = compute_ap(recall[:, j], precision[:, j])
+            ap[ci, j], mpre, mrec = compute_ap(recall[:, j], precision[:, j])
+            if j == 0:
+                py.append(np.interp(px, mrec, mpre))
     f1 = 2 * p * r / (p + r + eps)
+    if curves is not None:
+        curves.update(px=px, py=py, p=p, r=r, f1=f1)
     i = smooth(f1.mean(0), 0.1).argmax()
     return p[:, i], r[:, i], ap, unique_classes.astype(int), px[i]
 

@@ -48,9 +48,12 @@ int main(void)
 	double y[1000], s[1000];
 	for (int i = 0; i < 1000; i++)
 		y[i] = i < 500 ? 0.5 : 0.25;
-	tn_map_smooth1000(y, s);
+	tn_map_smooth(y, 0.1, s);
 	CHECK(near(s[0], 0.5, 1e-15) && near(s[999], 0.25, 1e-15) && near(s[500], 0.5 * 50 / 101 + 0.25 * 51 / 101, 1e-15),
 	      "box filter of 101 taps with edge padding");
+	tn_map_smooth(y, 0.05, s); /* the charts' smooth(y, 0.05): round(100) / 2 + 1 = 51 taps */
+	CHECK(near(s[500], 0.5 * 25 / 51 + 0.25 * 26 / 51, 1e-15) && near(s[474], 0.5, 1e-15) && s[475] < 0.5,
+	      "box filter of 51 taps for the charts");
 
 	/* matching: two detections on one label, the first (higher score) wins; a third of another
 	 * class is never a match; at IoU ~0.64 only thresholds 0.5..0.6 count.  The eps puts an
