@@ -38,7 +38,7 @@ setup_file() {
 	echo "cnnkit-test-sshd $(cut -d' ' -f1,2 "$SSHT/host_key.pub")" > "$SSHT/known_hosts"
 	# The "remote" PATH: cnnkit's programs, with an infer-seg in front that notes the ssh
 	# connection it runs in, so the tests can see where each shard ran.
-	mkdir -p "$SSHT/remote-bin"
+	mkdir -p "$SSHT/remote-bin" "$SSHT/remote-tmp"
 	cat > "$SSHT/remote-bin/infer-seg" <<-EOF
 		#!/bin/sh
 		echo "\${SSH_CONNECTION:-not over ssh}" >> "$SSHT/shards.log"
@@ -68,7 +68,7 @@ setup_file() {
 			PrintMotd no
 			MaxStartups 50
 			MaxSessions 50
-			SetEnv PATH=$SSHT/remote-bin:$BUILD_DIR/bin:/usr/local/bin:/usr/bin:/bin
+			SetEnv PATH=$SSHT/remote-bin:$BUILD_DIR/bin:/usr/local/bin:/usr/bin:/bin TMPDIR=$SSHT/remote-tmp
 			LogLevel VERBOSE
 		EOF
 		rm -f "$SSHT/ssh_config"
@@ -167,17 +167,22 @@ sessions() {
 	grep -q " 127.0.0.2 $SSH_PORT\$" "$SSHT/shards.log"
 	grep -q " 127.0.0.3 $SSH_PORT\$" "$SSHT/shards.log"
 	[ "$(sessions)" -ge $((before + 4)) ]
+	# the shards left no temporary folder on the machines
+	[ -z "$(ls -A "$SSHT/remote-tmp")" ]
 }
 
 @test "shard-eval: parallel's PARALLEL_SSH works too, with JSON out and the local machine in the mix" {
 	need_sshd
-	PARALLEL_SSH="ssh -F $SSHT/ssh_config" run -0 --separate-stderr "$TOP/scripts/shard-eval" \
+	mkdir tmp
+	TMPDIR=$PWD/tmp PARALLEL_SSH="ssh -F $SSHT/ssh_config" run -0 --separate-stderr "$TOP/scripts/shard-eval" \
 		-m "$SEG" --list "$LIST" --images "$S/images" --gt-dir "$S/masks" --shards 3 -j 1 \
 		-S node-b,: -- --json
 	echo "$output" > sharded.json
 	evaluate-miou --merge "$BATS_FILE_TMPDIR/single.state" --json | cmp - sharded.json
 	jq -e '.images == 16' sharded.json
 	grep -q " 127.0.0.3 $SSH_PORT\$" "$SSHT/shards.log"
+	# no temporary folder left, here or there
+	[ -z "$(find tmp "$SSHT/remote-tmp" -mindepth 1)" ]
 }
 
 @test "shard-eval over ssh: a shard failing on a remote machine stops the run, exit 1, its message, no state" {
@@ -190,6 +195,7 @@ sessions() {
 	[[ "$stderr" == *"shard-eval: a shard failed"* ]]
 	[ -z "$output" ]
 	assert_file_not_exists bad.state
+	wait_for 5 sh -c '[ -z "$(ls -A "$0")" ]' "$SSHT/remote-tmp"
 	# a machine that refuses the login fails the run the same way
 	run -1 --separate-stderr "$TOP/scripts/shard-eval" -m "$SEG" --list "$LIST" \
 		--images "$S/images" --gt-dir "$S/masks" --shards 2 -j 1 -S node-a \

@@ -168,8 +168,11 @@ job_completed() {
 	evaluate-miou -q -n 4 --list "$LIST" --gt-dir "$S/masks" --pred-dir pred \
 		--save-state single.state --names "$S/seg-names.txt" > single.txt
 	grep -q '(16 images, ' single.txt
-	run -0 --separate-stderr "$TOP/scripts/slurm-eval" -m "$SEG" --list "$LIST" \
+	mkdir tmp
+	TMPDIR=$PWD/tmp run -0 --separate-stderr "$TOP/scripts/slurm-eval" -m "$SEG" --list "$LIST" \
 		--images "$S/images" --gt-dir "$S/masks" --shards 4 -o out -- --names "$S/seg-names.txt"
+	# the tasks (which get this environment) left no temporary folder
+	[ -z "$(ls -A tmp)" ]
 	[ -z "$stderr" ]
 	echo "$output" > printed.txt
 	cmp single.txt printed.txt
