@@ -60,7 +60,7 @@ install: all
 	install -m 644 $(MAN1) $(DESTDIR)$(PREFIX)/share/man/man1/
 	$(if $(MAN5),install -m 644 $(MAN5) $(DESTDIR)$(PREFIX)/share/man/man5/)
 	install -d $(DESTDIR)$(PREFIX)/share/cnnkit
-	install -m 755 scripts/plot-miou scripts/plot-map scripts/shard-eval $(DESTDIR)$(PREFIX)/share/cnnkit/
+	install -m 755 scripts/plot-miou scripts/plot-map scripts/shard-eval scripts/slurm-eval $(DESTDIR)$(PREFIX)/share/cnnkit/
 	install -m 644 scripts/experiment.mk $(DESTDIR)$(PREFIX)/share/cnnkit/
 
 uninstall:
