@@ -100,6 +100,9 @@ at_least() {
 	[ "$(ls "$DEMO_OUT/masks" | wc -l)" -eq "$n" ]
 	[ "$(ls "$DEMO_OUT/overlays" | wc -l)" -eq "$n" ]
 	[ "$(ls "$DEMO_OUT/detections" | wc -l)" -eq "$n" ]
+	for f in PR_curve F1_curve P_curve R_curve confusion_matrix; do
+		[[ $(file -b "$DEMO_OUT/charts/$f.png") == "PNG image data"* ]]
+	done
 	# the pictures are JPEGs (FF D8 FF)
 	for f in "$DEMO_OUT"/overlays/*.jpg "$DEMO_OUT"/detections/*.jpg; do
 		[ "$(head -c 3 "$f" | od -An -tx1 | tr -d ' \n')" = "ffd8ff" ]
