@@ -1020,20 +1020,6 @@ void tn_map_write_table(FILE *fp, const struct tn_map_result *r, const char *con
 	}
 }
 
-static void json_str(FILE *fp, const char *s)
-{
-	fputc('"', fp);
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			fprintf(fp, "\\%c", *p);
-		else if (*p < 0x20)
-			fprintf(fp, "\\u%04x", *p);
-		else
-			fputc(*p, fp);
-	}
-	fputc('"', fp);
-}
-
 void tn_map_write_json(FILE *fp, const struct tn_map_result *r, const char *const *names)
 {
 	fprintf(fp,
@@ -1047,7 +1033,7 @@ void tn_map_write_json(FILE *fp, const struct tn_map_result *r, const char *cons
 	for (int c = 0; c < r->n; c++) {
 		const struct tn_map_class *k = &r->cls[c];
 		fprintf(fp, "%s\n  {\"class\": %d, \"name\": ", c ? "," : "", c);
-		json_str(fp, names[c]);
+		tn_json_str(fp, names[c]);
 		fprintf(fp, ", \"instances\": %" PRIu64 ", \"detections\": %" PRIu64, k->instances, k->detections);
 		if (!k->instances) {
 			fputs(", \"p\": null, \"r\": null, \"ap50\": null, \"ap50_95\": null, \"ap\": null}", fp);
@@ -1062,21 +1048,6 @@ void tn_map_write_json(FILE *fp, const struct tn_map_result *r, const char *cons
 	fputs("]}\n", fp);
 }
 
-static void csv_field(FILE *fp, const char *s)
-{
-	if (!strpbrk(s, ",\"\r\n") && *s) {
-		fputs(s, fp);
-		return;
-	}
-	fputc('"', fp);
-	for (; *s; s++) {
-		if (*s == '"')
-			fputc('"', fp);
-		fputc(*s, fp);
-	}
-	fputc('"', fp);
-}
-
 void tn_map_write_csv(FILE *fp, const struct tn_map_result *r, const char *const *names)
 {
 	fputs("class,images,instances,detections,p,r,ap50,ap50_95\n", fp);
@@ -1084,7 +1055,7 @@ void tn_map_write_csv(FILE *fp, const struct tn_map_result *r, const char *const
 		r->instances, r->detections, r->mp, r->mr, r->map50, r->map);
 	for (int c = 0; c < r->n; c++) {
 		const struct tn_map_class *k = &r->cls[c];
-		csv_field(fp, names[c]);
+		tn_csv_field(fp, names[c]);
 		fprintf(fp, ",%" PRIu64 ",%" PRIu64 ",%" PRIu64, r->images, k->instances, k->detections);
 		if (k->instances)
 			fprintf(fp, ",%.17g,%.17g,%.17g,%.17g\n", k->p, k->r, k->ap50, k->ap);

@@ -26,4 +26,9 @@ void tn_out_abort(struct tn_out *o);
 /* Writes a whole buffer to path atomically (or stdout). */
 int tn_write_file(const char *path, const void *data, size_t len);
 
+/* s as a CSV field with Python csv's minimal quoting (excel dialect). */
+void tn_csv_field(FILE *fp, const char *s);
+/* s as a JSON string, quoted, with the characters JSON requires escaped. */
+void tn_json_str(FILE *fp, const char *s);
+
 #endif
