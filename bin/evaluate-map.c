@@ -63,7 +63,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 	};
 	memset(o, 0, sizeof *o);
 	int c;
-	while ((c = getopt_long(argc, argv, "n:qh", longopts, NULL)) != -1) {
+	while ((c = cli_getopt(argc, argv, "n:qh", longopts)) != -1) {
 		switch (c) {
 		case OPT_LABELS: o->labels = optarg; break;
 		case 'n': o->n = (int)cli_parse_long("--num-classes", optarg, 1, TN_MAP_MAX_CLASSES); break;
@@ -73,7 +73,6 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		case 'q': o->quiet = 1; break;
 		case 'h': usage(); cli_close_stdout(); exit(0);
 		case OPT_VERSION: cli_version();
-		default: fprintf(stderr, "Try '%s --help' for more information.\n", cli_prog()); exit(2);
 		}
 	}
 	o->files = argv + optind;

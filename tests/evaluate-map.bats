@@ -367,6 +367,14 @@ coco_names() {
 	run -2 --separate-stderr evaluate-map --labels x -n abc d.jsonl
 	run -2 --separate-stderr evaluate-map --labels x - - 
 	run -2 --separate-stderr evaluate-map --bogus
+	assert_equal "$stderr" "evaluate-map: unknown option '--bogus' (see evaluate-map --help)"
+	run -2 --separate-stderr evaluate-map --lables x d.jsonl
+	[ -z "$output" ]
+	assert_equal "$stderr" "evaluate-map: unknown option '--lables' (did you mean --labels?)"
+	run -2 --separate-stderr evaluate-map --labels
+	assert_equal "$stderr" "evaluate-map: option '--labels' needs a value"
+	run -2 --separate-stderr evaluate-map --labels x -z
+	assert_equal "$stderr" "evaluate-map: unknown option '-z' (see evaluate-map --help)"
 }
 
 @test "--help and --version" {
