@@ -26,7 +26,8 @@ struct opts {
 	int classes, classes_given; /* yolov5: replaces the yaml's nc */
 	int naive; /* inception: without the 1x1 reductions */
 	int size_h, size_w; /* 0: the model's */
-	int nformats;
+	int size_square;    /* --size N rather than HxW (for detect.py's warning) */
+	int quiet, nformats;
 	int have_convention;
 	struct tn_flops_opts fo;
 	int per_layer;
@@ -56,7 +57,9 @@ static _Noreturn void usage(void)
 	       "  -n, --num-classes N    classes (default: the yaml's nc for yolov5, 21 for deeplabv3plus,\n"
 	       "                         1000 for classifiers); --classes and --nc are old spellings\n"
 	       "      --size HxW         input size, height first, or N for NxN (default: the model's;\n"
-	       "                         640 yolov5, 512 deeplabv3plus, 224 classifiers, 28 inception)\n"
+	       "                         640 yolov5, 512 deeplabv3plus, 224 classifiers, 28 inception);\n"
+	       "                         yolov5 rounds it up to a multiple of its largest stride (32),\n"
+	       "                         as detect.py does, with its warning\n"
 	       "      --convention NAME  what counts as a MAC: conv (convolutions only), thop (thop's\n"
 	       "                         profile rules), ultralytics (the YOLOv5 README's GFLOPs)\n"
 	       "                         (default: ultralytics for yolov5, conv otherwise)\n"
@@ -66,6 +69,7 @@ static _Noreturn void usage(void)
 	       "      --per-block        one row per top-level module (conv1, inception3a, layer1, ...)\n"
 	       "      --csv              comma-separated values\n"
 	       "      --json             a JSON object\n"
+	       "  -q, --quiet            no warnings\n"
 	       "  -h, --help             this help\n"
 	       "      --version          versions of the toolkit and its libraries\n");
 	cli_close_stdout();
@@ -93,13 +97,14 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		{"naive", no_argument, 0, OPT_NAIVE},
 		{"csv", no_argument, 0, OPT_CSV},
 		{"json", no_argument, 0, OPT_JSON},
+		{"quiet", no_argument, 0, 'q'},
 		{"help", no_argument, 0, 'h'},
 		{"version", no_argument, 0, OPT_VERSION},
 		{0, 0, 0, 0},
 	};
 	*o = (struct opts){.downsample = 16, .classes = 21, .backbone = TN_BACKBONE_MOBILENET};
 	int c;
-	while ((c = cli_getopt(argc, argv, "m:n:h", longopts)) != -1) {
+	while ((c = cli_getopt(argc, argv, "m:n:qh", longopts)) != -1) {
 		switch (c) {
 		case 'm':
 			o->model = optarg;
@@ -133,7 +138,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 			o->downsample_given = 1;
 			break;
 		case OPT_SIZE:
-			cli_parse_size("--size", optarg, 32, 4096, &o->size_h, &o->size_w);
+			o->size_square = cli_parse_size("--size", optarg, 32, 4096, &o->size_h, &o->size_w);
 			break;
 		case OPT_CONVENTION:
 			if (tn_flops_convention_parse(optarg, &o->fo.convention))
@@ -161,6 +166,9 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		case OPT_JSON:
 			o->format = FMT_JSON;
 			o->nformats++;
+			break;
+		case 'q':
+			o->quiet = 1;
 			break;
 		case 'h':
 			usage();
@@ -216,12 +224,26 @@ struct model {
 	const char *arch;
 };
 
-static void build_yolo(struct model *m, const char *yaml, const char *name, const struct tn_param_source *src,
-		       const char *attrs, int h, int w)
+/* detect.py's check_img_size: the size rounded up to a multiple of the model's largest stride,
+ * with detect.py's warning. */
+static void build_yolo(struct model *m, const struct opts *o, const char *yaml, const char *name,
+		       const struct tn_param_source *src, const char *attrs, int h, int w)
 {
 	struct tn_yolo_info info;
 	if (tn_yolo_build(&m->net, yaml, name, src, attrs, h, w, &info))
 		cli_fail();
+	int s = info.max_stride, rh = (h + s - 1) / s * s, rw = (w + s - 1) / s * s;
+	if (rh != h || rw != w) {
+		if (!o->quiet && o->size_square)
+			cli_warn("WARNING \u26a0\ufe0f --img-size %d must be multiple of max stride %d, updating to %d", h,
+				 s, rh);
+		else if (!o->quiet)
+			cli_warn("WARNING \u26a0\ufe0f --img-size [%d, %d] must be multiple of max stride %d, updating to "
+				 "[%d, %d]", h, w, s, rh, rw);
+		tn_net_free(&m->net);
+		if (tn_yolo_build(&m->net, yaml, name, src, attrs, rh, rw, &info))
+			cli_fail();
+	}
 	if (tn_net_plan(&m->net))
 		cli_die("%s: %s", name, tn_errmsg());
 }
@@ -239,7 +261,7 @@ static void open_model(const struct opts *o, struct model *m)
 			free(buf);
 		m->arch = "yolov5";
 		snprintf(m->label, sizeof m->label, "%s", o->cfg);
-		build_yolo(m, m->yaml, o->cfg, NULL, NULL, o->size_h ? o->size_h : 640, o->size_w ? o->size_w : 640);
+		build_yolo(m, o, m->yaml, o->cfg, NULL, NULL, o->size_h ? o->size_h : 640, o->size_w ? o->size_w : 640);
 		return;
 	}
 	enum tn_cls_arch ca;
@@ -320,7 +342,7 @@ static void open_model(const struct opts *o, struct model *m)
 		cli_fail();
 	struct tn_param_source src;
 	tn_param_source_wfile(&src, &m->wf);
-	build_yolo(m, m->yaml, o->model, &src, tn_wfile_meta(&m->wf, "module_attrs"), o->size_h ? o->size_h : h,
+	build_yolo(m, o, m->yaml, o->model, &src, tn_wfile_meta(&m->wf, "module_attrs"), o->size_h ? o->size_h : h,
 		   o->size_w ? o->size_w : w);
 	if (tn_wmeta_check_tensors(&m->net, &m->wf))
 		cli_fail();

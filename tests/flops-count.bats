@@ -194,6 +194,22 @@ csv_total() {
 	assert_equal "${lines[1]}" "$(flops-count --arch resnet50 -n 10 --csv | sed -n 2p)"
 }
 
+@test "yolov5 --size 500 counts as 512, with detect.py's check_img_size warning" {
+	run -0 --separate-stderr flops-count --arch yolov5 --cfg "$CFG/yolov5n.yaml" --size 500 --json
+	assert_equal "$stderr" "flops-count: WARNING ⚠️ --img-size 500 must be multiple of max stride 32, updating to 512"
+	local got=$output
+	run -0 --separate-stderr flops-count --arch yolov5 --cfg "$CFG/yolov5n.yaml" --size 512 --json
+	[ -z "$stderr" ]
+	assert_equal "$got" "$output"
+	[ "$(echo "$got" | jq -c .input)" = "[512,512]" ]
+	# HxW is detect.py's list form; -q silences the warning
+	run -0 --separate-stderr flops-count --arch yolov5 --cfg "$CFG/yolov5n.yaml" --size 500x700 --csv
+	assert_equal "$stderr" "flops-count: WARNING ⚠️ --img-size [500, 700] must be multiple of max stride 32, updating to [512, 704]"
+	assert_equal "$output" "$(flops-count --arch yolov5 --cfg "$CFG/yolov5n.yaml" --size 512x704 --csv)"
+	run -0 --separate-stderr flops-count -q --arch yolov5 --cfg "$CFG/yolov5n.yaml" --size 300 --csv
+	[ -z "$stderr" ]
+}
+
 @test "options: unknown ones name the closest, one line, exit 2; --csv with --json; -n with -m" {
 	run -2 --separate-stderr flops-count --arch yolov5 --cfg "$CFG/yolov5n.yaml" --jsno
 	[ -z "$output" ]
