@@ -268,6 +268,37 @@ coco_names() {
 	[ "$(echo "$output" | jq '.map50 * 1000 | round')" -eq 995 ]
 }
 
+@test "the real COCO yolov5n: its names are COCO's, so a COCO-id array of its detections scores as its JSON lines" {
+	local ckpt=$TOP/../shared/models/yolov5n-v6.1-coco.pt
+	[ -f "$ckpt" ] || skip "../shared/models is not here"
+	weightconv -q "$ckpt" -o m.w
+	weightconv --info m.w | sed -n 's/^class_names: //p' | jq -r '.[]' > coco.names
+	[ "$(wc -l < coco.names)" -eq 80 ]
+	mkdir lab
+	for p in dog horses person; do
+		infer-detect -m m.w -f jsonl --conf 0.05 "/usr/share/darknet/data/$p.jpg" >> d.jsonl
+		# the ground truth: the confident boxes, a little shifted, so P, R and AP are not trivial
+		infer-detect -m m.w -f yolo --conf 0.4 "/usr/share/darknet/data/$p.jpg" |
+			awk '{printf "%s %.4f %.4f %s %s\n", $1, $2 + 0.01, $3, $4, $5}' > "lab/$p.txt"
+	done
+	# COCO's category ids from torchvision's list (index = id, "N/A" unused), as -f coco writes them
+	"$PY" - d.jsonl > d91.json <<'PYEOF'
+import json, sys
+from torchvision.models.detection import FasterRCNN_ResNet50_FPN_Weights as W
+ids = [i for i, n in enumerate(W.COCO_V1.meta["categories"]) if n not in ("N/A", "__background__")]
+recs = [json.loads(l) for l in open(sys.argv[1])]
+for r in recs:
+    r["category_id"] = ids[r["category_id"]]
+print("[" + ",\n".join(json.dumps(r) for r in recs) + "]")
+PYEOF
+	[ "$(jq '[.[].category_id] | max' d91.json)" -gt 1 ]
+	run -0 --separate-stderr evaluate-map --labels lab --names coco.names d.jsonl --json
+	local want=$output
+	[ "$(echo "$want" | jq '.map50 > 0.3')" = true ]
+	run -0 --separate-stderr evaluate-map --labels lab --names coco.names d91.json --json
+	assert_equal "$output" "$want"
+}
+
 @test "an array with COCO ids and no names is refused, not read as class indices" {
 	mkdir lab
 	echo "0 0.5 0.5 0.4 0.4" > lab/a.txt
