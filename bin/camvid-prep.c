@@ -27,6 +27,8 @@ struct opts {
 	enum images images;
 	enum tn_nearest nearest;
 	int classes, w, h, quality, void_index, unknown_void, force, quiet, threads;
+	enum { HIST_TEXT, HIST_CSV, HIST_JSON } hist;
+	int nformats;
 	unsigned long long seed;
 };
 
@@ -52,11 +54,13 @@ static void usage(void)
 	       "Prints the per-class pixel histogram on standard output.\n"
 	       "\n"
 	       "  -o, --output OUT      output folder (refused if it exists, unless -f)\n"
-	       "      --classes N       11 (SegNet grouping, default) or 32 (the colour table's classes)\n"
+	       "  -n, --num-classes N   11 (SegNet grouping, default) or 32 (the colour table's\n"
+	       "                        classes); --classes is the old spelling\n"
 	       "      --layout L        auto (default), original, segnet or kaggle\n"
 	       "      --colors FILE     the colour table (default DIR/label_colors.txt, for kaggle\n"
 	       "                        DIR/class_dict.csv)\n"
-	       "      --size WxH        resize: nearest for labels, bilinear for images\n"
+	       "      --size HxW        resize to H rows and W columns, or NxN for N (nearest for labels,\n"
+	       "                        bilinear for images)\n"
 	       "      --nearest CONV    label resize convention: pil (default) or cv\n"
 	       "      --images MODE     jpg (re-encode, default), copy (keep the files) or none\n"
 	       "      --quality N       JPEG quality 1..100 (default 95)\n"
@@ -66,6 +70,8 @@ static void usage(void)
 	       "      --seed N          seed of the split when DIR has no train/val/test lists (0)\n"
 	       "  -f, --force           write into an existing OUT, replacing its files\n"
 	       "  -t, --threads N       threads (default: OMP_NUM_THREADS, else all cores)\n"
+	       "      --csv             histogram as CSV (id,class,pixels,percent)\n"
+	       "      --json            histogram as JSON\n"
 	       "  -q, --quiet           no progress, no summary, no warnings\n"
 	       "  -h, --help            show this help\n"
 	       "      --version         show versions\n",
@@ -73,22 +79,7 @@ static void usage(void)
 }
 
 enum { OPT_CLASSES = 256, OPT_LAYOUT, OPT_COLORS, OPT_SIZE, OPT_NEAREST, OPT_IMAGES, OPT_QUALITY,
-       OPT_VOID, OPT_UNKNOWN, OPT_SEED, OPT_VERSION };
-
-static void parse_size(const char *arg, int *w, int *h)
-{
-	char *e;
-	errno = 0;
-	long x = strtol(arg, &e, 10);
-	if (e == arg || (*e != 'x' && *e != 'X') || errno || x < 1 || x > 65535 || arg[0] == '-' || arg[0] == '+')
-		cli_usage_error("--size: expected WxH with W, H in 1..65535, got '%s'", arg);
-	const char *s = e + 1;
-	long y = strtol(s, &e, 10);
-	if (e == s || *e || errno || y < 1 || y > 65535 || s[0] == '-' || s[0] == '+')
-		cli_usage_error("--size: expected WxH with W, H in 1..65535, got '%s'", arg);
-	*w = (int)x;
-	*h = (int)y;
-}
+       OPT_VOID, OPT_UNKNOWN, OPT_SEED, OPT_CSV, OPT_JSON, OPT_VERSION };
 
 static int pick(const char *opt, const char *arg, const char *const *words, int n)
 {
@@ -102,7 +93,8 @@ static void parse_args(int argc, char **argv, struct opts *o)
 {
 	static const struct option longopts[] = {
 		{"output", required_argument, NULL, 'o'},
-		{"classes", required_argument, NULL, OPT_CLASSES},
+		{"num-classes", required_argument, NULL, 'n'},
+		{"classes", required_argument, NULL, OPT_CLASSES}, /* deprecated */
 		{"layout", required_argument, NULL, OPT_LAYOUT},
 		{"colors", required_argument, NULL, OPT_COLORS},
 		{"size", required_argument, NULL, OPT_SIZE},
@@ -114,6 +106,8 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		{"seed", required_argument, NULL, OPT_SEED},
 		{"force", no_argument, NULL, 'f'},
 		{"threads", required_argument, NULL, 't'},
+		{"csv", no_argument, NULL, OPT_CSV},
+		{"json", no_argument, NULL, OPT_JSON},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, OPT_VERSION},
@@ -126,17 +120,20 @@ static void parse_args(int argc, char **argv, struct opts *o)
 	o->classes = 11;
 	o->quality = 95;
 	int c;
-	while ((c = getopt_long(argc, argv, "o:ft:qh", longopts, NULL)) != -1) {
+	while ((c = cli_getopt(argc, argv, "n:o:ft:qh", longopts)) != -1) {
 		switch (c) {
 		case 'o': o->out = optarg; break;
 		case OPT_CLASSES:
-			o->classes = (int)cli_parse_long("--classes", optarg, 11, 32);
+			cli_deprecated("--classes", "-n/--num-classes");
+			/* fall through */
+		case 'n':
+			o->classes = (int)cli_parse_long("--num-classes", optarg, 11, 32);
 			if (o->classes != 11 && o->classes != 32)
-				cli_usage_error("--classes: 11 or 32, not %d", o->classes);
+				cli_usage_error("--num-classes: 11 or 32, not %d", o->classes);
 			break;
 		case OPT_LAYOUT: o->layout = (enum layout)pick("--layout", optarg, layouts, 4); break;
 		case OPT_COLORS: o->colors = optarg; break;
-		case OPT_SIZE: parse_size(optarg, &o->w, &o->h); break;
+		case OPT_SIZE: cli_parse_size("--size", optarg, 1, 65535, &o->h, &o->w); break;
 		case OPT_NEAREST: o->nearest = pick("--nearest", optarg, nears, 2) ? TN_NEAREST_CV : TN_NEAREST_PIL; break;
 		case OPT_IMAGES: o->images = (enum images)pick("--images", optarg, imgs, 3); break;
 		case OPT_QUALITY: o->quality = (int)cli_parse_long("--quality", optarg, 1, 100); break;
@@ -145,10 +142,11 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		case OPT_SEED: o->seed = (unsigned long long)cli_parse_long("--seed", optarg, 0, LONG_MAX); break;
 		case 'f': o->force = 1; break;
 		case 't': o->threads = (int)cli_parse_long("--threads", optarg, 1, 4096); break;
+		case OPT_CSV: o->hist = HIST_CSV; o->nformats++; break;
+		case OPT_JSON: o->hist = HIST_JSON; o->nformats++; break;
 		case 'q': o->quiet = 1; break;
 		case 'h': usage(); cli_close_stdout(); exit(0);
 		case OPT_VERSION: cli_version();
-		default: fprintf(stderr, "Try '%s --help' for more information.\n", cli_prog()); exit(2);
 		}
 	}
 	if (optind == argc)
@@ -162,6 +160,12 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		cli_usage_error("-o: OUT is a folder, not '%s'", o->out);
 	if (o->images == IMG_COPY && o->w)
 		cli_usage_error("--images copy keeps the files as they are: it cannot go with --size");
+	if (o->nformats > 1)
+		cli_usage_error("--csv and --json exclude each other");
+	/* CamVid's frames are landscape: a portrait size is most likely width first */
+	if (o->h > o->w && !o->quiet)
+		cli_warn("warning: --size %dx%d is height x width, so the output is portrait (%d wide, %d high); "
+			 "earlier versions took WxH", o->h, o->w, o->w, o->h);
 }
 
 /* ---- paths and folders ---- */
@@ -497,7 +501,7 @@ static void classes_colour(const struct opts *o, int kaggle, struct classes *c)
 			int g = tn_camvid_group11(k->cls[i].name);
 			if (g < 0)
 				cli_die("%s: class '%s' is not one of the 32 CamVid classes, so it has no place in "
-					"the 11-class grouping (use --classes 32)", path, k->cls[i].name);
+					"the 11-class grouping (use -n 32)", path, k->cls[i].name);
 			c->map[i] = (uint8_t)(g == TN_CAMVID11_N ? c->void_out : g);
 		}
 	}
@@ -508,7 +512,7 @@ static void classes_colour(const struct opts *o, int kaggle, struct classes *c)
 static void classes_segnet(const struct opts *o, struct classes *c)
 {
 	if (o->classes == 32)
-		cli_usage_error("SegNet's CamVid has 11 classes: --classes 32 needs colour labels");
+		cli_usage_error("SegNet's CamVid has 11 classes: -n 32 needs colour labels");
 	if (o->colors)
 		cli_usage_error("--colors goes with colour labels, not SegNet's index labels");
 	c->n = TN_CAMVID11_N + (o->void_index ? 1 : 0);
@@ -785,18 +789,36 @@ static void commit(const struct opts *o, const struct items *it)
 		move_into(o->out, fixed[i]);
 }
 
-static void print_histogram(const struct classes *c, const unsigned long long *hist)
+static void print_histogram(const struct opts *o, const struct classes *c, const unsigned long long *hist)
 {
 	unsigned long long total = 0;
 	for (int k = 0; k < 256; k++)
 		total += hist[k];
-	printf("%-3s %-20s %12s %8s\n", "id", "class", "pixels", "percent");
+	static const char *const head[] = {"%-3s %-20s %12s %8s\n", "%s,%s,%s,%s\n", ""};
+	printf(head[o->hist], "id", "class", "pixels", "percent");
+	if (o->hist == HIST_JSON)
+		printf("{\"num_classes\": %d, \"pixels\": %llu, \"classes\": [", c->n, total);
+	const char *sep = "";
 	for (int k = 0; k < 256; k++) {
 		if (k >= c->n && (k != 255 || !hist[255]))
 			continue;
-		printf("%-3d %-20s %12llu %8.3f\n", k, k < c->n ? c->names[k] : "(ignore)", hist[k],
-		       total ? 100.0 * (double)hist[k] / (double)total : 0.0);
+		const char *name = k < c->n ? c->names[k] : "(ignore)";
+		double pc = total ? 100.0 * (double)hist[k] / (double)total : 0.0;
+		if (o->hist == HIST_TEXT) {
+			printf("%-3d %-20s %12llu %8.3f\n", k, name, hist[k], pc);
+		} else if (o->hist == HIST_CSV) {
+			printf("%d,", k);
+			tn_csv_field(stdout, name);
+			printf(",%llu,%.3f\n", hist[k], pc);
+		} else {
+			printf("%s\n  {\"id\": %d, \"class\": ", sep, k);
+			cli_json_str(stdout, name);
+			printf(", \"pixels\": %llu, \"percent\": %.3f}", hist[k], pc);
+			sep = ",";
+		}
 	}
+	if (o->hist == HIST_JSON)
+		printf("]}\n");
 }
 
 int main(int argc, char **argv)
@@ -909,7 +931,7 @@ int main(int argc, char **argv)
 		cli_warn("%s: %zu images (train %zu, val %zu, test %zu), %d classes", o.out, it.n, cnt[0], cnt[1],
 			 cnt[2], cls.n);
 	}
-	print_histogram(&cls, job.hist);
+	print_histogram(&o, &cls, job.hist);
 	for (size_t i = 0; i < it.n; i++) {
 		free(it.v[i].name);
 		free(it.v[i].image);

@@ -1,7 +1,9 @@
-/* evaluate-map: P, R, mAP@0.5 and mAP@0.5:0.95 of detections (JSON lines) against YOLO label
- * files, as ultralytics/yolov5 val.py computes them.  Shards merge by concatenation. */
+/* evaluate-map: P, R, mAP@0.5 and mAP@0.5:0.95 of detections (JSON lines or a COCO results
+ * array) against YOLO label files, as ultralytics/yolov5 val.py computes them.  Shards merge by
+ * concatenation. */
 #include "cli/cli.h"
 #include "core/error.h"
+#include "eval/coco.h"
 #include "eval/map.h"
 #include "eval/mapplot.h"
 #include "io/file.h"
@@ -26,11 +28,13 @@ struct opts {
 
 static void usage(void)
 {
-	printf("Usage: %s --labels DIR [OPTIONS] [DETS.jsonl...]\n"
+	printf("Usage: %s --labels DIR [OPTIONS] [DETS...]\n"
 	       "Evaluate detections against YOLO label files: per-class P, R, AP@0.5 and AP@0.5:0.95,\n"
-	       "and their means, as ultralytics/yolov5 val.py computes them.  Detections are JSON\n"
-	       "lines (image_id, category_id, bbox [x,y,w,h] in pixels, score, width, height), read\n"
-	       "from the files in turn or from standard input; shards simply concatenate.\n"
+	       "and their means, as ultralytics/yolov5 val.py computes them.  Detections are objects\n"
+	       "(image_id, category_id, bbox [x,y,w,h] in pixels, score, width, height) as JSON lines\n"
+	       "(infer-detect -f jsonl) or one JSON array (-f coco), read from the files in turn or\n"
+	       "from standard input; shards simply concatenate.  An array's category ids are COCO's\n"
+	       "1..90 when --names lists COCO's 80 classes, else class indices.\n"
 	       "\n"
 	       "      --labels DIR      folder of label files <image_id>.txt (\"class cx cy w h\")\n"
 	       "  -n, --num-classes N   number of classes (default: 1 + the largest class seen)\n"
@@ -63,7 +67,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 	};
 	memset(o, 0, sizeof *o);
 	int c;
-	while ((c = getopt_long(argc, argv, "n:qh", longopts, NULL)) != -1) {
+	while ((c = cli_getopt(argc, argv, "n:qh", longopts)) != -1) {
 		switch (c) {
 		case OPT_LABELS: o->labels = optarg; break;
 		case 'n': o->n = (int)cli_parse_long("--num-classes", optarg, 1, TN_MAP_MAX_CLASSES); break;
@@ -74,7 +78,6 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		case 'q': o->quiet = 1; break;
 		case 'h': usage(); cli_close_stdout(); exit(0);
 		case OPT_VERSION: cli_version();
-		default: fprintf(stderr, "Try '%s --help' for more information.\n", cli_prog()); exit(2);
 		}
 	}
 	o->files = argv + optind;
@@ -117,18 +120,8 @@ static void read_dets(struct tn_map_data *d, const char *path)
 	FILE *fp = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
 	if (!fp)
 		cli_die("%s: %s", path, strerror(errno));
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t len;
-	uint64_t lineno = 0;
-	while ((len = getline(&line, &cap, fp)) >= 0) {
-		lineno++;
-		if (tn_map_add_json_line(d, line, (size_t)len, display(path), lineno))
-			cli_fail();
-	}
-	if (ferror(fp))
-		cli_die("%s: read error: %s", display(path), strerror(errno));
-	free(line);
+	if (tn_map_read_dets(d, fp, display(path)))
+		cli_fail();
 	if (fp != stdin)
 		fclose(fp);
 }
@@ -155,6 +148,10 @@ int main(int argc, char **argv)
 	struct tn_map_data d;
 	if (tn_map_init(&d, o.n) || tn_map_load_labels(&d, o.labels))
 		cli_fail();
+	/* what the category ids of a COCO results array are (see cnn-detections(5)) */
+	d.array_ids = names && tn_names_are_coco80(names, nnames) ? TN_MAP_IDS_COCO91
+		      : names || (o.n && o.n != TN_COCO_CLASSES) ? TN_MAP_IDS_INDEX
+								  : TN_MAP_IDS_UNKNOWN;
 	if (o.nfiles == 0)
 		read_dets(&d, "-");
 	for (int i = 0; i < o.nfiles; i++)

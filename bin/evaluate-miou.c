@@ -111,7 +111,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 	memset(o, 0, sizeof *o);
 	o->max_pixels = TN_IMAGE_MAX_PIXELS_DEFAULT;
 	int c;
-	while ((c = getopt_long(argc, argv, "n:qh", longopts, NULL)) != -1) {
+	while ((c = cli_getopt(argc, argv, "n:qh", longopts)) != -1) {
 		switch (c) {
 		case 'n': o->n = (int)cli_parse_long("--num-classes", optarg, 1, TN_MIOU_MAX_CLASSES); break;
 		case OPT_NAMES: o->names_file = optarg; break;
@@ -135,7 +135,6 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		case 'q': o->quiet = 1; break;
 		case 'h': usage(); cli_close_stdout(); exit(0);
 		case OPT_VERSION: cli_version();
-		default: fprintf(stderr, "Try '%s --help' for more information.\n", cli_prog()); exit(2);
 		}
 	}
 	o->files = argv + optind;

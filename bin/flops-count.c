@@ -21,11 +21,13 @@ struct opts {
 	const char *model; /* .w file */
 	const char *arch;  /* or a built-in architecture */
 	const char *cfg;   /* yolov5 yaml */
-	int nc;            /* 0: the yaml's */
 	enum tn_backbone backbone;
-	int downsample, classes, classes_given;
+	int downsample, downsample_given;
+	int classes, classes_given; /* yolov5: replaces the yaml's nc */
 	int naive; /* inception: without the 1x1 reductions */
 	int size_h, size_w; /* 0: the model's */
+	int size_square;    /* --size N rather than HxW (for detect.py's warning) */
+	int quiet, nformats;
 	int have_convention;
 	struct tn_flops_opts fo;
 	int per_layer;
@@ -34,13 +36,13 @@ struct opts {
 
 static _Noreturn void usage(void)
 {
-	printf("Usage: flops-count -m MODEL.w [--size N|HxW] [options]\n"
-	       "       flops-count --arch yolov5 --cfg MODEL.yaml [--nc N] [--size N|HxW] [options]\n"
+	printf("Usage: flops-count -m MODEL.w [--size HxW] [options]\n"
+	       "       flops-count --arch yolov5 --cfg MODEL.yaml [-n CLASSES] [--size HxW] [options]\n"
 	       "       flops-count --arch deeplabv3plus --backbone mobilenet|xception [--downsample 8|16]\n"
-	       "                   [-n CLASSES] [--size N|HxW] [options]\n"
+	       "                   [-n CLASSES] [--size HxW] [options]\n"
 	       "       flops-count --arch googlenet|googlenet-keras|resnet50|mobilenet_v2 [-n CLASSES]\n"
 	       "                   [--size N] [options]\n"
-	       "       flops-count --arch inception [--naive] [--size N|HxW] [options]\n"
+	       "       flops-count --arch inception [--naive] [--size HxW] [options]\n"
 	       "Count parameters, multiply-accumulates (MACs) and FLOPs (2 x MACs).\n\n"
 	       "  -m, --model FILE       a .w model (from weightconv)\n"
 	       "      --arch NAME        a built-in architecture: yolov5, deeplabv3plus, googlenet\n"
@@ -49,12 +51,15 @@ static _Noreturn void usage(void)
 	       "                         or inception (the Keras Inception 3a module on a 192-channel map)\n"
 	       "      --naive            inception: no 1x1 reductions before the 3x3 and 5x5 convs\n"
 	       "      --cfg FILE         yolov5: the model yaml\n"
-	       "      --nc N             yolov5: classes, replacing the yaml's nc\n"
 	       "      --backbone NAME    deeplabv3plus: mobilenet or xception (default mobilenet)\n"
-	       "      --downsample N     deeplabv3plus: output stride 8 or 16 (default 16)\n"
-	       "  -n, --classes N        classes (default 21 for deeplabv3plus, 1000 for classifiers)\n"
-	       "      --size N|HxW       input size (default: the model's; 640 yolov5, 512 deeplabv3plus,\n"
-	       "                         224 classifiers, 28 inception)\n"
+	       "      --downsample N     deeplabv3plus: output stride 8 or 16 (default 16); EncNet's is\n"
+	       "                         always 8\n"
+	       "  -n, --num-classes N    classes (default: the yaml's nc for yolov5, 21 for deeplabv3plus,\n"
+	       "                         1000 for classifiers); --classes and --nc are old spellings\n"
+	       "      --size HxW         input size, height first, or N for NxN (default: the model's;\n"
+	       "                         640 yolov5, 512 deeplabv3plus, 224 classifiers, 28 inception);\n"
+	       "                         yolov5 rounds it up to a multiple of its largest stride (32),\n"
+	       "                         as detect.py does, with its warning\n"
 	       "      --convention NAME  what counts as a MAC: conv (convolutions only), thop (thop's\n"
 	       "                         profile rules), ultralytics (the YOLOv5 README's GFLOPs)\n"
 	       "                         (default: ultralytics for yolov5, conv otherwise)\n"
@@ -64,6 +69,7 @@ static _Noreturn void usage(void)
 	       "      --per-block        one row per top-level module (conv1, inception3a, layer1, ...)\n"
 	       "      --csv              comma-separated values\n"
 	       "      --json             a JSON object\n"
+	       "  -q, --quiet            no warnings\n"
 	       "  -h, --help             this help\n"
 	       "      --version          versions of the toolkit and its libraries\n");
 	cli_close_stdout();
@@ -72,16 +78,17 @@ static _Noreturn void usage(void)
 
 static void parse_args(int argc, char **argv, struct opts *o)
 {
-	enum { OPT_ARCH = 256, OPT_CFG, OPT_NC, OPT_BACKBONE, OPT_DOWNSAMPLE, OPT_SIZE, OPT_CONVENTION, OPT_BN,
-	       OPT_PER_LAYER, OPT_CSV, OPT_JSON, OPT_VERSION, OPT_PER_BLOCK, OPT_NAIVE };
+	enum { OPT_ARCH = 256, OPT_CFG, OPT_NC, OPT_CLASSES, OPT_BACKBONE, OPT_DOWNSAMPLE, OPT_SIZE, OPT_CONVENTION,
+	       OPT_BN, OPT_PER_LAYER, OPT_CSV, OPT_JSON, OPT_VERSION, OPT_PER_BLOCK, OPT_NAIVE };
 	static const struct option longopts[] = {
 		{"model", required_argument, 0, 'm'},
 		{"arch", required_argument, 0, OPT_ARCH},
 		{"cfg", required_argument, 0, OPT_CFG},
-		{"nc", required_argument, 0, OPT_NC},
+		{"num-classes", required_argument, 0, 'n'},
+		{"nc", required_argument, 0, OPT_NC},           /* deprecated */
+		{"classes", required_argument, 0, OPT_CLASSES}, /* deprecated */
 		{"backbone", required_argument, 0, OPT_BACKBONE},
 		{"downsample", required_argument, 0, OPT_DOWNSAMPLE},
-		{"classes", required_argument, 0, 'n'},
 		{"size", required_argument, 0, OPT_SIZE},
 		{"convention", required_argument, 0, OPT_CONVENTION},
 		{"bn", required_argument, 0, OPT_BN},
@@ -90,13 +97,14 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		{"naive", no_argument, 0, OPT_NAIVE},
 		{"csv", no_argument, 0, OPT_CSV},
 		{"json", no_argument, 0, OPT_JSON},
+		{"quiet", no_argument, 0, 'q'},
 		{"help", no_argument, 0, 'h'},
 		{"version", no_argument, 0, OPT_VERSION},
 		{0, 0, 0, 0},
 	};
 	*o = (struct opts){.downsample = 16, .classes = 21, .backbone = TN_BACKBONE_MOBILENET};
 	int c;
-	while ((c = getopt_long(argc, argv, "m:n:h", longopts, NULL)) != -1) {
+	while ((c = cli_getopt(argc, argv, "m:n:qh", longopts)) != -1) {
 		switch (c) {
 		case 'm':
 			o->model = optarg;
@@ -112,7 +120,12 @@ static void parse_args(int argc, char **argv, struct opts *o)
 			o->cfg = optarg;
 			break;
 		case OPT_NC:
-			o->nc = (int)cli_parse_long("--nc", optarg, 1, 100000);
+		case OPT_CLASSES:
+			cli_deprecated(c == OPT_NC ? "--nc" : "--classes", "-n/--num-classes");
+			/* fall through */
+		case 'n':
+			o->classes = (int)cli_parse_long("--num-classes", optarg, 1, 100000);
+			o->classes_given = 1;
 			break;
 		case OPT_BACKBONE:
 			if (tn_backbone_parse(optarg, &o->backbone))
@@ -122,14 +135,10 @@ static void parse_args(int argc, char **argv, struct opts *o)
 			o->downsample = (int)cli_parse_long("--downsample", optarg, 8, 16);
 			if (o->downsample != 8 && o->downsample != 16)
 				cli_usage_error("--downsample: 8 or 16");
-			break;
-		case 'n':
-			o->classes = (int)cli_parse_long("--classes", optarg, 1, 100000);
-			o->classes_given = 1;
+			o->downsample_given = 1;
 			break;
 		case OPT_SIZE:
-			if (tn_segmeta_parse_size(optarg, &o->size_h, &o->size_w))
-				cli_usage_error("--size: %s", tn_errmsg());
+			o->size_square = cli_parse_size("--size", optarg, 32, 4096, &o->size_h, &o->size_w);
 			break;
 		case OPT_CONVENTION:
 			if (tn_flops_convention_parse(optarg, &o->fo.convention))
@@ -152,16 +161,19 @@ static void parse_args(int argc, char **argv, struct opts *o)
 			break;
 		case OPT_CSV:
 			o->format = FMT_CSV;
+			o->nformats++;
 			break;
 		case OPT_JSON:
 			o->format = FMT_JSON;
+			o->nformats++;
+			break;
+		case 'q':
+			o->quiet = 1;
 			break;
 		case 'h':
 			usage();
 		case OPT_VERSION:
 			cli_version();
-		default:
-			cli_usage_error("unknown option");
 		}
 	}
 	if (optind < argc)
@@ -172,8 +184,13 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		cli_usage_error("--arch yolov5 needs --cfg MODEL.yaml");
 	if (o->cfg && !(o->arch && !strcmp(o->arch, "yolov5")))
 		cli_usage_error("--cfg goes with --arch yolov5");
-	if (o->nc && !o->cfg)
-		cli_usage_error("--nc goes with --cfg");
+	if (o->model && o->classes_given)
+		cli_usage_error("-n goes with --arch: a .w model has its own classes");
+	if (o->downsample_given && !(o->arch && !strcmp(o->arch, "deeplabv3plus")))
+		cli_usage_error("--downsample goes with --arch deeplabv3plus (a .w model has its own; EncNet's "
+				"output stride is always 8)");
+	if (o->nformats > 1)
+		cli_usage_error("--csv and --json exclude each other");
 	if (o->naive && !(o->arch && !strcmp(o->arch, "inception")))
 		cli_usage_error("--naive goes with --arch inception");
 }
@@ -186,7 +203,7 @@ static char *yaml_with_nc(const char *text, int nc)
 	while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
 		p++;
 	if (*p == '{' || *p == '%' || !strncmp(p, "---", 3))
-		cli_die("--nc: %s is not a plain block-style yaml", "the config");
+		cli_die("-n: %s is not a plain block-style yaml", "the config");
 	size_t n = strlen(text) + 32;
 	char *s = malloc(n);
 	if (!s)
@@ -207,12 +224,26 @@ struct model {
 	const char *arch;
 };
 
-static void build_yolo(struct model *m, const char *yaml, const char *name, const struct tn_param_source *src,
-		       const char *attrs, int h, int w)
+/* detect.py's check_img_size: the size rounded up to a multiple of the model's largest stride,
+ * with detect.py's warning. */
+static void build_yolo(struct model *m, const struct opts *o, const char *yaml, const char *name,
+		       const struct tn_param_source *src, const char *attrs, int h, int w)
 {
 	struct tn_yolo_info info;
 	if (tn_yolo_build(&m->net, yaml, name, src, attrs, h, w, &info))
 		cli_fail();
+	int s = info.max_stride, rh = (h + s - 1) / s * s, rw = (w + s - 1) / s * s;
+	if (rh != h || rw != w) {
+		if (!o->quiet && o->size_square)
+			cli_warn("WARNING \u26a0\ufe0f --img-size %d must be multiple of max stride %d, updating to %d", h,
+				 s, rh);
+		else if (!o->quiet)
+			cli_warn("WARNING \u26a0\ufe0f --img-size [%d, %d] must be multiple of max stride %d, updating to "
+				 "[%d, %d]", h, w, s, rh, rw);
+		tn_net_free(&m->net);
+		if (tn_yolo_build(&m->net, yaml, name, src, attrs, rh, rw, &info))
+			cli_fail();
+	}
 	if (tn_net_plan(&m->net))
 		cli_die("%s: %s", name, tn_errmsg());
 }
@@ -225,12 +256,12 @@ static void open_model(const struct opts *o, struct model *m)
 		size_t len;
 		if (tn_read_all(o->cfg, 4u << 20, &buf, &len))
 			cli_fail();
-		m->yaml = o->nc ? yaml_with_nc((const char *)buf, o->nc) : (char *)buf;
-		if (o->nc)
+		m->yaml = o->classes_given ? yaml_with_nc((const char *)buf, o->classes) : (char *)buf;
+		if (o->classes_given)
 			free(buf);
 		m->arch = "yolov5";
 		snprintf(m->label, sizeof m->label, "%s", o->cfg);
-		build_yolo(m, m->yaml, o->cfg, NULL, NULL, o->size_h ? o->size_h : 640, o->size_w ? o->size_w : 640);
+		build_yolo(m, o, m->yaml, o->cfg, NULL, NULL, o->size_h ? o->size_h : 640, o->size_w ? o->size_w : 640);
 		return;
 	}
 	enum tn_cls_arch ca;
@@ -311,7 +342,7 @@ static void open_model(const struct opts *o, struct model *m)
 		cli_fail();
 	struct tn_param_source src;
 	tn_param_source_wfile(&src, &m->wf);
-	build_yolo(m, m->yaml, o->model, &src, tn_wfile_meta(&m->wf, "module_attrs"), o->size_h ? o->size_h : h,
+	build_yolo(m, o, m->yaml, o->model, &src, tn_wfile_meta(&m->wf, "module_attrs"), o->size_h ? o->size_h : h,
 		   o->size_w ? o->size_w : w);
 	if (tn_wmeta_check_tensors(&m->net, &m->wf))
 		cli_fail();

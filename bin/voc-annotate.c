@@ -25,7 +25,7 @@ struct opts {
 	int n;
 	double trainval, train;
 	unsigned long long seed;
-	int sort, check, csv, quiet;
+	int sort, check, csv, json, quiet;
 	size_t max_pixels;
 };
 
@@ -46,6 +46,7 @@ static _Noreturn void usage(void)
 	       "  -o, --out-dir DIR     where the lists go (default VOC<YEAR>/ImageSets/Segmentation)\n"
 	       "      --no-check        write the lists without reading the labels\n"
 	       "      --csv             histogram as CSV (value,class,pixels,labels)\n"
+	       "      --json            histogram as JSON ({\"values\": [{value, class, pixels, labels}]})\n"
 	       "      --max-pixels N    refuse labels with more pixels (default 100000000)\n"
 	       "  -q, --quiet           no summary or progress on standard error\n"
 	       "  -h, --help            this help\n"
@@ -56,7 +57,7 @@ static _Noreturn void usage(void)
 
 static void parse_args(int argc, char **argv, struct opts *o)
 {
-	enum { OPT_TV = 256, OPT_TRAIN, OPT_SEED, OPT_SORT, OPT_YEAR, OPT_NOCHECK, OPT_CSV, OPT_MAXPIX,
+	enum { OPT_TV = 256, OPT_TRAIN, OPT_SEED, OPT_SORT, OPT_YEAR, OPT_NOCHECK, OPT_CSV, OPT_JSON, OPT_MAXPIX,
 	       OPT_VERSION };
 	static const struct option longopts[] = {
 		{"num-classes", required_argument, 0, 'n'},
@@ -68,6 +69,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		{"out-dir", required_argument, 0, 'o'},
 		{"no-check", no_argument, 0, OPT_NOCHECK},
 		{"csv", no_argument, 0, OPT_CSV},
+		{"json", no_argument, 0, OPT_JSON},
 		{"max-pixels", required_argument, 0, OPT_MAXPIX},
 		{"quiet", no_argument, 0, 'q'},
 		{"help", no_argument, 0, 'h'},
@@ -77,7 +79,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 	*o = (struct opts){.devkit = "VOCdevkit", .year = "2007", .n = 21, .trainval = 1.0,
 			   .train = 0.9, .check = 1, .max_pixels = TN_IMAGE_MAX_PIXELS_DEFAULT};
 	int c;
-	while ((c = getopt_long(argc, argv, "n:o:qh", longopts, NULL)) != -1) {
+	while ((c = cli_getopt(argc, argv, "n:o:qh", longopts)) != -1) {
 		switch (c) {
 		case 'n': o->n = (int)cli_parse_long("--num-classes", optarg, 1, 256); break;
 		case OPT_TV: o->trainval = cli_parse_double("--trainval", optarg); break;
@@ -88,13 +90,13 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		case 'o': o->outdir = optarg; break;
 		case OPT_NOCHECK: o->check = 0; break;
 		case OPT_CSV: o->csv = 1; break;
+		case OPT_JSON: o->json = 1; break;
 		case OPT_MAXPIX:
 			o->max_pixels = (size_t)cli_parse_long("--max-pixels", optarg, 1, INT64_MAX);
 			break;
 		case 'q': o->quiet = 1; break;
 		case 'h': usage();
 		case OPT_VERSION: cli_version();
-		default: fprintf(stderr, "Try '%s --help' for more information.\n", cli_prog()); exit(2);
 		}
 	}
 	if (argc - optind > 1)
@@ -107,8 +109,10 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		cli_usage_error("--train must be in [0, 1], not %g", o->train);
 	if (!*o->year || strchr(o->year, '/'))
 		cli_usage_error("--year: '%s' is not a year", o->year);
-	if (o->csv && !o->check)
-		cli_usage_error("--csv prints the histogram, which --no-check skips");
+	if (o->csv && o->json)
+		cli_usage_error("--csv and --json exclude each other");
+	if ((o->csv || o->json) && !o->check)
+		cli_usage_error("--%s prints the histogram, which --no-check skips", o->csv ? "csv" : "json");
 }
 
 static char *join(const char *a, const char *b)
@@ -221,9 +225,22 @@ static const char *value_name(int v, int n)
 	return n == 21 ? tn_voc_class_names[v] : "";
 }
 
-static void print_histogram(const struct census *c, int n, int csv)
+static void print_histogram(const struct census *c, int n, const struct opts *o)
 {
-	if (csv) {
+	if (o->json) {
+		printf("{\"num_classes\": %d, \"values\": [", n);
+		const char *sep = "";
+		for (int v = 0; v < 256; v++)
+			if (c->pixels[v]) {
+				printf("%s\n  {\"value\": %d, \"class\": ", sep, v);
+				cli_json_str(stdout, value_name(v, n));
+				printf(", \"pixels\": %llu, \"labels\": %zu}", (unsigned long long)c->pixels[v], c->labels[v]);
+				sep = ",";
+			}
+		printf("]}\n");
+		return;
+	}
+	if (o->csv) {
 		printf("value,class,pixels,labels\n");
 		for (int v = 0; v < 256; v++)
 			if (c->pixels[v])
@@ -324,7 +341,7 @@ int main(int argc, char **argv)
 	if (o.check) {
 		static struct census c;
 		check_labels(&o, segdir, imgdir, &names, &c);
-		print_histogram(&c, o.n, o.csv);
+		print_histogram(&c, o.n, &o);
 		fflush(stdout);
 		if (!o.quiet)
 			diagnose_set(&c);

@@ -32,6 +32,7 @@ struct opts {
 	int downsample_given;
 	int size_given;
 	int fp16;
+	int quiet;
 	int transform_input; /* googlenet: -1 = default (1, as torchvision's pretrained weights) */
 	const char *output;
 	const char *input;
@@ -50,21 +51,37 @@ static _Noreturn void usage(void)
 	       "      --transform-input 0|1  googlenet: whether the model maps ImageNet-normalised input\n"
 	       "                         to (x-0.5)/0.5 first, as torchvision's pretrained one (default 1)\n"
 	       "      --cfg FILE         yolov5: the model yaml, for a checkpoint that is a bare state_dict\n"
-	       "      --backbone NAME    mobilenet or xception; encnet: resnet50 or resnet101\n"
-	       "                         (default: from the tensor names)\n"
-	       "      --downsample N     backbone output stride, 8 or 16 (default 16)\n"
+	       "      --backbone NAME    deeplabv3plus: mobilenet or xception; encnet: resnet50 or\n"
+	       "                         resnet101 (default: from the tensor names, which must agree)\n"
+	       "      --downsample N     deeplabv3plus: backbone output stride, 8 or 16 (default 16);\n"
+	       "                         refused for encnet, whose output stride is always 8\n"
 	       "  -n, --num-classes N    classes (default: rows of cls_conv.weight)\n"
 	       "      --names FILE       class names, one per line\n"
-	       "      --size HxW         network input size (default 512x512; yolov5 640x640;\n"
-	       "                         classifiers 224x224, the crop)\n"
+	       "      --size HxW         network input size, height first, or N for NxN (default\n"
+	       "                         512x512; yolov5 640x640; classifiers 224x224, the crop)\n"
 	       "      --fp16             store weights as float16 (half the size)\n"
 	       "  -o, --output FILE      the .w file to write (- for standard output)\n"
 	       "      --info             print a .w file's metadata and tensor table\n"
 	       "      --check            check every tensor against the architecture\n"
+	       "  -q, --quiet            no warnings or notes\n"
 	       "  -h, --help             this help\n"
 	       "      --version          versions of the toolkit and its libraries\n");
 	cli_close_stdout();
 	exit(0);
+}
+
+/* 0 for a DeepLabV3+ backbone name, 1 for an EncNet one, -1 for neither. */
+static int backbone_family(const char *name)
+{
+	enum tn_backbone b;
+	if (!strcmp(name, "resnet50") || !strcmp(name, "resnet101"))
+		return 1;
+	return tn_backbone_parse(name, &b) ? -1 : 0;
+}
+
+static _Noreturn void encnet_downsample_error(void)
+{
+	cli_usage_error("--downsample: EncNet's output stride is always 8 (a dilated ResNet): leave it out");
 }
 
 static void parse_args(int argc, char **argv, struct opts *o)
@@ -84,13 +101,14 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		{"output", required_argument, 0, 'o'},
 		{"info", no_argument, 0, OPT_INFO},
 		{"check", no_argument, 0, OPT_CHECK},
+		{"quiet", no_argument, 0, 'q'},
 		{"help", no_argument, 0, 'h'},
 		{"version", no_argument, 0, OPT_VERSION},
 		{0, 0, 0, 0},
 	};
 	*o = (struct opts){.mode = MODE_CONVERT, .downsample = 16, .in_h = 512, .in_w = 512, .transform_input = -1};
 	int c;
-	while ((c = getopt_long(argc, argv, "a:n:o:h", longopts, NULL)) != -1) {
+	while ((c = cli_getopt(argc, argv, "a:n:o:qh", longopts)) != -1) {
 		switch (c) {
 		case 'a':
 			o->arch = optarg;
@@ -111,8 +129,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 			o->names_file = optarg;
 			break;
 		case OPT_SIZE:
-			if (tn_segmeta_parse_size(optarg, &o->in_h, &o->in_w))
-				cli_usage_error("--size: %s", tn_errmsg());
+			cli_parse_size("--size", optarg, 32, 4096, &o->in_h, &o->in_w);
 			o->size_given = 1;
 			break;
 		case OPT_CFG:
@@ -133,12 +150,13 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		case OPT_CHECK:
 			o->mode = MODE_CHECK;
 			break;
+		case 'q':
+			o->quiet = 1;
+			break;
 		case 'h':
 			usage();
 		case OPT_VERSION:
 			cli_version();
-		default:
-			cli_usage_error("unknown option");
 		}
 	}
 	if (optind != argc - 1)
@@ -148,28 +166,38 @@ static void parse_args(int argc, char **argv, struct opts *o)
 	if (o->arch && strcmp(o->arch, "deeplabv3plus") != 0 && strcmp(o->arch, "yolov5") != 0 &&
 	    strcmp(o->arch, "encnet") != 0 &&
 	    tn_cls_arch_parse(o->arch, &ca))
-		cli_usage_error("--arch: unknown architecture '%s' (known: deeplabv3plus, yolov5, googlenet, "
+		cli_usage_error("--arch: unknown architecture '%s' (known: deeplabv3plus, encnet, yolov5, googlenet, "
 				"resnet50, mobilenet_v2)", o->arch);
-	enum tn_backbone b;
-	if (o->backbone && strcmp(o->backbone, "resnet50") != 0 && strcmp(o->backbone, "resnet101") != 0 &&
-	    tn_backbone_parse(o->backbone, &b))
-		cli_usage_error("--backbone: %s", tn_errmsg());
+	if (o->backbone && backbone_family(o->backbone) < 0)
+		cli_usage_error("--backbone: unknown backbone '%s' (deeplabv3plus: mobilenet, xception; encnet: "
+				"resnet50, resnet101)", o->backbone);
+	if (o->arch && o->backbone && (!strcmp(o->arch, "deeplabv3plus") || !strcmp(o->arch, "encnet")) &&
+	    backbone_family(o->backbone) != !strcmp(o->arch, "encnet"))
+		cli_usage_error("--backbone %s is not one of %s's (%s)", o->backbone, o->arch,
+				!strcmp(o->arch, "encnet") ? "resnet50 or resnet101" : "mobilenet or xception");
+	if (o->arch && (o->backbone || o->downsample_given) && strcmp(o->arch, "deeplabv3plus") && strcmp(o->arch, "encnet"))
+		cli_usage_error("--%s goes with deeplabv3plus or encnet, not %s", o->backbone ? "backbone" : "downsample",
+				o->arch);
+	if (o->arch && o->downsample_given && !strcmp(o->arch, "encnet"))
+		encnet_downsample_error();
 	if (o->mode == MODE_CONVERT && !o->output)
 		cli_usage_error("no output file: give -o OUT.w");
 	if (o->mode != MODE_CONVERT && o->output)
 		cli_usage_error("-o goes with a conversion, not --info or --check");
 }
 
-/* A torch.save file starts as a zip ("PK") or, in the legacy format, as a pickle (0x80). */
+/* A .w, or anything that does not start as a torch.save file, is checked as a .w (whose reader
+ * explains what it is not). */
 static int is_wfile(const char *path)
 {
-	unsigned char magic[2] = {0, 0};
+	unsigned char head[9];
 	FILE *fp = fopen(path, "rb");
 	if (!fp)
 		return 0; /* let the checkpoint reader report it */
-	size_t n = fread(magic, 1, 2, fp);
+	size_t n = fread(head, 1, sizeof head, fp);
+	long size = fseek(fp, 0, SEEK_END) == 0 ? ftell(fp) : -1;
 	fclose(fp);
-	return n == 2 && !(magic[0] == 'P' && magic[1] == 'K') && magic[0] != 0x80;
+	return n >= 2 && (tn_wfile_sniff(head, n, size < 0 ? 0 : (uint64_t)size) || !tn_ckpt_sniff(head, n));
 }
 
 static void print_info(const char *path)
@@ -202,16 +230,27 @@ static void print_info(const char *path)
 /* The backbone and class count a checkpoint implies, where the user did not say. */
 static void infer_from_ckpt(const struct tn_ckpt *ck, struct opts *o, enum tn_backbone *bb)
 {
+	/* each backbone's first tensor that the other lacks */
+	static const char *const sign[2] = {"backbone.features.0.0.weight", "backbone.block1.skip.weight"};
+	int have = tn_ckpt_find(ck, sign[1]) ? TN_BACKBONE_XCEPTION
+		   : tn_ckpt_find(ck, sign[0]) ? TN_BACKBONE_MOBILENET
+					       : -1;
+	if (o->backbone && backbone_family(o->backbone) != 0)
+		cli_die("%s: --backbone %s is an EncNet backbone, but this is a DeepLabV3+ checkpoint: its "
+			"backbones are mobilenet and xception", o->input, o->backbone);
 	if (o->backbone) {
 		tn_backbone_parse(o->backbone, bb);
-	} else if (tn_ckpt_find(ck, "backbone.block1.skip.weight")) {
-		*bb = TN_BACKBONE_XCEPTION;
-	} else if (tn_ckpt_find(ck, "backbone.features.0.0.weight")) {
-		*bb = TN_BACKBONE_MOBILENET;
+		/* a wrong one would list every tensor as missing or unexpected */
+		if (have >= 0 && (int)*bb != have)
+			cli_die("%s: --backbone %s, but the checkpoint's backbone is %s (it has %s): the backbones are "
+				"mobilenet and xception; leave --backbone out to take it from the checkpoint",
+				o->input, o->backbone, tn_backbone_name((enum tn_backbone)have),
+				sign[have == TN_BACKBONE_XCEPTION]);
+	} else if (have >= 0) {
+		*bb = (enum tn_backbone)have;
 	} else {
 		cli_die("%s: neither a MobileNetV2 nor an Xception DeepLabV3+ state_dict "
-			"(no backbone.features.0.0.weight or backbone.block1.skip.weight); give --backbone",
-			o->input);
+			"(no %s or %s); give --backbone", o->input, sign[0], sign[1]);
 	}
 	if (!o->num_classes) {
 		const struct tn_ckpt_tensor *cls = tn_ckpt_find(ck, "cls_conv.weight");
@@ -243,11 +282,19 @@ static char *read_names_json(const char *path, int n)
 	return s;
 }
 
-static int report_check(const struct tn_net *net, const struct tn_param_source *src)
+static int report_check(const struct tn_net *net, const struct tn_param_source *src, const char *what)
 {
 	char *report = NULL;
 	int problems = tn_net_check(net, src, &report);
-	if (problems) {
+	size_t missing = 0;
+	for (const char *l = report; l && (l = strstr(l, "missing tensor '")); l++)
+		missing++;
+	if (missing * 2 > net->n_params) {
+		/* another architecture: one line, not a line per tensor */
+		const char *first = strstr(report, "missing tensor '") + 16;
+		cli_warn("%s: not the tensors of %s: %zu of its %zu are missing (the first: '%.*s'); check -a and "
+			 "--backbone", src->label, what, missing, net->n_params, (int)strcspn(first, "'"), first);
+	} else if (problems) {
 		for (char *line = report; line && *line;) {
 			char *nl = strchr(line, '\n');
 			if (nl)
@@ -269,7 +316,7 @@ static void check_wfile_classifier(const char *path)
 		cli_fail();
 	struct tn_param_source src;
 	tn_param_source_wfile(&src, &m.wf);
-	if (report_check(&m.net, &src))
+	if (report_check(&m.net, &src, tn_cls_arch_name(m.arch)))
 		exit(1);
 	printf("%s: ok: %s, %d classes, %zu tensors match\n", path, tn_cls_arch_name(m.arch), m.num_classes, m.wf.n);
 	tn_clsmodel_close(&m);
@@ -293,7 +340,7 @@ static void check_wfile(const char *path)
 		cli_fail();
 	struct tn_param_source src;
 	tn_param_source_wfile(&src, &m.wf);
-	if (report_check(&m.net, &src))
+	if (report_check(&m.net, &src, m.encnet ? "encnet" : "deeplabv3plus"))
 		exit(1);
 	if (m.encnet)
 		printf("%s: ok: encnet resnet%d, %d classes, %zu tensors match\n", path, m.depth, m.num_classes,
@@ -344,7 +391,9 @@ static void convert_deeplab(struct opts *o, struct tn_ckpt *ck)
 		cli_fail();
 	struct tn_param_source src;
 	tn_param_source_ckpt(&src, ck, o->input);
-	if (report_check(&net, &src))
+	char what[64];
+	snprintf(what, sizeof what, "deeplabv3plus %s", tn_backbone_name(bb));
+	if (report_check(&net, &src, what))
 		exit(1);
 	check_finite(ck, &net, o->input);
 	if (o->mode == MODE_CHECK) {
@@ -355,7 +404,7 @@ static void convert_deeplab(struct opts *o, struct tn_ckpt *ck)
 		return;
 	}
 	/* The weights are the same shape for 8 and 16: say which one the file will run with. */
-	if (!o->downsample_given)
+	if (!o->downsample_given && !o->quiet)
 		cli_warn("%s: no --downsample given: assuming 16, as upstream's default", o->input);
 	char num_classes[16], downsample[16], in_h[16], in_w[16], producer[64];
 	snprintf(num_classes, sizeof num_classes, "%d", o->num_classes);
@@ -392,6 +441,8 @@ static char *default_names(int n)
 /* mmseg EncNet from an mmcv checkpoint; the FCN auxiliary_head (training only) is left out. */
 static void convert_encnet(struct opts *o, struct tn_ckpt *ck)
 {
+	if (o->downsample_given)
+		encnet_downsample_error();
 	struct tn_param_source src;
 	tn_param_source_ckpt(&src, ck, o->input);
 	struct tn_encnet_cfg cfg = {0, o->num_classes, 0};
@@ -401,7 +452,7 @@ static void convert_encnet(struct opts *o, struct tn_ckpt *ck)
 	int se;
 	if (tn_encnet_infer(&src, &cfg) || tn_encnet_build(&net, &cfg, o->in_h, o->in_w, &se))
 		cli_fail();
-	if (report_check(&net, &src))
+	if (report_check(&net, &src, "encnet"))
 		exit(1);
 	check_finite(ck, &net, o->input);
 	size_t aux = 0;
@@ -416,7 +467,7 @@ static void convert_encnet(struct opts *o, struct tn_ckpt *ck)
 		tn_net_free(&net);
 		return;
 	}
-	if (aux)
+	if (aux && !o->quiet)
 		cli_warn("%s: note: leaving out %zu auxiliary_head.* tensors (mmseg's FCN head, used only in training)",
 			 o->input, aux);
 	char num_classes[16], in_h[16], in_w[16], backbone[16], producer[64];
@@ -459,7 +510,7 @@ static void convert_yolo(struct opts *o, struct tn_ckpt *ck)
 		cli_fail();
 	if (o->num_classes && o->num_classes != info.nc)
 		cli_die("%s: -n %d, but the model has %d classes", o->input, o->num_classes, info.nc);
-	if (report_check(&net, &src))
+	if (report_check(&net, &src, "yolov5 (its yaml)"))
 		exit(1);
 	check_finite(ck, &net, o->input);
 	if (o->mode == MODE_CHECK) {
@@ -520,7 +571,7 @@ static void convert_classifier(struct opts *o, struct tn_ckpt *ck, enum tn_cls_a
 		cli_fail();
 	struct tn_param_source src;
 	tn_param_source_ckpt(&src, ck, o->input);
-	if (report_check(&net, &src))
+	if (report_check(&net, &src, tn_cls_arch_name(arch)))
 		exit(1);
 	check_finite(ck, &net, o->input);
 	if (o->mode == MODE_CHECK) {
@@ -584,14 +635,19 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	enum tn_cls_arch ca;
-	if (o.arch ? !tn_cls_arch_parse(o.arch, &ca) : (!o.cfg && !ck.yaml_json && !tn_cls_guess_arch(&ck, &ca))) {
+	int classifier = o.arch ? !tn_cls_arch_parse(o.arch, &ca) : (!o.cfg && !ck.yaml_json && !tn_cls_guess_arch(&ck, &ca));
+	int yolo = !classifier && (o.arch ? strcmp(o.arch, "yolov5") == 0
+					  : (ck.yaml_json != NULL || o.cfg != NULL || looks_yolo(&ck)));
+	if ((classifier || yolo) && (o.backbone || o.downsample_given))
+		cli_usage_error("%s: --%s goes with deeplabv3plus or encnet, and this is a %s checkpoint", o.input,
+				o.backbone ? "backbone" : "downsample", classifier ? tn_cls_arch_name(ca) : "yolov5");
+	if (classifier) {
 		convert_classifier(&o, &ck, ca);
 		tn_ckpt_free(&ck);
 		if (o.mode == MODE_CHECK)
 			cli_close_stdout();
 		return 0;
 	}
-	int yolo = o.arch ? strcmp(o.arch, "yolov5") == 0 : (ck.yaml_json != NULL || o.cfg != NULL || looks_yolo(&ck));
 	if (!o.size_given) {
 		o.in_h = o.in_w = yolo ? 640 : 512;
 	}

@@ -1,5 +1,5 @@
-/* Detection JSON lines: the input is split at newlines, up to the first NUL a label file for
- * image "1" (so detections can match labels), the rest the JSON lines; then the metrics. */
+/* Detections: up to the first NUL a label file for image "1" (so detections can match labels),
+ * the rest a detection stream (JSON lines or a COCO results array); then the metrics. */
 #include "fuzz_common.h"
 #include "eval/map.h"
 
@@ -21,11 +21,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		pos = (size_t)(nul - s) + 1;
 	}
-	for (uint64_t line = 1; !rc && pos < size; line++) {
-		const char *nl = memchr(s + pos, '\n', size - pos);
-		size_t len = nl ? (size_t)(nl - (s + pos)) : size - pos;
-		rc = tn_map_add_json_line(&d, s + pos, len, "fuzz.jsonl", line);
-		pos += len + 1;
+	FILE *fp = !rc && pos < size ? fmemopen((void *)(s + pos), size - pos, "r") : NULL;
+	if (fp) {
+		d.array_ids = (enum tn_map_ids)(size % 3);
+		rc = tn_map_read_dets(&d, fp, "fuzz.dets");
+		fclose(fp);
 	}
 	if (!rc) {
 		struct tn_map_result r;

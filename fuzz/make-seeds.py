@@ -139,6 +139,10 @@ dets = [{'image_id': 1, 'category_id': 0, 'bbox': [10, 20, 30, 40], 'score': 0.9
 lines = b'\n'.join(json.dumps(d).encode() for d in dets) + b'\n\n'
 put('map_json', 'labels-dets', labels + b'\0' + lines)
 put('map_json', 'dets-only', lines)
+# a COCO results array as infer-detect -f coco writes it, ids 1..90
+array = b'[' + b',\n'.join(json.dumps(dict(d, category_id=d['category_id'] + 1, width=100, height=80)).encode()
+                         for d in dets) + b']\n'
+put('map_json', 'labels-array', labels + b'\0' + array)
 
 # CamVid colour tables (first byte even: label_colors.txt, odd: Kaggle class_dict.csv)
 put('camvid_colors', 'label_colors.txt',

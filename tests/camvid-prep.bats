@@ -50,7 +50,8 @@ assert_no_output() {
 @test "--help prints usage on stdout and exits 0; --version names the toolkit" {
 	run -0 --separate-stderr camvid-prep --help
 	assert_output --partial "Usage: camvid-prep"
-	assert_output --partial "--classes"
+	assert_output --partial "-n, --num-classes"
+	assert_output --partial "--size HxW"
 	run -0 --separate-stderr camvid-prep --version
 	assert_output --partial "cnnkit"
 }
@@ -59,22 +60,25 @@ assert_no_output() {
 	run -2 --separate-stderr camvid-prep "$TREES/orig"
 	assert_equal "${stderr_lines[0]}" "camvid-prep: give the output folder: -o OUT"
 	run -2 --separate-stderr camvid-prep -o out
-	run -2 --separate-stderr camvid-prep --classes 12 -o out "$TREES/orig"
+	run -2 --separate-stderr camvid-prep -n 12 -o out "$TREES/orig"
 	run -2 --separate-stderr camvid-prep --size 10x0 -o out "$TREES/orig"
+	run -2 --separate-stderr camvid-prep --size 10x10x3 -o out "$TREES/orig"
 	run -2 --separate-stderr camvid-prep --images copy --size 10x10 -o out "$TREES/orig"
-	run -2 --separate-stderr camvid-prep --classes 32 -o out "$TREES/segnet"
-	assert_equal "${stderr_lines[0]}" "camvid-prep: SegNet's CamVid has 11 classes: --classes 32 needs colour labels"
+	run -2 --separate-stderr camvid-prep -n 32 -o out "$TREES/segnet"
+	assert_equal "${stderr_lines[0]}" "camvid-prep: SegNet's CamVid has 11 classes: -n 32 needs colour labels"
+	run -2 --separate-stderr camvid-prep --csv --json -o out "$TREES/orig"
+	assert_equal "${stderr_lines[0]}" "camvid-prep: --csv and --json exclude each other"
 	assert_not_exist out
 }
 
 @test "32 classes: colours -> indices -> colours gives back every label exactly" {
-	run -0 --separate-stderr camvid-prep -q --classes 32 -o out "$TREES/orig"
+	run -0 --separate-stderr camvid-prep -q -n 32 -o out "$TREES/orig"
 	run -0 ref roundtrip "$TREES/orig" out
 	assert_output "ok roundtrip 4 labels"
 	# names.txt is label_colors.txt's names in its order
 	run -0 diff out/names.txt <(awk '{print $4}' "$TREES/orig/label_colors.txt")
 	# the histogram covers every pixel: 4 labels of 48x36
-	run -0 --separate-stderr camvid-prep -q -f --classes 32 -o out "$TREES/orig"
+	run -0 --separate-stderr camvid-prep -q -f --num-classes 32 -o out "$TREES/orig"
 	total=$(awk 'NR > 1 {s += $(NF-1)} END {print s}' <<< "$output")
 	assert_equal "$total" $((4 * 48 * 36))
 	# Void is written as 255, so class 30 (Void) has no pixel
@@ -91,13 +95,16 @@ assert_no_output() {
 	assert_equal "$(tail -n 1 out2/names.txt)" "Void"
 	# the written labels differ from the 32-class ones: the grouping did something
 	run -0 --separate-stderr camvid-prep -q --classes 32 -o out32 "$TREES/orig"
+	# the old spelling works, with a note that -q does not silence
+	assert_equal "$stderr" "camvid-prep: --classes is deprecated: use -n/--num-classes"
 	run -1 cmp -s out/SegmentationClass/0001TP_000000.png out32/SegmentationClass/0001TP_000000.png
 }
 
 @test "resize: labels by PIL NEAREST (or OpenCV's), only class values, images bilinear" {
-	run -0 --separate-stderr camvid-prep -q --size 30x22 --quality 100 -o pil "$TREES/orig"
+	# --size is height x width, as everywhere in cnnkit (camvid-ref.py takes PIL's WxH)
+	run -0 --separate-stderr camvid-prep -q --size 22x30 --quality 100 -o pil "$TREES/orig"
 	run -0 ref group11 "$TREES/orig" pil --size 30x22
-	run -0 --separate-stderr camvid-prep -q --size 30x22 --nearest cv -o cv "$TREES/orig"
+	run -0 --separate-stderr camvid-prep -q --size 22x30 --nearest cv -o cv "$TREES/orig"
 	run -0 ref group11 "$TREES/orig" cv --size 30x22 --cv
 	run -1 cmp -s pil/SegmentationClass/0001TP_000000.png cv/SegmentationClass/0001TP_000000.png
 	# only 0..10 and 255 in every resized label, and the size asked for
@@ -119,6 +126,30 @@ print("ok")' pil
 	read -r mean max near <<< "$output"
 	echo "bilinear mean $mean max $max, nearest mean $near"
 	"$PY" -c "import sys; m, n = float(sys.argv[1]), float(sys.argv[2]); sys.exit(not (m < 3 and n > 2 * m))" "$mean" "$near"
+}
+
+@test "--size HxW: height first; a portrait size (the old WxH order) draws a warning; N is NxN" {
+	run -0 --separate-stderr camvid-prep --size 30x22 -o portrait "$TREES/orig"
+	assert_equal "${stderr_lines[0]}" "camvid-prep: warning: --size 30x22 is height x width, so the output is portrait (22 wide, 30 high); earlier versions took WxH"
+	run -0 "$PY" -c 'import sys; from PIL import Image; print(*Image.open(sys.argv[1]).size)' portrait/SegmentationClass/0001TP_000000.png
+	assert_output "22 30"
+	run -0 --separate-stderr camvid-prep -q --size 30x22 -o quiet "$TREES/orig"
+	assert_equal "$stderr" ""
+	run -0 --separate-stderr camvid-prep -q --size 24 -o square "$TREES/orig"
+	run -0 "$PY" -c 'import sys; from PIL import Image; print(*Image.open(sys.argv[1]).size)' square/SegmentationClass/0001TP_000000.png
+	assert_output "24 24"
+}
+
+@test "the histogram as --csv and --json carries the table's numbers" {
+	run -0 --separate-stderr camvid-prep -q -o t "$TREES/orig"
+	local table=$output
+	run -0 --separate-stderr camvid-prep -q --csv -o c "$TREES/orig"
+	assert_line --index 0 "id,class,pixels,percent"
+	assert_equal "$(tail -n +2 <<< "$output" | tr ',' ' ')" "$(tail -n +2 <<< "$table" | awk '{print $1, $2, $3, $4}')"
+	run -0 --separate-stderr camvid-prep -q --json -o j "$TREES/orig"
+	assert_equal "$(jq -r '.classes[] | "\(.id) \(.class) \(.pixels)"' <<< "$output")" \
+		"$(tail -n +2 <<< "$table" | awk '{print $1, $2, $3}')"
+	assert_equal "$(jq .pixels <<< "$output")" $((4 * 48 * 36))
 }
 
 @test "SegNet layout: lists hold each split's frames, 11 becomes 255" {
@@ -143,7 +174,7 @@ print("ok")' pil
 }
 
 @test "Kaggle layout: class_dict.csv, *_labels folders, both class sets" {
-	run -0 --separate-stderr camvid-prep --classes 32 -o out32 "$TREES/kaggle"
+	run -0 --separate-stderr camvid-prep -n 32 -o out32 "$TREES/kaggle"
 	assert_equal "${stderr_lines[0]}" "camvid-prep: out32: 6 images (train 3, val 2, test 1), 32 classes"
 	run -0 ref roundtrip "$TREES/kaggle" out32
 	assert_output "ok roundtrip 6 labels"
@@ -208,7 +239,7 @@ print("ok")' pil
 	for c in "${cases[@]}"; do
 		rm -rf src
 		with_colors "${c%%|*}"
-		run -1 --separate-stderr camvid-prep --classes 32 -o out src
+		run -1 --separate-stderr camvid-prep -n 32 -o out src
 		assert_equal "$stderr" "camvid-prep: src/label_colors.txt: ${c#*|}"
 		assert_no_output out
 	done

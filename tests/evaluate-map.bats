@@ -187,14 +187,161 @@ value() {
 	det a 7 30 30 4 40 0.5 > cls.jsonl
 	run -1 --separate-stderr evaluate-map --labels lab -n 3 cls.jsonl
 	one_line_error "cls.jsonl: line 1: category_id 7, but there are only 3 classes"
-	echo '[{"image_id": "a"}]' > arr.jsonl
+	{ det a 0 30 30 40 40 0.9; echo '[{"image_id": "a"}]'; } > arr.jsonl
 	run -1 --separate-stderr evaluate-map --labels lab arr.jsonl
-	one_line_error "arr.jsonl: line 1: not a JSON object (a COCO results array?"
+	one_line_error "arr.jsonl: line 2: not a JSON object"
 	{ det a 0 30 30 40 40 0.9; echo '{"image_id": "a", "category_id": 0, "bbox": [1, 2, 3, 4], "score": 0.5, "width": 50, "height": 100}'; } > size.jsonl
 	run -1 --separate-stderr evaluate-map --labels lab size.jsonl
 	one_line_error "size.jsonl: line 2: image 'a' is 50x100 here but 100x100 on line 1"
 	run -1 --separate-stderr evaluate-map --labels lab nothere.jsonl
 	one_line_error "nothere.jsonl"
+}
+
+# as_array FILE: the JSON lines of FILE as one COCO results array, as infer-detect -f coco writes it
+as_array() {
+	awk 'BEGIN { printf "[" } NR > 1 { printf ",\n" } { printf "%s", $0 } END { print "]" }' "$1"
+}
+
+# COCO's 80 class names (coco.yaml), one per line
+coco_names() {
+	printf '%s\n' person bicycle car motorcycle airplane bus train truck boat 'traffic light' \
+		'fire hydrant' 'stop sign' 'parking meter' bench bird cat dog horse sheep cow elephant bear \
+		zebra giraffe backpack umbrella handbag tie suitcase frisbee skis snowboard 'sports ball' kite \
+		'baseball bat' 'baseball glove' skateboard surfboard 'tennis racket' bottle 'wine glass' cup fork \
+		knife spoon bowl banana apple sandwich orange broccoli carrot 'hot dog' pizza donut cake chair \
+		couch 'potted plant' bed 'dining table' toilet tv laptop mouse remote keyboard 'cell phone' \
+		microwave oven toaster sink refrigerator book clock vase scissors 'teddy bear' 'hair drier' \
+		toothbrush
+}
+
+@test "a COCO results array (infer-detect -f coco) gives the same bytes as the same JSON lines" {
+	cd "$SET"
+	local t=$BATS_TEST_TMPDIR
+	as_array dets.jsonl > "$t/dets.json"
+	[ "$(head -c 1 "$t/dets.json")" = "[" ]
+	for fmt in --json --csv ""; do
+		evaluate-map -q --labels labels --names names.txt dets.jsonl $fmt > "$t/lines.out"
+		evaluate-map -q --labels labels --names names.txt "$t/dets.json" $fmt > "$t/array.out"
+		cmp "$t/lines.out" "$t/array.out"
+	done
+	# jq's layout, from standard input, and shards: arrays one after another, or beside JSON lines
+	evaluate-map -q --labels labels --names names.txt --json dets.jsonl > "$t/lines.json"
+	jq -s . dets.jsonl | evaluate-map -q --labels labels --names names.txt --json | cmp - "$t/lines.json"
+	split -n l/2 -d dets.jsonl "$t/shard."
+	as_array "$t/shard.00" > "$t/a.json"
+	as_array "$t/shard.01" > "$t/b.json"
+	cat "$t/a.json" "$t/b.json" | evaluate-map -q --labels labels --names names.txt --json | cmp - "$t/lines.json"
+	evaluate-map -q --labels labels --names names.txt --json "$t/a.json" "$t/shard.01" | cmp - "$t/lines.json"
+	# an empty array is no detections, as an empty file is
+	echo '[]' > "$t/empty.json"
+	: > "$t/empty.jsonl"
+	evaluate-map -q --labels labels --names names.txt --json "$t/empty.jsonl" > "$t/e1"
+	evaluate-map -q --labels labels --names names.txt --json "$t/empty.json" | cmp - "$t/e1"
+}
+
+@test "with COCO's 80 names an array's COCO ids 1..90 map back to classes: the report of the indices" {
+	mkdir lab
+	coco_names > coco.names
+	# classes 0, 11 and 79 are COCO's ids 1, 13 and 90
+	printf '0 0.5 0.5 0.4 0.4\n11 0.2 0.2 0.2 0.2\n79 0.8 0.8 0.2 0.2\n' > lab/a.txt
+	{ det a 0 30 30 40 40 0.9; det a 11 10 10 20 20 0.8; det a 79 70 70 20 20 0.7; det a 11 60 60 30 30 0.6; } > d.jsonl
+	sed -e 's/"category_id": 0,/"category_id": 1,/' -e 's/"category_id": 11,/"category_id": 13,/' \
+		-e 's/"category_id": 79,/"category_id": 90,/' d.jsonl > d91.jsonl
+	as_array d91.jsonl > d91.json
+	grep -q '"category_id": 90' d91.json
+	run -0 --separate-stderr evaluate-map --labels lab --names coco.names d.jsonl --json
+	local want=$output
+	[ "$(echo "$want" | jq -c '[.classes[0, 11, 79].instances]')" = "[1,1,1]" ]
+	[ "$(echo "$want" | jq '.map50 * 1000 | round')" -eq 995 ]
+	run -0 --separate-stderr evaluate-map --labels lab --names coco.names d91.json --json
+	[ "$output" = "$want" ]
+	# the old spellings are COCO's names too; JSON lines are class indices whatever the names
+	sed -e 's/^motorcycle$/motorbike/' -e 's/^tv$/tvmonitor/' coco.names > old.names
+	run -0 --separate-stderr evaluate-map --labels lab --names old.names d91.json --json
+	[ "$(echo "$output" | jq .map50)" = "$(echo "$want" | jq .map50)" ]
+	run -1 --separate-stderr evaluate-map --labels lab --names coco.names d91.jsonl --json
+	one_line_error "d91.jsonl: line 3: category_id 90, but there are only 80 classes"
+	# other names: an array holds class indices, as infer-detect -f coco writes them then
+	seq 0 99 | sed 's/^/c/' > other.names
+	as_array d.jsonl > d.json
+	run -0 --separate-stderr evaluate-map --labels lab --names other.names d.json --json
+	[ "$(echo "$output" | jq '.map50 * 1000 | round')" -eq 995 ]
+}
+
+@test "the real COCO yolov5n: its names are COCO's, so a COCO-id array of its detections scores as its JSON lines" {
+	local ckpt=$TOP/../shared/models/yolov5n-v6.1-coco.pt
+	[ -f "$ckpt" ] || skip "../shared/models is not here"
+	weightconv -q "$ckpt" -o m.w
+	weightconv --info m.w | sed -n 's/^class_names: //p' | jq -r '.[]' > coco.names
+	[ "$(wc -l < coco.names)" -eq 80 ]
+	mkdir lab
+	for p in dog horses person; do
+		infer-detect -m m.w -f jsonl --conf 0.05 "/usr/share/darknet/data/$p.jpg" >> d.jsonl
+		# the ground truth: the confident boxes, a little shifted, so P, R and AP are not trivial
+		infer-detect -m m.w -f yolo --conf 0.4 "/usr/share/darknet/data/$p.jpg" |
+			awk '{printf "%s %.4f %.4f %s %s\n", $1, $2 + 0.01, $3, $4, $5}' > "lab/$p.txt"
+	done
+	# COCO's category ids from torchvision's list (index = id, "N/A" unused), as -f coco writes them
+	"$PY" - d.jsonl > d91.json <<'PYEOF'
+import json, sys
+from torchvision.models.detection import FasterRCNN_ResNet50_FPN_Weights as W
+ids = [i for i, n in enumerate(W.COCO_V1.meta["categories"]) if n not in ("N/A", "__background__")]
+recs = [json.loads(l) for l in open(sys.argv[1])]
+for r in recs:
+    r["category_id"] = ids[r["category_id"]]
+print("[" + ",\n".join(json.dumps(r) for r in recs) + "]")
+PYEOF
+	[ "$(jq '[.[].category_id] | max' d91.json)" -gt 1 ]
+	run -0 --separate-stderr evaluate-map --labels lab --names coco.names d.jsonl --json
+	local want=$output
+	[ "$(echo "$want" | jq '.map50 > 0.3')" = true ]
+	run -0 --separate-stderr evaluate-map --labels lab --names coco.names d91.json --json
+	assert_equal "$output" "$want"
+}
+
+@test "an array with COCO ids and no names is refused, not read as class indices" {
+	mkdir lab
+	echo "0 0.5 0.5 0.4 0.4" > lab/a.txt
+	{ det a 1 30 30 40 40 0.9; det a 90 30 30 40 40 0.8; } | as_array /dev/stdin > d91.json
+	run -1 --separate-stderr evaluate-map --labels lab d91.json
+	one_line_error "d91.json: record 2: category_id 90 may be a COCO category id (1..90): give --names with COCO's 80 class names"
+	run -1 --separate-stderr evaluate-map --labels lab -n 80 d91.json
+	one_line_error "record 2: category_id 90 may be a COCO category id"
+	# -n that is not COCO's 80: the ids are class indices
+	run -0 --separate-stderr evaluate-map --labels lab -n 91 d91.json --json
+	[ "$(echo "$output" | jq .num_classes)" -eq 91 ]
+	# with COCO's names, an id COCO does not use (12) is an error
+	coco_names > coco.names
+	det a 12 30 30 40 40 0.9 | as_array /dev/stdin > d12.json
+	run -1 --separate-stderr evaluate-map --labels lab --names coco.names d12.json
+	one_line_error "d12.json: record 1: category_id 12 is not one of COCO's category ids"
+}
+
+@test "bad arrays: a cut-short array, a record without the image size, trailing data: one line each" {
+	one_label
+	{ det a 0 30 30 40 40 0.9; det a 0 60 60 30 30 0.8; det a 0 10 10 5 5 0.7; } | as_array /dev/stdin > d.json
+	head -c 150 d.json > cut.json
+	run -1 --separate-stderr evaluate-map --labels lab cut.json
+	one_line_error "cut.json: record 2: bad JSON: "
+	[[ "$stderr" == *"(the array is cut short)" ]]
+	head -c -2 d.json > cut2.json # the final "]\n" gone
+	run -1 --separate-stderr evaluate-map --labels lab - < cut2.json
+	one_line_error "standard input: record 3: the array is cut short (no ']' after it)"
+	echo '[{"image_id": "a", "category_id": 0, "bbox": [1, 2, 3, 4], "score": 0.5}]' > nosize.json
+	run -1 --separate-stderr evaluate-map --labels lab nosize.json
+	one_line_error 'nosize.json: record 1: no "width" field (the image size in pixels is needed in every record: make the detections with infer-detect -f jsonl or -f coco)'
+	{ cat d.json; det a 0 30 30 40 40 0.9; } > mixed.json
+	run -1 --separate-stderr evaluate-map --labels lab mixed.json
+	one_line_error "mixed.json: '{' after the end of the array"
+	{ printf '['; det a 0 30 30 40 40 0.9; det a 0 60 60 30 30 0.8; printf ']'; } > comma.json
+	run -1 --separate-stderr evaluate-map --labels lab comma.json
+	one_line_error "comma.json: record 1: ',' or ']' expected after it, not '{'"
+	printf '[1, 2]\n' > scalars.json
+	run -1 --separate-stderr evaluate-map --labels lab scalars.json
+	one_line_error "scalars.json: record 1: bad JSON"
+	printf '[%s]' "$(printf '[%.0s' $(seq 3000))" > deep.json
+	run -1 --separate-stderr evaluate-map --labels lab deep.json
+	one_line_error "deep.json: record 1: bad JSON"
 }
 
 @test "bad label files: exit 1, one line naming the file and line" {
@@ -251,6 +398,14 @@ value() {
 	run -2 --separate-stderr evaluate-map --labels x -n abc d.jsonl
 	run -2 --separate-stderr evaluate-map --labels x - - 
 	run -2 --separate-stderr evaluate-map --bogus
+	assert_equal "$stderr" "evaluate-map: unknown option '--bogus' (see evaluate-map --help)"
+	run -2 --separate-stderr evaluate-map --lables x d.jsonl
+	[ -z "$output" ]
+	assert_equal "$stderr" "evaluate-map: unknown option '--lables' (did you mean --labels?)"
+	run -2 --separate-stderr evaluate-map --labels
+	assert_equal "$stderr" "evaluate-map: option '--labels' needs a value"
+	run -2 --separate-stderr evaluate-map --labels x -z
+	assert_equal "$stderr" "evaluate-map: unknown option '-z' (see evaluate-map --help)"
 }
 
 @test "--help and --version" {

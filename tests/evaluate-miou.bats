@@ -270,6 +270,13 @@ one_line_error() {
 	run -2 --separate-stderr evaluate-miou -n 257 --gt a.png
 	run -2 --separate-stderr evaluate-miou --merge
 	run -2 --separate-stderr evaluate-miou --bogus
+	# one line, with the closest known option; no getopt line before it
+	run -2 --separate-stderr evaluate-miou -n 21 --gt a.png --jsno
+	assert_equal "$stderr" "evaluate-miou: unknown option '--jsno' (did you mean --json?)"
+	run -2 --separate-stderr evaluate-miou -n 21 --gt
+	assert_equal "$stderr" "evaluate-miou: option '--gt' needs a value"
+	run -2 --separate-stderr evaluate-miou -n 21 --gt a.png --conf
+	assert_equal "$stderr" "evaluate-miou: option '--confusion' needs a value"
 	run -2 --separate-stderr evaluate-miou -n 21 --pairs b.txt extra.png
 }
 

@@ -177,11 +177,64 @@ csv_total() {
 	assert_line --partial "Usage: flops-count"
 }
 
-@test "--nc replaces the yaml's classes (the seed's nc 1 yolov5s: 7,022,326 / 7,012,822)" {
+@test "-n replaces the yaml's classes (the seed's nc 1 yolov5s: 7,022,326 / 7,012,822)" {
+	run -0 --separate-stderr flops-count --arch yolov5 --cfg "$CFG/yolov5s.yaml" -n 1 --csv
+	assert_line --index 1 --regexp '^7022326,'
+	[ -z "$stderr" ]
+	run -0 --separate-stderr flops-count --arch yolov5 --cfg "$CFG/yolov5s.yaml" --num-classes 1 --bn folded --convention conv --json
+	[ "$(echo "$output" | jq .params)" = 7012822 ]
+}
+
+@test "the old --nc and --classes still work, with a one-line deprecation note" {
 	run -0 --separate-stderr flops-count --arch yolov5 --cfg "$CFG/yolov5s.yaml" --nc 1 --csv
 	assert_line --index 1 --regexp '^7022326,'
-	run -0 --separate-stderr flops-count --arch yolov5 --cfg "$CFG/yolov5s.yaml" --nc 1 --bn folded --convention conv --json
-	[ "$(echo "$output" | jq .params)" = 7012822 ]
+	assert_equal "$stderr" "flops-count: --nc is deprecated: use -n/--num-classes"
+	run -0 --separate-stderr flops-count --arch resnet50 --classes 10 --csv
+	assert_equal "$stderr" "flops-count: --classes is deprecated: use -n/--num-classes"
+	assert_equal "${lines[1]}" "$(flops-count --arch resnet50 -n 10 --csv | sed -n 2p)"
+}
+
+@test "yolov5 --size 500 counts as 512, with detect.py's check_img_size warning" {
+	run -0 --separate-stderr flops-count --arch yolov5 --cfg "$CFG/yolov5n.yaml" --size 500 --json
+	assert_equal "$stderr" "flops-count: WARNING ⚠️ --img-size 500 must be multiple of max stride 32, updating to 512"
+	local got=$output
+	run -0 --separate-stderr flops-count --arch yolov5 --cfg "$CFG/yolov5n.yaml" --size 512 --json
+	[ -z "$stderr" ]
+	assert_equal "$got" "$output"
+	[ "$(echo "$got" | jq -c .input)" = "[512,512]" ]
+	# HxW is detect.py's list form; -q silences the warning
+	run -0 --separate-stderr flops-count --arch yolov5 --cfg "$CFG/yolov5n.yaml" --size 500x700 --csv
+	assert_equal "$stderr" "flops-count: WARNING ⚠️ --img-size [500, 700] must be multiple of max stride 32, updating to [512, 704]"
+	assert_equal "$output" "$(flops-count --arch yolov5 --cfg "$CFG/yolov5n.yaml" --size 512x704 --csv)"
+	run -0 --separate-stderr flops-count -q --arch yolov5 --cfg "$CFG/yolov5n.yaml" --size 300 --csv
+	[ -z "$stderr" ]
+}
+
+@test "options: unknown ones name the closest, one line, exit 2; --csv with --json; -n with -m" {
+	run -2 --separate-stderr flops-count --arch yolov5 --cfg "$CFG/yolov5n.yaml" --jsno
+	[ -z "$output" ]
+	assert_equal "$stderr" "flops-count: unknown option '--jsno' (did you mean --json?)"
+	run -2 --separate-stderr flops-count --arch resnet50 --per-layr
+	assert_equal "$stderr" "flops-count: unknown option '--per-layr' (did you mean --per-layer?)"
+	run -2 --separate-stderr flops-count --arch resnet50 --size
+	assert_equal "$stderr" "flops-count: option '--size' needs a value"
+	run -2 --separate-stderr flops-count --arch resnet50 -x
+	assert_equal "$stderr" "flops-count: unknown option '-x' (see flops-count --help)"
+	run -2 --separate-stderr flops-count --arch resnet50 --csv --json
+	assert_equal "${stderr_lines[0]}" "flops-count: --csv and --json exclude each other"
+	run -2 --separate-stderr flops-count -m x.w -n 3
+	assert_equal "${stderr_lines[0]}" "flops-count: -n goes with --arch: a .w model has its own classes"
+	run -2 --separate-stderr flops-count --arch resnet50 --downsample 8
+	run -2 --separate-stderr flops-count --arch resnet50 --size 224x
+}
+
+@test "man page: groff is silent, every long option of --help is documented" {
+	local man="$TOP/man/man1/flops-count.1"
+	run -0 --separate-stderr groff -man -ww -z "$man"
+	[ -z "$output" ] && [ -z "$stderr" ]
+	for o in $(flops-count --help | grep -o -- '--[a-z][a-z-]*' | sort -u); do
+		grep -qF -- "${o//-/\\-}" "$man" || { echo "missing $o"; return 1; }
+	done
 }
 
 # --- classifiers (issue 4): the seed's Keras GoogLeNet and torchvision's models ----------------

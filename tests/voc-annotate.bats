@@ -41,6 +41,26 @@ same_as_ref() {
 	run -2 --separate-stderr voc-annotate -n 0
 	run -2 --separate-stderr voc-annotate a b
 	run -2 --separate-stderr voc-annotate --bogus
+	run -2 --separate-stderr voc-annotate --csv --json
+	assert_equal "${stderr_lines[0]}" "voc-annotate: --csv and --json exclude each other"
+}
+
+@test "an unknown option is one line naming the closest known one; a missing value is named" {
+	run -2 --separate-stderr voc-annotate --trianval 0.5
+	[ -z "$output" ]
+	assert_equal "$stderr" "voc-annotate: unknown option '--trianval' (did you mean --trainval?)"
+	run -2 --separate-stderr voc-annotate --sed 3
+	assert_equal "$stderr" "voc-annotate: unknown option '--sed' (did you mean --seed?)"
+	run -2 --separate-stderr voc-annotate -sort
+	assert_equal "$stderr" "voc-annotate: unknown option '-sort' (did you mean --sort?)"
+	run -2 --separate-stderr voc-annotate --seed
+	assert_equal "$stderr" "voc-annotate: option '--seed' needs a value"
+	run -2 --separate-stderr voc-annotate -q -n
+	assert_equal "$stderr" "voc-annotate: option '-n' needs a value"
+	run -2 --separate-stderr voc-annotate --sort=yes
+	assert_equal "$stderr" "voc-annotate: option '--sort' takes no value"
+	run -2 --separate-stderr voc-annotate --t 0.5
+	assert_equal "$stderr" "voc-annotate: option '--t' is ambiguous (--trainval, --train)"
 }
 
 @test "the default split of 10 labels is byte-identical to the Python script" {
@@ -112,6 +132,11 @@ same_as_ref() {
 	# the clear table names the VOC classes
 	assert_output --regexp '255 +ignore'
 	assert_output --regexp '  0  background '
+	# --json: the same numbers as --csv
+	run -0 --separate-stderr voc-annotate -q --json VOCdevkit
+	diff <(jq -r '.values[] | "\(.value),\(.class),\(.pixels),\(.labels)"' <<< "$output") \
+		<(voc-annotate -q --csv VOCdevkit | tail -n +2)
+	[ "$(jq .num_classes <<< "$output")" -eq 21 ]
 }
 
 @test "4-bit palette labels are read as indices, not colours" {

@@ -127,6 +127,82 @@ PYEOF
 	[[ "$stderr" == *"m.w"*"cls_conv.bias"* ]]
 }
 
+@test "a checkpoint given as a model: one line, in every program, saying to convert it first" {
+	cp "$CK" "$BATS_TEST_TMPDIR/renamed.w" # the first bytes decide, not the name
+	"$PY" -c 'import sys, torch; torch.save(torch.load(sys.argv[1]), sys.argv[2], _use_new_zipfile_serialization=False)' \
+		"$CK" "$BATS_TEST_TMPDIR/legacy.pth"
+	for f in "$CK" "$BATS_TEST_TMPDIR/renamed.w" "$BATS_TEST_TMPDIR/legacy.pth"; do
+		for prog in flops-count infer-seg infer-detect infer-classify; do
+			local img=/usr/share/darknet/data/dog.jpg
+			[ $prog = flops-count ] && img=
+			run -1 --separate-stderr $prog -m "$f" $img
+			[ -z "$output" ]
+			assert_equal "$stderr" "$prog: $f: a PyTorch checkpoint, not a .w model: convert it first with weightconv $f -o MODEL.w"
+		done
+	done
+}
+
+@test "a .w given to convert is refused as already converted, pointing to --info" {
+	weightconv -q "$CK" -o "$BATS_TEST_TMPDIR/m.w"
+	run -1 --separate-stderr weightconv "$BATS_TEST_TMPDIR/m.w" -o "$BATS_TEST_TMPDIR/again.w"
+	assert_equal "$stderr" "weightconv: $BATS_TEST_TMPDIR/m.w: a .w model file, already converted (see inside with weightconv --info $BATS_TEST_TMPDIR/m.w)"
+	assert_file_not_exists "$BATS_TEST_TMPDIR/again.w"
+	# --check and --info still take it
+	run -0 weightconv --check "$BATS_TEST_TMPDIR/m.w"
+	run -0 weightconv --info "$BATS_TEST_TMPDIR/m.w"
+}
+
+@test "a wrong --backbone is one line naming the checkpoint's; unknown names list the valid ones" {
+	run -1 --separate-stderr weightconv --backbone xception "$CK" -o "$BATS_TEST_TMPDIR/x.w"
+	assert_equal "$stderr" "weightconv: $CK: --backbone xception, but the checkpoint's backbone is mobilenet (it has backbone.features.0.0.weight): the backbones are mobilenet and xception; leave --backbone out to take it from the checkpoint"
+	run -1 --separate-stderr weightconv --check --backbone xception "$CK"
+	[ "${#stderr_lines[@]}" -eq 1 ]
+	run -1 --separate-stderr weightconv --backbone resnet101 "$CK" -o "$BATS_TEST_TMPDIR/x.w"
+	assert_equal "$stderr" "weightconv: $CK: --backbone resnet101 is an EncNet backbone, but this is a DeepLabV3+ checkpoint: its backbones are mobilenet and xception"
+	run -2 --separate-stderr weightconv --backbone mobilnet "$CK" -o "$BATS_TEST_TMPDIR/x.w"
+	assert_equal "${stderr_lines[0]}" "weightconv: --backbone: unknown backbone 'mobilnet' (deeplabv3plus: mobilenet, xception; encnet: resnet50, resnet101)"
+	run -2 --separate-stderr weightconv -a encnet --backbone xception "$CK" -o "$BATS_TEST_TMPDIR/x.w"
+	assert_equal "${stderr_lines[0]}" "weightconv: --backbone xception is not one of encnet's (resnet50 or resnet101)"
+	run -2 --separate-stderr weightconv -a resnet50 --backbone xception "$CK" -o "$BATS_TEST_TMPDIR/x.w"
+	assert_equal "${stderr_lines[0]}" "weightconv: --backbone goes with deeplabv3plus or encnet, not resnet50"
+	# tensors of another network altogether: one line, not one per tensor
+	edit_ckpt "$BATS_TEST_TMPDIR/other.pth" "" "sd = {'net.' + k: v for k, v in sd.items()}"
+	run -1 --separate-stderr weightconv --backbone mobilenet -n 21 "$BATS_TEST_TMPDIR/other.pth" -o "$BATS_TEST_TMPDIR/x.w"
+	assert_equal "$stderr" "weightconv: $BATS_TEST_TMPDIR/other.pth: not the tensors of deeplabv3plus mobilenet: 311 of its 311 are missing (the first: 'backbone.features.0.0.weight'); check -a and --backbone"
+	assert_file_not_exists "$BATS_TEST_TMPDIR/x.w"
+}
+
+@test "--downsample is refused for EncNet (output stride 8), named or found from the tensors" {
+	run -2 --separate-stderr weightconv -a encnet --downsample 16 "$CK" -o "$BATS_TEST_TMPDIR/e.w"
+	assert_equal "${stderr_lines[0]}" "weightconv: --downsample: EncNet's output stride is always 8 (a dilated ResNet): leave it out"
+	"$PY" -c 'import sys, torch; torch.save({"decode_head.enc_module.encoding.0.codewords": torch.zeros(32, 512)}, sys.argv[1])' \
+		"$BATS_TEST_TMPDIR/enc.pth"
+	run -2 --separate-stderr weightconv --downsample 8 "$BATS_TEST_TMPDIR/enc.pth" -o "$BATS_TEST_TMPDIR/e.w"
+	assert_equal "${stderr_lines[0]}" "weightconv: --downsample: EncNet's output stride is always 8 (a dilated ResNet): leave it out"
+	assert_file_not_exists "$BATS_TEST_TMPDIR/e.w"
+}
+
+@test "-q silences the downsample warning; sizes are HxW or N; unknown options name the closest" {
+	run -0 --separate-stderr weightconv "$CK" -o "$BATS_TEST_TMPDIR/a.w"
+	assert_equal "$stderr" "weightconv: $CK: no --downsample given: assuming 16, as upstream's default"
+	run -0 --separate-stderr weightconv -q --size 256 "$CK" -o "$BATS_TEST_TMPDIR/q.w"
+	assert_equal "$stderr" ""
+	run -0 weightconv --info "$BATS_TEST_TMPDIR/q.w"
+	assert_line "input_height: 256"
+	assert_line "input_width: 256"
+	run -0 --separate-stderr weightconv -q --size 256x320 "$CK" -o "$BATS_TEST_TMPDIR/r.w"
+	run -0 weightconv --info "$BATS_TEST_TMPDIR/r.w"
+	assert_line "input_height: 256"
+	assert_line "input_width: 320"
+	run -2 --separate-stderr weightconv --size 256x "$CK" -o "$BATS_TEST_TMPDIR/s.w"
+	run -2 --separate-stderr weightconv --downsampel 8 "$CK" -o "$BATS_TEST_TMPDIR/s.w"
+	assert_equal "$stderr" "weightconv: unknown option '--downsampel' (did you mean --downsample?)"
+	run -2 --separate-stderr weightconv "$CK" -o
+	assert_equal "$stderr" "weightconv: option '-o' needs a value"
+	run -2 --separate-stderr weightconv --fp16=1 "$CK" -o "$BATS_TEST_TMPDIR/s.w"
+	assert_equal "$stderr" "weightconv: option '--fp16' takes no value"
+}
+
 @test "usage errors exit 2; --help exits 0 and every long option is in the man page" {
 	run -2 weightconv
 	run -2 weightconv "$CK"

@@ -97,6 +97,166 @@ double cli_parse_double(const char *opt, const char *arg)
 	return v;
 }
 
+/* A whole decimal number in [lo, hi] from s up to end, digits only. */
+static int size_side(const char *s, const char *end, int lo, int hi, int *out)
+{
+	long v = 0;
+	if (s == end || end - s > 6)
+		return -1;
+	for (; s < end; s++) {
+		if (*s < '0' || *s > '9')
+			return -1;
+		v = v * 10 + (*s - '0');
+	}
+	if (v < lo || v > hi)
+		return -1;
+	*out = (int)v;
+	return 0;
+}
+
+int cli_parse_size(const char *opt, const char *arg, int lo, int hi, int *h, int *w)
+{
+	const char *x = strpbrk(arg, "xX"), *end = arg + strlen(arg);
+	if (size_side(arg, x ? x : end, lo, hi, h) || size_side(x ? x + 1 : arg, end, lo, hi, w))
+		cli_usage_error("%s: '%s' is not HxW (height first) or N, each side from %d to %d", opt, arg, lo,
+				hi);
+	return !x;
+}
+
+void cli_deprecated(const char *old, const char *now)
+{
+	cli_warn("%s is deprecated: use %s", old, now);
+}
+
+int cli_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts)
+{
+	opterr = 0;
+	int c = getopt_long(argc, argv, shortopts, longopts, NULL);
+	if (c == '?' || c == ':')
+		cli_unknown_option(argc, argv, longopts, shortopts);
+	return c;
+}
+
+/* Optimal string alignment distance (Levenshtein plus adjacent transpositions) of a[0..n)
+ * and b; names are short, so one row of 64 per step is plenty (longer names never match). */
+static int edit_distance(const char *a, size_t n, const char *b)
+{
+	size_t m = strlen(b);
+	if (n > 62 || m > 62)
+		return INT_MAX;
+	int d[3][64]; /* rows i-2, i-1, i */
+	for (size_t j = 0; j <= m; j++)
+		d[1][j] = (int)j;
+	for (size_t i = 1; i <= n; i++) {
+		int *cur = d[(i + 1) % 3], *prev = d[i % 3], *pp = d[(i + 2) % 3];
+		cur[0] = (int)i;
+		for (size_t j = 1; j <= m; j++) {
+			int cost = a[i - 1] != b[j - 1];
+			int v = prev[j] + 1;
+			if (cur[j - 1] + 1 < v)
+				v = cur[j - 1] + 1;
+			if (prev[j - 1] + cost < v)
+				v = prev[j - 1] + cost;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] && pp[j - 2] + 1 < v)
+				v = pp[j - 2] + 1;
+			cur[j] = v;
+		}
+	}
+	return d[(n + 1) % 3][m];
+}
+
+int cli_closest_option(const char *name, size_t len, const struct option *longopts)
+{
+	/* a slip: a third of the name, one edit at least, three at most */
+	int best = -1, best_d = (int)(len / 3 < 1 ? 1 : len / 3 > 3 ? 3 : len / 3) + 1;
+	for (int i = 0; longopts[i].name; i++) {
+		int dist = edit_distance(name, len, longopts[i].name);
+		if (dist < best_d) {
+			best_d = dist;
+			best = i;
+		}
+	}
+	return best;
+}
+
+/* The long option that "--name" (len bytes) selects: exact, else the one it abbreviates. */
+static const struct option *long_match(const char *name, size_t len, const struct option *longopts)
+{
+	const struct option *found = NULL;
+	for (const struct option *o = longopts; o->name; o++) {
+		if (strncmp(o->name, name, len))
+			continue;
+		if (strlen(o->name) == len)
+			return o;
+		if (!found)
+			found = o;
+	}
+	return found;
+}
+
+static int short_has_arg(const char *shortopts, int c)
+{
+	const char *p = c > 0 && c < 256 && c != ':' ? strchr(shortopts, c) : NULL;
+	return p ? 1 + (p[1] == ':') : 0; /* 0 unknown, 1 flag, 2 takes a value */
+}
+
+void cli_unknown_option(int argc, char **argv, const struct option *longopts, const char *shortopts)
+{
+	/* getopt has moved past a bad long option; a bad short one may still be mid-group */
+	const char *prev = optind > 0 && optind <= argc ? argv[optind - 1] : "", *cur = optind < argc ? argv[optind] : NULL;
+	if (strncmp(prev, "--", 2) == 0 && prev[2]) {
+		const char *name = prev + 2;
+		size_t len = strcspn(name, "=");
+		const struct option *o = long_match(name, len, longopts);
+		if (optopt && o && o->val == optopt) {
+			if (name[len] == '=')
+				fprintf(stderr, "%s: option '--%s' takes no value\n", prog, o->name);
+			else
+				fprintf(stderr, "%s: option '--%s' needs a value\n", prog, o->name);
+			exit(2);
+		}
+		if (!optopt) {
+			int n = 0;
+			for (const struct option *q = longopts; q->name; q++)
+				n += strncmp(q->name, name, len) == 0;
+			if (n > 1) {
+				fprintf(stderr, "%s: option '--%.*s' is ambiguous (", prog, (int)len, name);
+				const char *sep = "";
+				for (const struct option *q = longopts; q->name; q++)
+					if (strncmp(q->name, name, len) == 0) {
+						fprintf(stderr, "%s--%s", sep, q->name);
+						sep = ", ";
+					}
+				fputs(")\n", stderr);
+				exit(2);
+			}
+			int k = cli_closest_option(name, len, longopts);
+			if (k >= 0)
+				fprintf(stderr, "%s: unknown option '--%.*s' (did you mean --%s?)\n", prog, (int)len, name,
+					longopts[k].name);
+			else
+				fprintf(stderr, "%s: unknown option '--%.*s' (see %s --help)\n", prog, (int)len, name, prog);
+			exit(2);
+		}
+	}
+	const char *group = optopt && cur && cur[0] == '-' && cur[1] != '-' && strchr(cur + 1, optopt) ? cur : prev;
+	if (short_has_arg(shortopts, optopt) == 2) {
+		fprintf(stderr, "%s: option '-%c' needs a value\n", prog, optopt);
+		exit(2);
+	}
+	/* "-conf": a long option written with one dash */
+	size_t len = group[0] == '-' ? strcspn(group + 1, "=") : 0;
+	int k = len >= 3 ? cli_closest_option(group + 1, len, longopts) : -1;
+	if (k >= 0)
+		fprintf(stderr, "%s: unknown option '-%.*s' (did you mean --%s?)\n", prog, (int)len, group + 1,
+			longopts[k].name);
+	else if (optopt > ' ' && optopt < 127)
+		fprintf(stderr, "%s: unknown option '-%c' (see %s --help)\n", prog, optopt, prog);
+	else
+		fprintf(stderr, "%s: unknown option (see %s --help)\n", prog, prog);
+	exit(2);
+}
+
 void cli_close_stdout(void)
 {
 	if (fflush(stdout) != 0 || ferror(stdout) || fclose(stdout) != 0) {
@@ -142,15 +302,5 @@ const char **cli_read_names(const char *path, int max, int *count, unsigned char
 
 void cli_json_str(FILE *fp, const char *s)
 {
-	fputc('"', fp);
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-		if (ch == '"' || ch == '\\')
-			fprintf(fp, "\\%c", ch);
-		else if (ch < 0x20)
-			fprintf(fp, "\\u%04x", ch);
-		else
-			fputc(ch, fp);
-	}
-	fputc('"', fp);
+	tn_json_str(fp, s);
 }

@@ -2,6 +2,7 @@
 #ifndef TN_CLI_H
 #define TN_CLI_H
 
+#include <getopt.h>
 #include <stdio.h>
 
 void cli_init(const char *argv0);
@@ -19,6 +20,23 @@ _Noreturn void cli_version(void);
 /* Parses a whole positive integer in [lo, hi], or exits 2 naming the option. */
 long cli_parse_long(const char *opt, const char *arg, long lo, long hi);
 double cli_parse_double(const char *opt, const char *arg);
+/* A size "HxW", or "N" for NxN, each side in [lo, hi]; else exits 2 naming the option.
+ * Returns 1 when it was given as one number N. */
+int cli_parse_size(const char *opt, const char *arg, int lo, int hi, int *h, int *w);
+/* "prog: OLD is deprecated: use NEW" on stderr; the old spelling still works. */
+void cli_deprecated(const char *old, const char *now);
+
+/* getopt_long without getopt's own messages: an unknown option, a missing value or a value
+ * given to a flag ends the program through cli_unknown_option. */
+int cli_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts);
+/* After getopt_long returned '?' with opterr = 0: one line, "prog: unknown option '--conff'
+ * (did you mean --conf?)", "prog: option '--conf' needs a value", ..., then exit 2. */
+_Noreturn void cli_unknown_option(int argc, char **argv, const struct option *longopts,
+				  const char *shortopts);
+/* The index in longopts of the name nearest to name (edit distance with transpositions, small
+ * enough to be a typing slip), or -1. */
+int cli_closest_option(const char *name, size_t len, const struct option *longopts);
+
 /* Checks stdout is fine to end with: exit 1 on a write error. */
 void cli_close_stdout(void);
 

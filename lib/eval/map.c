@@ -2,6 +2,7 @@
 
 #include "core/error.h"
 #include "core/tensor.h"
+#include "eval/coco.h"
 #include "eval/miou.h"
 #include "io/file.h"
 
@@ -10,6 +11,7 @@
 #include <inttypes.h>
 #include <jansson.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -337,122 +339,122 @@ int tn_map_load_labels(struct tn_map_data *d, const char *dir)
 	return rc;
 }
 
-/* ---- detection lines ---- */
+/* ---- detections: JSON lines or COCO results arrays ---- */
 
-static int num_field(json_t *o, const char *key, double *v, const char *name, uint64_t line)
+/* Where a record is, for messages: "FILE: line N" or "FILE: record N". */
+struct rec_at {
+	const char *name, *unit;
+	uint64_t n;
+};
+
+static int rec_fail(const struct rec_at *at, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int rec_fail(const struct rec_at *at, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	return tn_fail(TN_E_FORMAT, "%s: %s %" PRIu64 ": %s", at->name, at->unit, at->n, msg);
+}
+
+static int num_field(json_t *o, const char *key, double *v, const struct rec_at *at)
 {
 	json_t *x = json_object_get(o, key);
 	if (!x)
-		return tn_fail(TN_E_FORMAT, "%s: line %" PRIu64 ": no \"%s\" field%s", name, line, key,
-			       !strcmp(key, "width") || !strcmp(key, "height")
-				       ? " (the image size in pixels is needed on every line, as infer-detect "
-					 "--format jsonl writes it)"
-				       : "");
+		return rec_fail(at, "no \"%s\" field%s", key,
+				!strcmp(key, "width") || !strcmp(key, "height")
+					? " (the image size in pixels is needed in every record: make the "
+					  "detections with infer-detect -f jsonl or -f coco)"
+					: "");
 	if (!json_is_number(x))
-		return tn_fail(TN_E_FORMAT, "%s: line %" PRIu64 ": \"%s\" is not a number", name, line, key);
+		return rec_fail(at, "\"%s\" is not a number", key);
 	*v = json_number_value(x);
 	if (!isfinite(*v) || *v < 0)
-		return tn_fail(TN_E_FORMAT, "%s: line %" PRIu64 ": \"%s\" is %g, not a number >= 0", name, line,
-			       key, *v);
+		return rec_fail(at, "\"%s\" is %g, not a number >= 0", key, *v);
 	return 0;
 }
 
-int tn_map_add_json_line(struct tn_map_data *d, const char *line, size_t len, const char *name,
-			 uint64_t lineno)
+/* A COCO results array's category_id as a class index (JSON lines hold class indices). */
+static int array_class(const struct tn_map_data *d, double *cat, const struct rec_at *at)
 {
-	size_t i = 0;
-	while (i < len && (is_space(line[i]) || line[i] == '\n'))
-		i++;
-	if (i == len)
-		return 0;
-	json_error_t err;
-	json_t *o = json_loadb(line, len, JSON_REJECT_DUPLICATES, &err);
-	if (!o)
-		return tn_fail(TN_E_FORMAT, "%s: line %" PRIu64 ": bad JSON: %s (column %d)", name, lineno,
-			       err.text, err.column);
-	int rc = 0;
+	int id = (int)*cat;
+	if (d->array_ids == TN_MAP_IDS_COCO91) {
+		int c = tn_coco91_to_80(id);
+		if (c < 0)
+			return rec_fail(at, "category_id %d is not one of COCO's category ids (the class names are "
+					"COCO's 80, so an array holds COCO's ids 1..90)", id);
+		*cat = c;
+	} else if (d->array_ids == TN_MAP_IDS_UNKNOWN && id >= TN_COCO_CLASSES && tn_coco91_to_80(id) >= 0) {
+		/* infer-detect -f coco writes COCO's ids for a COCO model: never guess */
+		return rec_fail(at, "category_id %d may be a COCO category id (1..90): give --names with COCO's 80 "
+				"class names, or -n N if the ids are class indices", id);
+	}
+	return 0;
+}
+
+/* One detection object; array: it came from a COCO results array. */
+static int add_record(struct tn_map_data *d, json_t *o, const struct rec_at *at, int array)
+{
 	char key[48];
 	const char *k = key;
 	double cat, bb[4], score, w, h;
-	if (!json_is_object(o)) {
-		rc = tn_fail(TN_E_FORMAT, "%s: line %" PRIu64 ": not a JSON object%s", name, lineno,
-			     json_is_array(o) ? " (a COCO results array? make JSON lines with jq -c '.[]')" : "");
-		goto out;
-	}
+	if (!json_is_object(o))
+		return rec_fail(at, "not a JSON object");
 	json_t *id = json_object_get(o, "image_id");
-	if (!id) {
-		rc = tn_fail(TN_E_FORMAT, "%s: line %" PRIu64 ": no \"image_id\" field", name, lineno);
-		goto out;
-	}
+	if (!id)
+		return rec_fail(at, "no \"image_id\" field");
 	int numeric = 0;
 	if (json_is_string(id)) {
 		k = json_string_value(id);
-		if (!*k || strlen(k) != json_string_length(id) || strchr(k, '/')) {
-			rc = tn_fail(TN_E_FORMAT, "%s: line %" PRIu64 ": \"image_id\" must be a file stem (not empty, no '/')",
-				     name, lineno);
-			goto out;
-		}
+		if (!*k || strlen(k) != json_string_length(id) || strchr(k, '/'))
+			return rec_fail(at, "\"image_id\" must be a file stem (not empty, no '/')");
 	} else if (json_is_integer(id) && json_integer_value(id) >= 0) {
 		snprintf(key, sizeof key, "%" JSON_INTEGER_FORMAT, json_integer_value(id));
 		numeric = 1;
 	} else {
-		rc = tn_fail(TN_E_FORMAT, "%s: line %" PRIu64 ": \"image_id\" must be a string or a whole number >= 0",
-			     name, lineno);
-		goto out;
+		return rec_fail(at, "\"image_id\" must be a string or a whole number >= 0");
 	}
-	if ((rc = num_field(o, "category_id", &cat, name, lineno)) || (rc = num_field(o, "score", &score, name, lineno)) ||
-	    (rc = num_field(o, "width", &w, name, lineno)) || (rc = num_field(o, "height", &h, name, lineno)))
-		goto out;
-	if (cat != floor(cat) || cat >= TN_MAP_MAX_CLASSES) {
-		rc = tn_fail(TN_E_FORMAT, "%s: line %" PRIu64 ": \"category_id\" %g is not a whole number below %d",
-			     name, lineno, cat, TN_MAP_MAX_CLASSES);
-		goto out;
-	}
-	if (d->n && cat >= d->n) {
-		rc = tn_fail(TN_E_FORMAT, "%s: line %" PRIu64 ": category_id %d, but there are only %d classes (0..%d)",
-			     name, lineno, (int)cat, d->n, d->n - 1);
-		goto out;
-	}
-	if (w <= 0 || h <= 0) {
-		rc = tn_fail(TN_E_FORMAT, "%s: line %" PRIu64 ": image size %gx%g", name, lineno, w, h);
-		goto out;
-	}
+	int rc;
+	if ((rc = num_field(o, "category_id", &cat, at)) || (rc = num_field(o, "score", &score, at)) ||
+	    (rc = num_field(o, "width", &w, at)) || (rc = num_field(o, "height", &h, at)))
+		return rc;
+	if (cat != floor(cat) || cat >= TN_MAP_MAX_CLASSES)
+		return rec_fail(at, "\"category_id\" %g is not a whole number below %d", cat, TN_MAP_MAX_CLASSES);
+	if (array && (rc = array_class(d, &cat, at)))
+		return rc;
+	if (d->n && cat >= d->n)
+		return rec_fail(at, "category_id %d, but there are only %d classes (0..%d)", (int)cat, d->n, d->n - 1);
+	if (w <= 0 || h <= 0)
+		return rec_fail(at, "image size %gx%g", w, h);
 	json_t *b = json_object_get(o, "bbox");
-	if (!b) {
-		rc = tn_fail(TN_E_FORMAT, "%s: line %" PRIu64 ": no \"bbox\" field", name, lineno);
-		goto out;
-	}
-	if (!json_is_array(b) || json_array_size(b) != 4) {
-		rc = tn_fail(TN_E_FORMAT, "%s: line %" PRIu64 ": \"bbox\" is not [x, y, w, h]", name, lineno);
-		goto out;
-	}
+	if (!b)
+		return rec_fail(at, "no \"bbox\" field");
+	if (!json_is_array(b) || json_array_size(b) != 4)
+		return rec_fail(at, "\"bbox\" is not [x, y, w, h]");
 	for (int j = 0; j < 4; j++) {
 		json_t *x = json_array_get(b, (size_t)j);
 		bb[j] = json_is_number(x) ? json_number_value(x) : NAN;
-		if (!isfinite(bb[j]) || bb[j] < 0) {
-			rc = tn_fail(TN_E_FORMAT, "%s: line %" PRIu64 ": \"bbox\" value %d is %s", name, lineno,
-				     j + 1, json_is_number(x) ? "negative" : "not a number");
-			goto out;
-		}
+		if (!isfinite(bb[j]) || bb[j] < 0)
+			return rec_fail(at, "\"bbox\" value %d is %s", j + 1, json_is_number(x) ? "negative" : "not a number");
 	}
 	uint32_t idx;
 	if ((rc = tn_map_image_index(d, k, numeric, 1, &idx)))
-		goto out;
+		return rc;
 	struct tn_map_image *im = &d->images[idx];
 	if (im->width == 0) {
 		im->width = w;
 		im->height = h;
-		im->size_line = lineno;
-		im->size_file = name;
+		im->size_line = at->n;
+		im->size_file = at->name;
 		if (!im->has_label_file && d->missing_label_images++ == 0)
 			d->first_missing = im->key;
 	} else if (im->width != w || im->height != h) {
-		rc = tn_fail(TN_E_FORMAT, "%s: line %" PRIu64 ": image '%s' is %gx%g here but %gx%g on line %" PRIu64,
-			     name, lineno, im->key, w, h, im->width, im->height, im->size_line);
-		goto out;
+		return rec_fail(at, "image '%s' is %gx%g here but %gx%g on %s %" PRIu64, im->key, w, h, im->width,
+				im->height, at->unit, im->size_line);
 	}
 	if ((rc = grow((void **)&d->dets, &d->cap_dets, d->ndets + 1, sizeof *d->dets, "detections")))
-		goto out;
+		return rc;
 	struct tn_map_det *dt = &d->dets[d->ndets];
 	dt->box[0] = bb[0];
 	dt->box[1] = bb[1];
@@ -466,9 +468,110 @@ int tn_map_add_json_line(struct tn_map_data *d, const char *line, size_t len, co
 	d->ndets++;
 	if (dt->cls > d->max_class)
 		d->max_class = dt->cls;
-out:
+	return 0;
+}
+
+int tn_map_add_json_line(struct tn_map_data *d, const char *line, size_t len, const char *name,
+			 uint64_t lineno)
+{
+	size_t i = 0;
+	while (i < len && (is_space(line[i]) || line[i] == '\n'))
+		i++;
+	if (i == len)
+		return 0;
+	struct rec_at at = {name, "line", lineno};
+	json_error_t err;
+	json_t *o = json_loadb(line, len, JSON_REJECT_DUPLICATES, &err);
+	if (!o)
+		return rec_fail(&at, "bad JSON: %s (column %d)", err.text, err.column);
+	int rc = add_record(d, o, &at, 0);
 	json_decref(o);
 	return rc;
+}
+
+static int read_fail(const char *name)
+{
+	return tn_fail(TN_E_IO, "%s: read error: %s", name, strerror(errno));
+}
+
+/* The next byte that is not JSON white space; newlines are counted into *lines. */
+static int next_nonblank(FILE *fp, uint64_t *lines)
+{
+	int c;
+	while ((c = getc(fp)) == ' ' || c == '\t' || c == '\r' || c == '\n')
+		*lines += c == '\n';
+	return c;
+}
+
+static int read_lines(struct tn_map_data *d, FILE *fp, const char *name, uint64_t lineno)
+{
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	int rc = 0;
+	while (!rc && (len = getline(&line, &cap, fp)) >= 0)
+		rc = tn_map_add_json_line(d, line, (size_t)len, name, ++lineno);
+	free(line);
+	return rc ? rc : ferror(fp) ? read_fail(name) : 0;
+}
+
+/* c for a message: itself when printable. */
+static const char *show_byte(int c, char buf[8])
+{
+	snprintf(buf, 8, c > ' ' && c < 0x7f ? "'%c'" : "byte %d", c);
+	return buf;
+}
+
+/* '[' has been read: records one at a time (one parsed object in memory), then ']'; more
+ * arrays may follow, as shards concatenate. */
+static int read_array(struct tn_map_data *d, FILE *fp, const char *name)
+{
+	struct rec_at at = {name, "record", 0};
+	uint64_t lines = 0, first = 1; /* the current array's first record number */
+	char b[8];
+	for (;;) {
+		int c = next_nonblank(fp, &lines);
+		if (c != ']' || at.n + 1 != first) {
+			ungetc(c, fp);
+			at.n++;
+			json_error_t err;
+			json_t *o = json_loadf(fp, JSON_DISABLE_EOF_CHECK | JSON_REJECT_DUPLICATES, &err);
+			if (!o)
+				return ferror(fp) ? read_fail(name)
+						  : rec_fail(&at, "bad JSON: %s%s", err.text,
+							     feof(fp) ? " (the array is cut short)" : "");
+			int rc = add_record(d, o, &at, 1);
+			json_decref(o);
+			if (rc)
+				return rc;
+			c = next_nonblank(fp, &lines);
+			if (c == ',')
+				continue;
+			if (c != ']')
+				return ferror(fp) ? read_fail(name)
+				       : c == EOF ? rec_fail(&at, "the array is cut short (no ']' after it)")
+						  : rec_fail(&at, "',' or ']' expected after it, not %s", show_byte(c, b));
+		}
+		c = next_nonblank(fp, &lines);
+		if (c == EOF)
+			return ferror(fp) ? read_fail(name) : 0;
+		if (c != '[')
+			return tn_fail(TN_E_FORMAT, "%s: %s after the end of the array (give one JSON array, or "
+				       "JSON lines)", name, show_byte(c, b));
+		first = at.n + 1;
+	}
+}
+
+int tn_map_read_dets(struct tn_map_data *d, FILE *fp, const char *name)
+{
+	uint64_t lines = 0;
+	int c = next_nonblank(fp, &lines);
+	if (c == EOF)
+		return ferror(fp) ? read_fail(name) : 0;
+	if (c == '[')
+		return read_array(d, fp, name);
+	ungetc(c, fp);
+	return read_lines(d, fp, name, lines);
 }
 
 /* ---- the metric pieces ---- */
@@ -1005,20 +1108,6 @@ void tn_map_write_table(FILE *fp, const struct tn_map_result *r, const char *con
 	}
 }
 
-static void json_str(FILE *fp, const char *s)
-{
-	fputc('"', fp);
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			fprintf(fp, "\\%c", *p);
-		else if (*p < 0x20)
-			fprintf(fp, "\\u%04x", *p);
-		else
-			fputc(*p, fp);
-	}
-	fputc('"', fp);
-}
-
 void tn_map_write_json(FILE *fp, const struct tn_map_result *r, const char *const *names)
 {
 	fprintf(fp,
@@ -1032,7 +1121,7 @@ void tn_map_write_json(FILE *fp, const struct tn_map_result *r, const char *cons
 	for (int c = 0; c < r->n; c++) {
 		const struct tn_map_class *k = &r->cls[c];
 		fprintf(fp, "%s\n  {\"class\": %d, \"name\": ", c ? "," : "", c);
-		json_str(fp, names[c]);
+		tn_json_str(fp, names[c]);
 		fprintf(fp, ", \"instances\": %" PRIu64 ", \"detections\": %" PRIu64, k->instances, k->detections);
 		if (!k->instances) {
 			fputs(", \"p\": null, \"r\": null, \"ap50\": null, \"ap50_95\": null, \"ap\": null}", fp);
@@ -1047,21 +1136,6 @@ void tn_map_write_json(FILE *fp, const struct tn_map_result *r, const char *cons
 	fputs("]}\n", fp);
 }
 
-void tn_map_csv_field(FILE *fp, const char *s)
-{
-	if (!strpbrk(s, ",\"\r\n") && *s) {
-		fputs(s, fp);
-		return;
-	}
-	fputc('"', fp);
-	for (; *s; s++) {
-		if (*s == '"')
-			fputc('"', fp);
-		fputc(*s, fp);
-	}
-	fputc('"', fp);
-}
-
 void tn_map_write_csv(FILE *fp, const struct tn_map_result *r, const char *const *names)
 {
 	fputs("class,images,instances,detections,p,r,ap50,ap50_95\n", fp);
@@ -1069,7 +1143,7 @@ void tn_map_write_csv(FILE *fp, const struct tn_map_result *r, const char *const
 		r->instances, r->detections, r->mp, r->mr, r->map50, r->map);
 	for (int c = 0; c < r->n; c++) {
 		const struct tn_map_class *k = &r->cls[c];
-		tn_map_csv_field(fp, names[c]);
+		tn_csv_field(fp, names[c]);
 		fprintf(fp, ",%" PRIu64 ",%" PRIu64 ",%" PRIu64, r->images, k->instances, k->detections);
 		if (k->instances)
 			fprintf(fp, ",%.17g,%.17g,%.17g,%.17g\n", k->p, k->r, k->ap50, k->ap);

@@ -2,7 +2,8 @@
  * v7.0-549): per image, process_batch matching of detections to labels at the ten IoU thresholds
  * 0.5:0.05:0.95, then ap_per_class (101-point interpolated AP over the precision envelope, P and R
  * at the confidence of the maximum of the box-filtered mean F1 curve).  Ground truth comes from
- * YOLO label files, detections from JSON lines with COCO field names (see evaluate-map(1)). */
+ * YOLO label files, detections from JSON lines or COCO results arrays with COCO field names
+ * (see evaluate-map(1)). */
 #ifndef TN_MAP_H
 #define TN_MAP_H
 
@@ -38,9 +39,19 @@ struct tn_map_image {
 	const char *size_file;
 };
 
-/* Everything read: labels of every label file, detections of every JSON line. */
+/* What category_id means in a COCO results array (JSON lines always hold class indices):
+ * infer-detect -f coco writes COCO's category ids 1..90 exactly when the class names are COCO's
+ * 80 classes, else class indices. */
+enum tn_map_ids {
+	TN_MAP_IDS_UNKNOWN, /* no names: an id that can only be a COCO category id (>= 80) is refused */
+	TN_MAP_IDS_INDEX,   /* class indices (the names are not COCO's 80) */
+	TN_MAP_IDS_COCO91,  /* COCO category ids, mapped back to class indices 0..79 */
+};
+
+/* Everything read: labels of every label file, detections of every record. */
 struct tn_map_data {
 	int n;           /* classes, 0 = not fixed (then 1 + the largest class seen) */
+	enum tn_map_ids array_ids; /* set before reading detections; 0 = TN_MAP_IDS_UNKNOWN */
 	int max_class;   /* largest class seen, -1 if none */
 	struct tn_map_image *images;
 	size_t nimages, cap_images;
@@ -76,6 +87,11 @@ int tn_map_parse_labels(struct tn_map_data *d, uint32_t image, const char *buf, 
  * "width": W, "height": H}; blank lines are ignored.  name and lineno are for messages. */
 int tn_map_add_json_line(struct tn_map_data *d, const char *line, size_t len, const char *name,
 			 uint64_t lineno);
+/* Adds every detection of a stream: JSON lines as above, or, when the first byte that is not
+ * white space is '[', one JSON array of the same objects (infer-detect -f coco; several arrays
+ * one after another are read in turn), parsed one object at a time.  Errors name the file and
+ * the line or record. */
+int tn_map_read_dets(struct tn_map_data *d, FILE *fp, const char *name);
 
 /* Finds or adds the image with this key; *index receives it.  numeric: the id was a number,
  * which also matches a label file whose stem is that number with leading zeros. */
@@ -143,8 +159,6 @@ double tn_map_compute_ap(const double *recall, const double *precision, size_t n
 void tn_map_smooth(const double *y, double f, double *out);
 /* A label's box in pixels (x1 y1 x2 y2), as val.py scales xywh and converts it. */
 void tn_map_label_box(const struct tn_map_image *im, const struct tn_map_label *l, double box[4]);
-/* s as one CSV field: quoted (with "" for ") when it holds , " CR LF or is empty. */
-void tn_map_csv_field(FILE *fp, const char *s);
 
 /* Reports.  names has r->n entries. */
 /* val.py's table: "%22s" + "%11s" * 6 header (Class Images Instances P R mAP50 mAP50-95), the

@@ -137,7 +137,7 @@ void tn_map_write_curve_csv(FILE *fp, const struct tn_map_result *r, const char 
 		if (pr && !r->cls[cv->cls[i]].detections)
 			continue;
 		fputc(',', fp);
-		tn_map_csv_field(fp, names[cv->cls[i]]);
+		tn_csv_field(fp, names[cv->cls[i]]);
 	}
 	fputs(",all classes\n", fp);
 	for (int j = 0; j < TN_MAP_NPX; j++) {
@@ -154,11 +154,11 @@ void tn_map_write_confusion_csv(FILE *fp, int n, const uint64_t *m, const char *
 	fputs("predicted/true", fp);
 	for (int c = 0; c <= n; c++) {
 		fputc(',', fp);
-		tn_map_csv_field(fp, c < n ? names[c] : "background");
+		tn_csv_field(fp, c < n ? names[c] : "background");
 	}
 	fputc('\n', fp);
 	for (int p = 0; p <= n; p++) {
-		tn_map_csv_field(fp, p < n ? names[p] : "background");
+		tn_csv_field(fp, p < n ? names[p] : "background");
 		for (int t = 0; t <= n; t++)
 			fprintf(fp, ",%" PRIu64, m[(size_t)p * ((size_t)n + 1) + (size_t)t]);
 		fputc('\n', fp);

@@ -2,6 +2,7 @@
 
 #include "core/error.h"
 #include "core/tensor.h"
+#include "io/file.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -532,20 +533,6 @@ void tn_miou_write_table(FILE *fp, const struct tn_miou *m, const char *const *n
 		m->nan_absent ? ", absent classes skipped" : "");
 }
 
-static void json_string(FILE *fp, const char *s)
-{
-	fputc('"', fp);
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			fprintf(fp, "\\%c", *p);
-		else if (*p < 0x20)
-			fprintf(fp, "\\u%04x", *p);
-		else
-			fputc(*p, fp);
-	}
-	fputc('"', fp);
-}
-
 static void json_num(FILE *fp, double x)
 {
 	if (isnan(x) || isinf(x))
@@ -560,7 +547,7 @@ void tn_miou_write_json(FILE *fp, const struct tn_miou *m, const char *const *na
 	for (int i = 0; i < m->n; i++) {
 		const struct tn_miou_class *k = &m->cls[i];
 		fputs(i ? ",\n  {\"name\": " : "\n  {\"name\": ", fp);
-		json_string(fp, names[i]);
+		tn_json_str(fp, names[i]);
 		fputs(", \"iou\": ", fp);
 		json_num(fp, k->iou);
 		fputs(", \"recall\": ", fp);
@@ -582,22 +569,6 @@ void tn_miou_write_json(FILE *fp, const struct tn_miou *m, const char *const *na
 		m->images, m->nan_absent ? "true" : "false");
 }
 
-/* A CSV field with Python csv's minimal quoting (excel dialect). */
-static void csv_field(FILE *fp, const char *s)
-{
-	if (!strpbrk(s, ",\"\r\n") && *s) {
-		fputs(s, fp);
-		return;
-	}
-	fputc('"', fp);
-	for (; *s; s++) {
-		if (*s == '"')
-			fputc('"', fp);
-		fputc(*s, fp);
-	}
-	fputc('"', fp);
-}
-
 static void csv_num(FILE *fp, double x)
 {
 	if (!isnan(x))
@@ -609,7 +580,7 @@ void tn_miou_write_csv(FILE *fp, const struct tn_miou *m, const char *const *nam
 	fputs("class,iou,recall,precision,gt_pixels,pred_pixels\n", fp);
 	for (int i = 0; i < m->n; i++) {
 		const struct tn_miou_class *k = &m->cls[i];
-		csv_field(fp, names[i]);
+		tn_csv_field(fp, names[i]);
 		fputc(',', fp);
 		csv_num(fp, k->iou);
 		fputc(',', fp);
@@ -635,11 +606,11 @@ void tn_confusion_write_csv(FILE *fp, const struct tn_confusion *c, const char *
 	fputc(' ', fp);
 	for (int i = 0; i < c->n; i++) {
 		fputc(',', fp);
-		csv_field(fp, names[i]);
+		tn_csv_field(fp, names[i]);
 	}
 	fputs("\r\n", fp);
 	for (int i = 0; i < c->n; i++) {
-		csv_field(fp, names[i]);
+		tn_csv_field(fp, names[i]);
 		for (int j = 0; j < c->n; j++)
 			fprintf(fp, ",%" PRIu64, c->counts[(size_t)i * c->n + j]);
 		fputs("\r\n", fp);

@@ -4,6 +4,7 @@
 #include "core/tensor.h"
 #include "io/file.h"
 #include "io/unpickle.h"
+#include "io/wfile.h"
 #include "io/zip.h"
 
 #include <jansson.h>
@@ -909,6 +910,13 @@ static int read_file(const char *path, const uint8_t **buf, size_t *len, int *ma
 	return 0;
 }
 
+int tn_ckpt_sniff(const unsigned char *head, size_t n)
+{
+	if (n >= 4 && memcmp(head, "PK\3\4", 4) == 0)
+		return 1;
+	return n >= 2 && head[0] == 0x80 && head[1] >= 2 && head[1] <= 5;
+}
+
 int tn_ckpt_load(const char *path, struct tn_ckpt *out)
 {
 	struct ld l = {.path = path};
@@ -917,7 +925,10 @@ int tn_ckpt_load(const char *path, struct tn_ckpt *out)
 	if ((rc = read_file(path, &l.buf, &l.len, &mapped)))
 		return rc;
 	l.budget = l.len > (SIZE_MAX - ((size_t)64 << 20)) / 8 ? SIZE_MAX : 8 * l.len + ((size_t)64 << 20);
-	if (l.len >= 4 && memcmp(l.buf, "PK\3\4", 4) == 0)
+	if (tn_wfile_sniff(l.buf, l.len, l.len))
+		rc = tn_fail(TN_E_FORMAT, "%s: a .w model file, already converted (see inside with weightconv --info %s)",
+			     path, path);
+	else if (l.len >= 4 && memcmp(l.buf, "PK\3\4", 4) == 0)
 		rc = load_zip(&l);
 	else if (l.len >= 2 && l.buf[0] == 0x80 && l.buf[1] <= 5)
 		rc = load_legacy(&l);

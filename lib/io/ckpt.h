@@ -47,6 +47,9 @@ struct tn_ckpt {
  * 'ema' wins when set); strips "module." prefixes.  Any pickle global outside the allow-list is
  * an error naming it. */
 int tn_ckpt_load(const char *path, struct tn_ckpt *out);
+/* 1 when the first n bytes of a file start like a torch.save checkpoint: a zip ("PK\3\4") or a
+ * legacy one (a pickle, protocol 2 to 5).  A .w can start so too: ask tn_wfile_sniff first. */
+int tn_ckpt_sniff(const unsigned char *head, size_t n);
 void tn_ckpt_free(struct tn_ckpt *ck);
 const struct tn_ckpt_tensor *tn_ckpt_find(const struct tn_ckpt *ck, const char *name);
 

@@ -28,5 +28,9 @@ int tn_write_file(const char *path, const void *data, size_t len);
 
 /* Creates dir and its parents as `mkdir -p` does, and checks it can be written in. */
 int tn_mkdir_p(const char *dir);
+/* s as a CSV field with Python csv's minimal quoting (excel dialect). */
+void tn_csv_field(FILE *fp, const char *s);
+/* s as a JSON string, quoted, with the characters JSON requires escaped. */
+void tn_json_str(FILE *fp, const char *s);
 
 #endif

@@ -353,6 +353,14 @@ static int parse_header(struct tn_wfile *wf, const char *path, const char *hdr, 
 	return 0;
 }
 
+int tn_wfile_sniff(const unsigned char *head, size_t n, uint64_t size)
+{
+	if (n < 9 || size < 9)
+		return 0;
+	uint64_t hlen = (uint64_t)load_u32le(head) | ((uint64_t)load_u32le(head + 4) << 32);
+	return hlen >= 2 && hlen <= size - 8 && head[8] == '{';
+}
+
 int tn_wfile_open(const char *path, struct tn_wfile *wf)
 {
 	memset(wf, 0, sizeof *wf);
@@ -399,7 +407,11 @@ int tn_wfile_open(const char *path, struct tn_wfile *wf)
 	const unsigned char *p = map;
 	uint64_t hlen = (uint64_t)load_u32le(p) | ((uint64_t)load_u32le(p + 4) << 32);
 	size_t avail = size - 8;
-	if (hlen > avail) {
+	if (!tn_wfile_sniff(p, size, size) && tn_ckpt_sniff(p, size)) {
+		/* the most common mix-up: the training checkpoint given for the model */
+		rc = tn_fail(TN_E_FORMAT, "%s: a PyTorch checkpoint, not a .w model: convert it first with "
+			     "weightconv %s -o MODEL.w", path, path);
+	} else if (hlen > avail) {
 		/* a plausible JSON start means a cut file; anything else is another format */
 		if (hlen <= WF_MAX_HEADER && avail > 0 && p[8] == '{')
 			rc = tn_fail(TN_E_FORMAT,

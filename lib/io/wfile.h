@@ -31,6 +31,10 @@ struct tn_wfile {
 	void *json_root;      /* owned header document */
 };
 
+/* 1 when head (the first n bytes of a file of size bytes) starts a .w/safetensors file: a
+ * header length that fits in the file, then '{'. */
+int tn_wfile_sniff(const unsigned char *head, size_t n, uint64_t size);
+
 /* mmaps path and validates the whole header before touching data: header length within the
  * file, valid JSON object, every entry with a known dtype, shape elements that don't overflow,
  * data_offsets [begin,end) inside the data area with end-begin == numel*dtype size, no two

@@ -6,7 +6,7 @@
 
   camvid-ref.py roundtrip SRC OUT
       Every NAME_L.png equals OUT/SegmentationClass/NAME.png expanded through its palette
-      (the --classes 32 round trip colours -> indices -> colours).
+      (the -n 32 round trip colours -> indices -> colours).
   camvid-ref.py group11 SRC OUT [--size WxH [--cv]] [--void-index]
       OUT's index labels equal the 32->11 SegNet grouping of SRC's colour labels, Void 255 (or
       11), resized by PIL NEAREST when --size is given (OpenCV INTER_NEAREST with --cv).

@@ -620,6 +620,35 @@ static void test_truncation_and_mutation(void)
 	      opened);
 }
 
+/* A checkpoint given as a model is named as one; a .w whose header length starts like a
+ * pickle (0x80 0x02 = 640 bytes) is still a .w. */
+static void test_sniff(void)
+{
+	unsigned char w[8 + 640];
+	memset(w, ' ', sizeof w);
+	memcpy(w, "\x80\x02\0\0\0\0\0\0", 8);
+	memcpy(w + 8, "{\"__metadata__\":{\"arch\":\"x\"}}", 29);
+	FILE *fp = fopen(tmp("pickle-like.w"), "wb");
+	fwrite(w, 1, sizeof w, fp);
+	fclose(fp);
+	CHECK(tn_ckpt_sniff(w, sizeof w) && tn_wfile_sniff(w, sizeof w, sizeof w), "its first bytes fit both sniffs");
+	struct tn_wfile wf;
+	int rc = tn_wfile_open(tmp("pickle-like.w"), &wf);
+	CHECK(rc == 0 && wf.n == 0 && !strcmp(tn_wfile_meta(&wf, "arch"), "x"), "a .w with a 640-byte header opens");
+	if (rc == 0)
+		tn_wfile_close(&wf);
+	CHECK(!tn_wfile_sniff(w, sizeof w, 600), "a header longer than the file is no .w");
+	static const unsigned char zip[] = "PK\3\4\0\0\x08\x08\0\0\0\0\0\0\0\0";
+	fp = fopen(tmp("ckpt.pth"), "wb");
+	fwrite(zip, 1, sizeof zip - 1, fp);
+	fclose(fp);
+	CHECK(tn_ckpt_sniff(zip, sizeof zip - 1) && !tn_wfile_sniff(zip, sizeof zip - 1, sizeof zip - 1),
+	      "a zip is a checkpoint, not a .w");
+	CHECK(tn_wfile_open(tmp("ckpt.pth"), &wf) != 0 &&
+		      strstr(tn_errmsg(), "a PyTorch checkpoint, not a .w model: convert it first with weightconv "),
+	      "opening a checkpoint as a model says to convert it: %s", tn_errmsg());
+}
+
 int main(void)
 {
 	if (tmpdir_make("/tmp/tn-wfile-XXXXXX") != 0)
@@ -631,6 +660,7 @@ int main(void)
 	test_unaligned();
 	test_hostile();
 	test_truncation_and_mutation();
+	test_sniff();
 	tmpdir_remove();
 	return check_done();
 }
