@@ -88,7 +88,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 	};
 	*o = (struct opts){.k = 5, .max_pixels = TN_IMAGE_MAX_PIXELS_DEFAULT};
 	int c;
-	while ((c = getopt_long(argc, argv, "m:k:o:f:t:qh", longopts, NULL)) != -1) {
+	while ((c = cli_getopt(argc, argv, "m:k:o:f:t:qh", longopts)) != -1) {
 		switch (c) {
 		case 'm': o->model = optarg; break;
 		case 'k': o->k = (int)cli_parse_long("--top", optarg, 1, 100000); break;

@@ -131,17 +131,6 @@ static void join_class_args(int *argc, char **argv, char **joined)
 	}
 }
 
-static void parse_size(struct opts *o, char *arg)
-{
-	char *x = strchr(arg, 'x');
-	if (x) {
-		*x = 0;
-		o->size_h = (int)cli_parse_long("--size", arg, 1, 4096);
-		o->size_w = (int)cli_parse_long("--size", x + 1, 1, 4096);
-	} else {
-		o->size_h = o->size_w = (int)cli_parse_long("--size", arg, 1, 4096);
-	}
-}
 
 static void parse_args(int argc, char **argv, struct opts *o)
 {
@@ -188,7 +177,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 	o->max_pixels = TN_IMAGE_MAX_PIXELS_DEFAULT;
 	tn_nms_opts_default(&o->nms);
 	int c;
-	while ((c = getopt_long(argc, argv, "m:o:f:O:t:vqh", longopts, NULL)) != -1) {
+	while ((c = cli_getopt(argc, argv, "m:o:f:O:t:vqh", longopts)) != -1) {
 		switch (c) {
 		case 'm': o->model = optarg; break;
 		case 'o': o->output = optarg; break;
@@ -219,7 +208,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		case OPT_CLASSES: parse_classes(o, optarg); break;
 		case OPT_AGNOSTIC: o->nms.agnostic = 1; break;
 		case OPT_MULTI: o->nms.multi_label = 1; break;
-		case OPT_SIZE: parse_size(o, optarg); break;
+		case OPT_SIZE: cli_parse_size("--size", optarg, 1, 4096, &o->size_h, &o->size_w); break;
 		case OPT_LIST: o->inputs.list = optarg; break;
 		case OPT_IMAGES: o->inputs.images = optarg; break;
 		case OPT_EXT: o->inputs.ext = optarg; break;

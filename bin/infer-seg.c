@@ -109,7 +109,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 	};
 	*o = (struct opts){.max_pixels = TN_IMAGE_MAX_PIXELS_DEFAULT, .alpha = 0.7f};
 	int c;
-	while ((c = getopt_long(argc, argv, "m:o:O:t:qh", longopts, NULL)) != -1) {
+	while ((c = cli_getopt(argc, argv, "m:o:O:t:qh", longopts)) != -1) {
 		switch (c) {
 		case 'm': o->model = optarg; break;
 		case 'o': o->output = optarg; break;

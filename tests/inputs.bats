@@ -367,3 +367,28 @@ print(got[3])' "$TOP/samples/seg-names.txt" "$img"
 	[ -f cuts/val_0002.jpg ]
 	run -2 --separate-stderr infer-seg -m "$m" -o x.png "$TOP/samples/images/val_0001.jpg" "$TOP/samples/images/val_0002.jpg"
 }
+
+@test "infer-detect -f coco goes straight into evaluate-map: the report equals the jsonl one" {
+	printf '%s\n' "$D/dog.jpg" "$D/horses.jpg" "$D/person.jpg" > l.txt
+	mkdir labels
+	printf '16 0.3 0.6 0.25 0.55\n1 0.45 0.5 0.5 0.5\n' > labels/dog.txt
+	printf '17 0.5 0.5 0.3 0.3\n' > labels/horses.txt
+	printf '0 0.4 0.5 0.2 0.8\n' > labels/person.txt
+	infer-detect -m "$M/det.w" --conf 0.001 -f jsonl --list l.txt > d.jsonl
+	infer-detect -m "$M/det.w" --conf 0.001 -f coco --list l.txt > d.json
+	evaluate-map -q --labels labels --names "$D/coco.names" d.jsonl > a.txt
+	evaluate-map -q --labels labels --names "$D/coco.names" d.json > b.txt
+	cmp a.txt b.txt
+	grep -q '^ *all ' a.txt
+}
+
+@test "an unknown option gets one line naming the closest known one, in every inference program" {
+	run -2 --separate-stderr infer-detect -m "$M/det.w" --conff 0.3 "$D/dog.jpg"
+	[ "$stderr" = "infer-detect: unknown option '--conff' (did you mean --conf?)" ]
+	run -2 --separate-stderr infer-seg -m "$M/seg.w" --overlai x.jpg "$D/dog.jpg"
+	[ "$stderr" = "infer-seg: unknown option '--overlai' (did you mean --overlay?)" ]
+	run -2 --separate-stderr infer-classify -m "$M/cls.w" --jsn "$D/dog.jpg"
+	[ "$stderr" = "infer-classify: unknown option '--jsn' (did you mean --json?)" ]
+	run -2 --separate-stderr infer-detect -m "$M/det.w" "$D/dog.jpg" --conf
+	[ "$stderr" = "infer-detect: option '--conf' needs a value" ]
+}
