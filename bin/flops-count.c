@@ -46,7 +46,7 @@ static _Noreturn void usage(void)
 	       "Count parameters, multiply-accumulates (MACs) and FLOPs (2 x MACs).\n\n"
 	       "  -m, --model FILE       a .w model (from weightconv)\n"
 	       "      --arch NAME        a built-in architecture: yolov5, deeplabv3plus, googlenet\n"
-	       "                         (torchvision, no aux heads), googlenet-keras (the seed's Keras\n"
+	       "                         (torchvision, no aux heads), googlenet-keras (the TensorFlow tutorial's Keras\n"
 	       "                         layout with both auxiliary classifiers), resnet50, mobilenet_v2,\n"
 	       "                         or inception (the Keras Inception 3a module on a 192-channel map)\n"
 	       "      --naive            inception: no 1x1 reductions before the 3x3 and 5x5 convs\n"

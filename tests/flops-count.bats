@@ -177,7 +177,7 @@ csv_total() {
 	assert_line --partial "Usage: flops-count"
 }
 
-@test "-n replaces the yaml's classes (the seed's nc 1 yolov5s: 7,022,326 / 7,012,822)" {
+@test "-n replaces the yaml's classes (the attention-module tutorial's nc 1 yolov5s: 7,022,326 / 7,012,822)" {
 	run -0 --separate-stderr flops-count --arch yolov5 --cfg "$CFG/yolov5s.yaml" -n 1 --csv
 	assert_line --index 1 --regexp '^7022326,'
 	[ -z "$stderr" ]
@@ -237,12 +237,12 @@ csv_total() {
 	done
 }
 
-# --- classifiers (issue 4): the seed's Keras GoogLeNet and torchvision's models ----------------
+# --- classifiers : the TensorFlow tutorial's Keras GoogLeNet and torchvision's models ----------------
 
-@test "Keras GoogLeNet: the seed's 13,374,120 parameters and its per-layer table, MACs as the oracle's" {
+@test "Keras GoogLeNet: the tutorial's 13,374,120 parameters and its per-layer table, MACs as the oracle's" {
 	run -0 --separate-stderr flops-count --arch googlenet-keras --per-block --csv
 	assert_line --regexp '^total,,,,,13374120,'
-	# the seed's model.summary(): layer, output shape, parameters
+	# the tutorial's model.summary(): layer, output shape, parameters
 	while read -r layer c h w params; do
 		assert_line --regexp "^$layer,[a-zA-Z0-9]+,$c,$h,$w,$params,"
 	done <<-EOF
@@ -272,7 +272,7 @@ csv_total() {
 	[ "${lines[15]}" = "total,,,,,$(echo "$ref" | jq .params),$(echo "$ref" | jq .macs),$((2 * $(echo "$ref" | jq .macs)))" ]
 }
 
-@test "Inception 3a's 5x5 branch: the seed's 12,443,648 multiplies with the 1x1 reduction, 120,422,400 without" {
+@test "Inception 3a's 5x5 branch: the tutorial's 12,443,648 multiplies with the 1x1 reduction, 120,422,400 without" {
 	ref=$("$PY" "$TOP/scripts/ref/googlenet-keras-count.py" 5x5)
 	run -0 --separate-stderr flops-count --arch inception --per-layer --csv
 	r=$(printf '%s\n' "${lines[@]}" | grep '^inception-3a\.branch3\.' | awk -F, '{m += $7} END {printf "%.0f", m}')

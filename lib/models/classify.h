@@ -1,5 +1,5 @@
 /* Image classifiers with torchvision's state_dict names (GoogLeNet with BatchNorm, ResNet-50,
- * MobileNetV2), the seed's Keras GoogLeNet layout for counting, and torchvision's ImageNet
+ * MobileNetV2), the Keras GoogLeNet layout of the TensorFlow GoogLeNet tutorial for counting, and torchvision's ImageNet
  * preprocessing: PIL-bilinear resize of the shorter side to 256, centre crop 224, ToTensor,
  * Normalize(mean, std). */
 #ifndef TN_CLASSIFY_H
@@ -27,7 +27,7 @@ int tn_cls_guess_arch(const struct tn_ckpt *ck, enum tn_cls_arch *out);
 /* Builds the classifier for a 3 x in_h x in_w input; output [num_classes, 1, 1] logits. */
 int tn_cls_build(struct tn_net *net, enum tn_cls_arch arch, int num_classes, int in_h, int in_w);
 
-/* The seed's Keras GoogLeNet (no BatchNorm, biased convs, 5x5 branch convs, both auxiliary
+/* The TensorFlow GoogLeNet tutorial's Keras GoogLeNet (no BatchNorm, biased convs, 5x5 branch convs, both auxiliary
  * classifiers), for counting: 13,374,120 parameters at 1000 classes.  Names follow the Keras
  * summary: "convolution-1", "inception-3a.branch1", "AuxiliaryClassifier-1.fc1", "linear".
  * Its Flatten layers fix the input to 224x224. */

@@ -1,7 +1,7 @@
 /* ResNet-50/101/152 bottleneck backbones with PyTorch state_dict names: torchvision's ResNet
  * (conv1/bn1 stem) and mmsegmentation's ResNetV1c (deep stem, dilated stages).
  *
- * READY: the API below is stable (EncNet and the classifiers use it). */
+ * EncNet and the classifiers build on it. */
 #ifndef TN_RESNET_H
 #define TN_RESNET_H
 

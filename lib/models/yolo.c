@@ -15,7 +15,7 @@
  *   C3Ghost       C3 whose m.j are GhostBottleneck(c_, c_)
  *   nn.ConvTranspose2d [c2, k, s, p, output_padding, groups, bias] (model.i.weight [c1, c2/g, k, k])
  *   DWConvTranspose2d  [c2, k, s, p, output_padding], groups gcd(c1, c2), with bias
- *   SEAttention, ECAAttention, EffectiveSE, ShuffleAttention (seed 000): input channels ch[f],
+ *   SEAttention, ECAAttention, EffectiveSE, ShuffleAttention (the attention-module tutorial's): input channels ch[f],
  *   output unchanged; hidden sizes from the weights when available (see yolo.h). */
 #include "models/yolo.h"
 

@@ -14,7 +14,7 @@ struct tn_yolo_info {
 
 /* yaml: the config text (YAML, or the JSON weightconv stores).  name: for messages.
  * shapes: optional, the tensors at hand (checkpoint or .w); the attention blocks' hidden sizes
- * are taken from them when present, as the seed's yaml arguments are unreliable.
+ * are taken from them when present, as the attention-module tutorial's yaml arguments are unreliable.
  * attrs_json: optional per-layer attributes pickled in an ultralytics checkpoint (e.g.
  * EffectiveSE's add_maxpool).  Builds for an in_h x in_w input. */
 int tn_yolo_build(struct tn_net *net, const char *yaml, const char *name,

@@ -1,5 +1,5 @@
 /* A network: a list of nodes in execution order, each a layer whose parameters carry their
- * PyTorch state_dict names.  The same graph serves inference, weightconv --check and (later)
+ * PyTorch state_dict names.  The same graph serves inference, weightconv --check and
  * flops-count.  Activations live in one arena planned by liveness. */
 #ifndef TN_NET_H
 #define TN_NET_H

@@ -1,4 +1,5 @@
-/* The attention blocks of seed 000, on a planar map x[c][h][w], in place (y = x * gate).
+/* The YOLOv5 attention blocks the attention-module tutorial adds (SE, ECA, EffectiveSE,
+ * ShuffleAttention), on a planar map x[c][h][w], in place (y = x * gate).
  * Parameter shapes are the PyTorch ones (see each function). */
 #ifndef TN_ATTENTION_H
 #define TN_ATTENTION_H

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Parameters and convolution/Dense multiplies of the seed's Keras GoogLeNet (003), rebuilt
+"""Parameters and convolution/Dense multiplies of the TensorFlow GoogLeNet tutorial's Keras GoogLeNet, rebuilt
 with PyTorch modules that hold the same weights (Conv2D with bias = nn.Conv2d, Dense =
 nn.Linear, 'same' padding = k // 2 at these sizes), counted with forward hooks at 224x224.
 

@@ -10,7 +10,7 @@ Steps (one torch thread, so the file depends only on the seed):
  1. build the model from the yaml, random init from the seed; BatchNorm
     weight ~ U(0.3, 0.9), bias ~ N(0, 0.2) (gains near 1 make
     the random net amplify some photos several-fold); attention-block parameters
-    randomised so their gates vary (the seed's zero/one inits are trivial);
+    randomised so their gates vary (the attention-module tutorial's zero/one inits are trivial);
  2. BatchNorm running statistics measured in one train-mode pass
     (momentum=None) over the 7 darknet photos letterboxed square to
     --calib-size (default 320) plus one noise image;

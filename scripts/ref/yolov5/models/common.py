@@ -198,7 +198,7 @@ class Concat(nn.Module):
         return torch.cat(x, self.d)
 
 
-# --- attention blocks of seed 000 (channels in = channels out) -------------
+# --- attention blocks of the attention-module tutorial (channels in = channels out) -------------
 
 class SEAttention(nn.Module):
     """Squeeze-and-excitation: mean -> Linear(C, C/r) -> ReLU -> Linear -> sigmoid."""
