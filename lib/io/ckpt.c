@@ -202,28 +202,6 @@ static int resolve_storage(struct ld *l, const char *name, const struct tn_pk *p
 	return 0;
 }
 
-static float half_to_f32(uint16_t h)
-{
-	uint32_t sign = (uint32_t)(h & 0x8000) << 16, exp = h >> 10 & 0x1f, man = h & 0x3ff, bits;
-	if (exp == 0 && man == 0) {
-		bits = sign;
-	} else if (exp == 0) { /* subnormal: normalise the mantissa */
-		int e = -1;
-		do {
-			e++;
-			man <<= 1;
-		} while (!(man & 0x400));
-		bits = sign | (uint32_t)(112 - e) << 23 | (man & 0x3ff) << 13;
-	} else if (exp == 31) {
-		bits = sign | 0x7f800000u | man << 13;
-	} else {
-		bits = sign | (exp + 112) << 23 | man << 13;
-	}
-	float f;
-	memcpy(&f, &bits, sizeof f);
-	return f;
-}
-
 /* Element i of a little-endian storage, as float or integer. */
 static float load_f(enum tn_dtype dt, const uint8_t *p)
 {
@@ -234,13 +212,9 @@ static float load_f(enum tn_dtype dt, const uint8_t *p)
 		return f;
 	}
 	case TN_DTYPE_F16:
-		return half_to_f32((uint16_t)(p[0] | p[1] << 8));
-	case TN_DTYPE_BF16: {
-		uint32_t bits = (uint32_t)(p[0] | p[1] << 8) << 16;
-		float f;
-		memcpy(&f, &bits, 4);
-		return f;
-	}
+		return tn_f16_to_f32((uint16_t)(p[0] | p[1] << 8));
+	case TN_DTYPE_BF16:
+		return tn_bf16_to_f32((uint16_t)(p[0] | p[1] << 8));
 	default: {
 		double d;
 		memcpy(&d, p, 8);

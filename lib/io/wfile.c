@@ -49,7 +49,7 @@ static uint32_t f32_to_bits(float f)
 	return u;
 }
 
-static float f16_to_f32(uint16_t h)
+float tn_f16_to_f32(uint16_t h)
 {
 	uint32_t sign = (uint32_t)(h & 0x8000) << 16;
 	uint32_t exp = (h >> 10) & 0x1f, mant = h & 0x3ff;
@@ -92,7 +92,7 @@ static int f32_to_f16(float f, uint16_t *out)
 	return 0;
 }
 
-static float bf16_to_f32(uint16_t h)
+float tn_bf16_to_f32(uint16_t h)
 {
 	return bits_to_f32((uint32_t)h << 16);
 }
@@ -136,11 +136,11 @@ void tn_wtensor_to_f32(const struct tn_wtensor *t, float *dst)
 		break;
 	case TN_DTYPE_F16:
 		for (size_t i = 0; i < n; i++)
-			dst[i] = f16_to_f32(load_u16le(p + 2 * i));
+			dst[i] = tn_f16_to_f32(load_u16le(p + 2 * i));
 		break;
 	case TN_DTYPE_BF16:
 		for (size_t i = 0; i < n; i++)
-			dst[i] = bf16_to_f32(load_u16le(p + 2 * i));
+			dst[i] = tn_bf16_to_f32(load_u16le(p + 2 * i));
 		break;
 	default:
 		/* tn_wfile_open admits no other dtype */

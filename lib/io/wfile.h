@@ -59,4 +59,8 @@ int tn_wfile_write(const char *path, const struct tn_wwrite_tensor *t, size_t n,
 		   const char *const *meta_keys, const char *const *meta_vals, size_t n_meta,
 		   enum tn_dtype store);
 
+/* IEEE half and bfloat16 (stored as their bit patterns) to float, exactly. */
+float tn_f16_to_f32(uint16_t h);
+float tn_bf16_to_f32(uint16_t h);
+
 #endif
