@@ -4,6 +4,7 @@
 
 #include "core/clock.h"
 #include "core/error.h"
+#include "ops/resample.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -84,11 +85,8 @@ int tn_detmodel_detect(struct tn_detmodel *m, const struct tn_image *img, const 
 		m->planned_h = lb.out_h;
 		m->planned_w = lb.out_w;
 	}
-	float *in = tn_net_input_data(&m->net);
-	size_t plane = (size_t)lb.out_h * lb.out_w;
-	for (size_t i = 0; i < plane; i++)
-		for (int c = 0; c < 3; c++)
-			in[(size_t)c * plane + i] = (float)boxed.px[i * 3 + (size_t)c] / 255.0f;
+	static const float zero[3] = {0, 0, 0}, div255[3] = {255, 255, 255};
+	tn_image_to_planes(&boxed, zero, div255, tn_net_input_data(&m->net));
 	tn_image_free(&boxed);
 	double t1 = tn_now_ms();
 	if ((rc = tn_net_forward(&m->net)))

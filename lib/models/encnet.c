@@ -160,11 +160,7 @@ int tn_encnet_predict(struct tn_net *net, int in_h, int in_w, const struct tn_im
 		tn_image_free(&rs);
 		return rc;
 	}
-	float *in = tn_net_input_data(net);
-	size_t plane = (size_t)nh * nw;
-	for (size_t i = 0; i < plane; i++)
-		for (int c = 0; c < 3; c++)
-			in[(size_t)c * plane + i] = ((float)src->px[i * 3 + (size_t)c] - mean[c]) / std[c];
+	tn_image_to_planes(src, mean, std, tn_net_input_data(net));
 	tn_image_free(&rs);
 	double t1 = tn_now_ms();
 	if ((rc = tn_net_forward(net)))

@@ -124,11 +124,8 @@ int tn_segmodel_predict(struct tn_segmodel *m, const struct tn_image *img, uint8
 	if (rc)
 		return rc;
 	/* HWC bytes -> CHW floats, divided (not multiplied by 1/255) as upstream does. */
-	float *in = tn_net_input_data(&m->net);
-	size_t plane = (size_t)m->in_h * m->in_w;
-	for (size_t i = 0; i < plane; i++)
-		for (int c = 0; c < 3; c++)
-			in[(size_t)c * plane + i] = (float)boxed.px[i * 3 + (size_t)c] / 255.0f;
+	static const float zero[3] = {0, 0, 0}, div255[3] = {255, 255, 255};
+	tn_image_to_planes(&boxed, zero, div255, tn_net_input_data(&m->net));
 	tn_image_free(&boxed);
 	double t1 = tn_now_ms();
 	if ((rc = tn_net_forward(&m->net)))

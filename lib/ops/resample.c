@@ -481,3 +481,11 @@ void tn_blend_pil(const struct tn_image *a, const struct tn_image *b, float alph
 		}
 	}
 }
+
+void tn_image_to_planes(const struct tn_image *img, const float sub[3], const float div[3], float *out)
+{
+	const size_t plane = (size_t)img->w * img->h;
+	for (size_t i = 0; i < plane; i++)
+		for (int c = 0; c < 3; c++)
+			out[(size_t)c * plane + i] = ((float)img->px[i * 3 + (size_t)c] - sub[c]) / div[c];
+}

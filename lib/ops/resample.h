@@ -40,4 +40,8 @@ void tn_resize_bilinear_cv_rows(const float *src, int c, int sh, int sw, long sr
 void tn_blend_pil(const struct tn_image *a, const struct tn_image *b, float alpha,
 		  struct tn_image *out);
 
+/* The network input from an interleaved RGB image: out[c][y][x] = (px - sub[c]) / div[c] in float
+ * (sub 0, div 255 is the x/255 of the YOLOv5 and DeepLabV3+ pipelines, bit for bit). */
+void tn_image_to_planes(const struct tn_image *img, const float sub[3], const float div[3], float *out);
+
 #endif
