@@ -176,37 +176,8 @@ int tn_encnet_predict(struct tn_net *net, int in_h, int in_w, const struct tn_im
 			return tn_fail(TN_E_NOMEM, "out of memory for the logits");
 		memcpy(*logits_out, out, sizeof(float) * (size_t)C * H * W);
 	}
-	size_t npix;
-	if ((rc = tn_mul_size((size_t)img->w, (size_t)img->h, &npix)))
+	if ((rc = tn_resize_argmax(out, C, H, W, (long)H * W, W, img->h, img->w, mask_out)))
 		goto fail;
-	/* The logits at full size cost C floats a pixel: resize and take the argmax in bands. */
-	const int band = 32;
-	float *part = malloc(sizeof(float) * (size_t)band * img->w * C);
-	uint8_t *mask = malloc(npix);
-	if (!part || !mask) {
-		free(part);
-		free(mask);
-		rc = tn_fail(TN_E_NOMEM, "out of memory for a %dx%d mask", img->w, img->h);
-		goto fail;
-	}
-	for (int y0 = 0; y0 < img->h; y0 += band) {
-		int ny = img->h - y0 < band ? img->h - y0 : band;
-		size_t n = (size_t)ny * img->w;
-		tn_resize_bilinear_cv_rows(out, C, H, W, (long)H * W, W, part, img->h, img->w, y0, ny);
-		uint8_t *mrow = mask + (size_t)y0 * img->w;
-		for (size_t i = 0; i < n; i++) {
-			int best = 0;
-			float bv = part[i];
-			for (int c = 1; c < C; c++)
-				if (part[(size_t)c * n + i] > bv) {
-					bv = part[(size_t)c * n + i];
-					best = c;
-				}
-			mrow[i] = (uint8_t)best;
-		}
-	}
-	free(part);
-	*mask_out = mask;
 	if (ms) {
 		ms[0] = t1 - t0;
 		ms[1] = t2 - t1;

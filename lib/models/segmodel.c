@@ -142,39 +142,9 @@ int tn_segmodel_predict(struct tn_segmodel *m, const struct tn_image *img, uint8
 	/* Only the letterboxed image area survives the crop. */
 	if ((rc = tn_softmax_channels_rect(out, C, H, W, lb.dy, lb.dx, lb.nh, lb.nw)))
 		return rc;
-	size_t npix;
-	if ((rc = tn_mul_size((size_t)img->w, (size_t)img->h, &npix)))
-		return rc;
-	/* Probabilities at full size cost C floats a pixel: resize and take the argmax in bands. */
-	const int band = 32;
-	float *prob = malloc(sizeof(float) * (size_t)band * img->w * C);
-	uint8_t *mask = malloc(npix ? npix : 1);
-	if (!prob || !mask) {
-		free(prob);
-		free(mask);
-		return tn_fail(TN_E_NOMEM, "out of memory for a %dx%d mask", img->w, img->h);
-	}
 	const float *crop = out + (size_t)lb.dy * W + lb.dx;
-	for (int y0 = 0; y0 < img->h; y0 += band) {
-		int ny = img->h - y0 < band ? img->h - y0 : band;
-		size_t n = (size_t)ny * img->w;
-		tn_resize_bilinear_cv_rows(crop, C, lb.nh, lb.nw, (long)H * W, W, prob, img->h, img->w, y0, ny);
-		uint8_t *mrow = mask + (size_t)y0 * img->w;
-		for (size_t i = 0; i < n; i++) {
-			int best = 0;
-			float bv = prob[i];
-			for (int c = 1; c < C; c++) {
-				float v = prob[(size_t)c * n + i];
-				if (v > bv) {
-					bv = v;
-					best = c;
-				}
-			}
-			mrow[i] = (uint8_t)best;
-		}
-	}
-	free(prob);
-	*mask_out = mask;
+	if ((rc = tn_resize_argmax(crop, C, lb.nh, lb.nw, (long)H * W, W, img->h, img->w, mask_out)))
+		return rc;
 	m->ms_letterbox = t1 - t0;
 	m->ms_network = t2 - t1;
 	m->ms_post = tn_now_ms() - t2;

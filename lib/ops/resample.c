@@ -489,3 +489,41 @@ void tn_image_to_planes(const struct tn_image *img, const float sub[3], const fl
 		for (int c = 0; c < 3; c++)
 			out[(size_t)c * plane + i] = ((float)img->px[i * 3 + (size_t)c] - sub[c]) / div[c];
 }
+
+int tn_resize_argmax(const float *src, int c, int sh, int sw, long src_stride_c, long src_stride_h, int dh, int dw,
+		     uint8_t **mask_out)
+{
+	const int band = 32;
+	size_t npix;
+	*mask_out = NULL;
+	if (tn_mul_size((size_t)dw, (size_t)dh, &npix))
+		return TN_E_INVAL;
+	float *part = malloc(sizeof(float) * (size_t)band * dw * c);
+	uint8_t *mask = malloc(npix ? npix : 1);
+	if (!part || !mask) {
+		free(part);
+		free(mask);
+		return tn_fail(TN_E_NOMEM, "out of memory for a %dx%d mask", dw, dh);
+	}
+	for (int y0 = 0; y0 < dh; y0 += band) {
+		int ny = dh - y0 < band ? dh - y0 : band;
+		size_t n = (size_t)ny * dw;
+		tn_resize_bilinear_cv_rows(src, c, sh, sw, src_stride_c, src_stride_h, part, dh, dw, y0, ny);
+		uint8_t *mrow = mask + (size_t)y0 * dw;
+		for (size_t i = 0; i < n; i++) {
+			int best = 0;
+			float bv = part[i];
+			for (int k = 1; k < c; k++) {
+				float v = part[(size_t)k * n + i];
+				if (v > bv) {
+					bv = v;
+					best = k;
+				}
+			}
+			mrow[i] = (uint8_t)best;
+		}
+	}
+	free(part);
+	*mask_out = mask;
+	return 0;
+}

@@ -44,4 +44,10 @@ void tn_blend_pil(const struct tn_image *a, const struct tn_image *b, float alph
  * (sub 0, div 255 is the x/255 of the YOLOv5 and DeepLabV3+ pipelines, bit for bit). */
 void tn_image_to_planes(const struct tn_image *img, const float sub[3], const float div[3], float *out);
 
+/* The class mask of score maps resized as above to dw x dh: per output pixel the first class
+ * with the largest resized score (np.argmax), computed in bands of rows so that the full-size
+ * scores (C floats a pixel) are never held.  *mask is malloc'd, dw*dh bytes. */
+int tn_resize_argmax(const float *src, int c, int sh, int sw, long src_stride_c, long src_stride_h, int dh, int dw,
+		     uint8_t **mask);
+
 #endif
