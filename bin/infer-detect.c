@@ -51,7 +51,7 @@ static _Noreturn void usage(void)
 	       "  -o, --output FILE      where the detections go (default: standard output)\n"
 	       "  -f, --format FMT       text (default: class conf x1 y1 x2 y2 name), jsonl (COCO fields\n"
 	       "                         plus width and height), yolo (detect.py --save-txt), coco (one\n"
-	       "                         JSON array of results)\n"
+	       "                         JSON array of results); --json is -f jsonl\n"
 	       "      --save-conf        yolo format: append the confidence, as detect.py --save-conf\n"
 	       "      --conf X           confidence threshold (default 0.25; also --conf-thres)\n"
 	       "      --iou X            NMS IoU threshold (default 0.45; also --iou-thres)\n"
@@ -136,11 +136,12 @@ static void parse_args(int argc, char **argv, struct opts *o)
 {
 	enum { OPT_SAVECONF = 256, OPT_CONF, OPT_IOU, OPT_MAXDET, OPT_CLASSES, OPT_AGNOSTIC, OPT_MULTI, OPT_SIZE,
 	       OPT_LIST, OPT_IMAGES, OPT_EXT, OPT_RAW, OPT_NOROUND, OPT_DRAW, OPT_THICK, OPT_HIDELABELS,
-	       OPT_HIDECONF, OPT_MAXPIX, OPT_VERSION };
+	       OPT_HIDECONF, OPT_MAXPIX, OPT_VERSION, OPT_JSON };
 	static const struct option longopts[] = {
 		{"model", required_argument, 0, 'm'},
 		{"output", required_argument, 0, 'o'},
 		{"format", required_argument, 0, 'f'},
+		{"json", no_argument, 0, OPT_JSON},
 		{"save-conf", no_argument, 0, OPT_SAVECONF},
 		{"conf", required_argument, 0, OPT_CONF},
 		{"conf-thres", required_argument, 0, OPT_CONF},
@@ -193,6 +194,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 			else
 				cli_usage_error("--format: '%s' is not text, jsonl, yolo or coco", optarg);
 			break;
+		case OPT_JSON: o->format = FMT_JSONL; break;
 		case OPT_SAVECONF: o->save_conf = 1; break;
 		case OPT_CONF:
 			o->nms.conf_thres = (float)cli_parse_double("--conf", optarg);
