@@ -19,7 +19,7 @@ enum format { FMT_TABLE, FMT_CSV, FMT_JSON };
 
 struct opts {
 	int n; /* 0 = not given */
-	const char *labels, *names_file, *plots;
+	const char *labels, *model, *names_file, *plots;
 	enum format format;
 	int nformats, quiet;
 	char **files;
@@ -34,11 +34,14 @@ static void usage(void)
 	       "(image_id, category_id, bbox [x,y,w,h] in pixels, score, width, height) as JSON lines\n"
 	       "(infer-detect -f jsonl) or one JSON array (-f coco), read from the files in turn or\n"
 	       "from standard input; shards simply concatenate.  An array's category ids are COCO's\n"
-	       "1..90 when --names lists COCO's 80 classes, else class indices.\n"
+	       "1..90 when the class names are COCO's 80, else class indices.\n"
 	       "\n"
 	       "      --labels DIR      folder of label files <image_id>.txt (\"class cx cy w h\")\n"
-	       "  -n, --num-classes N   number of classes (default: 1 + the largest class seen)\n"
-	       "      --names FILE      class names, one per line\n"
+	       "  -m, --model MODEL.w   the model that made the detections: its number of classes\n"
+	       "                        and class names\n"
+	       "  -n, --num-classes N   number of classes (default: the model's, else 1 + the\n"
+	       "                        largest class seen)\n"
+	       "      --names FILE      class names, one per line (default: the model's)\n"
 	       "      --csv             CSV report\n"
 	       "      --json            JSON report\n"
 	       "      --plots OUT       also val.py's PR, F1, P, R curves and confusion matrix: PNG (by\n"
@@ -55,6 +58,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 {
 	static const struct option longopts[] = {
 		{"labels", required_argument, NULL, OPT_LABELS},
+		{"model", required_argument, NULL, 'm'},
 		{"num-classes", required_argument, NULL, 'n'},
 		{"names", required_argument, NULL, OPT_NAMES},
 		{"csv", no_argument, NULL, OPT_CSV},
@@ -67,9 +71,10 @@ static void parse_args(int argc, char **argv, struct opts *o)
 	};
 	memset(o, 0, sizeof *o);
 	int c;
-	while ((c = cli_getopt(argc, argv, "n:qh", longopts)) != -1) {
+	while ((c = cli_getopt(argc, argv, "m:n:qh", longopts)) != -1) {
 		switch (c) {
 		case OPT_LABELS: o->labels = optarg; break;
+		case 'm': o->model = optarg; break;
 		case 'n': o->n = (int)cli_parse_long("--num-classes", optarg, 1, TN_MAP_MAX_CLASSES); break;
 		case OPT_NAMES: o->names_file = optarg; break;
 		case OPT_CSV: o->format = FMT_CSV; o->nformats++; break;
@@ -138,8 +143,16 @@ int main(int argc, char **argv)
 	const char **names = NULL;
 	uint8_t *names_text = NULL;
 	int nnames = 0;
+	if (o.model) {
+		/* --names renames the model's classes */
+		names = cli_model_names(o.model, TN_MAP_MAX_CLASSES, o.n, !o.names_file, &o.n, &names_text);
+		nnames = o.n;
+	}
 	if (o.names_file) {
 		names = cli_read_names(o.names_file, TN_MAP_MAX_CLASSES, &nnames, &names_text);
+		if (o.model && nnames != o.n)
+			cli_die("%s: %d class names, but the model %s has %d classes", display(o.names_file),
+				nnames, o.model, o.n);
 		if (o.n && nnames != o.n)
 			cli_die("%s: %d class names, but -n %d", display(o.names_file), nnames, o.n);
 		o.n = nnames;

@@ -21,7 +21,7 @@ enum format { FMT_TABLE, FMT_CSV, FMT_JSON, FMT_UPSTREAM };
 
 struct opts {
 	int n; /* 0 = not given */
-	const char *names_file, *gt, *pairs, *save_state, *confusion;
+	const char *model, *names_file, *gt, *pairs, *save_state, *confusion;
 	const char *list, *gt_dir, *pred_dir, *gt_ext, *pred_ext; /* list mode */
 	enum format format;
 	int nformats, nan_absent, quiet, merge;
@@ -45,16 +45,19 @@ struct pairlist {
 
 static void usage(void)
 {
-	printf("Usage: %s -n N --gt LABEL [PRED]\n"
-	       "       %s -n N --pairs LIST\n"
-	       "       %s -n N --list NAMES --gt-dir DIR --pred-dir DIR\n"
+	printf("Usage: %s (-m MODEL.w | -n N) --gt LABEL [PRED]\n"
+	       "       %s (-m MODEL.w | -n N) --pairs LIST\n"
+	       "       %s (-m MODEL.w | -n N) --list NAMES --gt-dir DIR --pred-dir DIR\n"
 	       "       %s --merge STATE...\n"
 	       "Compare predicted masks with ground-truth labels: confusion matrix, per-class IoU,\n"
 	       "recall (PA) and precision, mIoU, mPA and accuracy, as bubbliiiing's get_miou.py.\n"
 	       "PRED defaults to standard input.  Label values >= N (255 included) are ignored.\n"
 	       "\n"
+	       "  -m, --model MODEL.w   the model that made the masks: its number of classes and\n"
+	       "                        class names\n"
 	       "  -n, --num-classes N   number of classes (1..256)\n"
-	       "      --names FILE      class names, one per line (default: VOC names for N=21)\n"
+	       "      --names FILE      class names, one per line (default: the model's, else VOC\n"
+	       "                        names for N=21)\n"
 	       "      --gt FILE         ground-truth label of the one prediction\n"
 	       "      --pairs FILE      lines \"PRED GT\": evaluate every pair\n"
 	       "      --list NAMES      VOC-style list of image names (no extension), one per line:\n"
@@ -85,6 +88,7 @@ enum { OPT_NAMES = 256, OPT_GT, OPT_PAIRS, OPT_MERGE, OPT_SAVE, OPT_CONF, OPT_CS
 static void parse_args(int argc, char **argv, struct opts *o)
 {
 	static const struct option longopts[] = {
+		{"model", required_argument, NULL, 'm'},
 		{"num-classes", required_argument, NULL, 'n'},
 		{"names", required_argument, NULL, OPT_NAMES},
 		{"gt", required_argument, NULL, OPT_GT},
@@ -111,8 +115,9 @@ static void parse_args(int argc, char **argv, struct opts *o)
 	memset(o, 0, sizeof *o);
 	o->max_pixels = TN_IMAGE_MAX_PIXELS_DEFAULT;
 	int c;
-	while ((c = cli_getopt(argc, argv, "n:qh", longopts)) != -1) {
+	while ((c = cli_getopt(argc, argv, "m:n:qh", longopts)) != -1) {
 		switch (c) {
+		case 'm': o->model = optarg; break;
 		case 'n': o->n = (int)cli_parse_long("--num-classes", optarg, 1, TN_MIOU_MAX_CLASSES); break;
 		case OPT_NAMES: o->names_file = optarg; break;
 		case OPT_GT: o->gt = optarg; break;
@@ -152,8 +157,8 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		cli_usage_error("--list takes no further files ('%s')", o->files[0]);
 	if (o->nformats > 1)
 		cli_usage_error("--csv, --json and --upstream exclude each other");
-	if (!o->merge && !o->n && !o->names_file)
-		cli_usage_error("the number of classes is needed: -n N (or --names FILE)");
+	if (!o->merge && !o->n && !o->names_file && !o->model)
+		cli_usage_error("the number of classes is needed: -m MODEL.w, -n N or --names FILE");
 	if (o->merge && o->nfiles == 0)
 		cli_usage_error("--merge needs at least one state file");
 	if (o->pairs && o->nfiles > 0)
@@ -397,13 +402,25 @@ int main(int argc, char **argv)
 	cli_init(argv[0]);
 	parse_args(argc, argv, &o);
 
-	const char **names = NULL;
+	const char **names = NULL, *names_from = NULL;
 	uint8_t *names_text = NULL;
-	int nnames = 0;
+	int nnames = 0, nmodel = 0;
+	if (o.model) {
+		/* --names renames the model's classes */
+		names = cli_model_names(o.model, TN_MIOU_MAX_CLASSES, o.n, !o.names_file, &nmodel, &names_text);
+		if (!o.n && !o.merge)
+			o.n = nmodel;
+		nnames = nmodel;
+		names_from = o.model;
+	}
 	if (o.names_file) {
 		names = cli_read_names(o.names_file, TN_MIOU_MAX_CLASSES, &nnames, &names_text);
+		names_from = display(o.names_file);
+		if (o.model && nnames != nmodel)
+			cli_die("%s: %d class names, but the model %s has %d classes", names_from, nnames, o.model,
+				nmodel);
 		if (o.n && nnames != o.n)
-			cli_die("%s: %d class names, but -n %d", display(o.names_file), nnames, o.n);
+			cli_die("%s: %d class names, but -n %d", names_from, nnames, o.n);
 		if (!o.n && !o.merge)
 			o.n = nnames;
 	}
@@ -413,6 +430,8 @@ int main(int argc, char **argv)
 		merge_states(&c, o.files, o.nfiles);
 		if (o.n && o.n != c.n)
 			cli_die("%s: %d classes, but -n %d", display(o.files[0]), c.n, o.n);
+		if (o.model && nmodel != c.n)
+			cli_die("%s: %d classes, but the model %s has %d", display(o.files[0]), c.n, o.model, nmodel);
 	} else {
 		if (tn_confusion_init(&c, o.n))
 			cli_fail();
@@ -441,7 +460,7 @@ int main(int argc, char **argv)
 			cli_warn("warning: %d more labels hold only 0 and 255", binary_warned - 1);
 	}
 	if (names && nnames != c.n)
-		cli_die("%s: %d class names, but %d classes", display(o.names_file), nnames, c.n);
+		cli_die("%s: %d class names, but %d classes", names_from, nnames, c.n);
 	if (!names)
 		names = default_names(c.n, &names_text);
 

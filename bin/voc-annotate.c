@@ -22,7 +22,8 @@ struct opts {
 	const char *devkit; /* VOCdevkit folder */
 	const char *year;
 	const char *outdir; /* NULL = ImageSets/Segmentation in the set */
-	int n;
+	const char *model;  /* -m: the class count and names */
+	int n, n_given;
 	double trainval, train;
 	unsigned long long seed;
 	int sort, check, csv, json, quiet;
@@ -36,7 +37,9 @@ static _Noreturn void usage(void)
 	       "VOCdevkit tree (VOCDEVKIT/VOC2007/SegmentationClass/*.png) as bubbliiiing's\n"
 	       "voc_annotation.py does, and check every label first.  VOCDEVKIT defaults to\n"
 	       "./VOCdevkit.  The per-value pixel histogram goes to standard output.\n\n"
-	       "  -n, --num-classes N   classes, so label values must be < N or 255 (default 21)\n"
+	       "  -m, --model MODEL.w   the model to train: its number of classes and class names\n"
+	       "  -n, --num-classes N   classes, so label values must be < N or 255 (default: the\n"
+	       "                        model's, else 21 with VOC's names)\n"
 	       "      --trainval F      fraction of the labels in trainval (default 1.0)\n"
 	       "      --train F         fraction of trainval in train (default 0.9)\n"
 	       "      --seed S          Python random.seed value (default 0)\n"
@@ -60,6 +63,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 	enum { OPT_TV = 256, OPT_TRAIN, OPT_SEED, OPT_SORT, OPT_YEAR, OPT_NOCHECK, OPT_CSV, OPT_JSON, OPT_MAXPIX,
 	       OPT_VERSION };
 	static const struct option longopts[] = {
+		{"model", required_argument, 0, 'm'},
 		{"num-classes", required_argument, 0, 'n'},
 		{"trainval", required_argument, 0, OPT_TV},
 		{"train", required_argument, 0, OPT_TRAIN},
@@ -79,9 +83,13 @@ static void parse_args(int argc, char **argv, struct opts *o)
 	*o = (struct opts){.devkit = "VOCdevkit", .year = "2007", .n = 21, .trainval = 1.0,
 			   .train = 0.9, .check = 1, .max_pixels = TN_IMAGE_MAX_PIXELS_DEFAULT};
 	int c;
-	while ((c = cli_getopt(argc, argv, "n:o:qh", longopts)) != -1) {
+	while ((c = cli_getopt(argc, argv, "m:n:o:qh", longopts)) != -1) {
 		switch (c) {
-		case 'n': o->n = (int)cli_parse_long("--num-classes", optarg, 1, 256); break;
+		case 'm': o->model = optarg; break;
+		case 'n':
+			o->n = (int)cli_parse_long("--num-classes", optarg, 1, 256);
+			o->n_given = 1;
+			break;
 		case OPT_TV: o->trainval = cli_parse_double("--trainval", optarg); break;
 		case OPT_TRAIN: o->train = cli_parse_double("--train", optarg); break;
 		case OPT_SEED: o->seed = (unsigned long long)cli_parse_long("--seed", optarg, 0, INT64_MAX); break;
@@ -216,16 +224,19 @@ static void check_labels(const struct opts *o, const char *segdir, const char *i
 	end_progress();
 }
 
-static const char *value_name(int v, int n)
+/* names: the model's, else NULL (VOC's for 21 classes) */
+static const char *value_name(int v, int n, const char *const *names)
 {
 	if (v == 255 && n <= 255)
 		return "ignore";
 	if (v >= n)
 		return "out of range";
+	if (names)
+		return names[v];
 	return n == 21 ? tn_voc_class_names[v] : "";
 }
 
-static void print_histogram(const struct census *c, int n, const struct opts *o)
+static void print_histogram(const struct census *c, int n, const char *const *names, const struct opts *o)
 {
 	if (o->json) {
 		printf("{\"num_classes\": %d, \"values\": [", n);
@@ -233,7 +244,7 @@ static void print_histogram(const struct census *c, int n, const struct opts *o)
 		for (int v = 0; v < 256; v++)
 			if (c->pixels[v]) {
 				printf("%s\n  {\"value\": %d, \"class\": ", sep, v);
-				cli_json_str(stdout, value_name(v, n));
+				cli_json_str(stdout, value_name(v, n, names));
 				printf(", \"pixels\": %llu, \"labels\": %zu}", (unsigned long long)c->pixels[v], c->labels[v]);
 				sep = ",";
 			}
@@ -244,7 +255,7 @@ static void print_histogram(const struct census *c, int n, const struct opts *o)
 		printf("value,class,pixels,labels\n");
 		for (int v = 0; v < 256; v++)
 			if (c->pixels[v])
-				printf("%d,%s,%llu,%zu\n", v, value_name(v, n),
+				printf("%d,%s,%llu,%zu\n", v, value_name(v, n, names),
 				       (unsigned long long)c->pixels[v], c->labels[v]);
 		return;
 	}
@@ -262,7 +273,7 @@ static void print_histogram(const struct census *c, int n, const struct opts *o)
 	printf("\n%5s  %-12s %14s %8s %8s\n", "value", "class", "pixels", "share", "labels");
 	for (int v = 0; v < 256; v++)
 		if (c->pixels[v])
-			printf("%5d  %-12s %14llu %7.2f%% %8zu\n", v, value_name(v, n),
+			printf("%5d  %-12s %14llu %7.2f%% %8zu\n", v, value_name(v, n, names),
 			       (unsigned long long)c->pixels[v], 100.0 * (double)c->pixels[v] / (double)total,
 			       c->labels[v]);
 }
@@ -316,6 +327,11 @@ int main(int argc, char **argv)
 	struct opts o;
 	cli_init(argv[0]);
 	parse_args(argc, argv, &o);
+	const char **class_names = NULL;
+	unsigned char *names_text = NULL;
+	if (o.model) {
+		class_names = cli_model_names(o.model, 256, o.n_given ? o.n : 0, 1, &o.n, &names_text);
+	}
 
 	char *setdir, *segdir = NULL, *imgdir = NULL, *outdir = NULL;
 	if (asprintf(&setdir, "%s/VOC%s", o.devkit, o.year) < 0)
@@ -341,7 +357,7 @@ int main(int argc, char **argv)
 	if (o.check) {
 		static struct census c;
 		check_labels(&o, segdir, imgdir, &names, &c);
-		print_histogram(&c, o.n, &o);
+		print_histogram(&c, o.n, class_names, &o);
 		fflush(stdout);
 		if (!o.quiet)
 			diagnose_set(&c);
@@ -360,6 +376,8 @@ int main(int argc, char **argv)
 	free(segdir);
 	free(imgdir);
 	free(outdir);
+	free(class_names);
+	free(names_text);
 	cli_close_stdout();
 	return 0;
 }

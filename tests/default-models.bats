@@ -89,6 +89,55 @@ at_least() {
 	[ "$found" -le $((want * 3)) ]
 }
 
+@test "experiment.mk detect: val.py's thresholds per image; the table equals one infer-detect | evaluate-map run; five charts" {
+	run -0 --separate-stderr make -s -f "$TOP/scripts/experiment.mk" -j2 detect LIST="$S/val.txt" \
+		IMAGES="$S/images" LABELS="$S/labels" MODEL="$DET_MODEL" OUT=out BIN="$BUILD_DIR/bin"
+	# the table is printed at the end, with the model's class names
+	assert_line --index 0 --regexp '^ +Class +Images +Instances +P +R +mAP50 +mAP50-95$'
+	assert_line --index 2 --regexp '^ +disc '
+	assert_line --index 4 --regexp '^ +triangle '
+	printf '%s\n' "$output" | cmp - out/map.txt
+	infer-detect -t 1 -m "$DET_MODEL" --list images.txt -f jsonl --conf 0.001 --iou 0.6 \
+		--multi-label | evaluate-map -q -m "$DET_MODEL" --labels "$S/labels" > direct.txt
+	cmp direct.txt out/map.txt
+	[ "$(ls out/dets | wc -l)" -eq "$(wc -l < images.txt)" ]
+	for f in PR_curve F1_curve P_curve R_curve confusion_matrix; do
+		[[ $(file -b "out/charts/$f.png") == "PNG image data"* ]] || { echo "$f.png"; return 1; }
+	done
+	# nothing left to do; the segmentation variables are not needed
+	run -0 make -n -f "$TOP/scripts/experiment.mk" detect LIST="$S/val.txt" IMAGES="$S/images" \
+		LABELS="$S/labels" MODEL="$DET_MODEL" OUT=out BIN="$BUILD_DIR/bin"
+	refute_output --partial infer-detect
+	refute_output --partial evaluate-map
+	# a class count the model does not have stops make with evaluate-map's line
+	rm out/map.txt
+	run -2 --separate-stderr make -s -f "$TOP/scripts/experiment.mk" detect LIST="$S/val.txt" \
+		IMAGES="$S/images" LABELS="$S/labels" MODEL="$DET_MODEL" OUT=out BIN="$BUILD_DIR/bin" N=80
+	[[ "$stderr" == *"evaluate-map: $DET_MODEL: the model has 3 classes, but -n 80"* ]]
+	assert_file_not_exists out/map.txt
+	run -2 --separate-stderr make -f "$TOP/scripts/experiment.mk" detect LIST="$S/val.txt" IMAGES="$S/images"
+	[[ "$stderr" == *"LABELS=DIR"* ]]
+}
+
+@test "experiment.mk and shard-eval: the reports name the model's classes, with no -n or --names" {
+	head -n 8 "$S/val.txt" > val8.txt
+	run -0 --separate-stderr make -s -f "$TOP/scripts/experiment.mk" -j2 LIST=val8.txt \
+		IMAGES="$S/images" GT="$S/masks" MODEL="$SEG_MODEL" OUT=out BIN="$BUILD_DIR/bin" evaluate report
+	assert_line --index 1 --regexp '^background '
+	assert_line --index 4 --regexp '^triangle '
+	grep -q '^triangle,' out/miou.csv
+	grep -q '===>triangle:' out/upstream.txt
+	head -1 out/confusion_matrix.csv | grep -q 'background,disc,rectangle,triangle'
+	run -0 --separate-stderr "$TOP/scripts/shard-eval" -m "$SEG_MODEL" --list val8.txt \
+		--images "$S/images" --gt-dir "$S/masks" --shards 2 -j 2
+	printf '%s\n' "$output" | cmp - out/miou.txt
+	# shard-eval: -n that is not the model's is the model's one line
+	run -1 --separate-stderr "$TOP/scripts/shard-eval" -m "$SEG_MODEL" --list val8.txt \
+		--images "$S/images" --gt-dir "$S/masks" --shards 2 -j 2 -n 21
+	[[ "$stderr" == *"evaluate-miou: $SEG_MODEL: the model has 4 classes, but -n 21"* ]]
+	[ -z "$output" ]
+}
+
 @test "scripts/demo: runs on the shipped models, prints mIoU and mAP@0.5, writes pictures" {
 	export DEMO_OUT="$BATS_TEST_TMPDIR/demo"
 	# one thread: OpenMP barriers crawl when the cores are shared (the output is the same)

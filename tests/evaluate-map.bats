@@ -297,6 +297,11 @@ PYEOF
 	[ "$(echo "$want" | jq '.map50 > 0.3')" = true ]
 	run -0 --separate-stderr evaluate-map --labels lab --names coco.names d91.json --json
 	assert_equal "$output" "$want"
+	# the model's own names are COCO's: -m maps the array's ids as --names does
+	run -0 --separate-stderr evaluate-map --labels lab -m m.w d91.json --json
+	assert_equal "$output" "$want"
+	run -0 --separate-stderr evaluate-map --labels lab -m m.w d.jsonl --json
+	assert_equal "$output" "$want"
 }
 
 @test "an array with COCO ids and no names is refused, not read as class indices" {
@@ -388,6 +393,38 @@ PYEOF
 	[ "$(echo "$output" | jq -c '[.num_classes, .classes[0].name]')" = '[2,"cat"]' ]
 	run -1 --separate-stderr evaluate-map --labels lab --names names.txt -n 3 d.jsonl
 	one_line_error "names.txt: 2 class names, but -n 3"
+}
+
+@test "-m MODEL.w: the model's class count and names; -n or --names that disagree are one line" {
+	local m=$TOP/models/yolov5n-shapes.w
+	one_label
+	det a 0 30 30 40 40 0.9 > d.jsonl
+	run -0 --separate-stderr evaluate-map --labels lab -m "$m" d.jsonl --json
+	assert_equal "$(echo "$output" | jq -c '[.num_classes, [.classes[].name]]')" '[3,["disc","rectangle","triangle"]]'
+	# the table too (val.py's: the classes with labels); --model is the long spelling
+	run -0 --separate-stderr evaluate-map --labels lab --model "$m" d.jsonl
+	assert_line --index 2 --regexp '^ +disc +1 +1 +1 +1 +0\.995 +0\.995$'
+	[ "${#lines[@]}" -eq 3 ]
+	# without -m the same run has numbers for names, and the count seen in the labels
+	run -0 --separate-stderr evaluate-map --labels lab d.jsonl --json
+	assert_equal "$(echo "$output" | jq -c '[.num_classes, [.classes[].name]]')" '[1,["0"]]'
+	# -n that agrees is fine; --names renames the model's classes
+	run -0 --separate-stderr evaluate-map --labels lab -m "$m" -n 3 d.jsonl --json
+	[ "$(echo "$output" | jq .num_classes)" -eq 3 ]
+	printf 'a\nb\nc\n' > abc.txt
+	run -0 --separate-stderr evaluate-map --labels lab -m "$m" --names abc.txt d.jsonl --json
+	assert_equal "$(echo "$output" | jq -c '[.classes[].name]')" '["a","b","c"]'
+	run -1 --separate-stderr evaluate-map --labels lab -m "$m" -n 80 d.jsonl
+	one_line_error "$m: the model has 3 classes, but -n 80"
+	printf 'cat\ndog\n' > names.txt
+	run -1 --separate-stderr evaluate-map --labels lab -m "$m" --names names.txt d.jsonl
+	one_line_error "names.txt: 2 class names, but the model $m has 3 classes"
+	# a checkpoint, a missing file
+	"$PY" -c 'import sys, torch; torch.save({"w": torch.zeros(2)}, sys.argv[1])' ck.pth
+	run -1 --separate-stderr evaluate-map --labels lab -m ck.pth d.jsonl
+	one_line_error "ck.pth: a PyTorch checkpoint, not a .w model: convert it first with weightconv ck.pth -o MODEL.w"
+	run -1 --separate-stderr evaluate-map --labels lab -m nothere.w d.jsonl
+	one_line_error "nothere.w"
 }
 
 @test "bad usage exits 2" {

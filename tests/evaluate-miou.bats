@@ -251,6 +251,46 @@ one_line_error() {
 	assert_line --index 4 "===> mIoU: 54.38; mPA: 61.32; Accuracy: 81.36"
 }
 
+@test "-m MODEL.w: the model's class count and names in every report; disagreements are one line" {
+	local m=$TOP/models/deeplab-shapes.w
+	known_case
+	run -0 --separate-stderr evaluate-miou -m "$m" --gt gt.pgm pred.pgm
+	assert_line --index 1 --regexp '^background '
+	assert_line --index 2 --regexp '^disc '
+	assert_line --index 3 --regexp '^rectangle '
+	assert_line --index 4 --regexp '^triangle '
+	# the same numbers as -n 4, which names the classes 0..3
+	local with_n
+	with_n=$(evaluate-miou -n 4 --gt gt.pgm pred.pgm --json)
+	[[ "$with_n" == *'"name": "3"'* ]]
+	run -0 --separate-stderr evaluate-miou --model "$m" --gt gt.pgm pred.pgm --json
+	assert_equal "$(echo "$output" | jq -c '[.classes[].name]')" '["background","disc","rectangle","triangle"]'
+	assert_equal "$(echo "$output" | jq -c 'del(.classes[].name)')" "$(echo "$with_n" | jq -c 'del(.classes[].name)')"
+	run -0 --separate-stderr evaluate-miou -m "$m" --gt gt.pgm pred.pgm --upstream
+	assert_line --index 3 --partial "===>triangle:"
+	# the confusion matrix, and a merged state: -m names them too
+	evaluate-miou -m "$m" -n 4 --gt gt.pgm pred.pgm --save-state s.state --confusion cm.csv > /dev/null
+	head -1 cm.csv | grep -q 'background,disc,rectangle,triangle'
+	run -0 --separate-stderr evaluate-miou --merge -m "$m" s.state --csv
+	assert_line --index 4 --regexp '^triangle,'
+	# --names renames the model's classes
+	run -0 --separate-stderr evaluate-miou -m "$m" --names names4.txt --gt gt.pgm pred.pgm
+	assert_line --index 4 --regexp '^three '
+	# disagreements
+	run -1 --separate-stderr evaluate-miou -m "$m" -n 21 --gt gt.pgm pred.pgm
+	one_line_error "$m: the model has 4 classes, but -n 21"
+	printf 'a\nb\nc\n' > three.txt
+	run -1 --separate-stderr evaluate-miou -m "$m" --names three.txt --gt gt.pgm pred.pgm
+	one_line_error "three.txt: 3 class names, but the model $m has 4 classes"
+	run -1 --separate-stderr evaluate-miou --merge -m "$TOP/models/yolov5n-shapes.w" s.state
+	one_line_error "s.state: 4 classes, but the model $TOP/models/yolov5n-shapes.w has 3"
+	"$PY" -c 'import sys, torch; torch.save({"w": torch.zeros(2)}, sys.argv[1])' ck.pth
+	run -1 --separate-stderr evaluate-miou -m ck.pth --gt gt.pgm pred.pgm
+	one_line_error "ck.pth: a PyTorch checkpoint, not a .w model: convert it first with weightconv ck.pth -o MODEL.w"
+	run -1 --separate-stderr evaluate-miou -m nothere.w --gt gt.pgm pred.pgm
+	one_line_error "nothere.w"
+}
+
 @test "a 0/255 label draws a warning, -q silences it" {
 	pgm p.pgm 2 2 0 1 0 1
 	pgm g.pgm 2 2 0 255 0 255
@@ -262,7 +302,7 @@ one_line_error() {
 
 @test "bad usage exits 2" {
 	run -2 --separate-stderr evaluate-miou --gt a.png
-	[[ "$stderr" == *"-n N"* ]]
+	[[ "$stderr" == *"-m MODEL.w, -n N or --names FILE"* ]]
 	run -2 --separate-stderr evaluate-miou -n 21
 	run -2 --separate-stderr evaluate-miou -n 21 --gt a.png --pairs b.txt
 	run -2 --separate-stderr evaluate-miou -n 21 --gt a.png --csv --json
@@ -282,7 +322,7 @@ one_line_error() {
 
 @test "--help and --version" {
 	run -0 --separate-stderr evaluate-miou --help
-	assert_line --index 0 --partial "Usage: evaluate-miou -n N --gt LABEL"
+	assert_line --index 0 --partial "Usage: evaluate-miou (-m MODEL.w | -n N) --gt LABEL"
 	run -0 --separate-stderr evaluate-miou --version
 	assert_output --partial cnnkit
 }

@@ -170,7 +170,9 @@ job_completed() {
 	grep -q '(16 images, ' single.txt
 	mkdir tmp
 	TMPDIR=$PWD/tmp run -0 --separate-stderr "$TOP/scripts/slurm-eval" -m "$SEG" --list "$LIST" \
-		--images "$S/images" --gt-dir "$S/masks" --shards 4 -o out -- --names "$S/seg-names.txt"
+		--images "$S/images" --gt-dir "$S/masks" --shards 4 -o out
+	# the model's class names, without --names
+	grep -q '^triangle ' out/report
 	# the tasks (which get this environment) left no temporary folder
 	[ -z "$(ls -A tmp)" ]
 	[ -z "$stderr" ]
@@ -202,8 +204,7 @@ job_completed() {
 		-o single.jsonl
 	evaluate-map --labels "$S/labels" -n 3 --names "$S/det-names.txt" --json single.jsonl > single.json
 	run -0 --separate-stderr "$TOP/scripts/slurm-eval" -m "$DET" --list "$LIST" \
-		--images "$S/images" --gt-dir "$S/labels" --shards 3 -o out --no-wait \
-		-- --names "$S/det-names.txt" --json
+		--images "$S/images" --gt-dir "$S/labels" --shards 3 -o out --no-wait -- --json
 	[[ "$output" =~ ^[0-9]+$ ]]
 	local merge=$output
 	# right after submission: the merge job waits for the array to succeed
@@ -214,6 +215,8 @@ job_completed() {
 	cmp single.jsonl out/detections.jsonl
 	cmp single.json out/report
 	jq -e '.num_classes == 3 and .detections > 0' out/report
+	# the model's class names, without --names
+	jq -e '[.classes[].name] == ["disc", "rectangle", "triangle"]' out/report
 	[ "$(ls out/logs | grep -c '^shard-')" -eq 3 ]
 	[ -z "$(find out -name '.*' ! -name . )" ]
 }

@@ -186,6 +186,39 @@ sys.exit(0 if n > 0 else 1)'
 	run -0 --separate-stderr voc-annotate -q -n 256 VOCdevkit
 }
 
+@test "-m MODEL.w: the model's class count and names in the histogram; -n that disagrees is one line" {
+	local m=$TOP/models/deeplab-shapes.w
+	tree 12 --seed 3 --classes 4
+	run -0 --separate-stderr voc-annotate -q -m "$m" --csv VOCdevkit
+	assert_line --index 0 'value,class,pixels,labels'
+	assert_line --index 1 --regexp '^0,background,[0-9]+,12$'
+	# values 1..3 are the model's disc, rectangle, triangle; none is out of range
+	assert_output --regexp '(^|'$'\n'')[1-3],(disc|rectangle|triangle),'
+	refute_output --partial 'aeroplane'
+	refute_output --partial 'out of range'
+	run -0 --separate-stderr voc-annotate -q --model "$m" --json VOCdevkit
+	[ "$(jq .num_classes <<< "$output")" -eq 4 ]
+	assert_equal "$(jq -c '[.values[] | select(.value < 4) | .class] - ["background","disc","rectangle","triangle"]' <<< "$output")" '[]'
+	run -0 --separate-stderr voc-annotate -q -m "$m" -n 4 VOCdevkit
+	assert_output --regexp '  0  background '
+	# without -m: 21 classes with VOC's names
+	run -0 --separate-stderr voc-annotate -q --csv VOCdevkit
+	assert_line --index 1 --regexp '^0,background,'
+	assert_output --regexp '(^|'$'\n'')[1-3],(aeroplane|bicycle|bird),'
+	# the model's 4 classes make a value of 5 out of range
+	tree 12 --seed 3 --classes 8
+	run -1 --separate-stderr voc-annotate -m "$m" VOCdevkit
+	[[ $stderr == *'values out of range for 4 classes (0..3, 255 = ignore):'* ]]
+	run -1 --separate-stderr voc-annotate -m "$m" -n 21 VOCdevkit
+	[ -z "$output" ]
+	assert_equal "$stderr" "voc-annotate: $m: the model has 4 classes, but -n 21"
+	"$PY" -c 'import sys, torch; torch.save({"w": torch.zeros(2)}, sys.argv[1])' ck.pth
+	run -1 --separate-stderr voc-annotate -m ck.pth VOCdevkit
+	[ -z "$output" ]
+	assert_equal "$stderr" "voc-annotate: ck.pth: a PyTorch checkpoint, not a .w model: convert it first with weightconv ck.pth -o MODEL.w"
+	[ ! -e $LISTS/val.txt ]
+}
+
 @test "--no-check writes the lists of a tree with bad labels; -o picks the folder" {
 	tree 25 --seed 5 --bad rgb --bad noimage --no-lists-dir
 	run -0 --separate-stderr voc-annotate -q --no-check -o out/lists VOCdevkit

@@ -47,5 +47,14 @@ void cli_json_str(FILE *fp, const char *s);
  * an empty line, binary data or no name is an error (exit 1).  The names point into *text,
  * which the caller frees with the returned array. */
 const char **cli_read_names(const char *path, int max, int *count, unsigned char **text);
+/* The class count and names of a .w model (its metadata num_classes and class_names), for the
+ * programs that take -m MODEL.w to name the classes they report.  The file is memory-mapped,
+ * so this is cheap.  n is the -n count (0 = not given), which must agree.  Returns NULL when
+ * want_names is 0 or the model has no class_names (*count is still set; the program keeps its
+ * default names), else *count names in *text, freed as cli_read_names'.  An unreadable file, a
+ * PyTorch checkpoint (told to convert it), no num_classes, more than max classes or a count
+ * other than n is an error (exit 1). */
+const char **cli_model_names(const char *path, int max, int n, int want_names, int *count,
+			     unsigned char **text);
 
 #endif
