@@ -158,7 +158,7 @@ sessions() {
 		--images "$S/images" --gt-dir "$S/masks" --shards 4 -j 1 -S node-a,node-b \
 		--ssh "ssh -F $SSHT/ssh_config" --state merged.state -- --names "$S/seg-names.txt"
 	echo "$output" > sharded.txt
-	evaluate-miou --merge "$BATS_FILE_TMPDIR/single.state" --names "$S/seg-names.txt" | cmp - sharded.txt
+	evaluate-miou -m "$SEG" --merge "$BATS_FILE_TMPDIR/single.state" | cmp - sharded.txt
 	cmp merged.state "$BATS_FILE_TMPDIR/single.state"
 	grep -q '(16 images, ' sharded.txt
 	# every shard ran in an ssh session, on both machines, none on this one
@@ -178,7 +178,7 @@ sessions() {
 		-m "$SEG" --list "$LIST" --images "$S/images" --gt-dir "$S/masks" --shards 3 -j 1 \
 		-S node-b,: -- --json
 	echo "$output" > sharded.json
-	evaluate-miou --merge "$BATS_FILE_TMPDIR/single.state" --json | cmp - sharded.json
+	evaluate-miou -m "$SEG" --merge "$BATS_FILE_TMPDIR/single.state" --json | cmp - sharded.json
 	jq -e '.images == 16' sharded.json
 	grep -q " 127.0.0.3 $SSH_PORT\$" "$SSHT/shards.log"
 	# no temporary folder left, here or there
