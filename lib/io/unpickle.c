@@ -870,9 +870,11 @@ static int op_counted(struct up *u)
 	uint8_t opc = u->b[u->op];
 	int is_str = opc == OP_BINSTRING || opc == OP_SHORT_BINSTRING || opc == OP_BINUNICODE ||
 		     opc == OP_SHORT_BINUNICODE || opc == OP_BINUNICODE8;
-	int width = opc == OP_SHORT_BINSTRING || opc == OP_SHORT_BINBYTES || opc == OP_SHORT_BINUNICODE ? 1
-		    : opc == OP_BINUNICODE8 || opc == OP_BINBYTES8 || opc == OP_BYTEARRAY8		  ? 8
-												  : 4;
+	int width = 4;
+	if (opc == OP_SHORT_BINSTRING || opc == OP_SHORT_BINBYTES || opc == OP_SHORT_BINUNICODE)
+		width = 1;
+	else if (opc == OP_BINUNICODE8 || opc == OP_BINBYTES8 || opc == OP_BYTEARRAY8)
+		width = 8;
 	const uint8_t *p = NULL;
 	size_t n = 0;
 	int rc = read_len(u, width, &n);
@@ -895,7 +897,7 @@ static int op_empty(struct up *u)
 /* TUPLE1..3: the top 1 to 3 items, no mark. */
 static int op_tuple_n(struct up *u)
 {
-	size_t n = (size_t)(u->b[u->op] - OP_EXT4);
+	size_t n = (size_t)(u->b[u->op] - OP_TUPLE1 + 1);
 	if (u->sp - mark_base(u) < n)
 		return perr(u, TN_E_FORMAT, "stack underflow");
 	u->sp -= n;
