@@ -870,6 +870,225 @@ static void class_pr_at(const double *negconf, const double *rec, const double *
 	}
 }
 
+/* Scratch for every step, allocated before any work so that running out of memory leaves
+ * nothing half done.  nd: detections; n: classes. */
+struct map_scratch {
+	uint32_t *order, *rank; /* images by key; each image's place in that order */
+	uint64_t *cstart;       /* class c's detections are bycls[cstart[c] .. cstart[c + 1]) */
+	size_t *bycls;          /* detection indices grouped by class, each group in score order */
+	double *negconf, *rec, *prec; /* one class at one threshold, one value per detection */
+	double *work;           /* compute_ap's padded recall and envelope (2 * (nd + 2)) */
+	double *px, *f1, *sm;   /* the confidence grid, the mean F1 curve and its smoothing */
+	double *pc, *rcv;       /* one class's P and R curves when none are kept */
+	double *pv, *rv, *a50, *av; /* per class with labels, for the means */
+};
+
+static int scratch_alloc(struct map_scratch *w, int n, size_t nd, size_t nimages)
+{
+	size_t m = nd ? nd : 1;
+	w->order = malloc(nimages * sizeof *w->order);
+	w->rank = malloc(nimages * sizeof *w->rank);
+	w->cstart = calloc((size_t)n + 1, sizeof *w->cstart);
+	w->negconf = malloc(m * sizeof *w->negconf);
+	w->rec = malloc(m * sizeof *w->rec);
+	w->prec = malloc(m * sizeof *w->prec);
+	w->work = malloc(2 * (nd + 2) * sizeof *w->work);
+	w->bycls = malloc(m * sizeof *w->bycls);
+	w->px = malloc(NPX * sizeof *w->px);
+	w->f1 = calloc(NPX, sizeof *w->f1);
+	w->sm = malloc(NPX * sizeof *w->sm);
+	w->pc = malloc(NPX * sizeof *w->pc);
+	w->rcv = malloc(NPX * sizeof *w->rcv);
+	w->pv = malloc((size_t)n * sizeof *w->pv);
+	w->rv = malloc((size_t)n * sizeof *w->rv);
+	w->a50 = malloc((size_t)n * sizeof *w->a50);
+	w->av = malloc((size_t)n * sizeof *w->av);
+	return w->order && w->rank && w->cstart && w->negconf && w->rec && w->prec && w->work && w->bycls &&
+			       w->px && w->f1 && w->sm && w->pc && w->rcv && w->pv && w->rv && w->a50 && w->av
+		       ? 0
+		       : -1;
+}
+
+static void scratch_free(struct map_scratch *w)
+{
+	free(w->order);
+	free(w->rank);
+	free(w->cstart);
+	free(w->negconf);
+	free(w->rec);
+	free(w->prec);
+	free(w->work);
+	free(w->bycls);
+	free(w->px);
+	free(w->f1);
+	free(w->sm);
+	free(w->pc);
+	free(w->rcv);
+	free(w->pv);
+	free(w->rv);
+	free(w->a50);
+	free(w->av);
+}
+
+/* val.py's process_batch, image by image in the order val.py visits them, then all detections
+ * by decreasing score as ap_per_class's argsort(-conf) takes them. */
+static int match_in_val_order(struct tn_map_data *d, const struct tn_map_result *r, struct map_scratch *w)
+{
+	size_t nd = d->ndets;
+	for (size_t i = 0; i < d->nimages; i++)
+		w->order[i] = (uint32_t)i;
+	sort_data = d;
+	qsort(w->order, d->nimages, sizeof *w->order, cmp_image_key);
+	for (size_t i = 0; i < d->nimages; i++)
+		w->rank[w->order[i]] = (uint32_t)i;
+	sort_rank = w->rank;
+	if (nd) /* d->dets is NULL without detections, and qsort(NULL, 0) is undefined */
+		qsort(d->dets, nd, sizeof *d->dets, cmp_det_image);
+	for (size_t i = 0; i < nd; i++)
+		d->dets[i].seq = i; /* now the canonical order, which breaks score ties below */
+	double thr[TN_MAP_NIOU];
+	memcpy(thr, r->iou_thresholds, sizeof thr);
+	int rc = match_all(d, thr);
+	if (!rc && nd)
+		qsort(d->dets, nd, sizeof *d->dets, cmp_det_score);
+	return rc;
+}
+
+/* ap_per_class's unique_classes and nt: labels and detections per class, and each class's
+ * detections in score order (a stable counting sort).  *any_tp: some detection matched. */
+static int group_by_class(const struct tn_map_data *d, struct tn_map_result *r, struct map_scratch *w,
+			  int *any_tp)
+{
+	int n = r->n;
+	size_t nd = d->ndets;
+	for (int c = 0; c < n; c++)
+		r->cls[c].cls = c;
+	for (size_t i = 0; i < d->nlabels; i++) {
+		r->cls[d->labels[i].cls].instances++;
+		r->instances++;
+	}
+	*any_tp = 0;
+	for (size_t i = 0; i < nd; i++) {
+		r->cls[d->dets[i].cls].detections++;
+		*any_tp |= d->dets[i].tp != 0;
+	}
+	for (int c = 0; c < n; c++)
+		w->cstart[c + 1] = w->cstart[c] + r->cls[c].detections;
+	uint64_t *pos = malloc(((size_t)n + 1) * sizeof *pos);
+	if (!pos)
+		return tn_fail(TN_E_NOMEM, "metrics: out of memory");
+	memcpy(pos, w->cstart, ((size_t)n + 1) * sizeof *pos);
+	for (size_t i = 0; i < nd; i++)
+		w->bycls[pos[d->dets[i].cls]++] = i;
+	free(pos);
+	return 0;
+}
+
+/* ap_per_class's cumulative TPs and FPs of one class at IoU threshold t: recall and precision
+ * after each of its np detections (ix: their indices, by decreasing score). */
+static void class_recall_precision(const struct tn_map_data *d, const size_t *ix, size_t np, uint64_t instances,
+				   int t, double *rec, double *prec)
+{
+	double nl = (double)instances + 1e-16, tpc = 0, fpc = 0;
+	for (size_t i = 0; i < np; i++) {
+		int hit = (d->dets[ix[i]].tp >> t) & 1;
+		tpc += hit;
+		fpc += !hit;
+		rec[i] = tpc / nl;
+		prec[i] = tpc / (tpc + fpc);
+	}
+}
+
+/* ap_per_class's loop over the classes with labels: compute_ap at every IoU threshold, and at
+ * IoU 0.5 the P, R (and, for plots, PR) curves against confidence and the class's F1 curve.
+ * w->f1 ends as f1.mean(0), summed in class order. */
+static void class_curves(const struct tn_map_data *d, struct tn_map_result *r, struct map_scratch *w,
+			 struct tn_map_curves *cv, int nc)
+{
+	int row = 0;
+	for (int c = 0; c < r->n; c++) {
+		struct tn_map_class *k = &r->cls[c];
+		if (!k->instances)
+			continue;
+		size_t np = k->detections;
+		const size_t *ix = w->bycls + w->cstart[c];
+		double *pcm = cv ? cv->p + (size_t)row * NPX : w->pc, *rcm = cv ? cv->r + (size_t)row * NPX : w->rcv;
+		if (cv)
+			cv->cls[row] = c;
+		if (np) {
+			for (size_t i = 0; i < np; i++)
+				w->negconf[i] = -d->dets[ix[i]].score;
+			for (int t = 0; t < TN_MAP_NIOU; t++) {
+				class_recall_precision(d, ix, np, k->instances, t, w->rec, w->prec);
+				k->ap_t[t] = tn_map_compute_ap(w->rec, w->prec, np, w->work);
+				if (t == 0) {
+					class_pr_at(w->negconf, w->rec, w->prec, np, w->px, NPX, pcm, rcm);
+					if (cv) /* val.py's py: the envelope compute_ap left in work, at recall px */
+						for (int j = 0; j < NPX; j++)
+							cv->pr[(size_t)row * NPX + j] =
+								tn_np_interp(w->px[j], w->work, w->work + np + 2, np + 2,
+									     w->work[np + 2], w->work[2 * np + 3]);
+				}
+			}
+		} else {
+			memset(pcm, 0, NPX * sizeof *pcm);
+			memset(rcm, 0, NPX * sizeof *rcm);
+		}
+		for (int j = 0; j < NPX; j++) {
+			double f = 2 * pcm[j] * rcm[j] / (pcm[j] + rcm[j] + 1e-16);
+			w->f1[j] = row ? w->f1[j] + f : f;
+			if (cv)
+				cv->f1[(size_t)row * NPX + j] = f;
+		}
+		row++;
+	}
+	for (int j = 0; j < NPX; j++)
+		w->f1[j] /= nc;
+}
+
+/* ap_per_class: i = smooth(f1.mean(0), 0.1).argmax(), the first of equal maxima. */
+static int best_confidence(struct map_scratch *w)
+{
+	tn_map_smooth(w->f1, 0.1, w->sm);
+	int best = 0;
+	for (int j = 1; j < NPX; j++)
+		if (w->sm[j] > w->sm[best])
+			best = j;
+	return best;
+}
+
+/* ap_per_class's p[:, i], r[:, i], ap50 and ap.mean(1) per class at confidence px[best], then
+ * Metric.mean_results: their means over the classes with labels. */
+static void class_results_and_means(const struct tn_map_data *d, struct tn_map_result *r, struct map_scratch *w,
+				    int best)
+{
+	int m = 0;
+	for (int c = 0; c < r->n; c++) {
+		struct tn_map_class *k = &r->cls[c];
+		if (!k->instances)
+			continue;
+		size_t np = k->detections;
+		const size_t *ix = w->bycls + w->cstart[c];
+		if (np) {
+			for (size_t i = 0; i < np; i++)
+				w->negconf[i] = -d->dets[ix[i]].score;
+			class_recall_precision(d, ix, np, k->instances, 0, w->rec, w->prec);
+			class_pr_at(w->negconf, w->rec, w->prec, np, w->px + best, 1, &k->p, &k->r);
+		}
+		k->ap50 = k->ap_t[0];
+		k->ap = tn_numpy_sum(k->ap_t, TN_MAP_NIOU) / TN_MAP_NIOU;
+		w->pv[m] = k->p;
+		w->rv[m] = k->r;
+		w->a50[m] = k->ap50;
+		w->av[m] = k->ap;
+		m++;
+	}
+	r->mp = tn_numpy_sum(w->pv, (size_t)m) / m;
+	r->mr = tn_numpy_sum(w->rv, (size_t)m) / m;
+	r->map50 = tn_numpy_sum(w->a50, (size_t)m) / m;
+	r->map = tn_numpy_sum(w->av, (size_t)m) / m;
+}
+
 int tn_map_compute(struct tn_map_data *d, struct tn_map_result *r)
 {
 	memset(r, 0, sizeof *r);
@@ -885,67 +1104,16 @@ int tn_map_compute(struct tn_map_data *d, struct tn_map_result *r)
 	r->images = d->nimages;
 	r->detections = d->ndets;
 	r->cls = calloc((size_t)n, sizeof *r->cls);
-	uint32_t *order = malloc(d->nimages * sizeof *order), *rank = malloc(d->nimages * sizeof *rank);
-	uint64_t *cstart = calloc((size_t)n + 1, sizeof *cstart);
-	size_t nd = d->ndets;
-	double *negconf = malloc((nd ? nd : 1) * sizeof *negconf);
-	double *rec = malloc((nd ? nd : 1) * sizeof *rec), *prec = malloc((nd ? nd : 1) * sizeof *prec);
-	double *work = malloc(2 * (nd + 2) * sizeof *work);
-	size_t *bycls = malloc((nd ? nd : 1) * sizeof *bycls);
-	double *px = malloc(NPX * sizeof *px), *f1 = calloc(NPX, sizeof *f1), *sm = malloc(NPX * sizeof *sm);
-	double *pc = malloc(NPX * sizeof *pc), *rcv = malloc(NPX * sizeof *rcv);
-	double *pv = malloc((size_t)n * sizeof *pv), *rv = malloc((size_t)n * sizeof *rv);
-	double *a50 = malloc((size_t)n * sizeof *a50), *av = malloc((size_t)n * sizeof *av);
-	if (!r->cls || !order || !rank || !cstart || !negconf || !rec || !prec || !work || !bycls || !px ||
-	    !f1 || !sm || !pc || !rcv || !pv || !rv || !a50 || !av) {
+	struct map_scratch w = {0};
+	if (scratch_alloc(&w, n, d->ndets, d->nimages) || !r->cls) {
 		rc = tn_fail(TN_E_NOMEM, "metrics: out of memory");
 		goto out;
 	}
-	for (size_t i = 0; i < d->nimages; i++)
-		order[i] = (uint32_t)i;
-	sort_data = d;
-	qsort(order, d->nimages, sizeof *order, cmp_image_key);
-	for (size_t i = 0; i < d->nimages; i++)
-		rank[order[i]] = (uint32_t)i;
-	sort_rank = rank;
-	if (nd) /* d->dets is NULL without detections, and qsort(NULL, 0) is undefined */
-		qsort(d->dets, nd, sizeof *d->dets, cmp_det_image);
-	for (size_t i = 0; i < nd; i++)
-		d->dets[i].seq = i; /* now the canonical order, which breaks score ties below */
-	double thr[TN_MAP_NIOU];
-	memcpy(thr, r->iou_thresholds, sizeof thr);
-	if ((rc = match_all(d, thr)))
+	int any_tp;
+	if ((rc = match_in_val_order(d, r, &w)) || (rc = group_by_class(d, r, &w, &any_tp)))
 		goto out;
-	if (nd)
-		qsort(d->dets, nd, sizeof *d->dets, cmp_det_score);
-
-	for (int c = 0; c < n; c++)
-		r->cls[c].cls = c;
-	for (size_t i = 0; i < d->nlabels; i++) {
-		r->cls[d->labels[i].cls].instances++;
-		r->instances++;
-	}
-	int any_tp = 0;
-	for (size_t i = 0; i < nd; i++) {
-		r->cls[d->dets[i].cls].detections++;
-		any_tp |= d->dets[i].tp != 0;
-	}
-	/* the detections of each class, in score order (a stable counting sort) */
-	for (int c = 0; c < n; c++)
-		cstart[c + 1] = cstart[c] + r->cls[c].detections;
-	{
-		uint64_t *pos = malloc(((size_t)n + 1) * sizeof *pos);
-		if (!pos) {
-			rc = tn_fail(TN_E_NOMEM, "metrics: out of memory");
-			goto out;
-		}
-		memcpy(pos, cstart, ((size_t)n + 1) * sizeof *pos);
-		for (size_t i = 0; i < nd; i++)
-			bycls[pos[d->dets[i].cls]++] = i;
-		free(pos);
-	}
 	for (int k = 0; k < NPX; k++)
-		px[k] = tn_linspace(0, 1, NPX, k);
+		w.px[k] = tn_linspace(0, 1, NPX, k);
 	int nc = 0;
 	for (int c = 0; c < n; c++)
 		nc += r->cls[c].instances > 0;
@@ -955,60 +1123,11 @@ int tn_map_compute(struct tn_map_data *d, struct tn_map_result *r)
 		if ((rc = curves_alloc(&r->curves, nc)))
 			goto out;
 		cv = r->curves;
-		memcpy(cv->px, px, sizeof cv->px);
+		memcpy(cv->px, w.px, sizeof cv->px);
 	}
 	if ((!any_tp && !cv) || nc == 0)
 		goto out; /* val.py: every metric stays 0 */
-
-	/* pass 1: AP per threshold, the P, R and F1 curves, and the mean F1 curve (summed over
-	 * classes in class order) */
-	int row = 0;
-	for (int c = 0; c < n; c++) {
-		struct tn_map_class *k = &r->cls[c];
-		if (!k->instances)
-			continue;
-		size_t np = k->detections;
-		const size_t *ix = bycls + cstart[c];
-		double *pcm = cv ? cv->p + (size_t)row * NPX : pc, *rcm = cv ? cv->r + (size_t)row * NPX : rcv;
-		if (cv)
-			cv->cls[row] = c;
-		if (np) {
-			double nl = (double)k->instances + 1e-16;
-			for (size_t i = 0; i < np; i++)
-				negconf[i] = -d->dets[ix[i]].score;
-			for (int t = 0; t < TN_MAP_NIOU; t++) {
-				double tpc = 0, fpc = 0;
-				for (size_t i = 0; i < np; i++) {
-					int hit = (d->dets[ix[i]].tp >> t) & 1;
-					tpc += hit;
-					fpc += !hit;
-					rec[i] = tpc / nl;
-					prec[i] = tpc / (tpc + fpc);
-				}
-				k->ap_t[t] = tn_map_compute_ap(rec, prec, np, work);
-				if (t == 0) {
-					class_pr_at(negconf, rec, prec, np, px, NPX, pcm, rcm);
-					if (cv) /* val.py's py: the envelope compute_ap left in work, at recall px */
-						for (int j = 0; j < NPX; j++)
-							cv->pr[(size_t)row * NPX + j] =
-								tn_np_interp(px[j], work, work + np + 2, np + 2,
-									     work[np + 2], work[2 * np + 3]);
-				}
-			}
-		} else {
-			memset(pcm, 0, NPX * sizeof *pcm);
-			memset(rcm, 0, NPX * sizeof *rcm);
-		}
-		for (int j = 0; j < NPX; j++) {
-			double f = 2 * pcm[j] * rcm[j] / (pcm[j] + rcm[j] + 1e-16);
-			f1[j] = row ? f1[j] + f : f;
-			if (cv)
-				cv->f1[(size_t)row * NPX + j] = f;
-		}
-		row++;
-	}
-	for (int j = 0; j < NPX; j++)
-		f1[j] /= nc;
+	class_curves(d, r, &w, cv, nc);
 	if (cv)
 		curves_means(cv, r);
 	if (!any_tp) { /* curves drawn, but val.py's metrics stay 0 */
@@ -1016,63 +1135,11 @@ int tn_map_compute(struct tn_map_data *d, struct tn_map_result *r)
 			memset(r->cls[c].ap_t, 0, sizeof r->cls[c].ap_t);
 		goto out;
 	}
-	tn_map_smooth(f1, 0.1, sm);
-	int best = 0;
-	for (int j = 1; j < NPX; j++)
-		if (sm[j] > sm[best])
-			best = j;
-	r->conf = px[best];
-
-	/* pass 2: P and R of each class at that confidence, then the means over classes */
-	int m = 0;
-	for (int c = 0; c < n; c++) {
-		struct tn_map_class *k = &r->cls[c];
-		if (!k->instances)
-			continue;
-		size_t np = k->detections;
-		const size_t *ix = bycls + cstart[c];
-		if (np) {
-			double nl = (double)k->instances + 1e-16, tpc = 0, fpc = 0;
-			for (size_t i = 0; i < np; i++) {
-				int hit = d->dets[ix[i]].tp & 1;
-				negconf[i] = -d->dets[ix[i]].score;
-				tpc += hit;
-				fpc += !hit;
-				rec[i] = tpc / nl;
-				prec[i] = tpc / (tpc + fpc);
-			}
-			class_pr_at(negconf, rec, prec, np, px + best, 1, &k->p, &k->r);
-		}
-		k->ap50 = k->ap_t[0];
-		k->ap = tn_numpy_sum(k->ap_t, TN_MAP_NIOU) / TN_MAP_NIOU;
-		pv[m] = k->p;
-		rv[m] = k->r;
-		a50[m] = k->ap50;
-		av[m] = k->ap;
-		m++;
-	}
-	r->mp = tn_numpy_sum(pv, (size_t)m) / m;
-	r->mr = tn_numpy_sum(rv, (size_t)m) / m;
-	r->map50 = tn_numpy_sum(a50, (size_t)m) / m;
-	r->map = tn_numpy_sum(av, (size_t)m) / m;
+	int best = best_confidence(&w);
+	r->conf = w.px[best];
+	class_results_and_means(d, r, &w, best);
 out:
-	free(order);
-	free(rank);
-	free(cstart);
-	free(negconf);
-	free(rec);
-	free(prec);
-	free(work);
-	free(bycls);
-	free(px);
-	free(f1);
-	free(sm);
-	free(pc);
-	free(rcv);
-	free(pv);
-	free(rv);
-	free(a50);
-	free(av);
+	scratch_free(&w);
 	if (rc)
 		tn_map_result_free(r);
 	return rc;

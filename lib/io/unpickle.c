@@ -10,6 +10,30 @@
 
 #define CHUNK_NODES 1024
 
+/* The opcodes, under the names Lib/pickle.py gives them. */
+enum {
+	OP_MARK = '(', OP_STOP = '.', OP_POP = '0', OP_POP_MARK = '1', OP_DUP = '2', OP_FLOAT = 'F',
+	OP_INT = 'I', OP_BININT = 'J', OP_BININT1 = 'K', OP_LONG = 'L', OP_BININT2 = 'M', OP_NONE = 'N',
+	OP_PERSID = 'P', OP_BINPERSID = 'Q', OP_REDUCE = 'R', OP_STRING = 'S', OP_BINSTRING = 'T',
+	OP_SHORT_BINSTRING = 'U', OP_UNICODE = 'V', OP_BINUNICODE = 'X', OP_APPEND = 'a', OP_BUILD = 'b',
+	OP_GLOBAL = 'c', OP_DICT = 'd', OP_EMPTY_DICT = '}', OP_APPENDS = 'e', OP_GET = 'g', OP_BINGET = 'h',
+	OP_INST = 'i', OP_LONG_BINGET = 'j', OP_LIST = 'l', OP_EMPTY_LIST = ']', OP_OBJ = 'o', OP_PUT = 'p',
+	OP_BINPUT = 'q', OP_LONG_BINPUT = 'r', OP_SETITEM = 's', OP_TUPLE = 't', OP_EMPTY_TUPLE = ')',
+	OP_SETITEMS = 'u', OP_BINFLOAT = 'G',
+	/* protocol 2 */
+	OP_PROTO = 0x80, OP_NEWOBJ = 0x81, OP_EXT1 = 0x82, OP_EXT2 = 0x83, OP_EXT4 = 0x84, OP_TUPLE1 = 0x85,
+	OP_TUPLE2 = 0x86, OP_TUPLE3 = 0x87, OP_NEWTRUE = 0x88, OP_NEWFALSE = 0x89, OP_LONG1 = 0x8a,
+	OP_LONG4 = 0x8b,
+	/* protocol 3 */
+	OP_BINBYTES = 'B', OP_SHORT_BINBYTES = 'C',
+	/* protocol 4 */
+	OP_SHORT_BINUNICODE = 0x8c, OP_BINUNICODE8 = 0x8d, OP_BINBYTES8 = 0x8e, OP_EMPTY_SET = 0x8f,
+	OP_ADDITEMS = 0x90, OP_FROZENSET = 0x91, OP_NEWOBJ_EX = 0x92, OP_STACK_GLOBAL = 0x93, OP_MEMOIZE = 0x94,
+	OP_FRAME = 0x95,
+	/* protocol 5 */
+	OP_BYTEARRAY8 = 0x96, OP_NEXT_BUFFER = 0x97, OP_READONLY_BUFFER = 0x98,
+};
+
 struct tn_pk_chunk {
 	struct tn_pk_chunk *next;
 	size_t used;
@@ -31,6 +55,7 @@ struct up {
 	size_t memo_cap, memo_count;
 	size_t ops;
 	int err; /* code of the last failure recorded */
+	int done; /* STOP was run */
 };
 
 static int perr(struct up *u, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -221,7 +246,7 @@ static int read_len(struct up *u, int width, size_t *n)
 	if (rc)
 		return rc;
 	uint64_t v = le(p, width);
-	if (width == 4 && (v & 0x80000000u) && u->b[u->op] == 'T')
+	if (width == 4 && (v & 0x80000000u) && u->b[u->op] == OP_BINSTRING)
 		return perr(u, TN_E_FORMAT, "negative length");
 	if (v > u->len - u->pos)
 		return perr(u, TN_E_FORMAT, "a %llu-byte argument but only %zu bytes left", (unsigned long long)v,
@@ -562,7 +587,8 @@ static struct tn_pk *make_call(struct up *u, struct tn_pk *cls, struct tn_pk *ar
 	return o;
 }
 
-static int do_build(struct up *u)
+/* BUILD: sets an object's state (its __setstate__ argument). */
+static int op_build(struct up *u)
 {
 	struct tn_pk *state = pop(u), *t;
 	if (!state || !(t = top(u)))
@@ -657,284 +683,502 @@ static int ERR(const struct up *u)
 	return u->err ? u->err : TN_E_FORMAT;
 }
 
-/* Runs one opcode; *done set at STOP. */
-static int step(struct up *u, int *done)
+/* ---- opcode handlers, by family (Lib/pickle.py's load_* methods) ---- */
+
+/* Takes the items above the topmost mark off the stack: they stay readable at stack[*start ..
+ * *start + *n) until the next push. */
+static int pop_marked(struct up *u, size_t *start, size_t *n)
+{
+	int rc = pop_mark(u, start);
+	if (rc)
+		return rc;
+	*n = u->sp - *start;
+	u->sp = *start;
+	return 0;
+}
+
+static int op_proto(struct up *u)
 {
 	const uint8_t *p = NULL;
+	int rc = need(u, 1, &p);
+	if (rc)
+		return rc;
+	if (*p > 5)
+		return perr(u, TN_E_UNSUPPORTED, "pickle protocol %d (0-5 supported)", *p);
+	return 0;
+}
+
+/* Framing is only a read-ahead hint. */
+static int op_frame(struct up *u)
+{
+	const uint8_t *p = NULL;
+	return need(u, 8, &p);
+}
+
+static int op_stop(struct up *u)
+{
+	struct tn_pk *v = pop(u);
+	if (!v)
+		return ERR(u);
+	u->pk->root = v;
+	u->done = 1;
+	return 0;
+}
+
+/* ---- the stack and its marks ---- */
+
+static int op_mark(struct up *u)
+{
+	return push_mark(u);
+}
+
+/* Pops a bare mark too, as Python does. */
+static int op_pop(struct up *u)
+{
+	size_t start = 0;
+	if (u->sp == mark_base(u) && u->nmarks)
+		return pop_mark(u, &start);
+	return pop(u) ? 0 : TN_E_FORMAT;
+}
+
+static int op_pop_mark(struct up *u)
+{
+	size_t start = 0, n = 0;
+	return pop_marked(u, &start, &n);
+}
+
+static int op_dup(struct up *u)
+{
+	struct tn_pk *v = top(u);
+	return v ? push(u, v) : TN_E_FORMAT;
+}
+
+/* ---- constants and numbers ---- */
+
+static int op_constant(struct up *u)
+{
+	uint8_t opc = u->b[u->op];
+	if (opc == OP_NONE)
+		return push(u, node(u, TN_PK_NONE));
+	return push(u, make_int(u, opc == OP_NEWTRUE, TN_PK_BOOL));
+}
+
+/* INT and LONG: decimal text lines.  Protocol 0 writes True and False as INT 01 and 00, and
+ * Python 2 ends a LONG with 'L'. */
+static int op_decimal(struct up *u)
+{
+	int is_int = u->b[u->op] == OP_INT;
+	const char *s = NULL;
+	size_t n = 0;
+	int64_t iv;
+	int rc = readline(u, &s, &n);
+	if (rc)
+		return rc;
+	if (is_int && n == 2 && s[0] == '0' && (s[1] == '0' || s[1] == '1'))
+		return push(u, make_int(u, s[1] == '1', TN_PK_BOOL));
+	if (!is_int && n && s[n - 1] == 'L')
+		n--;
+	if (parse_i64(s, n, &iv))
+		return perr(u, TN_E_UNSUPPORTED,
+			    is_int ? "INT literal not a 64-bit integer" : "LONG literal not a 64-bit integer");
+	return push(u, make_int(u, iv, TN_PK_INT));
+}
+
+/* BININT is signed; BININT1 and BININT2 are not. */
+static int op_binint(struct up *u)
+{
+	uint8_t opc = u->b[u->op];
+	int width = opc == OP_BININT ? 4 : opc == OP_BININT2 ? 2 : 1;
+	const uint8_t *p = NULL;
+	int rc = need(u, (size_t)width, &p);
+	if (rc)
+		return rc;
+	uint64_t v = le(p, width);
+	return push(u, make_int(u, opc == OP_BININT ? (int32_t)(uint32_t)v : (int64_t)v, TN_PK_INT));
+}
+
+static int op_binlong(struct up *u)
+{
+	uint8_t opc = u->b[u->op];
+	const uint8_t *p = NULL;
+	int rc = need(u, opc == OP_LONG1 ? 1 : 4, &p);
+	if (rc)
+		return rc;
+	size_t n = (size_t)le(p, opc == OP_LONG1 ? 1 : 4);
+	if (opc == OP_LONG4 && (n & 0x80000000u))
+		return perr(u, TN_E_FORMAT, "negative LONG4 length");
+	if ((rc = need(u, n, &p)))
+		return rc;
+	return push(u, make_long(u, p, n));
+}
+
+static int op_float(struct up *u)
+{
+	const char *s = NULL;
+	size_t n = 0;
+	char buf[64], *end;
+	struct tn_pk *v;
+	int rc = readline(u, &s, &n);
+	if (rc)
+		return rc;
+	if (n == 0 || n >= sizeof buf)
+		return perr(u, TN_E_FORMAT, "bad FLOAT literal");
+	memcpy(buf, s, n);
+	buf[n] = 0;
+	double d = strtod(buf, &end);
+	if (*end)
+		return perr(u, TN_E_FORMAT, "bad FLOAT literal");
+	if (!(v = node(u, TN_PK_FLOAT)))
+		return ERR(u);
+	v->u.f = d;
+	return push(u, v);
+}
+
+/* A big-endian IEEE double. */
+static int op_binfloat(struct up *u)
+{
+	const uint8_t *p = NULL;
+	struct tn_pk *v;
+	int rc = need(u, 8, &p);
+	if (rc)
+		return rc;
+	uint64_t bits = 0;
+	for (int i = 0; i < 8; i++)
+		bits = bits << 8 | p[i];
+	if (!(v = node(u, TN_PK_FLOAT)))
+		return ERR(u);
+	memcpy(&v->u.f, &bits, sizeof bits);
+	return push(u, v);
+}
+
+/* ---- strings and bytes ---- */
+
+/* STRING and UNICODE: protocol 0's escaped text lines. */
+static int op_text_string(struct up *u)
+{
+	const char *s = NULL;
+	size_t n = 0;
+	int rc = readline(u, &s, &n);
+	if (rc)
+		return rc;
+	return push(u, u->b[u->op] == OP_STRING ? make_quoted(u, s, n) : make_raw_unicode(u, s, n));
+}
+
+/* str, bytes and bytearray with a 1-, 4- or 8-byte length. */
+static int op_counted(struct up *u)
+{
+	uint8_t opc = u->b[u->op];
+	int is_str = opc == OP_BINSTRING || opc == OP_SHORT_BINSTRING || opc == OP_BINUNICODE ||
+		     opc == OP_SHORT_BINUNICODE || opc == OP_BINUNICODE8;
+	int width = 4;
+	if (opc == OP_SHORT_BINSTRING || opc == OP_SHORT_BINBYTES || opc == OP_SHORT_BINUNICODE)
+		width = 1;
+	else if (opc == OP_BINUNICODE8 || opc == OP_BINBYTES8 || opc == OP_BYTEARRAY8)
+		width = 8;
+	const uint8_t *p = NULL;
+	size_t n = 0;
+	int rc = read_len(u, width, &n);
+	if (rc || (rc = need(u, n, &p)))
+		return rc;
+	return push(u, make_bytes(u, is_str ? TN_PK_STR : TN_PK_BYTES, p, n));
+}
+
+/* ---- containers ---- */
+
+static int op_empty(struct up *u)
+{
+	uint8_t opc = u->b[u->op];
+	return push(u, node(u, opc == OP_EMPTY_TUPLE  ? TN_PK_TUPLE
+			       : opc == OP_EMPTY_LIST ? TN_PK_LIST
+			       : opc == OP_EMPTY_DICT ? TN_PK_DICT
+						      : TN_PK_SET));
+}
+
+/* TUPLE1..3: the top 1 to 3 items, no mark. */
+static int op_tuple_n(struct up *u)
+{
+	size_t n = (size_t)(u->b[u->op] - OP_TUPLE1 + 1);
+	if (u->sp - mark_base(u) < n)
+		return perr(u, TN_E_FORMAT, "stack underflow");
+	u->sp -= n;
+	return push(u, make_seq(u, TN_PK_TUPLE, stack_at(u, u->sp), n));
+}
+
+/* TUPLE, LIST, FROZENSET: the items above the mark. */
+static int op_marked_seq(struct up *u)
+{
+	uint8_t opc = u->b[u->op];
+	size_t start = 0, n = 0;
+	int rc = pop_marked(u, &start, &n);
+	if (rc)
+		return rc;
+	return push(u, make_seq(u, opc == OP_TUPLE ? TN_PK_TUPLE : opc == OP_LIST ? TN_PK_LIST : TN_PK_FROZENSET,
+				stack_at(u, start), n));
+}
+
+static int op_dict(struct up *u)
+{
+	size_t start = 0, n = 0;
+	struct tn_pk *v;
+	int rc = pop_marked(u, &start, &n);
+	if (rc)
+		return rc;
+	if (n % 2)
+		return perr(u, TN_E_FORMAT, "DICT with an odd number of items");
+	if (!(v = node(u, TN_PK_DICT)))
+		return ERR(u);
+	for (size_t i = 0; i < n; i += 2)
+		if ((rc = dict_set(u, v, u->stack[start + i], u->stack[start + i + 1])))
+			return rc;
+	return push(u, v);
+}
+
+static int op_append(struct up *u)
+{
+	struct tn_pk *a, *b, *c;
+	if (!(a = pop(u)) || !(b = top(u)) || !(c = target(u, b, TN_PK_LIST)))
+		return ERR(u);
+	return list_add(u, c, a) || (c != b && deepen(u, b, c)) ? ERR(u) : 0;
+}
+
+/* APPENDS to a list or an object, ADDITEMS to a set only. */
+static int op_appends(struct up *u)
+{
+	uint8_t opc = u->b[u->op];
+	size_t start = 0, n = 0;
+	struct tn_pk *b, *c;
+	int rc = pop_marked(u, &start, &n);
+	if (rc)
+		return rc;
+	if (!(b = top(u)))
+		return ERR(u);
+	if (opc == OP_ADDITEMS && b->type != TN_PK_SET)
+		return perr(u, TN_E_FORMAT, "ADDITEMS to a %s", tn_pk_type_name(b->type));
+	if (!(c = opc == OP_ADDITEMS ? b : target(u, b, TN_PK_LIST)))
+		return ERR(u);
+	for (size_t i = 0; i < n; i++)
+		if (list_add(u, c, u->stack[start + i]))
+			return ERR(u);
+	return c != b && deepen(u, b, c) ? ERR(u) : 0;
+}
+
+static int op_setitem(struct up *u)
+{
+	struct tn_pk *a, *b, *c, *v;
+	if (!(a = pop(u)) || !(c = pop(u)) || !(b = top(u)) || !(v = target(u, b, TN_PK_DICT)))
+		return ERR(u);
+	return dict_set(u, v, c, a) || (v != b && deepen(u, b, v)) ? ERR(u) : 0;
+}
+
+static int op_setitems(struct up *u)
+{
+	size_t start = 0, n = 0;
+	struct tn_pk *b, *v;
+	int rc = pop_marked(u, &start, &n);
+	if (rc)
+		return rc;
+	if (n % 2)
+		return perr(u, TN_E_FORMAT, "SETITEMS with an odd number of items");
+	if (!(b = top(u)) || !(v = target(u, b, TN_PK_DICT)))
+		return ERR(u);
+	for (size_t i = 0; i < n; i += 2)
+		if (dict_set(u, v, u->stack[start + i], u->stack[start + i + 1]))
+			return ERR(u);
+	return v != b && deepen(u, b, v) ? ERR(u) : 0;
+}
+
+/* ---- globals (the allow-list) and calls ---- */
+
+/* GLOBAL pushes module.name; INST calls it at once with the items above the mark. */
+static int op_global(struct up *u)
+{
 	const char *s = NULL, *s2 = NULL;
 	size_t n = 0, n2 = 0, start = 0;
-	int64_t iv;
-	struct tn_pk *v, *a, *b, *c;
+	struct tn_pk *a, *b;
 	int rc;
-	u->op = u->pos;
-	if ((rc = need(u, 1, &p)))
-		return perr(u, TN_E_FORMAT, "truncated (no STOP opcode)");
-	uint8_t opc = *p;
-	u->ops++;
-	switch (opc) {
-	case 0x80: /* PROTO */
-		if ((rc = need(u, 1, &p)))
-			return rc;
-		if (*p > 5)
-			return perr(u, TN_E_UNSUPPORTED, "pickle protocol %d (0-5 supported)", *p);
-		return 0;
-	case 0x95: /* FRAME: framing is only a read-ahead hint */
-		return need(u, 8, &p);
-	case '.': /* STOP */
-		if (!(v = pop(u)))
-			return ERR(u);
-		u->pk->root = v;
-		*done = 1;
-		return 0;
-	case '(': return push_mark(u);
-	case '0': /* POP (of a bare mark too, as Python does) */
-		if (u->sp == mark_base(u) && u->nmarks)
-			return pop_mark(u, &start);
-		return pop(u) ? 0 : TN_E_FORMAT;
-	case '1': /* POP_MARK */
-		if ((rc = pop_mark(u, &start)))
-			return rc;
-		u->sp = start;
-		return 0;
-	case '2': /* DUP */
-		return (v = top(u)) ? push(u, v) : TN_E_FORMAT;
-	case 'N': return push(u, node(u, TN_PK_NONE));
-	case 0x88: return push(u, make_int(u, 1, TN_PK_BOOL));
-	case 0x89: return push(u, make_int(u, 0, TN_PK_BOOL));
-	case 'I': /* INT */
-		if ((rc = readline(u, &s, &n)))
-			return rc;
-		if (n == 2 && s[0] == '0' && (s[1] == '0' || s[1] == '1'))
-			return push(u, make_int(u, s[1] == '1', TN_PK_BOOL));
-		if (parse_i64(s, n, &iv))
-			return perr(u, TN_E_UNSUPPORTED, "INT literal not a 64-bit integer");
-		return push(u, make_int(u, iv, TN_PK_INT));
-	case 'L': /* LONG */
-		if ((rc = readline(u, &s, &n)))
-			return rc;
-		if (n && s[n - 1] == 'L')
-			n--;
-		if (parse_i64(s, n, &iv))
-			return perr(u, TN_E_UNSUPPORTED, "LONG literal not a 64-bit integer");
-		return push(u, make_int(u, iv, TN_PK_INT));
-	case 'J':
-		if ((rc = need(u, 4, &p)))
-			return rc;
-		return push(u, make_int(u, (int32_t)(uint32_t)le(p, 4), TN_PK_INT));
-	case 'K':
-		if ((rc = need(u, 1, &p)))
-			return rc;
-		return push(u, make_int(u, p[0], TN_PK_INT));
-	case 'M':
-		if ((rc = need(u, 2, &p)))
-			return rc;
-		return push(u, make_int(u, (int64_t)le(p, 2), TN_PK_INT));
-	case 0x8a: /* LONG1 */
-	case 0x8b: /* LONG4 */
-		if ((rc = need(u, opc == 0x8a ? 1 : 4, &p)))
-			return rc;
-		n = (size_t)le(p, opc == 0x8a ? 1 : 4);
-		if (opc == 0x8b && (n & 0x80000000u))
-			return perr(u, TN_E_FORMAT, "negative LONG4 length");
-		if ((rc = need(u, n, &p)))
-			return rc;
-		return push(u, make_long(u, p, n));
-	case 'F': { /* FLOAT */
-		char buf[64], *end;
-		if ((rc = readline(u, &s, &n)))
-			return rc;
-		if (n == 0 || n >= sizeof buf)
-			return perr(u, TN_E_FORMAT, "bad FLOAT literal");
-		memcpy(buf, s, n);
-		buf[n] = 0;
-		double d = strtod(buf, &end);
-		if (*end)
-			return perr(u, TN_E_FORMAT, "bad FLOAT literal");
-		if (!(v = node(u, TN_PK_FLOAT)))
-			return ERR(u);
-		v->u.f = d;
-		return push(u, v);
-	}
-	case 'G': { /* BINFLOAT: big-endian IEEE double */
-		if ((rc = need(u, 8, &p)))
-			return rc;
-		uint64_t bits = 0;
-		for (int i = 0; i < 8; i++)
-			bits = bits << 8 | p[i];
-		if (!(v = node(u, TN_PK_FLOAT)))
-			return ERR(u);
-		memcpy(&v->u.f, &bits, sizeof bits);
-		return push(u, v);
-	}
-	case 'S': /* STRING */
-		if ((rc = readline(u, &s, &n)))
-			return rc;
-		return push(u, make_quoted(u, s, n));
-	case 'V': /* UNICODE */
-		if ((rc = readline(u, &s, &n)))
-			return rc;
-		return push(u, make_raw_unicode(u, s, n));
-	case 'T': case 'U': case 'X': case 0x8c: case 0x8d: /* str */
-	case 'B': case 'C': case 0x8e: case 0x96:           /* bytes, bytearray */
-		rc = read_len(u, opc == 'U' || opc == 'C' || opc == 0x8c ? 1 : opc == 0x8d || opc == 0x8e || opc == 0x96 ? 8 : 4, &n);
-		if (rc || (rc = need(u, n, &p)))
-			return rc;
-		return push(u, make_bytes(u, strchr("TUX", opc) || opc == 0x8c || opc == 0x8d ? TN_PK_STR : TN_PK_BYTES,
-					  p, n));
-	case ')': return push(u, node(u, TN_PK_TUPLE));
-	case ']': return push(u, node(u, TN_PK_LIST));
-	case '}': return push(u, node(u, TN_PK_DICT));
-	case 0x8f: return push(u, node(u, TN_PK_SET));
-	case 0x85: case 0x86: case 0x87: /* TUPLE1..3 */
-		n = (size_t)(opc - 0x84);
-		if (u->sp - mark_base(u) < n)
-			return perr(u, TN_E_FORMAT, "stack underflow");
-		u->sp -= n;
-		return push(u, make_seq(u, TN_PK_TUPLE, stack_at(u, u->sp), n));
-	case 't': case 'l': case 0x91: /* TUPLE, LIST, FROZENSET */
-		if ((rc = pop_mark(u, &start)))
-			return rc;
-		n = u->sp - start;
-		u->sp = start;
-		return push(u, make_seq(u, opc == 't' ? TN_PK_TUPLE : opc == 'l' ? TN_PK_LIST : TN_PK_FROZENSET,
-					stack_at(u, start), n));
-	case 'd': /* DICT */
-		if ((rc = pop_mark(u, &start)))
-			return rc;
-		n = u->sp - start;
-		u->sp = start;
-		if (n % 2)
-			return perr(u, TN_E_FORMAT, "DICT with an odd number of items");
-		if (!(v = node(u, TN_PK_DICT)))
-			return ERR(u);
-		for (size_t i = 0; i < n; i += 2)
-			if ((rc = dict_set(u, v, u->stack[start + i], u->stack[start + i + 1])))
-				return rc;
-		return push(u, v);
-	case 'a': /* APPEND */
-		if (!(a = pop(u)) || !(b = top(u)) || !(c = target(u, b, TN_PK_LIST)))
-			return ERR(u);
-		return list_add(u, c, a) || (c != b && deepen(u, b, c)) ? ERR(u) : 0;
-	case 'e': /* APPENDS */
-	case 0x90: /* ADDITEMS */
-		if ((rc = pop_mark(u, &start)))
-			return rc;
-		n = u->sp - start;
-		u->sp = start;
-		if (!(b = top(u)))
-			return ERR(u);
-		if (opc == 0x90 && b->type != TN_PK_SET)
-			return perr(u, TN_E_FORMAT, "ADDITEMS to a %s", tn_pk_type_name(b->type));
-		if (!(c = opc == 0x90 ? b : target(u, b, TN_PK_LIST)))
-			return ERR(u);
-		for (size_t i = 0; i < n; i++)
-			if (list_add(u, c, u->stack[start + i]))
-				return ERR(u);
-		return c != b && deepen(u, b, c) ? ERR(u) : 0;
-	case 's': /* SETITEM */
-		if (!(a = pop(u)) || !(c = pop(u)) || !(b = top(u)) || !(v = target(u, b, TN_PK_DICT)))
-			return ERR(u);
-		return dict_set(u, v, c, a) || (v != b && deepen(u, b, v)) ? ERR(u) : 0;
-	case 'u': /* SETITEMS */
-		if ((rc = pop_mark(u, &start)))
-			return rc;
-		n = u->sp - start;
-		u->sp = start;
-		if (n % 2)
-			return perr(u, TN_E_FORMAT, "SETITEMS with an odd number of items");
-		if (!(b = top(u)) || !(v = target(u, b, TN_PK_DICT)))
-			return ERR(u);
-		for (size_t i = 0; i < n; i += 2)
-			if (dict_set(u, v, u->stack[start + i], u->stack[start + i + 1]))
-				return ERR(u);
-		return v != b && deepen(u, b, v) ? ERR(u) : 0;
-	case 'c': /* GLOBAL */
-	case 'i': /* INST */
-		if ((rc = readline(u, &s, &n)) || (rc = readline(u, &s2, &n2)))
-			return rc;
-		if (!(a = make_global(u, s, n, s2, n2)))
-			return ERR(u);
-		if (opc == 'c')
-			return push(u, a);
-		if ((rc = pop_mark(u, &start)))
-			return rc;
-		n = u->sp - start;
-		u->sp = start;
-		if (!(b = make_seq(u, TN_PK_TUPLE, stack_at(u, start), n)))
-			return ERR(u);
-		return push(u, make_call(u, a, b, NULL, 0));
-	case 0x93: /* STACK_GLOBAL */
-		if (!(b = pop(u)) || !(a = pop(u)))
-			return ERR(u);
-		if (a->type != TN_PK_STR || b->type != TN_PK_STR)
-			return perr(u, TN_E_FORMAT, "STACK_GLOBAL operands are not strings");
-		if (!(v = make_global(u, a->u.s.p, a->u.s.len, b->u.s.p, b->u.s.len)))
-			return ERR(u);
-		return push(u, v);
-	case 'o': /* OBJ: MARK cls args... */
-		if ((rc = pop_mark(u, &start)))
-			return rc;
-		n = u->sp - start;
-		u->sp = start;
-		if (n == 0)
-			return perr(u, TN_E_FORMAT, "OBJ without a class");
-		if (!(b = make_seq(u, TN_PK_TUPLE, stack_at(u, start + 1), n - 1)))
-			return ERR(u);
-		return push(u, make_call(u, u->stack[start], b, NULL, 0));
-	case 'R': /* REDUCE */
-		if (!(b = pop(u)) || !(a = pop(u)))
-			return ERR(u);
-		return push(u, make_call(u, a, b, NULL, 0));
-	case 0x81: /* NEWOBJ */
-		if (!(b = pop(u)) || !(a = pop(u)))
-			return ERR(u);
-		return push(u, make_call(u, a, b, NULL, 1));
-	case 0x92: /* NEWOBJ_EX */
-		if (!(c = pop(u)) || !(b = pop(u)) || !(a = pop(u)))
-			return ERR(u);
-		if (c->type != TN_PK_DICT)
-			return perr(u, TN_E_FORMAT, "NEWOBJ_EX keyword arguments are not a dict");
-		return push(u, make_call(u, a, b, c, 1));
-	case 'b': return do_build(u);
-	case 'p': /* PUT */
-		return (rc = line_index(u, &n)) ? rc : memo_put(u, n);
-	case 'q':
-		return (rc = need(u, 1, &p)) ? rc : memo_put(u, p[0]);
-	case 'r':
-		return (rc = need(u, 4, &p)) ? rc : memo_put(u, (size_t)le(p, 4));
-	case 0x94: /* MEMOIZE */
+	if ((rc = readline(u, &s, &n)) || (rc = readline(u, &s2, &n2)))
+		return rc;
+	if (!(a = make_global(u, s, n, s2, n2)))
+		return ERR(u);
+	if (u->b[u->op] == OP_GLOBAL)
+		return push(u, a);
+	if ((rc = pop_marked(u, &start, &n)))
+		return rc;
+	if (!(b = make_seq(u, TN_PK_TUPLE, stack_at(u, start), n)))
+		return ERR(u);
+	return push(u, make_call(u, a, b, NULL, 0));
+}
+
+static int op_stack_global(struct up *u)
+{
+	struct tn_pk *a, *b, *v;
+	if (!(b = pop(u)) || !(a = pop(u)))
+		return ERR(u);
+	if (a->type != TN_PK_STR || b->type != TN_PK_STR)
+		return perr(u, TN_E_FORMAT, "STACK_GLOBAL operands are not strings");
+	if (!(v = make_global(u, a->u.s.p, a->u.s.len, b->u.s.p, b->u.s.len)))
+		return ERR(u);
+	return push(u, v);
+}
+
+/* OBJ: MARK cls args... */
+static int op_obj(struct up *u)
+{
+	size_t start = 0, n = 0;
+	struct tn_pk *b;
+	int rc = pop_marked(u, &start, &n);
+	if (rc)
+		return rc;
+	if (n == 0)
+		return perr(u, TN_E_FORMAT, "OBJ without a class");
+	if (!(b = make_seq(u, TN_PK_TUPLE, stack_at(u, start + 1), n - 1)))
+		return ERR(u);
+	return push(u, make_call(u, u->stack[start], b, NULL, 0));
+}
+
+/* REDUCE and NEWOBJ: cls args */
+static int op_reduce(struct up *u)
+{
+	struct tn_pk *a, *b;
+	if (!(b = pop(u)) || !(a = pop(u)))
+		return ERR(u);
+	return push(u, make_call(u, a, b, NULL, u->b[u->op] == OP_NEWOBJ));
+}
+
+static int op_newobj_ex(struct up *u)
+{
+	struct tn_pk *a, *b, *c;
+	if (!(c = pop(u)) || !(b = pop(u)) || !(a = pop(u)))
+		return ERR(u);
+	if (c->type != TN_PK_DICT)
+		return perr(u, TN_E_FORMAT, "NEWOBJ_EX keyword arguments are not a dict");
+	return push(u, make_call(u, a, b, c, 1));
+}
+
+/* ---- the memo ---- */
+
+/* The index argument of PUT/GET (a text line), BINPUT/BINGET (1 byte), LONG_BINPUT/LONG_BINGET (4). */
+static int memo_index(struct up *u, size_t *idx)
+{
+	uint8_t opc = u->b[u->op];
+	const uint8_t *p = NULL;
+	if (opc == OP_PUT || opc == OP_GET)
+		return line_index(u, idx);
+	int width = opc == OP_BINPUT || opc == OP_BINGET ? 1 : 4;
+	int rc = need(u, (size_t)width, &p);
+	if (!rc)
+		*idx = (size_t)le(p, width);
+	return rc;
+}
+
+/* MEMOIZE takes the next free index. */
+static int op_put(struct up *u)
+{
+	size_t idx = 0;
+	int rc;
+	if (u->b[u->op] == OP_MEMOIZE)
 		return memo_put(u, u->memo_count);
-	case 'g': /* GET */
-		return (rc = line_index(u, &n)) ? rc : memo_get(u, n);
-	case 'h':
-		return (rc = need(u, 1, &p)) ? rc : memo_get(u, p[0]);
-	case 'j':
-		return (rc = need(u, 4, &p)) ? rc : memo_get(u, (size_t)le(p, 4));
-	case 'P': /* PERSID */
+	return (rc = memo_index(u, &idx)) ? rc : memo_put(u, idx);
+}
+
+static int op_get(struct up *u)
+{
+	size_t idx = 0;
+	int rc = memo_index(u, &idx);
+	return rc ? rc : memo_get(u, idx);
+}
+
+/* ---- persistent ids and what is refused ---- */
+
+/* PERSID reads the id as a text line, BINPERSID pops it. */
+static int op_persid(struct up *u)
+{
+	const char *s = NULL;
+	size_t n = 0;
+	struct tn_pk *a, *v;
+	int rc;
+	if (u->b[u->op] == OP_PERSID) {
 		if ((rc = readline(u, &s, &n)))
 			return rc;
 		if (!(a = make_bytes(u, TN_PK_STR, s, n)))
 			return ERR(u);
-		goto persid;
-	case 'Q': /* BINPERSID */
-		if (!(a = pop(u)))
-			return ERR(u);
-	persid:
-		if (!(v = node(u, TN_PK_PERSID)))
-			return ERR(u);
-		v->u.pid = a;
-		if ((rc = deepen(u, v, a)))
-			return rc;
-		return push(u, v);
-	case 0x98: /* READONLY_BUFFER: no effect on a value we only read */
-		return top(u) ? 0 : TN_E_FORMAT;
-	case 0x82: case 0x83: case 0x84:
-		return perr(u, TN_E_UNSUPPORTED, "extension registry opcodes (EXT1/2/4) are not supported");
-	case 0x97:
-		return perr(u, TN_E_UNSUPPORTED, "out-of-band buffers (NEXT_BUFFER) are not supported");
-	default:
-		return perr(u, TN_E_FORMAT, "unknown opcode 0x%02x", opc);
+	} else if (!(a = pop(u))) {
+		return ERR(u);
 	}
+	if (!(v = node(u, TN_PK_PERSID)))
+		return ERR(u);
+	v->u.pid = a;
+	if ((rc = deepen(u, v, a)))
+		return rc;
+	return push(u, v);
+}
+
+/* No effect on a value we only read. */
+static int op_readonly_buffer(struct up *u)
+{
+	return top(u) ? 0 : TN_E_FORMAT;
+}
+
+static int op_refused(struct up *u)
+{
+	if (u->b[u->op] == OP_NEXT_BUFFER)
+		return perr(u, TN_E_UNSUPPORTED, "out-of-band buffers (NEXT_BUFFER) are not supported");
+	return perr(u, TN_E_UNSUPPORTED, "extension registry opcodes (EXT1/2/4) are not supported");
+}
+
+/* Opcode byte -> {name, handler}; a byte without a handler is an unknown opcode. */
+#define OP(code, fn) [OP_##code] = {#code, fn}
+static const struct opcode {
+	const char *name;
+	int (*run)(struct up *u);
+} opcodes[256] = {
+	OP(PROTO, op_proto), OP(FRAME, op_frame), OP(STOP, op_stop),
+
+	OP(MARK, op_mark), OP(POP, op_pop), OP(POP_MARK, op_pop_mark), OP(DUP, op_dup),
+
+	OP(NONE, op_constant), OP(NEWTRUE, op_constant), OP(NEWFALSE, op_constant),
+	OP(INT, op_decimal), OP(LONG, op_decimal),
+	OP(BININT, op_binint), OP(BININT1, op_binint), OP(BININT2, op_binint),
+	OP(LONG1, op_binlong), OP(LONG4, op_binlong),
+	OP(FLOAT, op_float), OP(BINFLOAT, op_binfloat),
+
+	OP(STRING, op_text_string), OP(UNICODE, op_text_string),
+	OP(BINSTRING, op_counted), OP(SHORT_BINSTRING, op_counted), OP(BINUNICODE, op_counted),
+	OP(SHORT_BINUNICODE, op_counted), OP(BINUNICODE8, op_counted),
+	OP(BINBYTES, op_counted), OP(SHORT_BINBYTES, op_counted), OP(BINBYTES8, op_counted),
+	OP(BYTEARRAY8, op_counted),
+
+	OP(EMPTY_TUPLE, op_empty), OP(EMPTY_LIST, op_empty), OP(EMPTY_DICT, op_empty), OP(EMPTY_SET, op_empty),
+	OP(TUPLE1, op_tuple_n), OP(TUPLE2, op_tuple_n), OP(TUPLE3, op_tuple_n),
+	OP(TUPLE, op_marked_seq), OP(LIST, op_marked_seq), OP(FROZENSET, op_marked_seq),
+	OP(DICT, op_dict),
+	OP(APPEND, op_append), OP(APPENDS, op_appends), OP(ADDITEMS, op_appends),
+	OP(SETITEM, op_setitem), OP(SETITEMS, op_setitems),
+
+	OP(GLOBAL, op_global), OP(INST, op_global), OP(STACK_GLOBAL, op_stack_global),
+	OP(OBJ, op_obj), OP(REDUCE, op_reduce), OP(NEWOBJ, op_reduce), OP(NEWOBJ_EX, op_newobj_ex),
+	OP(BUILD, op_build),
+
+	OP(PUT, op_put), OP(BINPUT, op_put), OP(LONG_BINPUT, op_put), OP(MEMOIZE, op_put),
+	OP(GET, op_get), OP(BINGET, op_get), OP(LONG_BINGET, op_get),
+
+	OP(PERSID, op_persid), OP(BINPERSID, op_persid),
+	OP(READONLY_BUFFER, op_readonly_buffer),
+	OP(EXT1, op_refused), OP(EXT2, op_refused), OP(EXT4, op_refused), OP(NEXT_BUFFER, op_refused),
+};
+#undef OP
+
+/* Runs one opcode; u->done set at STOP. */
+static int step(struct up *u)
+{
+	const uint8_t *p = NULL;
+	u->op = u->pos;
+	if (need(u, 1, &p))
+		return perr(u, TN_E_FORMAT, "truncated (no STOP opcode)");
+	u->ops++;
+	if (!opcodes[*p].run)
+		return perr(u, TN_E_FORMAT, "unknown opcode 0x%02x", *p);
+	return opcodes[*p].run(u);
 }
 
 int tn_unpickle(const uint8_t *buf, size_t len, const struct tn_unpickle_opts *opts, struct tn_pickle *out,
@@ -950,8 +1194,8 @@ int tn_unpickle(const uint8_t *buf, size_t len, const struct tn_unpickle_opts *o
 	u.max_nodes = opts && opts->max_nodes ? opts->max_nodes : (size_t)1 << 22;
 	u.max_stack = opts && opts->max_stack ? opts->max_stack : (size_t)1 << 20;
 	u.max_memo = opts && opts->max_memo ? opts->max_memo : (size_t)1 << 22;
-	int done = 0, rc = 0;
-	while (!done && !(rc = step(&u, &done)))
+	int rc = 0;
+	while (!u.done && !(rc = step(&u)))
 		;
 	free(u.stack);
 	free(u.marks);
