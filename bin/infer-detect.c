@@ -327,21 +327,6 @@ static void write_dets(FILE *fp, struct run *r, const struct cli_input *it, cons
 	}
 }
 
-/* Where the picture of an input goes: the --draw file for one image, standard output for a
- * stream of pictures, else DIR/NAME.jpg. */
-static char *picture_path(const struct run *r, const struct cli_input *it, int *png)
-{
-	const char *draw = r->o.draw;
-	*png = 0;
-	if (!strcmp(draw, "-"))
-		return strdup(draw);
-	if (r->kind == CLI_INPUTS_ONE) {
-		*png = tn_name_is_png(draw);
-		return strdup(draw);
-	}
-	return cli_path_join(draw, it->stem, "jpg");
-}
-
 /* The picture: each box in its class's colour, a tab with the name and confidence above it, or
  * inside when there is no room above; labels are kept inside the picture. */
 static int draw_picture(const struct run *r, const struct cli_input *it, const struct tn_image *img,
@@ -378,8 +363,8 @@ static int draw_picture(const struct run *r, const struct cli_input *it, const s
 		tn_draw_text(&pic, tx + 2 * scale, ty + scale, label, bright ? black : white, scale);
 	}
 	int png;
-	char *path = picture_path(r, it, &png);
-	int rc = path ? tn_picture_write(path, &pic, png) : tn_fail(TN_E_NOMEM, "out of memory");
+	char *path = cli_picture_path(o->draw, r->kind, it, &png);
+	int rc = tn_picture_write(path, &pic, png);
 	free(path);
 	free(pic.px);
 	return rc;

@@ -322,17 +322,6 @@ static char *xstrdup(const char *s)
 	return d;
 }
 
-/* A picture's path: the file itself for one image, "-", or DIR/NAME.jpg. */
-static char *picture_path(const char *opt, enum cli_inputs_kind kind, const struct cli_input *it, int *png)
-{
-	*png = kind == CLI_INPUTS_ONE && tn_name_is_png(opt);
-	if (!opt)
-		return NULL;
-	if (kind == CLI_INPUTS_ONE || is_stdout(opt))
-		return xstrdup(opt);
-	return cli_path_join(opt, it->stem, "jpg");
-}
-
 static void plan_outputs(const struct opts *o, enum cli_inputs_kind kind, const struct cli_input *it,
 			 struct dest *to)
 {
@@ -343,8 +332,8 @@ static void plan_outputs(const struct opts *o, enum cli_inputs_kind kind, const 
 		to->mask = xstrdup(o->output);
 	else if (masks_to_stdout(o))
 		to->mask = xstrdup("-"); /* one PNG, or a stream of them */
-	to->overlay = picture_path(o->overlay, kind, it, &to->overlay_png);
-	to->cutout = picture_path(o->cutout, kind, it, &to->cutout_png);
+	to->overlay = cli_picture_path(o->overlay, kind, it, &to->overlay_png);
+	to->cutout = cli_picture_path(o->cutout, kind, it, &to->cutout_png);
 	to->logits = o->logits;
 }
 

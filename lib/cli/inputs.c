@@ -3,6 +3,7 @@
 #include "cli/cli.h"
 #include "core/error.h"
 #include "io/file.h"
+#include "io/image.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -268,6 +269,19 @@ int cli_inputs_next(struct cli_inputs *in, struct cli_input *it)
 		return rc;
 	it->data = in->filebuf;
 	return 1;
+}
+
+char *cli_picture_path(const char *opt, enum cli_inputs_kind kind, const struct cli_input *it, int *png)
+{
+	*png = kind == CLI_INPUTS_ONE && tn_name_is_png(opt);
+	if (!opt)
+		return NULL;
+	if (kind != CLI_INPUTS_ONE && strcmp(opt, "-") != 0)
+		return cli_path_join(opt, it->stem, "jpg");
+	char *p = strdup(opt);
+	if (!p)
+		cli_die("out of memory");
+	return p;
 }
 
 void cli_inputs_close(struct cli_inputs *in)

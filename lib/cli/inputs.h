@@ -77,6 +77,10 @@ void cli_inputs_open(struct cli_inputs *in, const struct cli_inputs_spec *spec);
  * caller reports it and goes on (in->stopped says a stream cannot go on). */
 int cli_inputs_next(struct cli_inputs *in, struct cli_input *it);
 void cli_inputs_close(struct cli_inputs *in);
+/* Where a picture of input it goes (opt as --draw, --overlay or --cutout take it): the file opt
+ * itself for one image, standard output for "-", else DIR/NAME.jpg; NULL when opt is NULL.
+ * *png says to write PNG (one image whose name ends in .png).  Malloc'd; exits when out of memory. */
+char *cli_picture_path(const char *opt, enum cli_inputs_kind kind, const struct cli_input *it, int *png);
 /* The stem of a path: the file name without folder and last extension. */
 void cli_path_stem(const char *path, char *out, size_t cap);
 
