@@ -3,6 +3,7 @@
 
 #include "core/error.h"
 #include "models/yolo.h"
+#include "net/nodes.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,46 +64,7 @@ static void node_params(const struct tn_node *nd, int bn_folded, int64_t *params
 /* MACs of node i at the net's planned size (doubles are exact to 2^53). */
 static double node_macs(const struct tn_net *net, int i, const struct tn_flops_opts *o)
 {
-	const struct tn_node *nd = &net->nodes[i];
-	const struct tn_node *a = nd->n_in ? &net->nodes[nd->in[0]] : NULL;
-	const double out = (double)nd->c * nd->h * nd->w;
-	const int conv_only = o->convention == TN_FLOPS_CONV;
-	switch (nd->op) {
-	case TN_NODE_CONV: {
-		const struct tn_conv *cv = &nd->conv;
-		double m = out * (cv->cin / cv->groups) * cv->kh * cv->kw;
-		if (nd->bn_name[0] && !o->bn_folded)
-			m += o->convention == TN_FLOPS_THOP ? 4 * out : o->convention == TN_FLOPS_ULTRALYTICS ? out : 0;
-		return m;
-	}
-	case TN_NODE_DECONV: {
-		const struct tn_deconv *dc = &nd->deconv;
-		if (conv_only) /* every input pixel meets k*k weights per output channel of its group */
-			return (double)dc->cin * a->h * a->w * (dc->cout / dc->groups) * dc->k * dc->k;
-		return out * (dc->cin / dc->groups) * dc->k * dc->k; /* thop's formula */
-	}
-	case TN_NODE_UPSAMPLE: /* thop 0.1.x: one per output element; 2021's thop: none */
-		return o->convention == TN_FLOPS_THOP ? out : 0;
-	case TN_NODE_SE: {
-		/* AdaptiveAvgPool2d(1), Linear C->h, Linear h->C */
-		double c = nd->c, hw = (double)a->h * a->w;
-		return conv_only ? 0 : (hw + 1) * c + 2 * c * nd->iarg[0];
-	}
-	case TN_NODE_ECA: /* AdaptiveAvgPool2d(1), Conv1d(1, 1, k) over the C values */
-		return conv_only ? 0 : ((double)a->h * a->w + 1) * nd->c + (double)nd->c * nd->iarg[0];
-	case TN_NODE_ESE: /* x.mean (functional), 1x1 Conv2d C->C */
-		return (double)nd->c * nd->c;
-	case TN_NODE_SA: /* AdaptiveAvgPool2d(1) on half the channels; GroupNorm is not hooked */
-		return conv_only ? 0 : ((double)a->h * a->w + 1) * nd->c / 2;
-	case TN_NODE_AVGPOOL: /* thop: kernel adds + 1 divide per output element */
-		return conv_only ? 0 : ((double)nd->iarg[0] * nd->iarg[0] + 1) * out;
-	case TN_NODE_ENCODING: /* every pixel meets every codeword twice: distance, then aggregation */
-		return 2.0 * nd->iarg[0] * a->c * a->h * a->w;
-	case TN_NODE_CHANNEL_GATE: /* x * sigmoid(g) */
-		return conv_only ? 0 : (double)a->c * a->h * a->w;
-	default:
-		return 0;
-	}
+	return tn_node_ops[net->nodes[i].op].macs(net, &net->nodes[i], o);
 }
 
 /* --- YOLOv5 layers --------------------------------------------------------------------- */
@@ -217,27 +179,9 @@ static void assign_layers(const struct tn_net *net, const char (*mods)[48], int 
 
 static const char *node_kind(const struct tn_node *nd)
 {
-	switch (nd->op) {
-	case TN_NODE_CONV: return nd->bn_name[0] ? "Conv2d+BN" : "Conv2d";
-	case TN_NODE_DECONV: return "ConvTranspose2d";
-	case TN_NODE_GAP: return "mean";
-	case TN_NODE_RESIZE_AC: return "interpolate";
-	case TN_NODE_CONCAT: return "cat";
-	case TN_NODE_MAXPOOL: return "MaxPool2d";
-	case TN_NODE_UPSAMPLE: return "Upsample";
-	case TN_NODE_SPACE2DEPTH: return "space-to-depth";
-	case TN_NODE_SE: return "SEAttention";
-	case TN_NODE_ECA: return "ECAAttention";
-	case TN_NODE_ESE: return "EffectiveSE";
-	case TN_NODE_SA: return "ShuffleAttention";
-	case TN_NODE_DETECT: return "Detect";
-	case TN_NODE_ADD: return "add";
-	case TN_NODE_AVGPOOL: return "AvgPool2d";
-	case TN_NODE_RESIZE: return "interpolate";
-	case TN_NODE_ENCODING: return "Encoding";
-	case TN_NODE_CHANNEL_GATE: return "gate";
-	default: return "input";
-	}
+	if (nd->op == TN_NODE_CONV && nd->bn_name[0])
+		return "Conv2d+BN";
+	return tn_node_ops[nd->op].name;
 }
 
 static void node_row_name(const struct tn_node *nd, char *out, size_t cap)

@@ -2,12 +2,9 @@
 
 #include "core/error.h"
 #include "core/tensor.h"
+#include "core/threads.h"
 #include "io/wfile.h"
-#include "ops/attention.h"
-#include "ops/basic.h"
-#include "ops/encoding.h"
-#include "ops/fastmath.h"
-#include "ops/resample.h"
+#include "net/nodes.h"
 #include "ops/winograd.h"
 
 #include <math.h>
@@ -390,147 +387,13 @@ int tn_net_check(const struct tn_net *net, const struct tn_param_source *src, ch
 
 /* --- planning ------------------------------------------------------------------------- */
 
-/* PyTorch's pooling output size; in ceil mode the last window must start inside the input or
- * its left padding. */
-static int pool_out_size(int in, int k, int stride, int pad, int ceil_mode)
-{
-	if (stride <= 0 || in + 2 * pad < k)
-		return 0;
-	int o = (in + 2 * pad - k + (ceil_mode ? stride - 1 : 0)) / stride + 1;
-	if (ceil_mode && (o - 1) * stride >= in + pad)
-		o--;
-	return o;
-}
-
 static int infer_shapes(struct tn_net *net)
 {
 	for (int i = 0; i < net->n; i++) {
 		struct tn_node *nd = &net->nodes[i];
-		const struct tn_node *a = nd->n_in ? &net->nodes[nd->in[0]] : NULL;
-		switch (nd->op) {
-		case TN_NODE_INPUT:
-			break;
-		case TN_NODE_CONV: {
-			const struct tn_conv *cv = &nd->conv;
-			if (a->c != cv->cin)
-				return tn_fail(TN_E_SHAPE, "%s: input has %d channels, expected %d", nd->conv_name,
-					       a->c, cv->cin);
-			nd->c = cv->cout;
-			nd->h = tn_conv_out_size(a->h, cv->kh, cv->stride, cv->pad, cv->dil);
-			nd->w = tn_conv_out_size(a->w, cv->kw, tn_conv_sw(cv), tn_conv_pw(cv), cv->dil);
-			if (nd->h <= 0 || nd->w <= 0)
-				return tn_fail(TN_E_SHAPE, "%s: input %dx%d too small", nd->conv_name, a->w, a->h);
-			if (nd->res >= 0) {
-				const struct tn_node *r = &net->nodes[nd->res];
-				if (r->c != nd->c || r->h != nd->h || r->w != nd->w)
-					return tn_fail(TN_E_SHAPE, "%s: residual shape differs", nd->conv_name);
-			}
-			break;
-		}
-		case TN_NODE_DECONV: {
-			const struct tn_deconv *dc = &nd->deconv;
-			if (a->c != dc->cin)
-				return tn_fail(TN_E_SHAPE, "%s: input has %d channels, expected %d", nd->conv_name,
-					       a->c, dc->cin);
-			nd->c = dc->cout;
-			nd->h = tn_deconv_out_size(a->h, dc->k, dc->stride, dc->pad, dc->out_pad);
-			nd->w = tn_deconv_out_size(a->w, dc->k, dc->stride, dc->pad, dc->out_pad);
-			if (nd->h <= 0 || nd->w <= 0)
-				return tn_fail(TN_E_SHAPE, "%s: input %dx%d gives no output", nd->conv_name, a->w, a->h);
-			break;
-		}
-		case TN_NODE_ADD: {
-			const struct tn_node *b = &net->nodes[nd->in[1]];
-			if (nd->n_in != 2 || a->c != b->c || a->h != b->h || a->w != b->w)
-				return tn_fail(TN_E_SHAPE, "sum of maps of different shapes");
-			nd->c = a->c;
-			nd->h = a->h;
-			nd->w = a->w;
-			break;
-		}
-		case TN_NODE_GAP:
-			nd->c = a->c;
-			nd->h = nd->w = 1;
-			break;
-		case TN_NODE_RESIZE_AC:
-		case TN_NODE_RESIZE:
-			nd->c = a->c;
-			nd->h = net->nodes[nd->like].h;
-			nd->w = net->nodes[nd->like].w;
-			break;
-		case TN_NODE_ENCODING:
-			if (nd->iarg[0] < 1 || nd->n_p != 6)
-				return tn_fail(TN_E_SHAPE, "encoding node without its codes");
-			nd->c = a->c;
-			nd->h = nd->w = 1;
-			break;
-		case TN_NODE_CHANNEL_GATE: {
-			const struct tn_node *g = &net->nodes[nd->in[1]];
-			if (nd->n_in != 2 || g->c != a->c || g->h != 1 || g->w != 1)
-				return tn_fail(TN_E_SHAPE, "channel gate of %d channels from a %dx%dx%d vector", a->c,
-					       g->c, g->h, g->w);
-			nd->c = a->c;
-			nd->h = a->h;
-			nd->w = a->w;
-			break;
-		}
-		case TN_NODE_MAXPOOL:
-		case TN_NODE_AVGPOOL:
-			nd->c = a->c;
-			nd->h = pool_out_size(a->h, nd->iarg[0], nd->iarg[1], nd->iarg[2], nd->iarg[3]);
-			nd->w = pool_out_size(a->w, nd->iarg[0], nd->iarg[1], nd->iarg[2], nd->iarg[3]);
-			if (nd->h <= 0 || nd->w <= 0)
-				return tn_fail(TN_E_SHAPE, "pooling input %dx%d too small", a->w, a->h);
-			break;
-		case TN_NODE_UPSAMPLE:
-			nd->c = a->c;
-			nd->h = a->h * nd->iarg[0];
-			nd->w = a->w * nd->iarg[0];
-			break;
-		case TN_NODE_SPACE2DEPTH:
-			if (a->h % 2 || a->w % 2)
-				return tn_fail(TN_E_SHAPE, "Focus needs an even input size, not %dx%d", a->w, a->h);
-			nd->c = 4 * a->c;
-			nd->h = a->h / 2;
-			nd->w = a->w / 2;
-			break;
-		case TN_NODE_SE:
-		case TN_NODE_ECA:
-		case TN_NODE_ESE:
-		case TN_NODE_SA:
-			nd->c = a->c;
-			nd->h = a->h;
-			nd->w = a->w;
-			break;
-		case TN_NODE_DETECT: {
-			/* rows: level, anchor, y, x; each row cx, cy, w, h, obj, classes */
-			size_t rows = 0;
-			for (int k = 0; k < nd->n_in; k++) {
-				const struct tn_node *b = &net->nodes[nd->in[k]];
-				if (b->c != nd->iarg[0] * (nd->iarg[1] + 5))
-					return tn_fail(TN_E_SHAPE, "Detect input %d has %d channels, expected %d", k, b->c,
-						       nd->iarg[0] * (nd->iarg[1] + 5));
-				rows += (size_t)nd->iarg[0] * b->h * b->w;
-			}
-			if (rows > (size_t)1 << 30)
-				return tn_fail(TN_E_SHAPE, "Detect output too large");
-			nd->c = 1;
-			nd->h = (int)rows;
-			nd->w = nd->iarg[1] + 5;
-			break;
-		}
-		case TN_NODE_CONCAT:
-			nd->c = 0;
-			nd->h = a->h;
-			nd->w = a->w;
-			for (int k = 0; k < nd->n_in; k++) {
-				const struct tn_node *b = &net->nodes[nd->in[k]];
-				if (b->h != nd->h || b->w != nd->w)
-					return tn_fail(TN_E_SHAPE, "concat of maps of different sizes");
-				nd->c += b->c;
-			}
-			break;
-		}
+		int rc = tn_node_ops[nd->op].shape(net, nd);
+		if (rc)
+			return rc;
 	}
 	return 0;
 }
@@ -580,6 +443,7 @@ int tn_net_plan(struct tn_net *net)
 {
 	if (net->failed)
 		return tn_net_build_error(net, "the network");
+	net->threads = tn_threads();
 	int rc = infer_shapes(net);
 	if (rc)
 		return rc;
@@ -607,17 +471,9 @@ int tn_net_plan(struct tn_net *net)
 		}
 		len = (len + 15) & ~(size_t)15; /* 64-byte aligned blocks */
 		nd->offset = arena_alloc(live, &n_live, len, &top);
-		if (nd->op == TN_NODE_CONV) {
-			const struct tn_node *a = &net->nodes[nd->in[0]];
-			size_t ws = tn_conv2d_workspace(&nd->conv, a->h, a->w, nd->flags);
-			if (ws > work)
-				work = ws;
-		} else if (nd->op == TN_NODE_DECONV) {
-			const struct tn_node *a = &net->nodes[nd->in[0]];
-			size_t ws = tn_deconv2d_workspace(&nd->deconv, a->h, a->w);
-			if (ws > work)
-				work = ws;
-		}
+		size_t ws = tn_node_ops[nd->op].work(net, nd, net->threads);
+		if (ws > work)
+			work = ws;
 		/* Inputs whose last reader is this node are free for the nodes after it. */
 		for (int j = 0; j < i; j++)
 			if (net->nodes[j].last_use == i)
@@ -781,141 +637,12 @@ float *tn_net_input_data(struct tn_net *net)
 	return net->arena + net->nodes[0].offset;
 }
 
-/* Detect at inference: sigmoid everything; xy = (2s - 0.5 + grid) * stride,
- * wh = (2s)^2 * anchor * stride, with the stride of a level = input height / its height. */
-static void detect_forward(struct tn_net *net, const struct tn_node *nd, float *y)
-{
-	const int na = nd->iarg[0], no = nd->iarg[1] + 5;
-	const float *anchors = nd->p[0].data; /* [nl][na][2], grid units */
-	size_t row = 0;
-	for (int lvl = 0; lvl < nd->n_in; lvl++) {
-		const struct tn_node *b = &net->nodes[nd->in[lvl]];
-		const float *x = net->arena + b->offset;
-		const size_t hw = (size_t)b->h * b->w;
-		const float stride = (float)net->in_h / (float)b->h;
-#pragma omp parallel for schedule(static)
-		for (int a = 0; a < na; a++)
-			for (size_t p = 0; p < hw; p++) {
-				float *r = y + (row + (size_t)a * hw + p) * no;
-				const float *src = x + (size_t)a * no * hw + p;
-				for (int k = 0; k < no; k++)
-					r[k] = tn_sigmoidf(src[(size_t)k * hw]);
-				float gx = (float)(p % b->w), gy = (float)(p / b->w);
-				r[0] = (r[0] * 2.0f - 0.5f + gx) * stride;
-				r[1] = (r[1] * 2.0f - 0.5f + gy) * stride;
-				float aw = anchors[((size_t)lvl * na + a) * 2] * stride;
-				float ah = anchors[((size_t)lvl * na + a) * 2 + 1] * stride;
-				r[2] = (r[2] * 2.0f) * (r[2] * 2.0f) * aw;
-				r[3] = (r[3] * 2.0f) * (r[3] * 2.0f) * ah;
-			}
-		row += (size_t)na * hw;
-	}
-}
-
 int tn_net_forward(struct tn_net *net)
 {
 	for (int i = 0; i < net->n; i++) {
-		struct tn_node *nd = &net->nodes[i];
-		float *y = net->arena + nd->offset;
-		const struct tn_node *a = nd->n_in ? &net->nodes[nd->in[0]] : NULL;
-		const float *x = a ? net->arena + a->offset : NULL;
-		switch (nd->op) {
-		case TN_NODE_INPUT:
-			break;
-		case TN_NODE_CONV:
-			tn_conv2d(&nd->conv, x, a->h, a->w, y,
-				  nd->res >= 0 ? net->arena + net->nodes[nd->res].offset : NULL, nd->flags,
-				  net->work);
-			break;
-		case TN_NODE_DECONV:
-			tn_deconv2d(&nd->deconv, x, a->h, a->w, y, net->work);
-			break;
-		case TN_NODE_ADD: {
-			const float *b = net->arena + net->nodes[nd->in[1]].offset;
-			size_t n = (size_t)nd->c * nd->h * nd->w;
-			if (nd->iarg[0])
-#pragma omp parallel for schedule(static)
-				for (size_t k = 0; k < n; k++) {
-					float v = x[k] + b[k];
-					y[k] = v > 0.0f ? v : 0.0f;
-				}
-			else
-#pragma omp parallel for schedule(static)
-				for (size_t k = 0; k < n; k++)
-					y[k] = x[k] + b[k];
-			break;
-		}
-		case TN_NODE_GAP:
-			tn_gap(x, a->c, a->h, a->w, y);
-			break;
-		case TN_NODE_RESIZE_AC: {
-			int rc = tn_resize_bilinear_ac(x, a->c, a->h, a->w, y, nd->h, nd->w);
-			if (rc)
-				return rc;
-			break;
-		}
-		case TN_NODE_RESIZE:
-			tn_resize_bilinear_cv(x, a->c, a->h, a->w, (long)a->h * a->w, a->w, y, nd->h, nd->w);
-			break;
-		case TN_NODE_ENCODING: {
-			int rc = tn_encoding(x, a->c, (size_t)a->h * a->w, nd->iarg[0], nd->p[0].data, nd->p[1].data,
-					     nd->p[2].data, nd->p[3].data, nd->p[4].data, nd->p[5].data,
-					     nd->bn_eps > 0.0f ? nd->bn_eps : 1e-5f, y);
-			if (rc)
-				return rc;
-			break;
-		}
-		case TN_NODE_CHANNEL_GATE:
-			tn_channel_gate(x, a->c, (size_t)a->h * a->w, net->arena + net->nodes[nd->in[1]].offset, y);
-			break;
-		case TN_NODE_MAXPOOL: /* nd->h, nd->w: floor or ceil mode, as planned */
-			tn_pool2d(x, a->c, a->h, a->w, y, nd->h, nd->w, nd->iarg[0], nd->iarg[1], nd->iarg[2], 0);
-			break;
-		case TN_NODE_AVGPOOL:
-			tn_pool2d(x, a->c, a->h, a->w, y, nd->h, nd->w, nd->iarg[0], nd->iarg[1], nd->iarg[2], 1);
-			break;
-		case TN_NODE_UPSAMPLE:
-			tn_upsample_nearest(x, a->c, a->h, a->w, y, nd->iarg[0]);
-			break;
-		case TN_NODE_SPACE2DEPTH:
-			tn_space_to_depth2(x, a->c, a->h, a->w, y);
-			break;
-		case TN_NODE_SE:
-		case TN_NODE_ECA:
-		case TN_NODE_ESE: {
-			int rc;
-			memcpy(y, x, sizeof(float) * (size_t)a->c * a->h * a->w);
-			if (nd->op == TN_NODE_SE)
-				rc = tn_se(y, a->c, a->h, a->w, nd->p[0].data, nd->p[1].data, nd->iarg[0]);
-			else if (nd->op == TN_NODE_ECA)
-				rc = tn_eca(y, a->c, a->h, a->w, nd->p[0].data, nd->iarg[0]);
-			else
-				rc = tn_effective_se(y, a->c, a->h, a->w, nd->p[0].data, nd->p[1].data, nd->iarg[0]);
-			if (rc)
-				return rc;
-			break;
-		}
-		case TN_NODE_SA: {
-			int rc = tn_shuffle_attention(x, a->c, a->h, a->w, nd->iarg[0], nd->p[0].data, nd->p[1].data,
-						      nd->p[2].data, nd->p[3].data, nd->p[4].data, nd->p[5].data, y);
-			if (rc)
-				return rc;
-			break;
-		}
-		case TN_NODE_DETECT:
-			detect_forward(net, nd, y);
-			break;
-		case TN_NODE_CONCAT: {
-			size_t hw = (size_t)nd->h * nd->w;
-			float *dst = y;
-			for (int k = 0; k < nd->n_in; k++) {
-				const struct tn_node *b = &net->nodes[nd->in[k]];
-				memcpy(dst, net->arena + b->offset, sizeof(float) * hw * b->c);
-				dst += hw * b->c;
-			}
-			break;
-		}
-		}
+		int rc = tn_node_ops[net->nodes[i].op].forward(net, &net->nodes[i], net->work, net->threads);
+		if (rc)
+			return rc;
 	}
 	return 0;
 }

@@ -11,6 +11,7 @@
 #include "ops/conv.h"
 #include "ops/deconv.h"
 
+/* The ops a node can be; each has its row in the op table (net/nodes.h). */
 enum tn_node_op {
 	TN_NODE_INPUT,
 	TN_NODE_CONV,      /* conv (+ folded BN) + act (+ residual) */
@@ -32,6 +33,7 @@ enum tn_node_op {
 	TN_NODE_ENCODING,  /* EncNet Encoding + BatchNorm1d + ReLU + mean over codes -> [c,1,1];
 			    * iarg[0] = codes; p: codewords, scale, BN1d weight, bias, mean, var */
 	TN_NODE_CHANNEL_GATE, /* relu(x + x * sigmoid(g)), in: x [c,h,w], g [c,1,1] */
+	TN_NODE_COUNT
 };
 
 #define TN_NODE_MAX_IN 8
@@ -86,6 +88,7 @@ struct tn_net {
 	size_t arena_floats;
 	float *work;
 	size_t work_floats;
+	int threads; /* the thread count work_floats was planned for */
 	int failed; /* a builder call failed: TN_NET_NOMEM, or TN_NET_BAD_LAYER with the reason left by tn_fail */
 	char ignore[2][32]; /* tensors under these prefixes are neither expected nor unexpected */
 };

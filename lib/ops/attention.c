@@ -25,17 +25,18 @@ static void channel_means(const float *x, int c, int h, int w, float *m)
 	}
 }
 
-static void scale_channels(float *x, int c, size_t n, const float *s)
+static void scale_channels(const float *x, int c, size_t n, const float *s, float *y)
 {
 #pragma omp parallel for schedule(static)
 	for (int k = 0; k < c; k++) {
-		float *p = x + (size_t)k * n;
+		const float *p = x + (size_t)k * n;
+		float *q = y + (size_t)k * n;
 		for (size_t i = 0; i < n; i++)
-			p[i] *= s[k];
+			q[i] = p[i] * s[k];
 	}
 }
 
-int tn_se(float *x, int c, int h, int w, const float *w1, const float *w2, int hid)
+int tn_se(const float *x, int c, int h, int w, const float *w1, const float *w2, int hid, float *y)
 {
 	float *m = malloc(sizeof(float) * (size_t)(2 * c + hid));
 	if (!m)
@@ -54,12 +55,12 @@ int tn_se(float *x, int c, int h, int w, const float *w1, const float *w2, int h
 			acc += w2[(size_t)k * hid + j] * z[j];
 		s[k] = sigmoidf(acc);
 	}
-	scale_channels(x, c, (size_t)h * w, s);
+	scale_channels(x, c, (size_t)h * w, s, y);
 	free(m);
 	return 0;
 }
 
-int tn_eca(float *x, int c, int h, int w, const float *kw, int k)
+int tn_eca(const float *x, int c, int h, int w, const float *kw, int k, float *y)
 {
 	float *m = malloc(sizeof(float) * 2 * (size_t)c);
 	if (!m)
@@ -76,12 +77,13 @@ int tn_eca(float *x, int c, int h, int w, const float *kw, int k)
 		}
 		s[i] = sigmoidf(acc);
 	}
-	scale_channels(x, c, (size_t)h * w, s);
+	scale_channels(x, c, (size_t)h * w, s, y);
 	free(m);
 	return 0;
 }
 
-int tn_effective_se(float *x, int c, int h, int w, const float *fw, const float *fb, int add_maxpool)
+int tn_effective_se(const float *x, int c, int h, int w, const float *fw, const float *fb, int add_maxpool,
+		    float *y)
 {
 	float *m = malloc(sizeof(float) * 2 * (size_t)c);
 	if (!m)
@@ -105,7 +107,7 @@ int tn_effective_se(float *x, int c, int h, int w, const float *fw, const float 
 		g = g < 0.0f ? 0.0f : (g > 6.0f ? 6.0f : g);
 		s[o] = g / 6.0f;
 	}
-	scale_channels(x, c, n, s);
+	scale_channels(x, c, n, s, y);
 	free(m);
 	return 0;
 }

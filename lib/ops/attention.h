@@ -1,17 +1,19 @@
 /* The YOLOv5 attention blocks the attention-module tutorial adds (SE, ECA, EffectiveSE,
- * ShuffleAttention), on a planar map x[c][h][w], in place (y = x * gate).
+ * ShuffleAttention), on a planar map x[c][h][w]: y = x * gate, y [c][h][w]
+ * (y may be x for the first three).
  * Parameter shapes are the PyTorch ones (see each function). */
 #ifndef TN_ATTENTION_H
 #define TN_ATTENTION_H
 
 /* SEAttention: s = sigmoid(W2 relu(W1 mean_hw(x))); W1 fc.0.weight [hid][c], W2 fc.2.weight [c][hid]. */
-int tn_se(float *x, int c, int h, int w, const float *w1, const float *w2, int hid);
+int tn_se(const float *x, int c, int h, int w, const float *w1, const float *w2, int hid, float *y);
 /* ECAAttention: s = sigmoid(conv1d_k(mean_hw(x)) over the channel axis, zero padding (k-1)/2,
  * no bias); k = conv.weight [1][1][k]. */
-int tn_eca(float *x, int c, int h, int w, const float *kw, int k);
+int tn_eca(const float *x, int c, int h, int w, const float *kw, int k, float *y);
 /* EffectiveSE: s = mean_hw(x) (or 0.5*mean + 0.5*max with add_maxpool); s = fc(s) (fc.weight
  * [c][c][1][1], fc.bias [c]); gate = relu6(s + 3) / 6. */
-int tn_effective_se(float *x, int c, int h, int w, const float *fw, const float *fb, int add_maxpool);
+int tn_effective_se(const float *x, int c, int h, int w, const float *fw, const float *fb, int add_maxpool,
+		    float *y);
 /* ShuffleAttention with G groups: per group, the first half of its channels gets a channel gate
  * sigmoid(cweight*mean + cbias), the second half a spatial gate sigmoid(sweight*GN(x) + sbias)
  * (GroupNorm with one channel per group, eps 1e-5, affine gn.weight/gn.bias); then the channel

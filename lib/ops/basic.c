@@ -274,3 +274,25 @@ void tn_space_to_depth2(const float *x, int c, int h, int w, float *y)
 				}
 		}
 }
+
+void tn_add(const float *a, const float *b, size_t n, int relu, float *y)
+{
+	if (relu)
+#pragma omp parallel for schedule(static)
+		for (size_t k = 0; k < n; k++) {
+			float v = a[k] + b[k];
+			y[k] = v > 0.0f ? v : 0.0f;
+		}
+	else
+#pragma omp parallel for schedule(static)
+		for (size_t k = 0; k < n; k++)
+			y[k] = a[k] + b[k];
+}
+
+void tn_concat(const float *const *xs, const int *cs, int n, size_t hw, float *y)
+{
+	for (int k = 0; k < n; k++) {
+		memcpy(y, xs[k], sizeof(float) * hw * (size_t)cs[k]);
+		y += hw * (size_t)cs[k];
+	}
+}

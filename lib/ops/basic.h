@@ -1,7 +1,9 @@
-/* The small ops: pooling, resize inside the network, concat, softmax.  Planar float maps,
+/* The small ops: pooling, resize inside the network, sum, concat, softmax.  Planar float maps,
  * batch 1: x[c][h][w]. */
 #ifndef TN_BASIC_H
 #define TN_BASIC_H
+
+#include <stddef.h>
 
 /* Global average pooling: y[c] = mean over h of (mean over w), as torch.mean(x, 2/3). */
 void tn_gap(const float *x, int c, int h, int w, float *y);
@@ -20,5 +22,9 @@ void tn_pool2d(const float *x, int c, int h, int w, float *y, int oh, int ow, in
 void tn_upsample_nearest(const float *x, int c, int h, int w, float *y, int s);
 /* YOLOv5 Focus's space-to-depth: channels of x[::2,::2], x[1::2,::2], x[::2,1::2], x[1::2,1::2]. */
 void tn_space_to_depth2(const float *x, int c, int h, int w, float *y);
+/* y[i] = a[i] + b[i] over n floats, through ReLU when relu (ResNet's block sum). */
+void tn_add(const float *a, const float *b, size_t n, int relu, float *y);
+/* torch.cat along channels: xs[k] is [cs[k]][hw]; y is [sum of cs][hw]. */
+void tn_concat(const float *const *xs, const int *cs, int n, size_t hw, float *y);
 
 #endif

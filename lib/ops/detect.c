@@ -1,4 +1,5 @@
-/* YOLOv5 post-processing: utils/general.non_max_suppression (v7.0 semantics, one image) and
+/* YOLOv5 Detect's decoding (models/yolo.py, inference), and its post-processing:
+ * utils/general.non_max_suppression (v7.0 semantics, one image) and
  * scale_boxes + clip_boxes + detect.py's rounding.
  *
  * Precision follows the torch code: every tensor op in float32, Python scalars (conf_thres,
@@ -10,11 +11,32 @@
 
 #include "core/error.h"
 #include "core/tensor.h"
+#include "ops/fastmath.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+void tn_detect_decode(const float *x, int na, int no, int h, int w, float stride, const float *anchors,
+		      float *y)
+{
+	const size_t hw = (size_t)h * w;
+#pragma omp parallel for schedule(static)
+	for (int a = 0; a < na; a++)
+		for (size_t p = 0; p < hw; p++) {
+			float *r = y + ((size_t)a * hw + p) * no;
+			const float *src = x + (size_t)a * no * hw + p;
+			for (int k = 0; k < no; k++)
+				r[k] = tn_sigmoidf(src[(size_t)k * hw]);
+			float gx = (float)(p % w), gy = (float)(p / w);
+			r[0] = (r[0] * 2.0f - 0.5f + gx) * stride;
+			r[1] = (r[1] * 2.0f - 0.5f + gy) * stride;
+			float aw = anchors[(size_t)a * 2] * stride, ah = anchors[(size_t)a * 2 + 1] * stride;
+			r[2] = (r[2] * 2.0f) * (r[2] * 2.0f) * aw;
+			r[3] = (r[3] * 2.0f) * (r[3] * 2.0f) * ah;
+		}
+}
 
 #define NMS_MAX_CAND 30000 /* upstream max_nms: boxes kept for NMS after the sort */
 

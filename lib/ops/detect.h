@@ -1,4 +1,4 @@
-/* YOLOv5 post-processing as detect.py does it: candidate filtering, non-maximum suppression,
+/* YOLOv5's Detect decoding, and its post-processing as detect.py does it: candidate filtering, non-maximum suppression,
  * boxes scaled back to the original image and rounded; and the OpenCV letterbox in front. */
 #ifndef TN_DETECT_H
 #define TN_DETECT_H
@@ -7,6 +7,13 @@
 #include <stdint.h>
 
 #include "io/image.h"
+
+/* YOLOv5 Detect at inference, one level: x [na*no][h][w] is the level's 1x1 conv output
+ * (no = 5 + classes), anchors [na][2] in grid units.  y gets na*h*w rows (anchor, y, x) of no
+ * values: all through the sigmoid s, then xy = (2s - 0.5 + grid) * stride and
+ * wh = (2s)^2 * anchor * stride. */
+void tn_detect_decode(const float *x, int na, int no, int h, int w, float stride, const float *anchors,
+		      float *y);
 
 /* A detection in original-image pixels. */
 struct tn_det {

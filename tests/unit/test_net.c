@@ -5,6 +5,7 @@
 #include "core/error.h"
 #include "models/deeplab.h"
 #include "net/net.h"
+#include "net/nodes.h"
 
 #include <string.h>
 
@@ -63,8 +64,24 @@ static void check_model(enum tn_backbone bb, int df, size_t want_keys, size_t wa
 	tn_net_free(&net);
 }
 
+/* Every op has its row, and every row every function (a row left out is all NULL). */
+static void op_table(void)
+{
+	int complete = 0;
+	for (int op = 0; op < TN_NODE_COUNT; op++) {
+		const struct tn_node_ops *t = &tn_node_ops[op];
+		int ok = t->name && t->shape && t->work && t->forward && t->macs;
+		if (!ok)
+			printf("# op %d: row incomplete\n", op);
+		complete += ok;
+	}
+	CHECK(complete == TN_NODE_COUNT, "%d of %d ops have a name, shape, work, forward and MAC count", complete,
+	      TN_NODE_COUNT);
+}
+
 int main(void)
 {
+	op_table();
 	/* Counts from ../shared/notes/segmentation-keys-*.txt (bubbliiiing, 21 classes). */
 	check_model(TN_BACKBONE_MOBILENET, 16, 371, 5818149);
 	check_model(TN_BACKBONE_MOBILENET, 8, 371, 5818149);
