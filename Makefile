@@ -39,6 +39,10 @@ $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(BUILD)/libtensor.a
 	@mkdir -p $(@D)
 	$(CC) $(XLDFLAGS) $< $(BUILD)/libtensor.a $(LDLIBS) -o $@
 
+# test_forward counts the allocations the library makes in a forward pass: its calls to the
+# allocators go through the test's counting wrappers.
+$(BUILD)/tests/test_forward: XLDFLAGS += $(foreach f,malloc calloc realloc aligned_alloc posix_memalign,-Wl,--wrap=$(f))
+
 # Tests: unit tests, then the bats files, against this build tree.
 check: all
 	BUILD=$(BUILD) tests/run

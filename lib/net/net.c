@@ -480,12 +480,15 @@ int tn_net_plan(struct tn_net *net)
 				arena_release(live, &n_live, net->nodes[j].offset);
 	}
 	free(live);
+	size_t work_bytes;
+	if (tn_mul_size((work + 15) & ~(size_t)15, sizeof(float), &work_bytes))
+		return tn_fail(TN_E_NOMEM, "a workspace of %zu floats overflows", work);
 	free(net->arena);
 	free(net->work);
 	net->arena_floats = top;
 	net->work_floats = work;
 	net->arena = aligned_alloc(64, (top ? top : 16) * sizeof(float));
-	net->work = work ? aligned_alloc(64, ((work + 15) & ~(size_t)15) * sizeof(float)) : NULL;
+	net->work = work ? aligned_alloc(64, work_bytes) : NULL;
 	if (!net->arena || (work && !net->work))
 		return tn_fail(TN_E_NOMEM, "out of memory for %zu MB of activations",
 			       (top + work) * sizeof(float) >> 20);
@@ -637,14 +640,10 @@ float *tn_net_input_data(struct tn_net *net)
 	return net->arena + net->nodes[0].offset;
 }
 
-int tn_net_forward(struct tn_net *net)
+void tn_net_forward(struct tn_net *net)
 {
-	for (int i = 0; i < net->n; i++) {
-		int rc = tn_node_ops[net->nodes[i].op].forward(net, &net->nodes[i], net->work, net->threads);
-		if (rc)
-			return rc;
-	}
-	return 0;
+	for (int i = 0; i < net->n; i++)
+		tn_node_ops[net->nodes[i].op].forward(net, &net->nodes[i], net->work, net->threads);
 }
 
 const float *tn_net_output(const struct tn_net *net, int *c, int *h, int *w)

@@ -155,7 +155,9 @@ int tn_net_plan(struct tn_net *net);
 int tn_net_load(struct tn_net *net, const struct tn_param_source *src);
 /* Input buffer (c*h*w floats) to fill before tn_net_forward. */
 float *tn_net_input_data(struct tn_net *net);
-int tn_net_forward(struct tn_net *net);
+/* Runs the planned and loaded net on its input.  It allocates nothing and cannot fail: every
+ * op's scratch was sized by the plan, for the thread count in use then (tn_threads()). */
+void tn_net_forward(struct tn_net *net);
 const float *tn_net_output(const struct tn_net *net, int *c, int *h, int *w);
 
 /* Parameter sources over a loaded checkpoint and an open .w file. */

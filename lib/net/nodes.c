@@ -62,10 +62,9 @@ static int input_shape(const struct tn_net *net, struct tn_node *nd)
 	return 0;
 }
 
-static int input_forward(const struct tn_net *net, const struct tn_node *nd, float *work, int nthreads)
+static void input_forward(const struct tn_net *net, const struct tn_node *nd, float *work, int nthreads)
 {
 	(void)net, (void)nd, (void)work, (void)nthreads;
-	return 0;
 }
 
 /* --- conv and transposed conv ---------------------------------------------------------------- */
@@ -91,18 +90,16 @@ static int conv_shape(const struct tn_net *net, struct tn_node *nd)
 
 static size_t conv_work(const struct tn_net *net, const struct tn_node *nd, int nthreads)
 {
-	(void)nthreads;
 	const struct tn_node *a = input(net, nd, 0);
-	return tn_conv2d_workspace(&nd->conv, a->h, a->w, nd->flags);
+	return tn_conv2d_workspace(&nd->conv, a->h, a->w, nd->flags, nthreads);
 }
 
-static int conv_forward(const struct tn_net *net, const struct tn_node *nd, float *work, int nthreads)
+static void conv_forward(const struct tn_net *net, const struct tn_node *nd, float *work, int nthreads)
 {
-	(void)nthreads;
 	const struct tn_node *a = input(net, nd, 0);
 	const float *res = nd->res >= 0 ? net->arena + net->nodes[nd->res].offset : NULL;
-	tn_conv2d(&nd->conv, input_data(net, nd, 0), a->h, a->w, output_data(net, nd), res, nd->flags, work);
-	return 0;
+	tn_conv2d(&nd->conv, input_data(net, nd, 0), a->h, a->w, output_data(net, nd), res, nd->flags, work,
+		  nthreads);
 }
 
 /* Bias excluded; a BatchNorm counts 4 per output element in thop, 1 in 2021's ultralytics. */
@@ -138,12 +135,11 @@ static size_t deconv_work(const struct tn_net *net, const struct tn_node *nd, in
 	return tn_deconv2d_workspace(&nd->deconv, a->h, a->w);
 }
 
-static int deconv_forward(const struct tn_net *net, const struct tn_node *nd, float *work, int nthreads)
+static void deconv_forward(const struct tn_net *net, const struct tn_node *nd, float *work, int nthreads)
 {
 	(void)nthreads;
 	const struct tn_node *a = input(net, nd, 0);
 	tn_deconv2d(&nd->deconv, input_data(net, nd, 0), a->h, a->w, output_data(net, nd), work);
-	return 0;
 }
 
 static double deconv_macs(const struct tn_net *net, const struct tn_node *nd, const struct tn_flops_opts *o)
@@ -164,12 +160,11 @@ static int gap_shape(const struct tn_net *net, struct tn_node *nd)
 	return 0;
 }
 
-static int gap_forward(const struct tn_net *net, const struct tn_node *nd, float *work, int nthreads)
+static void gap_forward(const struct tn_net *net, const struct tn_node *nd, float *work, int nthreads)
 {
 	(void)work, (void)nthreads;
 	const struct tn_node *a = input(net, nd, 0);
 	tn_gap(input_data(net, nd, 0), a->c, a->h, a->w, output_data(net, nd));
-	return 0;
 }
 
 /* To the size of node `like`. */
@@ -181,20 +176,30 @@ static int resize_shape(const struct tn_net *net, struct tn_node *nd)
 	return 0;
 }
 
-static int resize_ac_forward(const struct tn_net *net, const struct tn_node *nd, float *work, int nthreads)
+static size_t resize_ac_work(const struct tn_net *net, const struct tn_node *nd, int nthreads)
 {
-	(void)work, (void)nthreads;
-	const struct tn_node *a = input(net, nd, 0);
-	return tn_resize_bilinear_ac(input_data(net, nd, 0), a->c, a->h, a->w, output_data(net, nd), nd->h, nd->w);
+	(void)net, (void)nthreads;
+	return tn_resize_bilinear_ac_workspace(nd->h, nd->w);
 }
 
-static int resize_forward(const struct tn_net *net, const struct tn_node *nd, float *work, int nthreads)
+static void resize_ac_forward(const struct tn_net *net, const struct tn_node *nd, float *work, int nthreads)
 {
-	(void)work, (void)nthreads;
+	(void)nthreads;
 	const struct tn_node *a = input(net, nd, 0);
-	tn_resize_bilinear_cv(input_data(net, nd, 0), a->c, a->h, a->w, (long)a->h * a->w, a->w, output_data(net, nd),
-			      nd->h, nd->w);
-	return 0;
+	tn_resize_bilinear_ac(input_data(net, nd, 0), a->c, a->h, a->w, output_data(net, nd), nd->h, nd->w, work);
+}
+
+static size_t resize_work(const struct tn_net *net, const struct tn_node *nd, int nthreads)
+{
+	(void)net;
+	return tn_resize_bilinear_cv_workspace(nd->h, nd->w, nthreads);
+}
+
+static void resize_forward(const struct tn_net *net, const struct tn_node *nd, float *work, int nthreads)
+{
+	const struct tn_node *a = input(net, nd, 0);
+	tn_resize_bilinear_cv_work(input_data(net, nd, 0), a->c, a->h, a->w, (long)a->h * a->w, a->w,
+				   output_data(net, nd), nd->h, nd->w, 0, nd->h, work, nthreads);
 }
 
 /* PyTorch's pooling output size; in ceil mode the last window must start inside the input or
@@ -221,26 +226,27 @@ static int pool_shape(const struct tn_net *net, struct tn_node *nd)
 	return 0;
 }
 
+static size_t pool_work(const struct tn_net *net, const struct tn_node *nd, int nthreads)
+{
+	return tn_pool2d_workspace(input(net, nd, 0)->w, nthreads);
+}
+
 /* nd->h, nd->w: floor or ceil mode, as planned */
-static void pool_forward(const struct tn_net *net, const struct tn_node *nd, int avg)
+static void pool_forward(const struct tn_net *net, const struct tn_node *nd, int avg, float *work, int nthreads)
 {
 	const struct tn_node *a = input(net, nd, 0);
 	tn_pool2d(input_data(net, nd, 0), a->c, a->h, a->w, output_data(net, nd), nd->h, nd->w, nd->iarg[0],
-		  nd->iarg[1], nd->iarg[2], avg);
+		  nd->iarg[1], nd->iarg[2], avg, work, nthreads);
 }
 
-static int maxpool_forward(const struct tn_net *net, const struct tn_node *nd, float *work, int nthreads)
+static void maxpool_forward(const struct tn_net *net, const struct tn_node *nd, float *work, int nthreads)
 {
-	(void)work, (void)nthreads;
-	pool_forward(net, nd, 0);
-	return 0;
+	pool_forward(net, nd, 0, work, nthreads);
 }
 
-static int avgpool_forward(const struct tn_net *net, const struct tn_node *nd, float *work, int nthreads)
+static void avgpool_forward(const struct tn_net *net, const struct tn_node *nd, float *work, int nthreads)
 {
-	(void)work, (void)nthreads;
-	pool_forward(net, nd, 1);
-	return 0;
+	pool_forward(net, nd, 1, work, nthreads);
 }
 
 /* thop: kernel adds + 1 divide per output element */
@@ -260,12 +266,11 @@ static int upsample_shape(const struct tn_net *net, struct tn_node *nd)
 	return 0;
 }
 
-static int upsample_forward(const struct tn_net *net, const struct tn_node *nd, float *work, int nthreads)
+static void upsample_forward(const struct tn_net *net, const struct tn_node *nd, float *work, int nthreads)
 {
 	(void)work, (void)nthreads;
 	const struct tn_node *a = input(net, nd, 0);
 	tn_upsample_nearest(input_data(net, nd, 0), a->c, a->h, a->w, output_data(net, nd), nd->iarg[0]);
-	return 0;
 }
 
 /* thop 0.1.x: one per output element; 2021's thop: none */
@@ -286,12 +291,11 @@ static int space2depth_shape(const struct tn_net *net, struct tn_node *nd)
 	return 0;
 }
 
-static int space2depth_forward(const struct tn_net *net, const struct tn_node *nd, float *work, int nthreads)
+static void space2depth_forward(const struct tn_net *net, const struct tn_node *nd, float *work, int nthreads)
 {
 	(void)work, (void)nthreads;
 	const struct tn_node *a = input(net, nd, 0);
 	tn_space_to_depth2(input_data(net, nd, 0), a->c, a->h, a->w, output_data(net, nd));
-	return 0;
 }
 
 /* --- sums and concatenation ------------------------------------------------------------------ */
@@ -311,7 +315,7 @@ static int concat_shape(const struct tn_net *net, struct tn_node *nd)
 	return 0;
 }
 
-static int concat_forward(const struct tn_net *net, const struct tn_node *nd, float *work, int nthreads)
+static void concat_forward(const struct tn_net *net, const struct tn_node *nd, float *work, int nthreads)
 {
 	(void)work, (void)nthreads;
 	const float *xs[TN_NODE_MAX_IN];
@@ -321,7 +325,6 @@ static int concat_forward(const struct tn_net *net, const struct tn_node *nd, fl
 		cs[k] = input(net, nd, k)->c;
 	}
 	tn_concat(xs, cs, nd->n_in, (size_t)nd->h * nd->w, output_data(net, nd));
-	return 0;
 }
 
 /* iarg[0] = 1: ReLU after the sum */
@@ -336,22 +339,27 @@ static int add_shape(const struct tn_net *net, struct tn_node *nd)
 	return same_shape(net, nd);
 }
 
-static int add_forward(const struct tn_net *net, const struct tn_node *nd, float *work, int nthreads)
+static void add_forward(const struct tn_net *net, const struct tn_node *nd, float *work, int nthreads)
 {
 	(void)work, (void)nthreads;
 	tn_add(input_data(net, nd, 0), input_data(net, nd, 1), (size_t)nd->c * nd->h * nd->w, nd->iarg[0],
 	       output_data(net, nd));
-	return 0;
 }
 
 /* --- attention blocks (iarg[0]: SE hidden width, ECA kernel, ESE add_maxpool, SA groups) ------- */
 
-static int se_forward(const struct tn_net *net, const struct tn_node *nd, float *work, int nthreads)
+static size_t se_work(const struct tn_net *net, const struct tn_node *nd, int nthreads)
 {
-	(void)work, (void)nthreads;
+	(void)net, (void)nthreads;
+	return tn_se_workspace(nd->c, nd->iarg[0]);
+}
+
+static void se_forward(const struct tn_net *net, const struct tn_node *nd, float *work, int nthreads)
+{
+	(void)nthreads;
 	const struct tn_node *a = input(net, nd, 0);
-	return tn_se(input_data(net, nd, 0), a->c, a->h, a->w, nd->p[0].data, nd->p[1].data, nd->iarg[0],
-		     output_data(net, nd));
+	tn_se(input_data(net, nd, 0), a->c, a->h, a->w, nd->p[0].data, nd->p[1].data, nd->iarg[0], work,
+	      output_data(net, nd));
 }
 
 /* AdaptiveAvgPool2d(1), Linear C->h, Linear h->C */
@@ -362,11 +370,18 @@ static double se_macs(const struct tn_net *net, const struct tn_node *nd, const 
 	return o->convention == TN_FLOPS_CONV ? 0 : (hw + 1) * c + 2 * c * nd->iarg[0];
 }
 
-static int eca_forward(const struct tn_net *net, const struct tn_node *nd, float *work, int nthreads)
+/* ECA's and EffectiveSE's channel means and gates */
+static size_t gate_stats_work(const struct tn_net *net, const struct tn_node *nd, int nthreads)
 {
-	(void)work, (void)nthreads;
+	(void)net, (void)nthreads;
+	return tn_gate_workspace(nd->c);
+}
+
+static void eca_forward(const struct tn_net *net, const struct tn_node *nd, float *work, int nthreads)
+{
+	(void)nthreads;
 	const struct tn_node *a = input(net, nd, 0);
-	return tn_eca(input_data(net, nd, 0), a->c, a->h, a->w, nd->p[0].data, nd->iarg[0], output_data(net, nd));
+	tn_eca(input_data(net, nd, 0), a->c, a->h, a->w, nd->p[0].data, nd->iarg[0], work, output_data(net, nd));
 }
 
 /* AdaptiveAvgPool2d(1), Conv1d(1, 1, k) over the C values */
@@ -376,12 +391,12 @@ static double eca_macs(const struct tn_net *net, const struct tn_node *nd, const
 	return o->convention == TN_FLOPS_CONV ? 0 : ((double)a->h * a->w + 1) * nd->c + (double)nd->c * nd->iarg[0];
 }
 
-static int ese_forward(const struct tn_net *net, const struct tn_node *nd, float *work, int nthreads)
+static void ese_forward(const struct tn_net *net, const struct tn_node *nd, float *work, int nthreads)
 {
-	(void)work, (void)nthreads;
+	(void)nthreads;
 	const struct tn_node *a = input(net, nd, 0);
-	return tn_effective_se(input_data(net, nd, 0), a->c, a->h, a->w, nd->p[0].data, nd->p[1].data, nd->iarg[0],
-			       output_data(net, nd));
+	tn_effective_se(input_data(net, nd, 0), a->c, a->h, a->w, nd->p[0].data, nd->p[1].data, nd->iarg[0], work,
+			output_data(net, nd));
 }
 
 /* x.mean (functional), 1x1 Conv2d C->C */
@@ -391,13 +406,12 @@ static double ese_macs(const struct tn_net *net, const struct tn_node *nd, const
 	return (double)nd->c * nd->c;
 }
 
-static int sa_forward(const struct tn_net *net, const struct tn_node *nd, float *work, int nthreads)
+static void sa_forward(const struct tn_net *net, const struct tn_node *nd, float *work, int nthreads)
 {
 	(void)work, (void)nthreads;
 	const struct tn_node *a = input(net, nd, 0);
-	return tn_shuffle_attention(input_data(net, nd, 0), a->c, a->h, a->w, nd->iarg[0], nd->p[0].data,
-				    nd->p[1].data, nd->p[2].data, nd->p[3].data, nd->p[4].data, nd->p[5].data,
-				    output_data(net, nd));
+	tn_shuffle_attention(input_data(net, nd, 0), a->c, a->h, a->w, nd->iarg[0], nd->p[0].data, nd->p[1].data,
+			     nd->p[2].data, nd->p[3].data, nd->p[4].data, nd->p[5].data, output_data(net, nd));
 }
 
 /* AdaptiveAvgPool2d(1) on half the channels; GroupNorm is not hooked */
@@ -430,7 +444,7 @@ static int detect_shape(const struct tn_net *net, struct tn_node *nd)
 }
 
 /* The stride of a level is the input height over its height. */
-static int detect_forward(const struct tn_net *net, const struct tn_node *nd, float *work, int nthreads)
+static void detect_forward(const struct tn_net *net, const struct tn_node *nd, float *work, int nthreads)
 {
 	(void)work, (void)nthreads;
 	const int na = nd->iarg[0], no = nd->iarg[1] + 5;
@@ -441,27 +455,42 @@ static int detect_forward(const struct tn_net *net, const struct tn_node *nd, fl
 				 nd->p[0].data + (size_t)lvl * na * 2, y);
 		y += (size_t)na * b->h * b->w * no;
 	}
-	return 0;
 }
 
 /* --- EncNet (ENCODING: iarg[0] codes, p: codewords, scale, BatchNorm1d weight, bias, mean, var) - */
 
+/* Also refuses sizes whose workspace would overflow, so the forward cannot fail. */
 static int encoding_shape(const struct tn_net *net, struct tn_node *nd)
 {
+	const struct tn_node *a = input(net, nd, 0);
+	size_t floats;
 	if (nd->iarg[0] < 1 || nd->n_p != 6)
 		return tn_fail(TN_E_SHAPE, "encoding node without its codes");
-	nd->c = input(net, nd, 0)->c;
+	int rc = tn_encoding_workspace(a->c, (size_t)a->h * a->w, nd->iarg[0], &floats);
+	if (rc)
+		return rc;
+	nd->c = a->c;
 	nd->h = nd->w = 1;
 	return 0;
 }
 
-static int encoding_forward(const struct tn_net *net, const struct tn_node *nd, float *work, int nthreads)
+static size_t encoding_work(const struct tn_net *net, const struct tn_node *nd, int nthreads)
 {
-	(void)work, (void)nthreads;
+	(void)nthreads;
 	const struct tn_node *a = input(net, nd, 0);
-	return tn_encoding(input_data(net, nd, 0), a->c, (size_t)a->h * a->w, nd->iarg[0], nd->p[0].data,
-			   nd->p[1].data, nd->p[2].data, nd->p[3].data, nd->p[4].data, nd->p[5].data,
-			   nd->bn_eps > 0.0f ? nd->bn_eps : 1e-5f, output_data(net, nd));
+	size_t floats;
+	tn_encoding_workspace(a->c, (size_t)a->h * a->w, nd->iarg[0], &floats);
+	return floats;
+}
+
+/* Its sizes were checked by encoding_shape: it cannot fail. */
+static void encoding_forward(const struct tn_net *net, const struct tn_node *nd, float *work, int nthreads)
+{
+	(void)nthreads;
+	const struct tn_node *a = input(net, nd, 0);
+	tn_encoding(input_data(net, nd, 0), a->c, (size_t)a->h * a->w, nd->iarg[0], nd->p[0].data, nd->p[1].data,
+		    nd->p[2].data, nd->p[3].data, nd->p[4].data, nd->p[5].data, nd->bn_eps > 0.0f ? nd->bn_eps : 1e-5f,
+		    work, output_data(net, nd));
 }
 
 /* every pixel meets every codeword twice: distance, then aggregation */
@@ -483,13 +512,12 @@ static int gate_shape(const struct tn_net *net, struct tn_node *nd)
 	return same_shape(net, nd);
 }
 
-static int gate_forward(const struct tn_net *net, const struct tn_node *nd, float *work, int nthreads)
+static void gate_forward(const struct tn_net *net, const struct tn_node *nd, float *work, int nthreads)
 {
 	(void)work, (void)nthreads;
 	const struct tn_node *a = input(net, nd, 0);
 	tn_channel_gate(input_data(net, nd, 0), a->c, (size_t)a->h * a->w, input_data(net, nd, 1),
 			output_data(net, nd));
-	return 0;
 }
 
 /* x * sigmoid(g) */
@@ -505,21 +533,21 @@ const struct tn_node_ops tn_node_ops[] = {
 	[TN_NODE_INPUT] = {"input", input_shape, no_work, input_forward, no_macs},
 	[TN_NODE_CONV] = {"Conv2d", conv_shape, conv_work, conv_forward, conv_macs},
 	[TN_NODE_GAP] = {"mean", gap_shape, no_work, gap_forward, no_macs},
-	[TN_NODE_RESIZE_AC] = {"interpolate", resize_shape, no_work, resize_ac_forward, no_macs},
+	[TN_NODE_RESIZE_AC] = {"interpolate", resize_shape, resize_ac_work, resize_ac_forward, no_macs},
 	[TN_NODE_CONCAT] = {"cat", concat_shape, no_work, concat_forward, no_macs},
-	[TN_NODE_MAXPOOL] = {"MaxPool2d", pool_shape, no_work, maxpool_forward, no_macs},
+	[TN_NODE_MAXPOOL] = {"MaxPool2d", pool_shape, pool_work, maxpool_forward, no_macs},
 	[TN_NODE_UPSAMPLE] = {"Upsample", upsample_shape, no_work, upsample_forward, upsample_macs},
 	[TN_NODE_SPACE2DEPTH] = {"space-to-depth", space2depth_shape, no_work, space2depth_forward, no_macs},
-	[TN_NODE_SE] = {"SEAttention", same_shape, no_work, se_forward, se_macs},
-	[TN_NODE_ECA] = {"ECAAttention", same_shape, no_work, eca_forward, eca_macs},
-	[TN_NODE_ESE] = {"EffectiveSE", same_shape, no_work, ese_forward, ese_macs},
+	[TN_NODE_SE] = {"SEAttention", same_shape, se_work, se_forward, se_macs},
+	[TN_NODE_ECA] = {"ECAAttention", same_shape, gate_stats_work, eca_forward, eca_macs},
+	[TN_NODE_ESE] = {"EffectiveSE", same_shape, gate_stats_work, ese_forward, ese_macs},
 	[TN_NODE_SA] = {"ShuffleAttention", same_shape, no_work, sa_forward, sa_macs},
 	[TN_NODE_DETECT] = {"Detect", detect_shape, no_work, detect_forward, no_macs},
 	[TN_NODE_DECONV] = {"ConvTranspose2d", deconv_shape, deconv_work, deconv_forward, deconv_macs},
 	[TN_NODE_ADD] = {"add", add_shape, no_work, add_forward, no_macs},
-	[TN_NODE_AVGPOOL] = {"AvgPool2d", pool_shape, no_work, avgpool_forward, avgpool_macs},
-	[TN_NODE_RESIZE] = {"interpolate", resize_shape, no_work, resize_forward, no_macs},
-	[TN_NODE_ENCODING] = {"Encoding", encoding_shape, no_work, encoding_forward, encoding_macs},
+	[TN_NODE_AVGPOOL] = {"AvgPool2d", pool_shape, pool_work, avgpool_forward, avgpool_macs},
+	[TN_NODE_RESIZE] = {"interpolate", resize_shape, resize_work, resize_forward, no_macs},
+	[TN_NODE_ENCODING] = {"Encoding", encoding_shape, encoding_work, encoding_forward, encoding_macs},
 	[TN_NODE_CHANNEL_GATE] = {"gate", gate_shape, no_work, gate_forward, gate_macs},
 };
 

@@ -1,9 +1,6 @@
 #include "ops/attention.h"
 
-#include "core/error.h"
-
 #include <math.h>
-#include <stdlib.h>
 #include <string.h>
 
 static float sigmoidf(float v)
@@ -36,12 +33,14 @@ static void scale_channels(const float *x, int c, size_t n, const float *s, floa
 	}
 }
 
-int tn_se(const float *x, int c, int h, int w, const float *w1, const float *w2, int hid, float *y)
+size_t tn_se_workspace(int c, int hid)
 {
-	float *m = malloc(sizeof(float) * (size_t)(2 * c + hid));
-	if (!m)
-		return tn_fail(TN_E_NOMEM, "out of memory in SEAttention");
-	float *s = m + c, *z = s + c;
+	return 2 * (size_t)c + (size_t)hid;
+}
+
+void tn_se(const float *x, int c, int h, int w, const float *w1, const float *w2, int hid, float *work, float *y)
+{
+	float *m = work, *s = m + c, *z = s + c;
 	channel_means(x, c, h, w, m);
 	for (int j = 0; j < hid; j++) {
 		float acc = 0.0f;
@@ -56,16 +55,16 @@ int tn_se(const float *x, int c, int h, int w, const float *w1, const float *w2,
 		s[k] = sigmoidf(acc);
 	}
 	scale_channels(x, c, (size_t)h * w, s, y);
-	free(m);
-	return 0;
 }
 
-int tn_eca(const float *x, int c, int h, int w, const float *kw, int k, float *y)
+size_t tn_gate_workspace(int c)
 {
-	float *m = malloc(sizeof(float) * 2 * (size_t)c);
-	if (!m)
-		return tn_fail(TN_E_NOMEM, "out of memory in ECAAttention");
-	float *s = m + c;
+	return 2 * (size_t)c;
+}
+
+void tn_eca(const float *x, int c, int h, int w, const float *kw, int k, float *work, float *y)
+{
+	float *m = work, *s = m + c;
 	channel_means(x, c, h, w, m);
 	int pad = (k - 1) / 2;
 	for (int i = 0; i < c; i++) {
@@ -78,17 +77,12 @@ int tn_eca(const float *x, int c, int h, int w, const float *kw, int k, float *y
 		s[i] = sigmoidf(acc);
 	}
 	scale_channels(x, c, (size_t)h * w, s, y);
-	free(m);
-	return 0;
 }
 
-int tn_effective_se(const float *x, int c, int h, int w, const float *fw, const float *fb, int add_maxpool,
-		    float *y)
+void tn_effective_se(const float *x, int c, int h, int w, const float *fw, const float *fb, int add_maxpool,
+		     float *work, float *y)
 {
-	float *m = malloc(sizeof(float) * 2 * (size_t)c);
-	if (!m)
-		return tn_fail(TN_E_NOMEM, "out of memory in EffectiveSE");
-	float *s = m + c;
+	float *m = work, *s = m + c;
 	const size_t n = (size_t)h * w;
 	channel_means(x, c, h, w, m);
 	if (add_maxpool)
@@ -108,13 +102,11 @@ int tn_effective_se(const float *x, int c, int h, int w, const float *fw, const 
 		s[o] = g / 6.0f;
 	}
 	scale_channels(x, c, n, s, y);
-	free(m);
-	return 0;
 }
 
-int tn_shuffle_attention(const float *x, int c, int h, int w, int groups, const float *cweight,
-			 const float *cbias, const float *sweight, const float *sbias, const float *gnw,
-			 const float *gnb, float *out)
+void tn_shuffle_attention(const float *x, int c, int h, int w, int groups, const float *cweight,
+			  const float *cbias, const float *sweight, const float *sbias, const float *gnw,
+			  const float *gnb, float *out)
 {
 	const size_t n = (size_t)h * w;
 	const int per = c / groups, half = per / 2;
@@ -148,5 +140,4 @@ int tn_shuffle_attention(const float *x, int c, int h, int w, int groups, const 
 			}
 		}
 	}
-	return 0;
 }

@@ -3,6 +3,7 @@
 #include "core/error.h"
 
 #include <math.h>
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,17 +39,17 @@ static void ac_table(int in, int out, int *i0, int *i1, float *l1)
 	}
 }
 
-int tn_resize_bilinear_ac(const float *x, int c, int h, int w, float *y, int oh, int ow)
+size_t tn_resize_bilinear_ac_workspace(int oh, int ow)
 {
-	int *ty0 = malloc(sizeof(int) * (size_t)(2 * oh + 2 * ow));
-	float *tl = malloc(sizeof(float) * (size_t)(oh + ow));
-	if (!ty0 || !tl) {
-		free(ty0);
-		free(tl);
-		return tn_fail(TN_E_NOMEM, "out of memory for a resize table");
-	}
-	int *ty1 = ty0 + oh, *tx0 = ty1 + oh, *tx1 = tx0 + ow;
-	float *ly = tl, *lx = tl + oh;
+	return 3 * ((size_t)oh + (size_t)ow);
+}
+
+/* Tables in work: source rows and columns (ints), then their weights. */
+void tn_resize_bilinear_ac(const float *x, int c, int h, int w, float *y, int oh, int ow, float *work)
+{
+	_Static_assert(sizeof(int) == sizeof(float), "tables of ints in a float workspace");
+	int *ty0 = (int *)work, *ty1 = ty0 + oh, *tx0 = ty1 + oh, *tx1 = tx0 + ow;
+	float *ly = work + 2 * ((size_t)oh + ow), *lx = ly + oh;
 	ac_table(h, oh, ty0, ty1, ly);
 	ac_table(w, ow, tx0, tx1, lx);
 #pragma omp parallel for schedule(static)
@@ -66,9 +67,6 @@ int tn_resize_bilinear_ac(const float *x, int c, int h, int w, float *y, int oh,
 			}
 		}
 	}
-	free(ty0);
-	free(tl);
-	return 0;
 }
 
 int tn_softmax_channels(float *x, int c, int h, int w)
@@ -164,24 +162,32 @@ static void maxpool_same_s1(const float *x, int c, int h, int w, float *y, int p
 	}
 }
 
+/* One row per thread, 64 bytes apart. */
+static size_t pool_row_floats(int w)
+{
+	return ((size_t)w + 15) & ~(size_t)15;
+}
+
+size_t tn_pool2d_workspace(int w, int nthreads)
+{
+	return pool_row_floats(w) * (size_t)nthreads;
+}
+
 /* Max (-inf padding) or average (padding counted, as count_include_pad=True) pooling with
  * windows clipped to the input, for any output size (ceil mode).  Per output row the window's
  * input rows are first reduced into one row (contiguous, vectorisable), then across columns. */
 void tn_pool2d(const float *x, int c, int h, int w, float *y, int oh, int ow, int k, int stride,
-		   int pad, int avg)
+		   int pad, int avg, float *work, int nthreads)
 {
 	if (!avg && stride == 1 && k == 2 * pad + 1 && oh == h && ow == w && (size_t)h * w <= SAME_POOL_MAX) {
 		maxpool_same_s1(x, c, h, w, y, pad);
 		return;
 	}
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) num_threads(nthreads)
 	for (int ch = 0; ch < c; ch++) {
 		const float *xc = x + (size_t)ch * h * w;
 		float *yc = y + (size_t)ch * oh * ow;
-		float buf[512];
-		float *row = w <= 512 ? buf : malloc(sizeof(float) * (size_t)w);
-		if (!row) /* a map this wide is planned far beyond what pooling can fail on */
-			continue;
+		float *row = work + pool_row_floats(w) * (size_t)omp_get_thread_num();
 		for (int oy = 0; oy < oh; oy++) {
 			int y0 = oy * stride - pad, y1 = y0 + k;
 			int dh = (y1 < h + pad ? y1 : h + pad) - y0;
@@ -240,8 +246,6 @@ void tn_pool2d(const float *x, int c, int h, int w, float *y, int oh, int ow, in
 				yr[ox] = m;
 			}
 		}
-		if (row != buf)
-			free(row);
 	}
 }
 

@@ -7,6 +7,7 @@
 
 #include <blis.h>
 #include <math.h>
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -225,14 +226,33 @@ static void conv_sparse_taps(const struct tn_conv *cv, const float *x, int h, in
 		memset(y, 0, sizeof(float) * (size_t)cout * npix);
 }
 
-size_t tn_conv2d_workspace(const struct tn_conv *cv, int h, int w, int flags)
+/* Depthwise bands: about 64 KB of padded rows each; *floats per thread, 0 when the strides
+ * differ or a band would pass 64 MB (then the bounds are tested per tap instead). */
+static int depthwise_band(const struct tn_conv *cv, int w, int oh, size_t *floats)
+{
+	const int wp = w + 2 * tn_conv_pw(cv), halo = (cv->kh - 1) * cv->dil;
+	int band = (int)((16384 / (wp > 0 ? wp : 1) - halo) / cv->stride);
+	band = band < 1 ? 1 : band > oh ? (oh > 0 ? oh : 1) : band;
+	const size_t band_floats = ((size_t)(band - 1) * cv->stride + halo + 1) * wp;
+	const int padded = cv->stride == tn_conv_sw(cv) && band_floats <= ((size_t)1 << 24);
+	*floats = padded ? (band_floats + 15) & ~(size_t)15 : 0; /* threads' copies 64 bytes apart */
+	return band;
+}
+
+size_t tn_conv2d_workspace(const struct tn_conv *cv, int h, int w, int flags, int nthreads)
 {
 	/* Room for either path: the Winograd one runs only once its weights are transformed. */
 	size_t wino = tn_conv2d_uses_winograd(cv, h, w, flags) ? tn_winograd_workspace(cv, h, w) : 0;
-	if (is_depthwise(cv) || (is_pointwise(cv) && !(flags & TN_CONV_RELU_IN)))
-		return wino;
 	int oh = tn_conv_out_size(h, cv->kh, cv->stride, cv->pad, cv->dil);
 	int ow = tn_conv_out_size(w, cv->kw, tn_conv_sw(cv), tn_conv_pw(cv), cv->dil);
+	if (is_depthwise(cv)) {
+		size_t per_thread;
+		depthwise_band(cv, w, oh, &per_thread);
+		per_thread *= (size_t)(nthreads > 0 ? nthreads : 1);
+		return per_thread > wino ? per_thread : wino;
+	}
+	if (is_pointwise(cv) && !(flags & TN_CONV_RELU_IN))
+		return wino;
 	size_t taps = (size_t)cv->kh * cv->kw;
 	int rows, nc;
 	im2col_plan(taps, cv->cin / cv->groups, oh, ow, &rows, &nc);
@@ -371,22 +391,17 @@ static void depthwise_plane_padded(const struct tn_conv *cv, const float *xc, in
 	}
 }
 
-/* Depthwise: one channel per task, through a padded copy per thread when the strides are equal
- * (and there is memory for it), else testing the image bounds per tap. */
+/* Depthwise: one channel per task, through a padded copy per thread (work) when the strides
+ * are equal, else testing the image bounds per tap. */
 static void conv_depthwise(const struct tn_conv *cv, const float *x, int h, int w, float *y,
-			   int oh, int ow, int relu_in)
+			   int oh, int ow, int relu_in, float *work, int nthreads)
 {
-	const int d = cv->dil;
-	const int sx = tn_conv_sw(cv), px = tn_conv_pw(cv);
-	const int wp = w + 2 * px, halo = (cv->kh - 1) * d;
-	/* about 64 KB of padded rows per band */
-	int band = (int)((16384 / (wp > 0 ? wp : 1) - halo) / cv->stride);
-	band = band < 1 ? 1 : band > oh ? (oh > 0 ? oh : 1) : band;
-	const size_t band_floats = ((size_t)(band - 1) * cv->stride + halo + 1) * wp;
-	const int padded = cv->stride == sx && band_floats <= ((size_t)1 << 24);
-#pragma omp parallel
+	const int wp = w + 2 * tn_conv_pw(cv);
+	size_t per_thread;
+	const int band = depthwise_band(cv, w, oh, &per_thread);
+#pragma omp parallel num_threads(nthreads)
 	{
-		float *xp = padded ? malloc(sizeof(float) * band_floats) : NULL;
+		float *xp = per_thread ? work + per_thread * (size_t)omp_get_thread_num() : NULL;
 #pragma omp for schedule(static)
 		for (int c = 0; c < cv->cout; c++) {
 			const float *xc = x + (size_t)c * h * w, *wc = cv->weight + (size_t)c * cv->kh * cv->kw;
@@ -396,7 +411,6 @@ static void conv_depthwise(const struct tn_conv *cv, const float *x, int h, int 
 			else
 				depthwise_plane(cv, xc, h, w, wc, yc, oh, ow, relu_in);
 		}
-		free(xp);
 	}
 }
 
@@ -456,7 +470,7 @@ static void epilogue_all(const struct tn_conv *cv, float *y, const float *res, s
 }
 
 void tn_conv2d(const struct tn_conv *cv, const float *x, int h, int w, float *y, const float *res,
-	       int flags, float *work)
+	       int flags, float *work, int nthreads)
 {
 	const int oh = tn_conv_out_size(h, cv->kh, cv->stride, cv->pad, cv->dil);
 	const int ow = tn_conv_out_size(w, cv->kw, tn_conv_sw(cv), tn_conv_pw(cv), cv->dil);
@@ -465,7 +479,7 @@ void tn_conv2d(const struct tn_conv *cv, const float *x, int h, int w, float *y,
 	if (cv->wino && tn_conv2d_uses_winograd(cv, h, w, flags)) {
 		tn_winograd_conv(cv, cv->wino, x, h, w, y, work);
 	} else if (is_depthwise(cv)) {
-		conv_depthwise(cv, x, h, w, y, oh, ow, relu_in);
+		conv_depthwise(cv, x, h, w, y, oh, ow, relu_in, work, nthreads);
 	} else if (sparse_taps_eligible(cv, h, w, oh, ow, flags)) {
 		conv_sparse_taps(cv, x, h, w, y, oh, ow, work);
 	} else if (is_pointwise(cv) && !relu_in) {

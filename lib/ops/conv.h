@@ -44,12 +44,14 @@ static inline int tn_conv_pw(const struct tn_conv *cv)
 int tn_conv_out_size(int in, int k, int stride, int pad, int dil);
 /* Whether tn_conv2d takes the Winograd path for this conv (then cv->wino must be set). */
 int tn_conv2d_uses_winograd(const struct tn_conv *cv, int h, int w, int flags);
-/* Floats of scratch space tn_conv2d needs for this input size. */
-size_t tn_conv2d_workspace(const struct tn_conv *cv, int h, int w, int flags);
+/* Floats of scratch space tn_conv2d needs for this input size on nthreads threads. */
+size_t tn_conv2d_workspace(const struct tn_conv *cv, int h, int w, int flags, int nthreads);
 /* The fast path: 1x1 as GEMM, depthwise direct, the rest im2col (in row tiles) + BLIS GEMM.
- * Output bytes do not depend on the thread count. */
+ * work: tn_conv2d_workspace(.., nthreads) floats, 64-byte aligned; at most nthreads threads
+ * run the kernels that keep a copy per thread.  Allocates nothing; output bytes do not depend
+ * on the thread count. */
 void tn_conv2d(const struct tn_conv *cv, const float *x, int h, int w, float *y, const float *res,
-	       int flags, float *work);
+	       int flags, float *work, int nthreads);
 /* Naive reference with the same contract, for tests. */
 void tn_conv2d_ref(const struct tn_conv *cv, const float *x, int h, int w, float *y,
 		   const float *res, int flags);

@@ -5,6 +5,7 @@
 #include "core/tensor.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,22 +35,27 @@ static void finish(const double *agg, int c, int k, const float *bn_w, const flo
 	}
 }
 
+/* The assignments [k][hw] and the aggregate [k][c], in doubles. */
+int tn_encoding_workspace(int c, size_t hw, int k, size_t *floats)
+{
+	size_t n, agg;
+	int rc = check_args(c, hw, k, &n);
+	if (!rc && (tn_mul_size((size_t)k, (size_t)c, &agg) || n > SIZE_MAX / 2 - agg))
+		rc = tn_fail(TN_E_INVAL, "encoding: %zu pixels x %d codes x %d channels overflows", hw, k, c);
+	*floats = rc ? 0 : 2 * (n + agg);
+	return rc;
+}
+
 int tn_encoding(const float *x, int c, size_t hw, int k, const float *codewords, const float *scale,
 		const float *bn_w, const float *bn_b, const float *bn_mean, const float *bn_var, float eps,
-		float *e)
+		float *work, float *e)
 {
 	size_t n;
 	int rc = check_args(c, hw, k, &n);
 	if (rc)
 		return rc;
 	/* logit[j][i], then the assignment weights in place */
-	double *a = malloc(n * sizeof(double));
-	double *agg = malloc((size_t)k * c * sizeof(double));
-	if (!a || !agg) {
-		free(a);
-		free(agg);
-		return tn_fail(TN_E_NOMEM, "encoding: out of memory for %zu assignments", n);
-	}
+	double *a = (double *)work, *agg = a + n;
 	/* Threads own blocks of pixels, each summed over channels in one order; a block of x stays
 	 * in cache while every code reads it. */
 	const size_t blk = 64;
@@ -107,8 +113,6 @@ int tn_encoding(const float *x, int c, size_t hw, int k, const float *codewords,
 		}
 	}
 	finish(agg, c, k, bn_w, bn_b, bn_mean, bn_var, eps, e);
-	free(a);
-	free(agg);
 	return 0;
 }
 

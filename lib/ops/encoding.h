@@ -11,10 +11,13 @@
  *   E_k  = sum over pixels i of a_ik * (x_i - code_k)          (a sum, not a mean: [k][c])
  *   e    = mean over k of relu(bn(E_k))
  * Accumulates in double; threads split codes, pixels or channels, never a sum, so the bytes
- * do not depend on the thread count.  Returns 0 or TN_E_NOMEM / TN_E_INVAL. */
+ * do not depend on the thread count.  work: tn_encoding_workspace floats, 8-byte aligned.
+ * Returns 0, or TN_E_INVAL for sizes tn_encoding_workspace refuses. */
 int tn_encoding(const float *x, int c, size_t hw, int k, const float *codewords, const float *scale,
 		const float *bn_w, const float *bn_b, const float *bn_mean, const float *bn_var, float eps,
-		float *e);
+		float *work, float *e);
+/* Floats of work for these sizes into *floats; TN_E_INVAL when a size is below 1 or overflows. */
+int tn_encoding_workspace(int c, size_t hw, int k, size_t *floats);
 
 /* The same, computed pixel by pixel as the formula reads (for tests). */
 int tn_encoding_ref(const float *x, int c, size_t hw, int k, const float *codewords, const float *scale,

@@ -8,6 +8,7 @@
 
 #include <float.h>
 #include <math.h>
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -386,8 +387,33 @@ void tn_resize_bilinear_cv(const float *src, int c, int sh, int sw, long src_str
 	tn_resize_bilinear_cv_rows(src, c, sh, sw, src_stride_c, src_stride_h, dst, dh, dw, 0, dh);
 }
 
+/* Tables (source rows and columns, their weights), then two resized rows per thread. */
+static size_t cv_row_floats(int dw)
+{
+	return (2 * (size_t)dw + 15) & ~(size_t)15;
+}
+
+size_t tn_resize_bilinear_cv_workspace(int dh, int dw, int nthreads)
+{
+	return 2 * ((size_t)dw + (size_t)dh) + cv_row_floats(dw) * (size_t)nthreads;
+}
+
 void tn_resize_bilinear_cv_rows(const float *src, int c, int sh, int sw, long src_stride_c,
 				long src_stride_h, float *dst, int dh, int dw, int y0, int ny)
+{
+	int nthreads = omp_get_max_threads();
+	float *work = malloc(tn_resize_bilinear_cv_workspace(dh > 0 ? dh : 0, dw > 0 ? dw : 0, nthreads) * sizeof(float));
+	if (!work) { /* the interface cannot fail: compute without tables instead */
+		if (c > 0 && sh > 0 && sw > 0 && dh > 0 && dw > 0 && y0 >= 0 && ny > 0 && y0 + ny <= dh)
+			cv_linear_slow(src, c, sh, sw, src_stride_c, src_stride_h, dst, dh, dw, y0, ny);
+		return;
+	}
+	tn_resize_bilinear_cv_work(src, c, sh, sw, src_stride_c, src_stride_h, dst, dh, dw, y0, ny, work, nthreads);
+	free(work);
+}
+
+void tn_resize_bilinear_cv_work(const float *src, int c, int sh, int sw, long src_stride_c, long src_stride_h,
+				float *dst, int dh, int dw, int y0, int ny, float *work, int nthreads)
 {
 	if (c <= 0 || sh <= 0 || sw <= 0 || dh <= 0 || dw <= 0 || y0 < 0 || ny <= 0 || y0 + ny > dh)
 		return;
@@ -405,28 +431,18 @@ void tn_resize_bilinear_cv_rows(const float *src, int c, int sh, int sw, long sr
 		cv_area2x(src, c, src_stride_c, src_stride_h, dst, y0, ny, dw);
 		return;
 	}
-	/* Tables: one malloc carved in four. */
-	size_t tab = ((size_t)dw + dh) * (sizeof(int) + sizeof(float));
-	char *mem = malloc(tab);
-	if (!mem) { /* the interface cannot fail: compute without tables instead */
-		cv_linear_slow(src, c, sh, sw, src_stride_c, src_stride_h, dst, dh, dw, y0, ny);
-		return;
-	}
-	int *xo = (int *)mem, *yo = xo + dw;
-	float *xa = (float *)(yo + dh), *ya = xa + dw;
+	_Static_assert(sizeof(int) == sizeof(float), "tables of ints in a float workspace");
+	int *xo = (int *)work, *yo = xo + dw;
+	float *xa = work + (size_t)dw + dh, *ya = xa + dw;
 	int xmax, unused;
 	cv_axis(sw, dw, xo, xa, 1, &xmax);
 	cv_axis(sh, dh, yo, ya, 0, &unused);
-#pragma omp parallel
+	float *rows_base = work + 2 * ((size_t)dw + dh);
+#pragma omp parallel num_threads(nthreads)
 	{
-		float *rows = malloc(2 * (size_t)dw * sizeof *rows);
+		float *rows = rows_base + cv_row_floats(dw) * (size_t)omp_get_thread_num();
 #pragma omp for schedule(static)
 		for (int k = 0; k < c; k++) {
-			if (!rows) {
-				cv_linear_slow(src + k * src_stride_c, 1, sh, sw, 0, src_stride_h,
-					       dst + (size_t)k * ny * dw, dh, dw, y0, ny);
-				continue;
-			}
 			const float *plane = src + k * src_stride_c;
 			float *buf[2] = {rows, rows + dw};
 			int tag[2] = {-1, -1}; /* source row held by each buffer */
@@ -456,9 +472,7 @@ void tn_resize_bilinear_cv_rows(const float *src, int c, int sh, int sw, long sr
 					o[x] = r[0][x] * b0 + r[1][x] * b1;
 			}
 		}
-		free(rows);
 	}
-	free(mem);
 }
 
 /* ---- Pillow blend ---- */

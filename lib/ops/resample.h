@@ -34,6 +34,11 @@ void tn_resize_bilinear_cv(const float *src, int c, int sh, int sw, long src_str
  * produced in bands. */
 void tn_resize_bilinear_cv_rows(const float *src, int c, int sh, int sw, long src_stride_c,
 				long src_stride_h, float *dst, int dh, int dw, int y0, int ny);
+/* The same without allocating: work holds tn_resize_bilinear_cv_workspace(dh, dw, nthreads)
+ * floats, for at most nthreads threads (the two above allocate it per call). */
+size_t tn_resize_bilinear_cv_workspace(int dh, int dw, int nthreads);
+void tn_resize_bilinear_cv_work(const float *src, int c, int sh, int sw, long src_stride_c, long src_stride_h,
+				float *dst, int dh, int dw, int y0, int ny, float *work, int nthreads);
 
 /* PIL Image.blend(a, b, alpha) of two same-sized RGB images: a + alpha*(b - a) with alpha a C
  * float, truncated; written into out (same size). */

@@ -102,7 +102,7 @@ static void sweep_against_ref(void)
 		float *y = malloc(sizeof(float) * ny), *y2 = malloc(sizeof(float) * ny), *yr = malloc(sizeof(float) * ny);
 		for (size_t k = 0; k < ny; k++) /* an output left unwritten shows as NaN */
 			y[k] = y2[k] = NAN;
-		float *work = rand_buf(tn_conv2d_workspace(&cv, c->h, c->w, c->flags));
+		float *work = rand_buf(tn_conv2d_workspace(&cv, c->h, c->w, c->flags, 2));
 		cv.weight = wt;
 		cv.bias = b;
 		float *u = NULL;
@@ -113,9 +113,9 @@ static void sweep_against_ref(void)
 		}
 		tn_conv2d_ref(&cv, x, c->h, c->w, yr, res, c->flags);
 		omp_set_num_threads(1);
-		tn_conv2d(&cv, x, c->h, c->w, y, res, c->flags, work);
+		tn_conv2d(&cv, x, c->h, c->w, y, res, c->flags, work, 1);
 		omp_set_num_threads(2);
-		tn_conv2d(&cv, x, c->h, c->w, y2, res, c->flags, work);
+		tn_conv2d(&cv, x, c->h, c->w, y2, res, c->flags, work, 2);
 		double d = max_rel_diff(y, yr, ny);
 		/* Winograd's transforms add a few roundings: still far below the 1e-3 end-to-end budget. */
 		CHECK(d < (u ? 1e-5 : 2e-6),
@@ -167,16 +167,16 @@ static void asymmetric_against_ref(void)
 		float *y = malloc(sizeof(float) * ny), *y2 = malloc(sizeof(float) * ny), *yr = malloc(sizeof(float) * ny);
 		for (size_t k = 0; k < ny; k++) /* an output left unwritten shows as NaN */
 			y[k] = y2[k] = NAN;
-		float *work = rand_buf(tn_conv2d_workspace(&cv, c->h, c->w, c->flags));
+		float *work = rand_buf(tn_conv2d_workspace(&cv, c->h, c->w, c->flags, 2));
 		cv.weight = wt;
 		cv.bias = b;
 		int wino = tn_conv2d_uses_winograd(&cv, c->h, c->w, c->flags);
 		CHECK(!wino || (c->sh == c->sw && c->ph == c->pw), "asym case %zu: no Winograd with two paddings", i);
 		tn_conv2d_ref(&cv, x, c->h, c->w, yr, res, c->flags);
 		omp_set_num_threads(1);
-		tn_conv2d(&cv, x, c->h, c->w, y, res, c->flags, work);
+		tn_conv2d(&cv, x, c->h, c->w, y, res, c->flags, work, 1);
 		omp_set_num_threads(2);
-		tn_conv2d(&cv, x, c->h, c->w, y2, res, c->flags, work);
+		tn_conv2d(&cv, x, c->h, c->w, y2, res, c->flags, work, 2);
 		double d = max_rel_diff(y, yr, ny);
 		CHECK(d < 2e-6, "conv cin=%d cout=%d %dx%d k%dx%d s(%d,%d) p(%d,%d) d%d g%d -> %dx%d: fast vs naive %.2e",
 		      c->cin, c->cout, c->h, c->w, c->kh, c->kw, c->sh, c->sw, c->ph, c->pw, c->dil, c->groups, oh, ow, d);
@@ -209,14 +209,14 @@ static void winograd_choice(void)
 
 static void resize_broadcast(void)
 {
-	float one[2] = {1.5f, -2.0f}, out[2 * 5 * 7];
-	tn_resize_bilinear_ac(one, 2, 1, 1, out, 5, 7);
+	float one[2] = {1.5f, -2.0f}, out[2 * 5 * 7], work[36];
+	tn_resize_bilinear_ac(one, 2, 1, 1, out, 5, 7, work);
 	int ok = 1;
 	for (int i = 0; i < 35; i++)
 		ok &= out[i] == 1.5f && out[35 + i] == -2.0f;
 	CHECK(ok, "bilinear align_corners from 1x1 is a broadcast");
 	float src[4] = {0, 1, 2, 3}, up[9];
-	tn_resize_bilinear_ac(src, 1, 2, 2, up, 3, 3);
+	tn_resize_bilinear_ac(src, 1, 2, 2, up, 3, 3, work);
 	CHECK(up[0] == 0 && up[2] == 1 && up[6] == 2 && up[8] == 3 && up[4] == 1.5f,
 	      "bilinear align_corners keeps corners and interpolates the centre");
 }
@@ -260,8 +260,8 @@ static void against_pytorch(const char *dir)
 		}
 		size_t ny = (size_t)shape[1] * shape[2] * shape[3];
 		float *y = malloc(sizeof(float) * ny);
-		float *work = malloc(sizeof(float) * (tn_conv2d_workspace(&cv, h, w, 0) + 1));
-		tn_conv2d(&cv, x, h, w, y, NULL, 0, work);
+		float *work = malloc(sizeof(float) * (tn_conv2d_workspace(&cv, h, w, 0, 1) + 1));
+		tn_conv2d(&cv, x, h, w, y, NULL, 0, work, 1);
 		double diff = max_rel_diff(y, yref, ny);
 		CHECK(diff < 1e-5, "conv vs PyTorch case %d (cin %d cout %d %dx%d k%d s%d p%d d%d g%d%s): rel %.2e",
 		      k, cin, cout, h, w, kh, s, p, d, g, u ? ", Winograd" : "", diff);
@@ -285,11 +285,12 @@ static void against_pytorch(const char *dir)
 		}
 		size_t ny = (size_t)c * oh * ow;
 		float *y = malloc(sizeof(float) * ny);
-		tn_resize_bilinear_ac(x, c, h, w, y, oh, ow);
+		float *work = malloc(sizeof(float) * tn_resize_bilinear_ac_workspace(oh, ow));
+		tn_resize_bilinear_ac(x, c, h, w, y, oh, ow, work);
 		double diff = max_rel_diff(y, yref, ny);
 		/* PyTorch's AVX2 build contracts the weight products into FMAs: a few ulp apart. */
 		CHECK(diff < 1e-5, "bilinear align_corners vs PyTorch %dx%d -> %dx%d: rel %.2e", h, w, oh, ow, diff);
-		free(x), free(yref), free(y);
+		free(x), free(yref), free(y), free(work);
 		n++;
 	}
 	if (f)
@@ -334,7 +335,9 @@ static void against_pytorch(const char *dir)
 		}
 		size_t ny = (size_t)c * poh * pow;
 		float *y = malloc(sizeof(float) * ny);
-		tn_pool2d(x, c, h, w, y, poh, pow, pk, ps, pp, avg);
+		float *work = malloc(sizeof(float) * tn_pool2d_workspace(w, 1));
+		tn_pool2d(x, c, h, w, y, poh, pow, pk, ps, pp, avg, work, 1);
+		free(work);
 		double diff = max_rel_diff(y, yref, ny);
 		CHECK(avg ? diff < 1e-6 : diff == 0.0, "%s pool %d/%d/%d%s vs PyTorch on %dx%dx%d: rel %.2e",
 		      avg ? "average" : "max", pk, ps, pp, ceil_mode ? " ceil" : "", c, h, w, diff);

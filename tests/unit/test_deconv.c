@@ -110,8 +110,8 @@ static void aconv_cases(const char *dir)
 		if ((size_t)cout * oh * ow != ny)
 			continue;
 		float *y = malloc(sizeof(float) * ny), *yr = malloc(sizeof(float) * ny);
-		float *work = malloc(sizeof(float) * (tn_conv2d_workspace(&cv, h, w, 0) + 1));
-		tn_conv2d(&cv, x, h, w, y, NULL, 0, work);
+		float *work = malloc(sizeof(float) * (tn_conv2d_workspace(&cv, h, w, 0, 1) + 1));
+		tn_conv2d(&cv, x, h, w, y, NULL, 0, work, 1);
 		tn_conv2d_ref(&cv, x, h, w, yr, NULL, 0);
 		double d = max_rel_diff(y, yref, ny), dr = max_rel_diff(yr, yref, ny);
 		CHECK(d < 1e-5 && dr < 1e-6, "conv k%dx%d s(%d,%d) p(%d,%d) g%d vs PyTorch: fast %.2e, naive %.2e", kh, kw,
