@@ -63,9 +63,8 @@ static int basic_conv(struct tn_net *net, int x, const char *name, int cin, int 
 	char c[TN_NAME_MAX], b[TN_NAME_MAX];
 	snprintf(c, sizeof c, "%s.conv", name);
 	snprintf(b, sizeof b, "%s.bn", name);
-	int y = tn_net_conv(net, x, c, 0, b, cin, cout, k, stride, pad, 1, 1, TN_ACT_RELU);
-	tn_net_set_bn_eps(net, y, 0.001f);
-	return y;
+	return tn_net_conv(net, x, &(struct tn_conv_args){.name = c, .bn = b, .bn_eps = 0.001f, .cin = cin,
+			.cout = cout, .groups = 1, .k = k, .stride = stride, .pad = pad, .act = TN_ACT_RELU});
 }
 
 static int maxpool(struct tn_net *net, int x, int k, int stride, int pad, int ceil_mode)
@@ -136,15 +135,18 @@ static int mbv2_block(struct tn_net *net, int x, int idx, int inp, int oup, int 
 	if (t != 1) {
 		snprintf(c[0], sizeof c[0], "features.%d.conv.0.0", idx);
 		snprintf(c[1], sizeof c[1], "features.%d.conv.0.1", idx);
-		y = tn_net_conv(net, y, c[0], 0, c[1], inp, hidden, 1, 1, 0, 1, 1, TN_ACT_RELU6);
+		y = tn_net_conv(net, y, &(struct tn_conv_args){.name = c[0], .bn = c[1], .cin = inp,
+				.cout = hidden, .groups = 1, .k = 1, .stride = 1, .act = TN_ACT_RELU6});
 		k = 1;
 	}
 	snprintf(c[0], sizeof c[0], "features.%d.conv.%d.0", idx, k);
 	snprintf(c[1], sizeof c[1], "features.%d.conv.%d.1", idx, k);
 	snprintf(c[2], sizeof c[2], "features.%d.conv.%d", idx, k + 1);
 	snprintf(c[3], sizeof c[3], "features.%d.conv.%d", idx, k + 2);
-	y = tn_net_conv(net, y, c[0], 0, c[1], hidden, hidden, 3, stride, 1, 1, hidden, TN_ACT_RELU6);
-	y = tn_net_conv(net, y, c[2], 0, c[3], hidden, oup, 1, 1, 0, 1, 1, TN_ACT_NONE);
+	y = tn_net_conv(net, y, &(struct tn_conv_args){.name = c[0], .bn = c[1], .cin = hidden, .cout = hidden,
+			.groups = hidden, .k = 3, .stride = stride, .pad = 1, .act = TN_ACT_RELU6});
+	y = tn_net_conv(net, y, &(struct tn_conv_args){.name = c[2], .bn = c[3], .cin = hidden, .cout = oup,
+			.groups = 1, .k = 1, .stride = 1});
 	if (stride == 1 && inp == oup)
 		tn_net_set_residual(net, y, x, 0);
 	return y;
@@ -154,14 +156,16 @@ static int mobilenet_v2(struct tn_net *net, int x, int nc)
 {
 	static const int cfg[7][4] = {{1, 16, 1, 1}, {6, 24, 2, 2}, {6, 32, 3, 2}, {6, 64, 4, 2},
 				      {6, 96, 3, 1}, {6, 160, 3, 2}, {6, 320, 1, 1}};
-	int y = tn_net_conv(net, x, "features.0.0", 0, "features.0.1", 3, 32, 3, 2, 1, 1, 1, TN_ACT_RELU6);
+	int y = tn_net_conv(net, x, &(struct tn_conv_args){.name = "features.0.0", .bn = "features.0.1",
+			.cin = 3, .cout = 32, .groups = 1, .k = 3, .stride = 2, .pad = 1, .act = TN_ACT_RELU6});
 	int inp = 32, idx = 1;
 	for (int s = 0; s < 7; s++)
 		for (int r = 0; r < cfg[s][2]; r++, idx++) {
 			y = mbv2_block(net, y, idx, inp, cfg[s][1], r == 0 ? cfg[s][3] : 1, cfg[s][0]);
 			inp = cfg[s][1];
 		}
-	y = tn_net_conv(net, y, "features.18.0", 0, "features.18.1", 320, 1280, 1, 1, 0, 1, 1, TN_ACT_RELU6);
+	y = tn_net_conv(net, y, &(struct tn_conv_args){.name = "features.18.0", .bn = "features.18.1",
+			.cin = 320, .cout = 1280, .groups = 1, .k = 1, .stride = 1, .act = TN_ACT_RELU6});
 	y = tn_net_gap(net, y);
 	return tn_net_linear(net, y, "classifier.1", 1280, nc);
 }
@@ -181,22 +185,19 @@ int tn_cls_build(struct tn_net *net, enum tn_cls_arch arch, int num_classes, int
 	if (rc)
 		return rc;
 	tn_net_init(net);
-	int x = tn_net_input(net, 3, in_h, in_w), y;
+	int x = tn_net_input(net, 3, in_h, in_w);
 	if (arch == TN_CLS_GOOGLENET) {
-		y = googlenet(net, x, num_classes);
+		googlenet(net, x, num_classes);
 	} else if (arch == TN_CLS_MOBILENET_V2) {
-		y = mobilenet_v2(net, x, num_classes);
+		mobilenet_v2(net, x, num_classes);
 	} else {
 		struct tn_resnet_cfg cfg = {.depth = 50};
 		int outs[4];
 		if ((rc = tn_resnet_build(net, x, "", &cfg, outs)))
 			return rc;
-		y = tn_net_gap(net, outs[3]);
-		y = tn_net_linear(net, y, "fc", 2048, num_classes);
+		tn_net_linear(net, tn_net_gap(net, outs[3]), "fc", 2048, num_classes);
 	}
-	if (y < 0 || net->failed)
-		return tn_net_build_error(net, tn_cls_arch_name(arch));
-	return 0;
+	return tn_net_build_error(net, tn_cls_arch_name(arch));
 }
 
 /* --- Keras GoogLeNet (counting) ------------------------------------------------------------ */
@@ -204,7 +205,8 @@ int tn_cls_build(struct tn_net *net, enum tn_cls_arch arch, int num_classes, int
 static int kconv(struct tn_net *net, int x, const char *name, int cin, int cout, int k, int stride)
 {
 	/* Keras 'same' padding; at the sizes used the shapes equal a symmetric k/2 */
-	return tn_net_conv(net, x, name, 1, NULL, cin, cout, k, stride, k / 2, 1, 1, TN_ACT_RELU);
+	return tn_net_conv(net, x, &(struct tn_conv_args){.name = name, .bias = 1, .cin = cin, .cout = cout,
+			.groups = 1, .k = k, .stride = stride, .pad = k / 2, .act = TN_ACT_RELU});
 }
 
 static int inception_keras(struct tn_net *net, int x, const char *name, int cin, const int *w, int naive)
@@ -244,7 +246,8 @@ static int aux_keras(struct tn_net *net, int x, const char *name, int cin, int n
 	snprintf(n, sizeof n, "%s.conv", name);
 	y = kconv(net, y, n, cin, 128, 1, 1);
 	snprintf(n, sizeof n, "%s.fc1", name);
-	y = tn_net_conv(net, y, n, 1, NULL, 128, 1024, 4, 1, 0, 1, 1, TN_ACT_RELU);
+	y = tn_net_conv(net, y, &(struct tn_conv_args){.name = n, .bias = 1, .cin = 128, .cout = 1024,
+			.groups = 1, .k = 4, .stride = 1, .act = TN_ACT_RELU});
 	snprintf(n, sizeof n, "%s.fc2", name);
 	return tn_net_linear(net, y, n, 1024, nc);
 }
@@ -278,10 +281,8 @@ int tn_googlenet_keras_build(struct tn_net *net, int num_classes, int in_h, int 
 	}
 	int a[4] = {in_h / 32, 1, 0, 0};
 	y = tn_net_op(net, TN_NODE_AVGPOOL, &y, 1, a, 4);
-	y = tn_net_linear(net, y, "linear", 1024, num_classes);
-	if (y < 0 || net->failed)
-		return tn_net_build_error(net, "GoogLeNet");
-	return 0;
+	tn_net_linear(net, y, "linear", 1024, num_classes);
+	return tn_net_build_error(net, "GoogLeNet");
 }
 
 int tn_inception_build(struct tn_net *net, int naive, int h, int w)
@@ -290,10 +291,8 @@ int tn_inception_build(struct tn_net *net, int naive, int h, int w)
 		return tn_fail(TN_E_INVAL, "input size %dx%d (must be 1 to 4096)", w, h);
 	tn_net_init(net);
 	int x = tn_net_input(net, 192, h, w);
-	int y = inception_keras(net, x, "inception-3a", 192, inception_cfg[0], naive);
-	if (y < 0 || net->failed)
-		return tn_net_build_error(net, "an Inception module");
-	return 0;
+	inception_keras(net, x, "inception-3a", 192, inception_cfg[0], naive);
+	return tn_net_build_error(net, "an Inception module");
 }
 
 /* --- preprocessing ------------------------------------------------------------------------ */

@@ -56,8 +56,11 @@ static int mobilenet_block(struct tn_net *net, int x, int idx, int inp, int oup,
 		snprintf(b0, sizeof b0, "backbone.features.%d.conv.1", idx);
 		snprintf(c1, sizeof c1, "backbone.features.%d.conv.3", idx);
 		snprintf(b1, sizeof b1, "backbone.features.%d.conv.4", idx);
-		y = tn_net_conv(net, x, c0, 0, b0, hidden, hidden, 3, dstride, dil, dil, hidden, TN_ACT_RELU6);
-		y = tn_net_conv(net, y, c1, 0, b1, hidden, oup, 1, 1, 0, 1, 1, TN_ACT_NONE);
+		y = tn_net_conv(net, x, &(struct tn_conv_args){.name = c0, .bn = b0, .cin = hidden,
+				.cout = hidden, .groups = hidden, .k = 3, .stride = dstride, .pad = dil,
+				.dil = dil, .act = TN_ACT_RELU6});
+		y = tn_net_conv(net, y, &(struct tn_conv_args){.name = c1, .bn = b1, .cin = hidden, .cout = oup,
+				.groups = 1, .k = 1, .stride = 1});
 	} else {
 		snprintf(c0, sizeof c0, "backbone.features.%d.conv.0", idx);
 		snprintf(b0, sizeof b0, "backbone.features.%d.conv.1", idx);
@@ -65,9 +68,13 @@ static int mobilenet_block(struct tn_net *net, int x, int idx, int inp, int oup,
 		snprintf(b1, sizeof b1, "backbone.features.%d.conv.4", idx);
 		snprintf(c2, sizeof c2, "backbone.features.%d.conv.6", idx);
 		snprintf(b2, sizeof b2, "backbone.features.%d.conv.7", idx);
-		y = tn_net_conv(net, x, c0, 0, b0, inp, hidden, 1, 1, 0, 1, 1, TN_ACT_RELU6);
-		y = tn_net_conv(net, y, c1, 0, b1, hidden, hidden, 3, dstride, dil, dil, hidden, TN_ACT_RELU6);
-		y = tn_net_conv(net, y, c2, 0, b2, hidden, oup, 1, 1, 0, 1, 1, TN_ACT_NONE);
+		y = tn_net_conv(net, x, &(struct tn_conv_args){.name = c0, .bn = b0, .cin = inp, .cout = hidden,
+				.groups = 1, .k = 1, .stride = 1, .act = TN_ACT_RELU6});
+		y = tn_net_conv(net, y, &(struct tn_conv_args){.name = c1, .bn = b1, .cin = hidden,
+				.cout = hidden, .groups = hidden, .k = 3, .stride = dstride, .pad = dil,
+				.dil = dil, .act = TN_ACT_RELU6});
+		y = tn_net_conv(net, y, &(struct tn_conv_args){.name = c2, .bn = b2, .cin = hidden, .cout = oup,
+				.groups = 1, .k = 1, .stride = 1});
 	}
 	if (use_res)
 		tn_net_set_residual(net, y, x, 0);
@@ -79,8 +86,9 @@ static int mobilenet(struct tn_net *net, int x, int df, int *low, int *deep_c, i
 {
 	static const int cfg[7][4] = {{1, 16, 1, 1}, {6, 24, 2, 2}, {6, 32, 3, 2}, {6, 64, 4, 2},
 				      {6, 96, 3, 1}, {6, 160, 3, 2}, {6, 320, 1, 1}};
-	int y = tn_net_conv(net, x, "backbone.features.0.0", 0, "backbone.features.0.1", 3, 32, 3, 2, 1,
-			    1, 1, TN_ACT_RELU6);
+	int y = tn_net_conv(net, x, &(struct tn_conv_args){.name = "backbone.features.0.0",
+			.bn = "backbone.features.0.1", .cin = 3, .cout = 32, .groups = 1, .k = 3, .stride = 2,
+			.pad = 1, .act = TN_ACT_RELU6});
 	int inp = 32, idx = 1;
 	for (int s = 0; s < 7; s++)
 		for (int r = 0; r < cfg[s][2]; r++, idx++) {
@@ -112,10 +120,11 @@ static int sepconv(struct tn_net *net, int x, const char *name, int cin, int cou
 	snprintf(pw, sizeof pw, "%s.pointwise", name);
 	snprintf(bn2, sizeof bn2, "%s.bn2", name);
 	enum tn_act act = activate_first ? TN_ACT_NONE : TN_ACT_RELU;
-	int y = tn_net_conv(net, x, dw, 0, bn1, cin, cin, 3, stride, dil, dil, cin, act);
-	if (activate_first)
-		tn_net_set_flags(net, y, TN_CONV_RELU_IN);
-	return tn_net_conv(net, y, pw, 0, bn2, cin, cout, 1, 1, 0, 1, 1, act);
+	int y = tn_net_conv(net, x, &(struct tn_conv_args){.name = dw, .bn = bn1, .cin = cin, .cout = cin,
+			.groups = cin, .k = 3, .stride = stride, .pad = dil, .dil = dil, .act = act,
+			.flags = activate_first ? TN_CONV_RELU_IN : 0});
+	return tn_net_conv(net, y, &(struct tn_conv_args){.name = pw, .bn = bn2, .cin = cin, .cout = cout,
+			.groups = 1, .k = 1, .stride = 1, .act = act});
 }
 
 static int xception_block(struct tn_net *net, int x, int n, int in, int out, int stride, int atrous,
@@ -127,7 +136,8 @@ static int xception_block(struct tn_net *net, int x, int n, int in, int out, int
 	if (in != out || stride != 1) {
 		snprintf(skip, sizeof skip, "backbone.block%d.skip", n);
 		snprintf(skipbn, sizeof skipbn, "backbone.block%d.skipbn", n);
-		skip_node = tn_net_conv(net, x, skip, 0, skipbn, in, out, 1, stride, 0, 1, 1, TN_ACT_NONE);
+		skip_node = tn_net_conv(net, x, &(struct tn_conv_args){.name = skip, .bn = skipbn, .cin = in,
+				.cout = out, .groups = 1, .k = 1, .stride = stride});
 	}
 	snprintf(name, sizeof name, "backbone.block%d.sepconv1", n);
 	int y = sepconv(net, x, name, in, filters, 1, atrous, 1);
@@ -148,8 +158,10 @@ static int xception(struct tn_net *net, int x, int df, int *low, int *deep_c, in
 {
 	int s3 = df == 16 ? 2 : 1;
 	int rate = 16 / df;
-	int y = tn_net_conv(net, x, "backbone.conv1", 0, "backbone.bn1", 3, 32, 3, 2, 1, 1, 1, TN_ACT_RELU);
-	y = tn_net_conv(net, y, "backbone.conv2", 0, "backbone.bn2", 32, 64, 3, 1, 1, 1, 1, TN_ACT_RELU);
+	int y = tn_net_conv(net, x, &(struct tn_conv_args){.name = "backbone.conv1", .bn = "backbone.bn1",
+			.cin = 3, .cout = 32, .groups = 1, .k = 3, .stride = 2, .pad = 1, .act = TN_ACT_RELU});
+	y = tn_net_conv(net, y, &(struct tn_conv_args){.name = "backbone.conv2", .bn = "backbone.bn2",
+			.cin = 32, .cout = 64, .groups = 1, .k = 3, .stride = 1, .pad = 1, .act = TN_ACT_RELU});
 	y = xception_block(net, y, 1, 64, 128, 2, 1, 1, NULL);
 	y = xception_block(net, y, 2, 128, 256, 2, 1, 1, low);
 	y = xception_block(net, y, 3, 256, 728, s3, 1, 1, NULL);
@@ -169,21 +181,27 @@ static int xception(struct tn_net *net, int x, int df, int *low, int *deep_c, in
 static int aspp(struct tn_net *net, int x, int dim_in, int rate)
 {
 	int b[5];
-	b[0] = tn_net_conv(net, x, "aspp.branch1.0", 1, "aspp.branch1.1", dim_in, 256, 1, 1, 0, rate, 1,
-			   TN_ACT_RELU);
-	b[1] = tn_net_conv(net, x, "aspp.branch2.0", 1, "aspp.branch2.1", dim_in, 256, 3, 1, 6 * rate,
-			   6 * rate, 1, TN_ACT_RELU);
-	b[2] = tn_net_conv(net, x, "aspp.branch3.0", 1, "aspp.branch3.1", dim_in, 256, 3, 1, 12 * rate,
-			   12 * rate, 1, TN_ACT_RELU);
-	b[3] = tn_net_conv(net, x, "aspp.branch4.0", 1, "aspp.branch4.1", dim_in, 256, 3, 1, 18 * rate,
-			   18 * rate, 1, TN_ACT_RELU);
+	b[0] = tn_net_conv(net, x, &(struct tn_conv_args){.name = "aspp.branch1.0", .bias = 1,
+			.bn = "aspp.branch1.1", .cin = dim_in, .cout = 256, .groups = 1, .k = 1, .stride = 1,
+			.dil = rate, .act = TN_ACT_RELU});
+	b[1] = tn_net_conv(net, x, &(struct tn_conv_args){.name = "aspp.branch2.0", .bias = 1,
+			.bn = "aspp.branch2.1", .cin = dim_in, .cout = 256, .groups = 1, .k = 3, .stride = 1,
+			.pad = 6 * rate, .dil = 6 * rate, .act = TN_ACT_RELU});
+	b[2] = tn_net_conv(net, x, &(struct tn_conv_args){.name = "aspp.branch3.0", .bias = 1,
+			.bn = "aspp.branch3.1", .cin = dim_in, .cout = 256, .groups = 1, .k = 3, .stride = 1,
+			.pad = 12 * rate, .dil = 12 * rate, .act = TN_ACT_RELU});
+	b[3] = tn_net_conv(net, x, &(struct tn_conv_args){.name = "aspp.branch4.0", .bias = 1,
+			.bn = "aspp.branch4.1", .cin = dim_in, .cout = 256, .groups = 1, .k = 3, .stride = 1,
+			.pad = 18 * rate, .dil = 18 * rate, .act = TN_ACT_RELU});
 	int g = tn_net_gap(net, x);
-	g = tn_net_conv(net, g, "aspp.branch5_conv", 1, "aspp.branch5_bn", dim_in, 256, 1, 1, 0, 1, 1,
-			TN_ACT_RELU);
+	g = tn_net_conv(net, g, &(struct tn_conv_args){.name = "aspp.branch5_conv", .bias = 1,
+			.bn = "aspp.branch5_bn", .cin = dim_in, .cout = 256, .groups = 1, .k = 1, .stride = 1,
+			.act = TN_ACT_RELU});
 	b[4] = tn_net_resize_ac(net, g, x);
 	int cat = tn_net_concat(net, b, 5);
-	return tn_net_conv(net, cat, "aspp.conv_cat.0", 1, "aspp.conv_cat.1", 256 * 5, 256, 1, 1, 0, 1, 1,
-			   TN_ACT_RELU);
+	return tn_net_conv(net, cat, &(struct tn_conv_args){.name = "aspp.conv_cat.0", .bias = 1,
+			.bn = "aspp.conv_cat.1", .cin = 256 * 5, .cout = 256, .groups = 1, .k = 1, .stride = 1,
+			.act = TN_ACT_RELU});
 }
 
 int tn_deeplab_build(struct tn_net *net, enum tn_backbone backbone, int downsample, int num_classes,
@@ -201,16 +219,20 @@ int tn_deeplab_build(struct tn_net *net, enum tn_backbone backbone, int downsamp
 	int deep = backbone == TN_BACKBONE_XCEPTION ? xception(net, x, downsample, &low, &deep_c, &low_c)
 						    : mobilenet(net, x, downsample, &low, &deep_c, &low_c);
 	int a = aspp(net, deep, deep_c, 16 / downsample);
-	int s = tn_net_conv(net, low, "shortcut_conv.0", 1, "shortcut_conv.1", low_c, 48, 1, 1, 0, 1, 1,
-			    TN_ACT_RELU);
+	int s = tn_net_conv(net, low, &(struct tn_conv_args){.name = "shortcut_conv.0", .bias = 1,
+			.bn = "shortcut_conv.1", .cin = low_c, .cout = 48, .groups = 1, .k = 1, .stride = 1,
+			.act = TN_ACT_RELU});
 	int up = tn_net_resize_ac(net, a, s);
 	int cat_in[2] = {up, s};
 	int y = tn_net_concat(net, cat_in, 2);
-	y = tn_net_conv(net, y, "cat_conv.0", 1, "cat_conv.1", 304, 256, 3, 1, 1, 1, 1, TN_ACT_RELU);
-	y = tn_net_conv(net, y, "cat_conv.4", 1, "cat_conv.5", 256, 256, 3, 1, 1, 1, 1, TN_ACT_RELU);
-	y = tn_net_conv(net, y, "cls_conv", 1, NULL, 256, num_classes, 1, 1, 0, 1, 1, TN_ACT_NONE);
-	y = tn_net_resize_ac(net, y, x);
-	if (y < 0 || net->failed)
-		return tn_net_build_error(net, "DeepLabV3+");
-	return 0;
+	y = tn_net_conv(net, y, &(struct tn_conv_args){.name = "cat_conv.0", .bias = 1, .bn = "cat_conv.1",
+			.cin = 304, .cout = 256, .groups = 1, .k = 3, .stride = 1, .pad = 1,
+			.act = TN_ACT_RELU});
+	y = tn_net_conv(net, y, &(struct tn_conv_args){.name = "cat_conv.4", .bias = 1, .bn = "cat_conv.5",
+			.cin = 256, .cout = 256, .groups = 1, .k = 3, .stride = 1, .pad = 1,
+			.act = TN_ACT_RELU});
+	y = tn_net_conv(net, y, &(struct tn_conv_args){.name = "cls_conv", .bias = 1, .cin = 256,
+			.cout = num_classes, .groups = 1, .k = 1, .stride = 1});
+	tn_net_resize_ac(net, y, x);
+	return tn_net_build_error(net, "DeepLabV3+");
 }

@@ -22,8 +22,9 @@
  * codes = e; fc (Linear + sigmoid) gates the bottleneck output x: relu(x + x * gamma). */
 static int enc_module(struct tn_net *net, int x, int *e_out)
 {
-	int p = tn_net_conv(net, x, HEAD "enc_module.encoding_project.conv", 0, HEAD "enc_module.encoding_project.bn",
-			    CHANNELS, CHANNELS, 1, 1, 0, 1, 1, TN_ACT_RELU);
+	int p = tn_net_conv(net, x, &(struct tn_conv_args){.name = HEAD "enc_module.encoding_project.conv",
+			.bn = HEAD "enc_module.encoding_project.bn", .cin = CHANNELS, .cout = CHANNELS,
+			.groups = 1, .k = 1, .stride = 1, .act = TN_ACT_RELU});
 	int codes = CODES;
 	int e = tn_net_op(net, TN_NODE_ENCODING, &p, 1, &codes, 1);
 	static const char *const names[6] = {"0.codewords", "0.scale", "1.weight", "1.bias", "1.running_mean",
@@ -34,8 +35,6 @@ static int enc_module(struct tn_net *net, int x, int *e_out)
 		snprintf(name, sizeof name, HEAD "enc_module.encoding.%s", names[k]);
 		tn_net_param(net, e, name, k == 0 ? 2 : 1, shape);
 	}
-	if (e >= 0)
-		net->nodes[e].bn_eps = 1e-5f;
 	int g = tn_net_linear(net, e, HEAD "enc_module.fc.0", CHANNELS, CHANNELS);
 	int in[2] = {x, g};
 	*e_out = e;
@@ -58,8 +57,9 @@ int tn_encnet_build(struct tn_net *net, const struct tn_encnet_cfg *cfg, int in_
 	int rc_build = tn_resnet_build(net, x, "backbone.", &rc, outs);
 	if (rc_build)
 		return rc_build;
-	int feat = tn_net_conv(net, outs[3], HEAD "bottleneck.conv", 0, HEAD "bottleneck.bn", 2048, CHANNELS, 3, 1,
-			       1, 1, 1, TN_ACT_RELU);
+	int feat = tn_net_conv(net, outs[3], &(struct tn_conv_args){.name = HEAD "bottleneck.conv",
+			.bn = HEAD "bottleneck.bn", .cin = 2048, .cout = CHANNELS, .groups = 1, .k = 3,
+			.stride = 1, .pad = 1, .act = TN_ACT_RELU});
 	if (cfg->add_lateral) {
 		/* Stages 2 and 3 share stage 4's 1/8 size here, so mmseg's resize of the laterals is
 		 * the identity. */
@@ -68,35 +68,34 @@ int tn_encnet_build(struct tn_net *net, const struct tn_encnet_cfg *cfg, int in_
 			char c[TN_NAME_MAX], b[TN_NAME_MAX];
 			snprintf(c, sizeof c, HEAD "lateral_convs.%d.conv", k);
 			snprintf(b, sizeof b, HEAD "lateral_convs.%d.bn", k);
-			cat[k + 1] = tn_net_conv(net, outs[k + 1], c, 0, b, 512 << k, CHANNELS, 1, 1, 0, 1, 1,
-						 TN_ACT_RELU);
+			cat[k + 1] = tn_net_conv(net, outs[k + 1], &(struct tn_conv_args){.name = c, .bn = b,
+					.cin = 512 << k, .cout = CHANNELS, .groups = 1, .k = 1, .stride = 1,
+					.act = TN_ACT_RELU});
 		}
 		int y = tn_net_concat(net, cat, 3);
-		feat = tn_net_conv(net, y, HEAD "fusion.conv", 0, HEAD "fusion.bn", 3 * CHANNELS, CHANNELS, 3, 1, 1, 1,
-				   1, TN_ACT_RELU);
+		feat = tn_net_conv(net, y, &(struct tn_conv_args){.name = HEAD "fusion.conv",
+				.bn = HEAD "fusion.bn", .cin = 3 * CHANNELS, .cout = CHANNELS, .groups = 1,
+				.k = 3, .stride = 1, .pad = 1, .act = TN_ACT_RELU});
 	}
 	int e = -1;
 	int y = enc_module(net, feat, &e);
 	/* cls_seg: Dropout2d (identity at test) + conv_seg 1x1 with bias, at 1/8 */
-	y = tn_net_conv(net, y, HEAD "conv_seg", 1, NULL, CHANNELS, cfg->num_classes, 1, 1, 0, 1, 1, TN_ACT_NONE);
-	int logits = tn_net_op(net, TN_NODE_RESIZE, &y, 1, NULL, 0);
-	if (logits >= 0)
-		net->nodes[logits].like = x;
-	/* Last, so the planner never hands its buffer to a later node. */
+	y = tn_net_conv(net, y, &(struct tn_conv_args){.name = HEAD "conv_seg", .bias = 1, .cin = CHANNELS,
+			.cout = cfg->num_classes, .groups = 1, .k = 1, .stride = 1});
+	int logits = tn_net_resize(net, y, x);
 	int se = tn_net_linear(net, e, HEAD "se_layer", CHANNELS, cfg->num_classes);
+	tn_net_keep(net, se);
+	tn_net_set_output(net, logits);
 	tn_net_ignore(net, "auxiliary_head.");
-	if (logits < 0 || se < 0 || net->failed)
-		return tn_net_build_error(net, "EncNet");
-	net->output = logits;
 	*se_node = se;
-	return 0;
+	return tn_net_build_error(net, "EncNet");
 }
 
 void tn_encnet_scene(const struct tn_net *net, int se_node, float *probs)
 {
-	const struct tn_node *nd = &net->nodes[se_node];
-	const float *z = net->arena + nd->offset;
-	for (int k = 0; k < nd->c; k++)
+	int c, h, w;
+	const float *z = tn_net_node_output(net, se_node, &c, &h, &w);
+	for (int k = 0; k < c; k++)
 		probs[k] = (float)(1.0 / (1.0 + exp(-(double)z[k])));
 }
 
@@ -156,7 +155,6 @@ int tn_encnet_predict(struct tn_net *net, int in_h, int in_w, const struct tn_im
 		src = &rs;
 	}
 	if ((net->in_h != nh || net->in_w != nw) && (rc = tn_net_set_input_size(net, nh, nw))) {
-		net->in_h = net->in_w = 0; /* half planned: plan again next time */
 		tn_image_free(&rs);
 		return rc;
 	}

@@ -13,11 +13,11 @@ struct tn_encnet_cfg {
 	int add_lateral; /* EncHead add_lateral: fuse stages 2 and 3 into the bottleneck output */
 };
 
-/* Builds the graph for an in_h x in_w normalised RGB input.  The output (net->output) is the
- * logits resized to the input (bilinear, align_corners=False) [num_classes, in_h, in_w], as
- * mmseg's decode_head.predict gives them; *se_node gets the SE classifier's logits
- * [num_classes, 1, 1] (the last node, so its values survive tn_net_forward).  auxiliary_head.*
- * tensors (training only) are ignored by tn_net_check. */
+/* Builds the graph for an in_h x in_w normalised RGB input.  The net's output is the logits
+ * resized to the input (bilinear, align_corners=False) [num_classes, in_h, in_w], as mmseg's
+ * decode_head.predict gives them; *se_node gets the SE classifier's logits [num_classes, 1, 1]
+ * (kept, so its values survive tn_net_forward).  auxiliary_head.* tensors (training only) are
+ * ignored by tn_net_check. */
 int tn_encnet_build(struct tn_net *net, const struct tn_encnet_cfg *cfg, int in_h, int in_w, int *se_node);
 
 /* Per-class presence probabilities: sigmoid of the SE logits after tn_net_forward. */

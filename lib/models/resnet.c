@@ -17,14 +17,18 @@ static int bottleneck(struct tn_net *net, int x, const char *name, int inplanes,
 		snprintf(b[k], sizeof b[k], "%s.bn%d", name, k + 1);
 	}
 	int out = planes * 4;
-	int y = tn_net_conv(net, x, c[0], 0, b[0], inplanes, planes, 1, 1, 0, 1, 1, TN_ACT_RELU);
-	y = tn_net_conv(net, y, c[1], 0, b[1], planes, planes, 3, stride, dil, dil, 1, TN_ACT_RELU);
-	y = tn_net_conv(net, y, c[2], 0, b[2], planes, out, 1, 1, 0, 1, 1, TN_ACT_NONE);
+	int y = tn_net_conv(net, x, &(struct tn_conv_args){.name = c[0], .bn = b[0], .cin = inplanes,
+			.cout = planes, .groups = 1, .k = 1, .stride = 1, .act = TN_ACT_RELU});
+	y = tn_net_conv(net, y, &(struct tn_conv_args){.name = c[1], .bn = b[1], .cin = planes, .cout = planes,
+			.groups = 1, .k = 3, .stride = stride, .pad = dil, .dil = dil, .act = TN_ACT_RELU});
+	y = tn_net_conv(net, y, &(struct tn_conv_args){.name = c[2], .bn = b[2], .cin = planes, .cout = out,
+			.groups = 1, .k = 1, .stride = 1});
 	int sc = x; /* built after conv3, in state_dict order */
 	if (stride != 1 || inplanes != out) {
 		snprintf(dc, sizeof dc, "%s.downsample.0", name);
 		snprintf(db, sizeof db, "%s.downsample.1", name);
-		sc = tn_net_conv(net, x, dc, 0, db, inplanes, out, 1, stride, 0, 1, 1, TN_ACT_NONE);
+		sc = tn_net_conv(net, x, &(struct tn_conv_args){.name = dc, .bn = db, .cin = inplanes,
+				.cout = out, .groups = 1, .k = 1, .stride = stride});
 	}
 	int in[2] = {y, sc}, relu = 1;
 	return tn_net_op(net, TN_NODE_ADD, in, 2, &relu, 1);
@@ -56,12 +60,15 @@ int tn_resnet_build(struct tn_net *net, int x, const char *prefix, const struct 
 		for (int k = 0; k < 3; k++) {
 			snprintf(c, sizeof c, "%sstem.%d", prefix, 3 * k);
 			snprintf(b, sizeof b, "%sstem.%d", prefix, 3 * k + 1);
-			y = tn_net_conv(net, y, c, 0, b, ch[k], ch[k + 1], 3, k == 0 ? 2 : 1, 1, 1, 1, TN_ACT_RELU);
+			y = tn_net_conv(net, y, &(struct tn_conv_args){.name = c, .bn = b, .cin = ch[k],
+					.cout = ch[k + 1], .groups = 1, .k = 3, .stride = k == 0 ? 2 : 1,
+					.pad = 1, .act = TN_ACT_RELU});
 		}
 	} else {
 		snprintf(c, sizeof c, "%sconv1", prefix);
 		snprintf(b, sizeof b, "%sbn1", prefix);
-		y = tn_net_conv(net, x, c, 0, b, 3, 64, 7, 2, 3, 1, 1, TN_ACT_RELU);
+		y = tn_net_conv(net, x, &(struct tn_conv_args){.name = c, .bn = b, .cin = 3, .cout = 64,
+				.groups = 1, .k = 7, .stride = 2, .pad = 3, .act = TN_ACT_RELU});
 	}
 	int pool[4] = {3, 2, 1, 0};
 	y = tn_net_op(net, TN_NODE_MAXPOOL, &y, 1, pool, 4);
@@ -79,10 +86,7 @@ int tn_resnet_build(struct tn_net *net, int x, const char *prefix, const struct 
 		}
 		outs[s] = y;
 	}
-	if (y < 0 || net->failed) {
-		char what[32];
-		snprintf(what, sizeof what, "ResNet-%d", cfg->depth);
-		return tn_net_build_error(net, what);
-	}
-	return 0;
+	char what[32];
+	snprintf(what, sizeof what, "ResNet-%d", cfg->depth);
+	return tn_net_build_error(net, what);
 }

@@ -42,6 +42,7 @@ struct ctx {
 	int out[MAX_LAYERS]; /* node of each layer's output */
 	int ch[MAX_LAYERS];  /* its channels */
 	int line;            /* yaml line of the layer being built */
+	int last_is_detect;  /* the layer built last is Detect (the net's output) */
 	int layer;
 };
 
@@ -200,9 +201,9 @@ static int conv_hw(struct ctx *c, int x, const char *prefix, int c1, int c2, int
 	char cn[TN_NAME_MAX], bn[TN_NAME_MAX];
 	snprintf(cn, sizeof cn, "%s.conv", prefix);
 	snprintf(bn, sizeof bn, "%s.bn", prefix);
-	int y = tn_net_conv2(c->net, x, cn, 0, bn, c1, c2, kh, kw, sh, sw, kh / 2, kw / 2, 1, g, act);
-	tn_net_set_bn_eps(c->net, y, 1e-3f);
-	return y;
+	return tn_net_conv(c->net, x, &(struct tn_conv_args){.name = cn, .bn = bn, .bn_eps = 1e-3f, .cin = c1,
+			.cout = c2, .groups = g, .kh = kh, .kw = kw, .stride = sh, .pad = kh / 2, .stride_w = sw,
+			.pad_w = kw / 2, .act = act});
 }
 
 static int conv_act(struct ctx *c, int x, const char *prefix, int c1, int c2, int k, int s, int p, int g,
@@ -213,9 +214,8 @@ static int conv_act(struct ctx *c, int x, const char *prefix, int c1, int c2, in
 	snprintf(bn, sizeof bn, "%s.bn", prefix);
 	if (p < 0)
 		p = k / 2;
-	int y = tn_net_conv(c->net, x, cn, 0, bn, c1, c2, k, s, p, 1, g, act);
-	tn_net_set_bn_eps(c->net, y, 1e-3f);
-	return y;
+	return tn_net_conv(c->net, x, &(struct tn_conv_args){.name = cn, .bn = bn, .bn_eps = 1e-3f, .cin = c1,
+			.cout = c2, .groups = g, .k = k, .stride = s, .pad = p, .act = act});
 }
 
 static int conv(struct ctx *c, int x, const char *prefix, int c1, int c2, int k, int s, int p, int g)
@@ -430,8 +430,8 @@ static int detect(struct ctx *c, const int *from, int nf, const char *prefix, st
 		return err(c, "Detect takes 1 to 8 inputs%s", "");
 	for (int j = 0; j < nf; j++) {
 		snprintf(p, sizeof p, "%s.m.%d", prefix, j);
-		convs[j] = tn_net_conv(c->net, c->out[from[j]], p, 1, NULL, c->ch[from[j]], c->na * no, 1, 1, 0, 1, 1,
-				       TN_ACT_NONE);
+		convs[j] = tn_net_conv(c->net, c->out[from[j]], &(struct tn_conv_args){.name = p, .bias = 1,
+				.cin = c->ch[from[j]], .cout = c->na * no, .groups = 1, .k = 1, .stride = 1});
 	}
 	int ia[2] = {c->na, c->nc};
 	int y = tn_net_op(c->net, TN_NODE_DETECT, convs, nf, ia, 2);
@@ -661,15 +661,18 @@ static int build_layer(struct ctx *c, int i, const yaml_node_t *row, struct tn_y
 		return err(c, "unknown module '%s'", mod);
 	}
 #undef PREFIX_J
-	if (y < 0 && c->net->failed == TN_NET_BAD_LAYER) {
-		char where[TN_NAME_MAX + 64];
-		snprintf(where, sizeof where, "%s: line %d: layer %d", c->name, c->line, c->layer);
-		return tn_fail_prefix(TN_E_FORMAT, where);
+	if (y < 0) {
+		int rc = tn_net_build_error(c->net, c->name);
+		if (rc == TN_E_FORMAT) {
+			char where[TN_NAME_MAX + 64];
+			snprintf(where, sizeof where, "%s: line %d: layer %d", c->name, c->line, c->layer);
+			return tn_fail_prefix(TN_E_FORMAT, where);
+		}
+		return rc ? rc : -1; /* -1: this layer's own error, reported already */
 	}
-	if (y < 0)
-		return c->net->failed ? tn_fail(TN_E_NOMEM, "out of memory building %s", c->name) : -1;
 	c->out[i + 1] = y;
 	c->ch[i + 1] = c2;
+	c->last_is_detect = !strcmp(mod, "Detect");
 	return 0;
 }
 
@@ -787,7 +790,7 @@ int tn_yolo_build(struct tn_net *net, const char *yaml, const char *name,
 		}
 	if (rc)
 		goto out;
-	if (net->nodes[net->output].op != TN_NODE_DETECT) {
+	if (!c->last_is_detect) {
 		rc = tn_fail(TN_E_FORMAT, "%s: the last layer must be Detect", name);
 		goto out;
 	}

@@ -30,6 +30,55 @@ void tn_net_free(struct tn_net *net)
 	tn_net_init(net);
 }
 
+/* --- building --------------------------------------------------------------------------- */
+
+/* Marks the net failed with the reason; the first failure's reason stays.  Returns -1. */
+__attribute__((format(printf, 2, 3))) static int bad_layer(struct tn_net *net, const char *fmt, ...)
+{
+	if (net->failed)
+		return -1;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(net->error, sizeof net->error, fmt, ap);
+	va_end(ap);
+	net->failed = TN_NET_BAD_LAYER;
+	return -1;
+}
+
+static int out_of_memory(struct tn_net *net)
+{
+	if (!net->failed)
+		net->failed = TN_NET_NOMEM;
+	return -1;
+}
+
+/* 0 if node x exists for `what` to read.  A negative x once the net failed is that failure,
+ * already recorded; otherwise it is a wrong index of the caller's. */
+static int check_node(struct tn_net *net, int x, const char *what)
+{
+	if (net->failed)
+		return -1;
+	if (x < 0 || x >= net->n)
+		return bad_layer(net, "%s: reads node %d, which does not exist (%d nodes)", what, x, net->n);
+	return 0;
+}
+
+static int check_name(struct tn_net *net, const char *name, size_t cap)
+{
+	if (strlen(name) >= cap)
+		return bad_layer(net, "%.40s...: a name longer than %zu characters", name, cap - 1);
+	return 0;
+}
+
+int tn_net_build_error(const struct tn_net *net, const char *what)
+{
+	if (!net->failed)
+		return 0;
+	if (net->failed == TN_NET_BAD_LAYER)
+		return tn_fail(TN_E_FORMAT, "%s", net->error);
+	return tn_fail(TN_E_NOMEM, "out of memory building %s", what);
+}
+
 static int add_node(struct tn_net *net, enum tn_node_op op)
 {
 	if (net->failed)
@@ -37,10 +86,8 @@ static int add_node(struct tn_net *net, enum tn_node_op op)
 	if (net->n == net->cap) {
 		int ncap = net->cap ? net->cap * 2 : 64;
 		struct tn_node *nn = realloc(net->nodes, sizeof *nn * (size_t)ncap);
-		if (!nn) {
-			net->failed = TN_NET_NOMEM;
-			return -1;
-		}
+		if (!nn)
+			return out_of_memory(net);
 		net->nodes = nn;
 		net->cap = ncap;
 	}
@@ -49,7 +96,8 @@ static int add_node(struct tn_net *net, enum tn_node_op op)
 	nd->op = op;
 	nd->res = -1;
 	nd->like = -1;
-	net->output = net->n;
+	if (!net->output_set)
+		net->output = net->n;
 	return net->n++;
 }
 
@@ -62,15 +110,18 @@ static void add_param(struct tn_net *net, const char *prefix, const char *suffix
 		size_t ncap = net->cap_params ? net->cap_params * 2 : 256;
 		struct tn_param *np = realloc(net->params, sizeof *np * ncap);
 		if (!np) {
-			net->failed = TN_NET_NOMEM;
+			out_of_memory(net);
 			return;
 		}
 		net->params = np;
 		net->cap_params = ncap;
 	}
-	struct tn_param *p = &net->params[net->n_params++];
-	if (snprintf(p->name, sizeof p->name, "%s.%s", prefix, suffix) >= (int)sizeof p->name)
-		net->failed = TN_NET_NOMEM; /* a name this long is no model we build */
+	struct tn_param *p = &net->params[net->n_params];
+	if (snprintf(p->name, sizeof p->name, "%s.%s", prefix, suffix) >= (int)sizeof p->name) {
+		bad_layer(net, "%.40s...: a name longer than %zu characters", prefix, sizeof p->name - 1);
+		return;
+	}
+	net->n_params++;
 	p->ndim = ndim;
 	int64_t s[4] = {a, b, c, d};
 	memcpy(p->shape, s, sizeof s);
@@ -90,76 +141,69 @@ int tn_net_input(struct tn_net *net, int c, int h, int w)
 	return i;
 }
 
-int tn_net_conv(struct tn_net *net, int x, const char *conv_name, int has_bias, const char *bn_name,
-		int cin, int cout, int k, int stride, int pad, int dil, int groups, enum tn_act act)
+/* A conv, or with weight_ndim 2 an nn.Linear (its weight [cout, cin]). */
+static int add_conv(struct tn_net *net, int x, const struct tn_conv_args *a, int weight_ndim)
 {
-	return tn_net_conv2(net, x, conv_name, has_bias, bn_name, cin, cout, k, k, stride, stride, pad, pad, dil,
-			    groups, act);
-}
-
-int tn_net_conv2(struct tn_net *net, int x, const char *conv_name, int has_bias, const char *bn_name,
-		 int cin, int cout, int kh, int kw, int stride_h, int stride_w, int pad_h, int pad_w, int dil,
-		 int groups, enum tn_act act)
-{
-	if (x < 0 || net->failed)
+	const char *name = a->name ? a->name : "";
+	const int kh = a->k ? a->k : a->kh, kw = a->k ? a->k : a->kw, dil = a->dil ? a->dil : 1;
+	const int stride_w = a->stride_w ? a->stride_w : a->stride, pad_w = a->stride_w ? a->pad_w : a->pad;
+	if (check_node(net, x, name) || check_name(net, name, TN_NAME_MAX) ||
+	    (a->bn && check_name(net, a->bn, TN_NAME_MAX)))
 		return -1;
-	if (cin < 1 || cout < 1 || groups < 1 || cin % groups || cout % groups || kh < 1 || kw < 1 || stride_h < 1 ||
-	    stride_w < 1 || dil < 1 || pad_h < 0 || pad_w < 0) {
-		net->failed = TN_NET_BAD_LAYER;
-		tn_fail(TN_E_FORMAT, "%s: a conv of %d to %d channels in %d groups (kernel %dx%d) is impossible",
-			conv_name, cin, cout, groups, kh, kw);
-		return -1;
-	}
+	if (a->cin < 1 || a->cout < 1 || a->groups < 1 || a->cin % a->groups || a->cout % a->groups || kh < 1 ||
+	    kw < 1 || a->stride < 1 || stride_w < 1 || dil < 1 || a->pad < 0 || pad_w < 0)
+		return bad_layer(net, "%s: a conv of %d to %d channels in %d groups (kernel %dx%d) is impossible", name,
+				 a->cin, a->cout, a->groups, kh, kw);
 	int i = add_node(net, TN_NODE_CONV);
 	if (i < 0)
 		return -1;
 	struct tn_node *nd = &net->nodes[i];
 	nd->in[0] = x;
 	nd->n_in = 1;
-	nd->conv = (struct tn_conv){cin, cout, kh, kw, stride_h, pad_h, dil, groups, act, NULL, NULL, NULL, 0, 0};
-	if (stride_w != stride_h || pad_w != pad_h) {
+	nd->conv = (struct tn_conv){a->cin, a->cout, kh, kw, a->stride, a->pad, dil, a->groups, a->act,
+				    NULL, NULL, NULL, 0, 0};
+	if (stride_w != a->stride || pad_w != a->pad) {
 		nd->conv.stride_w = stride_w;
 		nd->conv.pad_w = pad_w;
 	}
-	snprintf(nd->conv_name, sizeof nd->conv_name, "%s", conv_name);
-	snprintf(nd->bn_name, sizeof nd->bn_name, "%s", bn_name ? bn_name : "");
-	nd->has_bias = has_bias;
-	nd->bn_eps = 1e-5f;
-	add_param(net, conv_name, "weight", 4, cout, cin / groups, kh, kw);
-	if (has_bias)
-		add_param(net, conv_name, "bias", 1, cout, 0, 0, 0);
-	if (bn_name) {
-		add_param(net, bn_name, "weight", 1, cout, 0, 0, 0);
-		add_param(net, bn_name, "bias", 1, cout, 0, 0, 0);
-		add_param(net, bn_name, "running_mean", 1, cout, 0, 0, 0);
-		add_param(net, bn_name, "running_var", 1, cout, 0, 0, 0);
+	nd->flags = a->flags;
+	snprintf(nd->conv_name, sizeof nd->conv_name, "%s", name);
+	snprintf(nd->bn_name, sizeof nd->bn_name, "%s", a->bn ? a->bn : "");
+	nd->has_bias = a->bias;
+	nd->bn_eps = a->bn_eps > 0.0f ? a->bn_eps : 1e-5f;
+	add_param(net, name, "weight", weight_ndim, a->cout, a->cin / a->groups, kh, kw);
+	if (a->bias)
+		add_param(net, name, "bias", 1, a->cout, 0, 0, 0);
+	if (a->bn) {
+		add_param(net, a->bn, "weight", 1, a->cout, 0, 0, 0);
+		add_param(net, a->bn, "bias", 1, a->cout, 0, 0, 0);
+		add_param(net, a->bn, "running_mean", 1, a->cout, 0, 0, 0);
+		add_param(net, a->bn, "running_var", 1, a->cout, 0, 0, 0);
 	}
 	return net->failed ? -1 : i;
 }
 
-int tn_net_linear(struct tn_net *net, int x, const char *conv_name, int cin, int cout)
+int tn_net_conv(struct tn_net *net, int x, const struct tn_conv_args *a)
 {
-	int i = tn_net_conv(net, x, conv_name, 1, NULL, cin, cout, 1, 1, 0, 1, 1, TN_ACT_NONE);
-	if (i >= 0)
-		net->params[net->n_params - 2].ndim = 2; /* nn.Linear's weight is [cout, cin] */
-	return i;
+	return add_conv(net, x, a, 4);
 }
 
-void tn_net_ignore(struct tn_net *net, const char *prefix)
+int tn_net_linear(struct tn_net *net, int x, const char *name, int cin, int cout)
 {
-	for (int k = 0; k < 2; k++)
-		if (!net->ignore[k][0]) {
-			snprintf(net->ignore[k], sizeof net->ignore[k], "%s", prefix);
-			return;
-		}
-	net->failed = TN_NET_NOMEM;
+	const struct tn_conv_args a = {.name = name, .bias = 1, .cin = cin, .cout = cout, .groups = 1, .k = 1,
+				       .stride = 1};
+	return add_conv(net, x, &a, 2);
 }
 
-int tn_net_deconv(struct tn_net *net, int x, const char *conv_name, int has_bias, int cin, int cout, int k,
+int tn_net_deconv(struct tn_net *net, int x, const char *name, int has_bias, int cin, int cout, int k,
 		  int stride, int pad, int out_pad, int groups)
 {
-	if (x < 0)
+	if (check_node(net, x, name) || check_name(net, name, TN_NAME_MAX))
 		return -1;
+	if (cin < 1 || cout < 1 || groups < 1 || cin % groups || cout % groups || k < 1 || stride < 1 || pad < 0 ||
+	    out_pad < 0 || out_pad >= stride)
+		return bad_layer(net, "%s: a transposed conv of %d to %d channels in %d groups (kernel %d, stride %d, "
+				 "output padding %d) is impossible", name, cin, cout, groups, k, stride, out_pad);
 	int i = add_node(net, TN_NODE_DECONV);
 	if (i < 0)
 		return -1;
@@ -167,92 +211,112 @@ int tn_net_deconv(struct tn_net *net, int x, const char *conv_name, int has_bias
 	nd->in[0] = x;
 	nd->n_in = 1;
 	nd->deconv = (struct tn_deconv){cin, cout, k, stride, pad, out_pad, groups, NULL, NULL};
-	snprintf(nd->conv_name, sizeof nd->conv_name, "%s", conv_name);
+	snprintf(nd->conv_name, sizeof nd->conv_name, "%s", name);
 	nd->has_bias = has_bias;
-	add_param(net, conv_name, "weight", 4, cin, cout / groups, k, k);
+	add_param(net, name, "weight", 4, cin, cout / groups, k, k);
 	if (has_bias)
-		add_param(net, conv_name, "bias", 1, cout, 0, 0, 0);
+		add_param(net, name, "bias", 1, cout, 0, 0, 0);
 	return net->failed ? -1 : i;
 }
 
 void tn_net_set_residual(struct tn_net *net, int conv_node, int res, int flags)
 {
-	if (conv_node < 0 || res < 0)
+	if (check_node(net, conv_node, "a residual"))
 		return;
-	net->nodes[conv_node].res = res;
-	net->nodes[conv_node].flags |= flags;
+	struct tn_node *nd = &net->nodes[conv_node];
+	if (nd->op != TN_NODE_CONV) {
+		bad_layer(net, "a residual added to node %d, a %s rather than a conv", conv_node,
+			  tn_node_ops[nd->op].name);
+		return;
+	}
+	if (check_node(net, res, nd->conv_name))
+		return;
+	nd->res = res;
+	nd->flags |= flags;
 }
 
-void tn_net_set_flags(struct tn_net *net, int conv_node, int flags)
+/* A node of op reading xs[0..n) (each checked), with iarg copied. */
+static int add_op(struct tn_net *net, enum tn_node_op op, const int *xs, int n, const int *iarg, int n_iarg)
 {
-	if (conv_node >= 0)
-		net->nodes[conv_node].flags |= flags;
+	const char *what = tn_node_ops[op].name;
+	if (net->failed)
+		return -1;
+	if (n < 1 || n > TN_NODE_MAX_IN)
+		return bad_layer(net, "%s: %d inputs (1 to %d)", what, n, TN_NODE_MAX_IN);
+	if (n_iarg < 0 || n_iarg > 4)
+		return bad_layer(net, "%s: %d integer arguments (at most 4)", what, n_iarg);
+	for (int k = 0; k < n; k++)
+		if (check_node(net, xs[k], what))
+			return -1;
+	int i = add_node(net, op);
+	if (i < 0)
+		return -1;
+	memcpy(net->nodes[i].in, xs, sizeof(int) * (size_t)n);
+	net->nodes[i].n_in = n;
+	if (n_iarg)
+		memcpy(net->nodes[i].iarg, iarg, sizeof(int) * (size_t)n_iarg);
+	return i;
 }
 
 int tn_net_gap(struct tn_net *net, int x)
 {
-	if (x < 0)
+	return add_op(net, TN_NODE_GAP, &x, 1, NULL, 0);
+}
+
+static int add_resize(struct tn_net *net, enum tn_node_op op, int x, int like)
+{
+	if (check_node(net, like, tn_node_ops[op].name))
 		return -1;
-	int i = add_node(net, TN_NODE_GAP);
-	if (i >= 0) {
-		net->nodes[i].in[0] = x;
-		net->nodes[i].n_in = 1;
-	}
+	int i = add_op(net, op, &x, 1, NULL, 0);
+	if (i >= 0)
+		net->nodes[i].like = like;
 	return i;
 }
 
 int tn_net_resize_ac(struct tn_net *net, int x, int like)
 {
-	if (x < 0 || like < 0)
-		return -1;
-	int i = add_node(net, TN_NODE_RESIZE_AC);
-	if (i >= 0) {
-		net->nodes[i].in[0] = x;
-		net->nodes[i].n_in = 1;
-		net->nodes[i].like = like;
-	}
-	return i;
+	return add_resize(net, TN_NODE_RESIZE_AC, x, like);
+}
+
+int tn_net_resize(struct tn_net *net, int x, int like)
+{
+	return add_resize(net, TN_NODE_RESIZE, x, like);
 }
 
 int tn_net_concat(struct tn_net *net, const int *xs, int n)
 {
-	if (n > TN_NODE_MAX_IN)
-		return -1;
-	for (int k = 0; k < n; k++)
-		if (xs[k] < 0)
-			return -1;
-	int i = add_node(net, TN_NODE_CONCAT);
-	if (i >= 0) {
-		memcpy(net->nodes[i].in, xs, sizeof(int) * (size_t)n);
-		net->nodes[i].n_in = n;
-	}
-	return i;
+	return add_op(net, TN_NODE_CONCAT, xs, n, NULL, 0);
 }
 
 int tn_net_op(struct tn_net *net, enum tn_node_op op, const int *xs, int n, const int *iarg, int n_iarg)
 {
-	if (n < 1 || n > TN_NODE_MAX_IN || n_iarg > 4)
-		return -1;
-	for (int k = 0; k < n; k++)
-		if (xs[k] < 0)
-			return -1;
-	int i = add_node(net, op);
-	if (i >= 0) {
-		memcpy(net->nodes[i].in, xs, sizeof(int) * (size_t)n);
-		net->nodes[i].n_in = n;
-		if (n_iarg)
-			memcpy(net->nodes[i].iarg, iarg, sizeof(int) * (size_t)n_iarg);
-	}
-	return i;
+	/* these carry more than inputs and integers: each has its own builder */
+	if ((unsigned)op >= TN_NODE_COUNT || op == TN_NODE_INPUT || op == TN_NODE_CONV || op == TN_NODE_DECONV ||
+	    op == TN_NODE_RESIZE || op == TN_NODE_RESIZE_AC)
+		return bad_layer(net, "op %d (%s) is not built by tn_net_op", (int)op,
+				 (unsigned)op < TN_NODE_COUNT ? tn_node_ops[op].name : "unknown");
+	return add_op(net, op, xs, n, iarg, n_iarg);
 }
 
 void tn_net_param(struct tn_net *net, int i, const char *name, int ndim, const int64_t *shape)
 {
-	if (i < 0 || net->failed)
+	if (check_node(net, i, name))
 		return;
 	struct tn_node *nd = &net->nodes[i];
-	if (nd->n_p == TN_NODE_MAX_PARAMS || ndim > 4) {
-		net->failed = TN_NET_NOMEM;
+	const char *dot = strrchr(name, '.');
+	if (nd->n_p == TN_NODE_MAX_PARAMS) {
+		bad_layer(net, "%s: more than %d parameters on one %s node", name, TN_NODE_MAX_PARAMS,
+			  tn_node_ops[nd->op].name);
+		return;
+	}
+	if (ndim < 0 || ndim > 4) {
+		bad_layer(net, "%s: %d dimensions (at most 4)", name, ndim);
+		return;
+	}
+	if (check_name(net, name, sizeof nd->p[0].name))
+		return;
+	if (!dot || dot == name) {
+		bad_layer(net, "%s: a parameter is named module.tensor", name);
 		return;
 	}
 	struct tn_node_param *p = &nd->p[nd->n_p++];
@@ -263,22 +327,39 @@ void tn_net_param(struct tn_net *net, int i, const char *name, int ndim, const i
 		s[d] = shape[d];
 		p->numel *= (size_t)shape[d];
 	}
-	/* add_param joins a prefix and a suffix; give it the whole name as the prefix. */
-	char prefix[TN_NAME_MAX + 24];
-	snprintf(prefix, sizeof prefix, "%s", name);
-	char *dot = strrchr(prefix, '.');
-	if (!dot) {
-		net->failed = TN_NET_NOMEM;
-		return;
-	}
-	*dot = 0;
+	char prefix[sizeof p->name];
+	snprintf(prefix, sizeof prefix, "%.*s", (int)(dot - name), name);
 	add_param(net, prefix, dot + 1, ndim, s[0], s[1], s[2], s[3]);
 }
 
-void tn_net_set_bn_eps(struct tn_net *net, int conv_node, float eps)
+void tn_net_ignore(struct tn_net *net, const char *prefix)
 {
-	if (conv_node >= 0)
-		net->nodes[conv_node].bn_eps = eps;
+	if (net->failed)
+		return;
+	if (strlen(prefix) >= sizeof net->ignore[0]) {
+		bad_layer(net, "ignored prefix '%.40s...': longer than %zu characters", prefix, sizeof net->ignore[0] - 1);
+		return;
+	}
+	for (int k = 0; k < 2; k++)
+		if (!net->ignore[k][0]) {
+			snprintf(net->ignore[k], sizeof net->ignore[k], "%s", prefix);
+			return;
+		}
+	bad_layer(net, "ignored prefix '%s': a third one (at most 2)", prefix);
+}
+
+void tn_net_set_output(struct tn_net *net, int i)
+{
+	if (check_node(net, i, "the output"))
+		return;
+	net->output = i;
+	net->output_set = 1;
+}
+
+void tn_net_keep(struct tn_net *net, int i)
+{
+	if (!check_node(net, i, "a kept output"))
+		net->nodes[i].keep = 1;
 }
 
 int tn_net_set_input_size(struct tn_net *net, int h, int w)
@@ -287,7 +368,10 @@ int tn_net_set_input_size(struct tn_net *net, int h, int w)
 	net->nodes[0].w = w;
 	net->in_h = h;
 	net->in_w = w;
-	return tn_net_plan(net);
+	int rc = tn_net_plan(net);
+	if (rc)
+		net->in_h = net->in_w = 0;
+	return rc;
 }
 
 /* --- checking ------------------------------------------------------------------------- */
@@ -432,13 +516,6 @@ static void arena_release(struct block *live, int *n_live, size_t off)
 		}
 }
 
-int tn_net_build_error(const struct tn_net *net, const char *what)
-{
-	if (net->failed == TN_NET_BAD_LAYER)
-		return TN_E_FORMAT;
-	return tn_fail(TN_E_NOMEM, "out of memory building %s", what);
-}
-
 int tn_net_plan(struct tn_net *net)
 {
 	if (net->failed)
@@ -456,7 +533,9 @@ int tn_net_plan(struct tn_net *net)
 		if (nd->res >= 0)
 			net->nodes[nd->res].last_use = i;
 	}
-	net->nodes[net->output].last_use = net->n;
+	for (int i = 0; i < net->n; i++)
+		if (net->nodes[i].keep || i == net->output)
+			net->nodes[i].last_use = net->n;
 	struct block *live = malloc(sizeof *live * (size_t)(net->n + 1));
 	if (!live)
 		return tn_fail(TN_E_NOMEM, "out of memory planning the network");
@@ -646,13 +725,18 @@ void tn_net_forward(struct tn_net *net)
 		tn_node_ops[net->nodes[i].op].forward(net, &net->nodes[i], net->work, net->threads);
 }
 
-const float *tn_net_output(const struct tn_net *net, int *c, int *h, int *w)
+const float *tn_net_node_output(const struct tn_net *net, int i, int *c, int *h, int *w)
 {
-	const struct tn_node *nd = &net->nodes[net->output];
+	const struct tn_node *nd = &net->nodes[i];
 	*c = nd->c;
 	*h = nd->h;
 	*w = nd->w;
 	return net->arena + nd->offset;
+}
+
+const float *tn_net_output(const struct tn_net *net, int *c, int *h, int *w)
+{
+	return tn_net_node_output(net, net->output, c, h, w);
 }
 
 /* --- parameter sources ------------------------------------------------------------------ */

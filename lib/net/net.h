@@ -30,7 +30,7 @@ enum tn_node_op {
 	TN_NODE_ADD,       /* sum of two maps of one shape; iarg[0] = 1: ReLU after the sum */
 	TN_NODE_AVGPOOL,   /* iarg: kernel, stride, padding, ceil_mode; padding counts (PyTorch default) */
 	TN_NODE_RESIZE,    /* bilinear, align_corners=False (half-pixel centres), to the size of `like` */
-	TN_NODE_ENCODING,  /* EncNet Encoding + BatchNorm1d + ReLU + mean over codes -> [c,1,1];
+	TN_NODE_ENCODING,  /* EncNet Encoding + BatchNorm1d (eps 1e-5) + ReLU + mean over codes -> [c,1,1];
 			    * iarg[0] = codes; p: codewords, scale, BN1d weight, bias, mean, var */
 	TN_NODE_CHANNEL_GATE, /* relu(x + x * sigmoid(g)), in: x [c,h,w], g [c,1,1] */
 	TN_NODE_COUNT
@@ -52,7 +52,8 @@ struct tn_node {
 	int in[TN_NODE_MAX_IN];
 	int n_in;
 	int res;   /* CONV: residual node or -1 */
-	int like;  /* RESIZE_AC: node whose size to take */
+	int like;  /* RESIZE_AC, RESIZE: node whose size to take */
+	int keep;  /* its output outlives the forward (tn_net_keep) */
 	int flags; /* CONV: TN_CONV_* */
 	struct tn_conv conv;
 	struct tn_deconv deconv; /* DECONV */
@@ -89,7 +90,9 @@ struct tn_net {
 	float *work;
 	size_t work_floats;
 	int threads; /* the thread count work_floats was planned for */
-	int failed; /* a builder call failed: TN_NET_NOMEM, or TN_NET_BAD_LAYER with the reason left by tn_fail */
+	int output_set; /* output was chosen by tn_net_set_output */
+	int failed; /* a builder call failed: TN_NET_NOMEM, or TN_NET_BAD_LAYER with its reason in error */
+	char error[256];
 	char ignore[2][32]; /* tensors under these prefixes are neither expected nor unexpected */
 };
 
@@ -98,37 +101,64 @@ enum { TN_NET_NOMEM = 1, TN_NET_BAD_LAYER = 2 };
 void tn_net_init(struct tn_net *net);
 void tn_net_free(struct tn_net *net);
 
-/* Builder calls return the new node's index (or -1 once net->failed is set). */
-/* The error for a failed build of `what`: out of memory, or the bad layer's reason. */
+/* Building.  Each builder call returns the new node's index, or -1 with the net marked failed
+ * (net->failed) and the reason kept: the first failure's, since the calls after it build
+ * nothing.  A model builds its whole graph, then asks tn_net_build_error once. */
+
+/* 0 if every builder call succeeded; else TN_E_FORMAT with the bad call's reason, or TN_E_NOMEM
+ * ("out of memory building <what>"), left for tn_errmsg. */
 int tn_net_build_error(const struct tn_net *net, const char *what);
 int tn_net_input(struct tn_net *net, int c, int h, int w);
-/* conv_name: module with .weight [cout, cin/groups, k, k] (+ .bias [cout] if has_bias);
- * bn_name: BatchNorm2d module (eps bn_eps) or NULL. */
-int tn_net_conv(struct tn_net *net, int x, const char *conv_name, int has_bias, const char *bn_name,
-		int cin, int cout, int k, int stride, int pad, int dil, int groups, enum tn_act act);
-/* The same with a kh x kw kernel and separate vertical / horizontal strides and paddings. */
-int tn_net_conv2(struct tn_net *net, int x, const char *conv_name, int has_bias, const char *bn_name,
-		 int cin, int cout, int kh, int kw, int stride_h, int stride_w, int pad_h, int pad_w, int dil,
-		 int groups, enum tn_act act);
-/* nn.Linear as a 1x1 conv on a 1x1 map: conv_name has .weight [cout, cin] and .bias [cout]. */
-int tn_net_linear(struct tn_net *net, int x, const char *conv_name, int cin, int cout);
-/* Tensors named prefix... in a checkpoint are ignored (GoogLeNet's training-only aux heads). */
-void tn_net_ignore(struct tn_net *net, const char *prefix);
-/* Transposed conv: conv_name has .weight [cin, cout/groups, k, k] (+ .bias [cout] if has_bias). */
-int tn_net_deconv(struct tn_net *net, int x, const char *conv_name, int has_bias, int cin, int cout, int k,
+
+/* A conv (+ folded BatchNorm) + activation, for tn_net_conv with designated initialisers.
+ * Fields left out are 0: no bias, no BatchNorm, eps 1e-5, no padding, dilation 1, no
+ * activation; cin, cout, groups, the kernel and the stride are always given. */
+struct tn_conv_args {
+	const char *name;  /* module with .weight [cout, cin/groups, kh, kw] */
+	int bias;          /* it also has .bias [cout] */
+	const char *bn;    /* BatchNorm2d module folded in, or NULL */
+	float bn_eps;      /* its eps; 0: PyTorch's 1e-5 (YOLOv5 and GoogLeNet use 1e-3) */
+	int cin, cout, groups;
+	int k;             /* a k x k kernel; or 0, and kh x kw */
+	int kh, kw;
+	int stride, pad;
+	int dil;           /* 0 or 1: none */
+	int stride_w, pad_w; /* the horizontal ones when they differ (CrossConv's 1xk); stride_w 0: the same */
+	enum tn_act act;
+	int flags;         /* TN_CONV_RELU_IN: relu(x) in (Xception's pre-activation) */
+};
+int tn_net_conv(struct tn_net *net, int x, const struct tn_conv_args *a);
+/* nn.Linear as a 1x1 conv on a 1x1 map: name has .weight [cout, cin] and .bias [cout]. */
+int tn_net_linear(struct tn_net *net, int x, const char *name, int cin, int cout);
+/* Transposed conv: name has .weight [cin, cout/groups, k, k] (+ .bias [cout] if has_bias). */
+int tn_net_deconv(struct tn_net *net, int x, const char *name, int has_bias, int cin, int cout, int k,
 		  int stride, int pad, int out_pad, int groups);
-/* Adds a residual to the last conv node: y += res (or relu(res) with TN_CONV_RES_RELU). */
+/* Adds a residual to a conv node: y += res (or relu(res) with TN_CONV_RES_RELU). */
 void tn_net_set_residual(struct tn_net *net, int conv_node, int res, int flags);
-void tn_net_set_flags(struct tn_net *net, int conv_node, int flags);
 int tn_net_gap(struct tn_net *net, int x);
+/* Bilinear resizes of x to the size of node `like`: align_corners=True, and False (half-pixel
+ * centres, F.interpolate's default). */
 int tn_net_resize_ac(struct tn_net *net, int x, int like);
+int tn_net_resize(struct tn_net *net, int x, int like);
+/* Up to TN_NODE_MAX_IN maps of one size, along channels. */
 int tn_net_concat(struct tn_net *net, const int *xs, int n);
-/* Ops without weights of their own, and ops with named parameters (added with tn_net_param). */
+/* The other ops: their inputs (1 to TN_NODE_MAX_IN) and up to 4 integer arguments (see enum
+ * tn_node_op); parameters are declared with tn_net_param. */
 int tn_net_op(struct tn_net *net, enum tn_node_op op, const int *xs, int n, const int *iarg, int n_iarg);
-/* Declares parameter `name` (PyTorch shape ndim/shape) of node i. */
+/* Declares parameter `name` ("module.tensor", PyTorch shape ndim <= 4 / shape) of node i, its
+ * next of at most TN_NODE_MAX_PARAMS. */
 void tn_net_param(struct tn_net *net, int i, const char *name, int ndim, const int64_t *shape);
-void tn_net_set_bn_eps(struct tn_net *net, int conv_node, float eps);
-/* Changes the input size and plans again (weights stay loaded). */
+/* Tensors named prefix... (up to 2 prefixes of 31 characters) in a checkpoint are neither
+ * expected nor unexpected (GoogLeNet's training-only aux heads). */
+void tn_net_ignore(struct tn_net *net, const char *prefix);
+/* The net's output is node i (by default the last node built). */
+void tn_net_set_output(struct tn_net *net, int i);
+/* Node i's output stays readable after tn_net_forward (tn_net_node_output): the planner gives
+ * its memory to no later node.  The net's output is always kept. */
+void tn_net_keep(struct tn_net *net, int i);
+
+/* Changes the input size and plans again (weights stay loaded).  On failure no plan is left:
+ * in_h and in_w are 0 until a size plans. */
 int tn_net_set_input_size(struct tn_net *net, int h, int w);
 
 /* Where parameters come from: a checkpoint or a .w file.  get() returns the tensor's shape and
@@ -159,6 +189,8 @@ float *tn_net_input_data(struct tn_net *net);
  * op's scratch was sized by the plan, for the thread count in use then (tn_threads()). */
 void tn_net_forward(struct tn_net *net);
 const float *tn_net_output(const struct tn_net *net, int *c, int *h, int *w);
+/* A kept node's output after tn_net_forward (tn_net_keep), and its shape. */
+const float *tn_net_node_output(const struct tn_net *net, int i, int *c, int *h, int *w);
 
 /* Parameter sources over a loaded checkpoint and an open .w file. */
 struct tn_wfile;

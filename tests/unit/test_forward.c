@@ -114,7 +114,8 @@ static int conv(struct tn_net *net, int x, const char *name, int cin, int cout, 
 {
 	char bn[64];
 	snprintf(bn, sizeof bn, "%s_bn", name);
-	return tn_net_conv(net, x, name, 0, bn, cin, cout, k, stride, pad, dil, groups, act);
+	return tn_net_conv(net, x, &(struct tn_conv_args){.name = name, .bn = bn, .cin = cin, .cout = cout,
+			.groups = groups, .k = k, .stride = stride, .pad = pad, .dil = dil, .act = act});
 }
 
 static void param(struct tn_net *net, int node, const char *name, int ndim, int64_t a, int64_t b, int64_t c,
@@ -135,15 +136,14 @@ static int build(struct tn_net *net, int size)
 	int w = conv(net, a, "wino", 64, 64, 3, 1, 1, 1, 1, TN_ACT_RELU);        /* Winograd */
 	int s = conv(net, w, "sparse", 64, 64, 3, 1, 6, 6, 1, TN_ACT_RELU);      /* dilated, tap by tap */
 	tn_net_set_residual(net, s, a, TN_CONV_RES_RELU);
-	int dw = conv(net, s, "dw", 64, 64, 3, 2, 1, 1, 64, TN_ACT_RELU6);       /* depthwise, padded: s/4 */
-	tn_net_set_flags(net, dw, TN_CONV_RELU_IN);
-	int dw2 = tn_net_conv2(net, dw, "dw2", 0, NULL, 64, 64, 1, 3, 1, 2, 0, 1, 1, 64, TN_ACT_NONE); /* per tap */
+	int dw = tn_net_conv(net, s, &(struct tn_conv_args){.name = "dw", .cin = 64, .cout = 64, .groups = 64,
+			.k = 3, .stride = 2, .pad = 1, .act = TN_ACT_RELU6, .flags = TN_CONV_RELU_IN}); /* depthwise: s/4 */
+	int dw2 = tn_net_conv(net, dw, &(struct tn_conv_args){.name = "dw2", .cin = 64, .cout = 64, .groups = 64,
+			.kh = 1, .kw = 3, .stride = 1, .stride_w = 2, .pad_w = 1}); /* depthwise, tap by tap */
 	int pw = conv(net, dw2, "pw", 64, 32, 1, 1, 0, 1, 1, TN_ACT_NONE);       /* 1x1: 32 x s/4 x s/8 */
 	int up = tn_net_deconv(net, pw, "up", 1, 32, 32, 2, 2, 0, 0, 1);         /* 32 x s/2 x s/4 */
 	int updw = tn_net_deconv(net, up, "updw", 0, 32, 32, 3, 1, 1, 0, 32);     /* depthwise */
-	int r = tn_net_op(net, TN_NODE_RESIZE, &updw, 1, NULL, 0);
-	if (r >= 0)
-		net->nodes[r].like = a;                                            /* 32 x s/2 */
+	int r = tn_net_resize(net, updw, a);                                      /* 32 x s/2 */
 	int mp[4] = {2, 2, 0, 1}, same[4] = {5, 1, 2, 0}, ap[4] = {3, 1, 1, 0}, scale = 2;
 	int p1 = tn_net_op(net, TN_NODE_MAXPOOL, &r, 1, mp, 4);                  /* ceil mode: s/4 */
 	int p2 = tn_net_op(net, TN_NODE_MAXPOOL, &p1, 1, same, 4);               /* same size */
