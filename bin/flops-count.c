@@ -5,6 +5,7 @@
 #include "io/wfile.h"
 #include "models/classify.h"
 #include "models/deeplab.h"
+#include "models/registry.h"
 #include "models/segmodel.h"
 #include "models/wmeta.h"
 #include "models/yolo.h"
@@ -306,8 +307,12 @@ static void open_model(const struct opts *o, struct model *m)
 	if (tn_wfile_open(o->model, &m->wf))
 		cli_fail();
 	const char *arch = tn_wfile_meta(&m->wf, "arch");
-	if (arch && (!strcmp(arch, "deeplabv3plus") || !strcmp(arch, "encnet"))) {
-		m->arch = !strcmp(arch, "encnet") ? "encnet" : "deeplabv3plus";
+	const struct tn_family *fam = tn_family_find(arch);
+	if (!fam)
+		cli_die("%s: arch '%s' is not one this program counts (%s)", o->model, arch ? arch : "(none)",
+			tn_family_list(-1));
+	m->arch = fam->arch;
+	if (fam->task == TN_TASK_SEGMENT) {
 		tn_wfile_close(&m->wf);
 		m->is_seg = 1;
 		if (tn_segmodel_describe(&m->seg, o->model) || tn_wmeta_check_tensors(&m->seg.net, &m->seg.wf) ||
@@ -316,10 +321,9 @@ static void open_model(const struct opts *o, struct model *m)
 			cli_fail();
 		return;
 	}
-	if (arch && !tn_cls_arch_parse(arch, &ca)) {
+	if (fam->task == TN_TASK_CLASSIFY) {
 		tn_wfile_close(&m->wf);
 		m->is_cls = 1;
-		m->arch = tn_cls_arch_name(ca);
 		if (o->size_h != o->size_w)
 			cli_usage_error("--size: a classifier's input is square");
 		if (tn_clsmodel_describe(&m->cls, o->model, o->size_h, 0) || tn_wmeta_check_tensors(&m->cls.net, &m->cls.wf) ||
@@ -327,10 +331,6 @@ static void open_model(const struct opts *o, struct model *m)
 			cli_fail();
 		return;
 	}
-	if (!arch || strcmp(arch, "yolov5"))
-		cli_die("%s: arch '%s' is not one this program counts (yolov5, deeplabv3plus, encnet, googlenet, "
-			"resnet50, mobilenet_v2)", o->model, arch ? arch : "(none)");
-	m->arch = "yolov5";
 	const char *yaml = tn_wfile_meta(&m->wf, "yaml");
 	if (!yaml)
 		cli_die("%s: metadata has no 'yaml' (the model config)", o->model);

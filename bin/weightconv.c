@@ -7,6 +7,7 @@
 #include "models/classify.h"
 #include "models/deeplab.h"
 #include "models/encnet.h"
+#include "models/registry.h"
 #include "models/segmodel.h"
 #include "models/yolo.h"
 #include "net/net.h"
@@ -327,9 +328,8 @@ static void check_wfile(const char *path)
 	struct tn_wfile wf;
 	if (tn_wfile_open(path, &wf))
 		cli_fail();
-	const char *arch = tn_wfile_meta(&wf, "arch");
-	enum tn_cls_arch ca;
-	int classifier = arch && !tn_cls_arch_parse(arch, &ca);
+	const struct tn_family *fam = tn_family_find(tn_wfile_meta(&wf, "arch"));
+	int classifier = fam && fam->task == TN_TASK_CLASSIFY;
 	tn_wfile_close(&wf);
 	if (classifier) {
 		check_wfile_classifier(path);
@@ -365,10 +365,51 @@ static void check_finite(const struct tn_ckpt *ck, const struct tn_net *net, con
 	}
 }
 
+/* A file's metadata values by key, written in the order its family's row lists the keys. */
+struct meta {
+	const struct tn_family *fam;
+	const char *vals[32];
+	char num[8][24];
+	int n_num;
+};
+
+static void meta_set(struct meta *m, const char *key, const char *val)
+{
+	for (int i = 0; m->fam->keys[i].key; i++)
+		if (!strcmp(m->fam->keys[i].key, key)) {
+			m->vals[i] = val;
+			return;
+		}
+	cli_die("internal error: %s files have no metadata key '%s'", m->fam->arch, key);
+}
+
+static void meta_set_int(struct meta *m, const char *key, int v)
+{
+	char *s = m->num[m->n_num++];
+	snprintf(s, sizeof m->num[0], "%d", v);
+	meta_set(m, key, s);
+}
+
 /* The .w keeps the PyTorch names and the unfolded values; BatchNorm is folded at load. */
 static void write_model(const struct opts *o, const struct tn_ckpt *ck, const struct tn_net *net,
-			const char **keys, const char **vals, size_t n_meta, enum tn_dtype store)
+			struct meta *m, enum tn_dtype store)
 {
+	char producer[64];
+	snprintf(producer, sizeof producer, "weightconv %s", CNNKIT_VERSION);
+	meta_set(m, "format_version", "1");
+	meta_set(m, "arch", m->fam->arch);
+	meta_set(m, "producer", producer);
+	meta_set(m, "source", strrchr(o->input, '/') ? strrchr(o->input, '/') + 1 : o->input);
+	const char *keys[32], *vals[32];
+	size_t n_meta = 0;
+	for (int i = 0; m->fam->keys[i].key; i++) {
+		if (!m->vals[i] && m->fam->keys[i].optional)
+			continue;
+		if (!m->vals[i])
+			cli_die("internal error: metadata key '%s' of %s not set", m->fam->keys[i].key, m->fam->arch);
+		keys[n_meta] = m->fam->keys[i].key;
+		vals[n_meta++] = m->vals[i];
+	}
 	struct tn_wwrite_tensor *wt = calloc(net->n_params, sizeof *wt);
 	if (!wt)
 		cli_die("out of memory");
@@ -406,20 +447,17 @@ static void convert_deeplab(struct opts *o, struct tn_ckpt *ck)
 	/* The weights are the same shape for 8 and 16: say which one the file will run with. */
 	if (!o->downsample_given && !o->quiet)
 		cli_warn("%s: no --downsample given: assuming 16, as upstream's default", o->input);
-	char num_classes[16], downsample[16], in_h[16], in_w[16], producer[64];
-	snprintf(num_classes, sizeof num_classes, "%d", o->num_classes);
-	snprintf(downsample, sizeof downsample, "%d", o->downsample);
-	snprintf(in_h, sizeof in_h, "%d", o->in_h);
-	snprintf(in_w, sizeof in_w, "%d", o->in_w);
-	snprintf(producer, sizeof producer, "weightconv %s", CNNKIT_VERSION);
+	struct meta m = {.fam = tn_family_find("deeplabv3plus")};
 	char *names = o->names_file ? read_names_json(o->names_file, o->num_classes) : NULL;
-	const char *source = strrchr(o->input, '/') ? strrchr(o->input, '/') + 1 : o->input;
-	const char *keys[] = {"format_version", "arch", "backbone", "downsample", "num_classes",
-			      "input_height", "input_width", "letterbox_fill", "normalize", "producer",
-			      "source", "class_names"};
-	const char *vals[] = {"1", "deeplabv3plus", tn_backbone_name(bb), downsample, num_classes, in_h,
-			      in_w, "128", "div255", producer, source, names};
-	write_model(o, ck, &net, keys, vals, names ? 12 : 11, o->fp16 ? TN_DTYPE_F16 : TN_DTYPE_F32);
+	meta_set(&m, "backbone", tn_backbone_name(bb));
+	meta_set_int(&m, "downsample", o->downsample);
+	meta_set_int(&m, "num_classes", o->num_classes);
+	meta_set_int(&m, "input_height", o->in_h);
+	meta_set_int(&m, "input_width", o->in_w);
+	meta_set(&m, "letterbox_fill", "128");
+	meta_set(&m, "normalize", m.fam->normalize);
+	meta_set(&m, "class_names", names);
+	write_model(o, ck, &net, &m, o->fp16 ? TN_DTYPE_F16 : TN_DTYPE_F32);
 	free(names);
 	tn_net_free(&net);
 }
@@ -470,19 +508,18 @@ static void convert_encnet(struct opts *o, struct tn_ckpt *ck)
 	if (aux && !o->quiet)
 		cli_warn("%s: note: leaving out %zu auxiliary_head.* tensors (mmseg's FCN head, used only in training)",
 			 o->input, aux);
-	char num_classes[16], in_h[16], in_w[16], backbone[16], producer[64];
-	snprintf(num_classes, sizeof num_classes, "%d", cfg.num_classes);
-	snprintf(in_h, sizeof in_h, "%d", o->in_h);
-	snprintf(in_w, sizeof in_w, "%d", o->in_w);
+	struct meta m = {.fam = tn_family_find("encnet")};
+	char backbone[16];
 	snprintf(backbone, sizeof backbone, "resnet%d", cfg.depth);
-	snprintf(producer, sizeof producer, "weightconv %s", CNNKIT_VERSION);
 	char *names = o->names_file ? read_names_json(o->names_file, cfg.num_classes) : NULL;
-	const char *source = strrchr(o->input, '/') ? strrchr(o->input, '/') + 1 : o->input;
-	const char *keys[] = {"format_version", "arch", "backbone", "num_classes", "add_lateral", "input_height",
-			      "input_width", "normalize", "producer", "source", "class_names"};
-	const char *vals[] = {"1", "encnet", backbone, num_classes, cfg.add_lateral ? "1" : "0", in_h, in_w,
-			      "imagenet", producer, source, names};
-	write_model(o, ck, &net, keys, vals, names ? 11 : 10, o->fp16 ? TN_DTYPE_F16 : TN_DTYPE_F32);
+	meta_set(&m, "backbone", backbone);
+	meta_set_int(&m, "num_classes", cfg.num_classes);
+	meta_set(&m, "add_lateral", cfg.add_lateral ? "1" : "0");
+	meta_set_int(&m, "input_height", o->in_h);
+	meta_set_int(&m, "input_width", o->in_w);
+	meta_set(&m, "normalize", m.fam->normalize);
+	meta_set(&m, "class_names", names);
+	write_model(o, ck, &net, &m, o->fp16 ? TN_DTYPE_F16 : TN_DTYPE_F32);
 	free(names);
 	tn_net_free(&net);
 }
@@ -535,18 +572,16 @@ static void convert_yolo(struct opts *o, struct tn_ckpt *ck)
 	int all_half = 1;
 	for (size_t i = 0; i < net.n_params; i++)
 		all_half &= tn_ckpt_find(ck, net.params[i].name)->dtype == TN_DTYPE_F16;
-	char num_classes[16], in_h[16], in_w[16], producer[64];
-	snprintf(num_classes, sizeof num_classes, "%d", info.nc);
-	snprintf(in_h, sizeof in_h, "%d", o->in_h);
-	snprintf(in_w, sizeof in_w, "%d", o->in_w);
-	snprintf(producer, sizeof producer, "weightconv %s", CNNKIT_VERSION);
-	const char *source = strrchr(o->input, '/') ? strrchr(o->input, '/') + 1 : o->input;
-	const char *keys[] = {"format_version", "arch", "yaml", "num_classes", "class_names", "input_height",
-			      "input_width", "letterbox_fill", "normalize", "producer", "source", "module_attrs"};
-	const char *vals[] = {"1", "yolov5", yaml, num_classes, names, in_h, in_w, "114", "div255", producer,
-			      source, ck->attrs_json};
-	write_model(o, ck, &net, keys, vals, ck->attrs_json ? 12 : 11,
-		    o->fp16 || all_half ? TN_DTYPE_F16 : TN_DTYPE_F32);
+	struct meta m = {.fam = tn_family_find("yolov5")};
+	meta_set(&m, "yaml", yaml);
+	meta_set_int(&m, "num_classes", info.nc);
+	meta_set(&m, "class_names", names);
+	meta_set_int(&m, "input_height", o->in_h);
+	meta_set_int(&m, "input_width", o->in_w);
+	meta_set(&m, "letterbox_fill", "114");
+	meta_set(&m, "normalize", m.fam->normalize);
+	meta_set(&m, "module_attrs", ck->attrs_json);
+	write_model(o, ck, &net, &m, o->fp16 || all_half ? TN_DTYPE_F16 : TN_DTYPE_F32);
 	free(names);
 	free(yaml);
 	tn_net_free(&net);
@@ -580,33 +615,17 @@ static void convert_classifier(struct opts *o, struct tn_ckpt *ck, enum tn_cls_a
 		tn_net_free(&net);
 		return;
 	}
-	char num_classes[16], in_h[16], resize[16], producer[64], transform[4];
-	snprintf(num_classes, sizeof num_classes, "%d", o->num_classes);
-	snprintf(in_h, sizeof in_h, "%d", o->in_h);
-	snprintf(resize, sizeof resize, "%d", (int)((long)o->in_h * 256 / 224));
-	snprintf(producer, sizeof producer, "weightconv %s", CNNKIT_VERSION);
-	snprintf(transform, sizeof transform, "%d", arch == TN_CLS_GOOGLENET && o->transform_input != 0);
+	struct meta m = {.fam = tn_family_find(tn_cls_arch_name(arch))};
 	char *names = o->names_file ? read_names_json(o->names_file, o->num_classes) : default_names(o->num_classes);
-	const char *source = strrchr(o->input, '/') ? strrchr(o->input, '/') + 1 : o->input;
-	const char *keys[] = {"format_version", "arch", "num_classes", "input_height", "input_width", "resize",
-			      "transform_input", "producer", "source", "class_names"};
-	const char *vals[] = {"1", tn_cls_arch_name(arch), num_classes, in_h, in_h, resize, transform, producer,
-			      source, names};
-	write_model(o, ck, &net, keys, vals, 10, o->fp16 ? TN_DTYPE_F16 : TN_DTYPE_F32);
+	meta_set_int(&m, "num_classes", o->num_classes);
+	meta_set_int(&m, "input_height", o->in_h);
+	meta_set_int(&m, "input_width", o->in_h);
+	meta_set_int(&m, "resize", (int)((long)o->in_h * 256 / 224));
+	meta_set(&m, "transform_input", arch == TN_CLS_GOOGLENET && o->transform_input != 0 ? "1" : "0");
+	meta_set(&m, "class_names", names);
+	write_model(o, ck, &net, &m, o->fp16 ? TN_DTYPE_F16 : TN_DTYPE_F32);
 	free(names);
 	tn_net_free(&net);
-}
-
-/* A bare YOLOv5 state_dict: model.<i>... names and a Detect anchors buffer. */
-static int looks_yolo(const struct tn_ckpt *ck)
-{
-	for (size_t i = 0; i < ck->n; i++) {
-		const char *nm = ck->t[i].name;
-		size_t len = strlen(nm);
-		if (strncmp(nm, "model.", 6) == 0 && len > 8 && strcmp(nm + len - 8, ".anchors") == 0)
-			return 1;
-	}
-	return 0;
 }
 
 int main(int argc, char **argv)
@@ -627,32 +646,24 @@ int main(int argc, char **argv)
 	struct tn_ckpt ck;
 	if (tn_ckpt_load(o.input, &ck))
 		cli_fail();
-	if (o.arch ? !strcmp(o.arch, "encnet") : tn_ckpt_find(&ck, "decode_head.enc_module.encoding.0.codewords") != NULL) {
-		convert_encnet(&o, &ck);
-		tn_ckpt_free(&ck);
-		if (o.mode == MODE_CHECK)
-			cli_close_stdout();
-		return 0;
-	}
-	enum tn_cls_arch ca;
-	int classifier = o.arch ? !tn_cls_arch_parse(o.arch, &ca) : (!o.cfg && !ck.yaml_json && !tn_cls_guess_arch(&ck, &ca));
-	int yolo = !classifier && (o.arch ? strcmp(o.arch, "yolov5") == 0
-					  : (ck.yaml_json != NULL || o.cfg != NULL || looks_yolo(&ck)));
-	if ((classifier || yolo) && (o.backbone || o.downsample_given))
+	/* a --cfg is a YOLOv5 model's; a checkpoint nothing recognises gets DeepLabV3+'s message */
+	const struct tn_family *fam = o.arch ? tn_family_find(o.arch)
+				      : o.cfg ? tn_family_find("yolov5")
+					      : tn_family_recognise(&ck);
+	if (!fam)
+		fam = tn_family_find("deeplabv3plus");
+	if (fam->task != TN_TASK_SEGMENT && (o.backbone || o.downsample_given))
 		cli_usage_error("%s: --%s goes with deeplabv3plus or encnet, and this is a %s checkpoint", o.input,
-				o.backbone ? "backbone" : "downsample", classifier ? tn_cls_arch_name(ca) : "yolov5");
-	if (classifier) {
+				o.backbone ? "backbone" : "downsample", fam->arch);
+	if (!o.size_given && fam->task != TN_TASK_CLASSIFY)
+		o.in_h = o.in_w = fam->task == TN_TASK_DETECT ? 640 : 512;
+	enum tn_cls_arch ca;
+	if (fam->task == TN_TASK_CLASSIFY && !tn_cls_arch_parse(fam->arch, &ca))
 		convert_classifier(&o, &ck, ca);
-		tn_ckpt_free(&ck);
-		if (o.mode == MODE_CHECK)
-			cli_close_stdout();
-		return 0;
-	}
-	if (!o.size_given) {
-		o.in_h = o.in_w = yolo ? 640 : 512;
-	}
-	if (yolo)
+	else if (fam->task == TN_TASK_DETECT)
 		convert_yolo(&o, &ck);
+	else if (!strcmp(fam->arch, "encnet"))
+		convert_encnet(&o, &ck);
 	else
 		convert_deeplab(&o, &ck);
 	tn_ckpt_free(&ck);

@@ -10,6 +10,7 @@
 
 #include "core/error.h"
 #include "core/tensor.h"
+#include "models/registry.h"
 #include "models/resnet.h"
 #include "models/wmeta.h"
 
@@ -347,12 +348,13 @@ int tn_clsmodel_describe(struct tn_clsmodel *m, const char *path, int crop, int 
 	if (rc)
 		return rc;
 	const char *arch = tn_wfile_meta(&m->wf, "arch");
-	if (!arch || tn_cls_arch_parse(arch, &m->arch)) {
-		rc = tn_fail(TN_E_UNSUPPORTED, "%s: arch '%s' is not a classifier this program runs "
-			     "(googlenet, resnet50, mobilenet_v2)", path, arch ? arch : "(none)");
+	const struct tn_family *fam = tn_family_find(arch);
+	if (!fam || fam->task != TN_TASK_CLASSIFY || tn_cls_arch_parse(fam->arch, &m->arch)) {
+		rc = tn_fail(TN_E_UNSUPPORTED, "%s: arch '%s' is not a classifier this program runs (%s)", path,
+			     arch ? arch : "(none)", tn_family_list(TN_TASK_CLASSIFY));
 		goto fail;
 	}
-	if ((rc = tn_wmeta_check_format(&m->wf, "imagenet")) ||
+	if ((rc = tn_wmeta_check_format(&m->wf, fam->normalize)) ||
 	    (rc = tn_wmeta_int(&m->wf, "num_classes", 1, 100000, -1, &m->num_classes)) ||
 	    (rc = tn_wmeta_int(&m->wf, "input_height", 32, 4096, 224, &m->crop)) ||
 	    (rc = tn_wmeta_int(&m->wf, "resize", 32, 4096, 256, &m->resize)) ||

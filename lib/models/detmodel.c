@@ -1,5 +1,6 @@
 #include "models/detmodel.h"
 
+#include "models/registry.h"
 #include "models/wmeta.h"
 
 #include "core/clock.h"
@@ -16,12 +17,13 @@ int tn_detmodel_open(struct tn_detmodel *m, const char *path)
 	if (rc)
 		return rc;
 	const char *arch = tn_wfile_meta(&m->wf, "arch"), *yaml = tn_wfile_meta(&m->wf, "yaml");
-	if (!arch || strcmp(arch, "yolov5") != 0) {
-		rc = tn_fail(TN_E_UNSUPPORTED, "%s: arch '%s' is not a detector this program runs (yolov5)", path,
-			     arch ? arch : "(none)");
+	const struct tn_family *fam = tn_family_find(arch);
+	if (!fam || fam->task != TN_TASK_DETECT) {
+		rc = tn_fail(TN_E_UNSUPPORTED, "%s: arch '%s' is not a detector this program runs (%s)", path,
+			     arch ? arch : "(none)", tn_family_list(TN_TASK_DETECT));
 		goto fail;
 	}
-	if ((rc = tn_wmeta_check_format(&m->wf, "div255")))
+	if ((rc = tn_wmeta_check_format(&m->wf, fam->normalize)))
 		goto fail;
 	if (!yaml) {
 		rc = tn_fail(TN_E_FORMAT, "%s: metadata has no 'yaml' (the model config)", path);

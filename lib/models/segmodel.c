@@ -1,6 +1,7 @@
 #include "models/segmodel.h"
 
 #include "models/encnet.h"
+#include "models/registry.h"
 #include "models/wmeta.h"
 
 #include "core/error.h"
@@ -41,13 +42,14 @@ int tn_segmodel_describe(struct tn_segmodel *m, const char *path)
 	if (rc)
 		return rc;
 	const char *arch = tn_wfile_meta(&m->wf, "arch");
-	m->encnet = arch && strcmp(arch, "encnet") == 0;
-	if (!arch || (!m->encnet && strcmp(arch, "deeplabv3plus") != 0)) {
+	const struct tn_family *fam = tn_family_find(arch);
+	if (!fam || fam->task != TN_TASK_SEGMENT) {
 		rc = tn_fail(TN_E_UNSUPPORTED, "%s: arch '%s' is not a segmentation model this program runs",
 			     path, arch ? arch : "(none)");
 		goto fail;
 	}
-	if ((rc = tn_wmeta_check_format(&m->wf, m->encnet ? "imagenet" : "div255")))
+	m->encnet = fam->prep == TN_PREP_MMSEG_RESIZE;
+	if ((rc = tn_wmeta_check_format(&m->wf, fam->normalize)))
 		goto fail;
 	if (m->encnet) {
 		if ((rc = describe_encnet(m, path)))
