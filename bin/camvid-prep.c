@@ -4,9 +4,9 @@
 #include "core/error.h"
 #include "core/threads.h"
 #include "data/camvid.h"
+#include "image/resample.h"
 #include "io/file.h"
 #include "io/image.h"
-#include "ops/resample.h"
 
 #include <errno.h>
 #include <dirent.h>

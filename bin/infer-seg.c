@@ -4,11 +4,11 @@
 #include "core/clock.h"
 #include "core/error.h"
 #include "core/threads.h"
+#include "image/resample.h"
 #include "io/file.h"
 #include "io/image.h"
 #include "io/npy.h"
 #include "models/segmodel.h"
-#include "ops/resample.h"
 
 #include <getopt.h>
 #include <stdio.h>

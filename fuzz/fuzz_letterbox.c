@@ -1,9 +1,9 @@
 /* The two letterbox wrappers on small decoded images.  The first 6 bytes choose the target size,
  * stride, auto-rect flag and fill; the rest is the image (64 Kpixel limit keeps runs fast). */
 #include "fuzz_common.h"
+#include "image/letterbox_cv.h"
+#include "image/resample.h"
 #include "io/image.h"
-#include "ops/detect.h"
-#include "ops/resample.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

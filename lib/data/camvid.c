@@ -3,7 +3,7 @@
 
 #include "core/error.h"
 #include "core/tensor.h"
-#include "ops/resample.h"
+#include "image/resample.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -5,8 +5,8 @@
  * - Resize(256) gives the longer side int(256 * long / short) and resizes with PIL's
  *   bilinear filter (antialiased when shrinking); CenterCrop rounds half to even. */
 #include "core/clock.h"
+#include "image/resample.h"
 #include "models/classify.h"
-#include "ops/resample.h"
 
 #include "core/error.h"
 #include "core/tensor.h"

@@ -5,7 +5,7 @@
 
 #include "core/clock.h"
 #include "core/error.h"
-#include "ops/resample.h"
+#include "image/resample.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -4,10 +4,10 @@
 #include "core/clock.h"
 #include "core/error.h"
 #include "core/tensor.h"
+#include "image/letterbox_cv.h"
+#include "image/resample.h"
 #include "io/image.h"
 #include "models/resnet.h"
-#include "ops/detect.h"
-#include "ops/resample.h"
 
 #include <math.h>
 #include <stdio.h>

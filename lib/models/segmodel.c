@@ -4,11 +4,11 @@
 #include "models/registry.h"
 #include "models/wmeta.h"
 
-#include "core/error.h"
 #include "core/clock.h"
+#include "core/error.h"
 #include "core/tensor.h"
+#include "image/resample.h"
 #include "ops/basic.h"
-#include "ops/resample.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -3,11 +3,11 @@
 #include "net/nodes.h"
 
 #include "core/error.h"
+#include "image/resample.h"
 #include "ops/attention.h"
 #include "ops/basic.h"
 #include "ops/detect.h"
 #include "ops/encoding.h"
-#include "ops/resample.h"
 
 #include <string.h>
 

@@ -3,10 +3,10 @@
  * maps of 1..21 channels (max difference reported; expected 0), PIL Image.blend (byte-exact).
  * References: scripts/ref/resample-ref.py, as in test_image.c. */
 #include "check.h"
-#include "refs.h"
 #include "core/error.h"
+#include "image/resample.h"
 #include "io/image.h"
-#include "ops/resample.h"
+#include "refs.h"
 
 #include <math.h>
 #include <stdint.h>

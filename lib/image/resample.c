@@ -1,7 +1,7 @@
 /* The resamplers of the upstream pipelines, reproduced bit for bit:
  * Pillow 9.4 BICUBIC resize (fixed point, two passes), the DeepLabV3+ letterbox, OpenCV 4.6
  * INTER_LINEAR on float32 maps, and Pillow's Image.blend. */
-#include "ops/resample.h"
+#include "image/resample.h"
 
 #include "core/error.h"
 #include "core/tensor.h"

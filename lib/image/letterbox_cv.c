@@ -12,8 +12,8 @@
  *    rows clamped but keeping both row weights.  Horizontal pass into ints; vertical pass
  *    ((r0>>4)*b0>>16) + ((r1>>4)*b1>>16), then (t+2)>>2, for every byte of the row (checked
  *    against cv2 4.6 on all row widths 1..240: the SIMD loop and the scalar tail agree). */
-#include "ops/detect.h"
-#include "ops/resample.h"
+#include "image/letterbox_cv.h"
+#include "image/resample.h"
 
 #include "core/error.h"
 #include "core/tensor.h"
