@@ -1,5 +1,6 @@
 #include "net/net.h"
 
+#include "core/clock.h"
 #include "core/error.h"
 #include "core/tensor.h"
 #include "core/threads.h"
@@ -27,6 +28,7 @@ void tn_net_free(struct tn_net *net)
 	free(net->wino);
 	free(net->arena);
 	free(net->work);
+	free(net->profile_ms);
 	tn_net_init(net);
 }
 
@@ -721,8 +723,27 @@ float *tn_net_input_data(struct tn_net *net)
 
 void tn_net_forward(struct tn_net *net)
 {
+	if (net->profile_ms) {
+		for (int i = 0; i < net->n; i++) {
+			double t0 = tn_now_ms();
+			tn_node_ops[net->nodes[i].op].forward(net, &net->nodes[i], net->work, net->threads);
+			net->profile_ms[i] += tn_now_ms() - t0;
+		}
+		net->profile_runs++;
+		return;
+	}
 	for (int i = 0; i < net->n; i++)
 		tn_node_ops[net->nodes[i].op].forward(net, &net->nodes[i], net->work, net->threads);
+}
+
+int tn_net_profile(struct tn_net *net, int on)
+{
+	free(net->profile_ms);
+	net->profile_ms = NULL;
+	net->profile_runs = 0;
+	if (on && !(net->profile_ms = calloc((size_t)(net->n ? net->n : 1), sizeof *net->profile_ms)))
+		return tn_fail(TN_E_NOMEM, "out of memory");
+	return 0;
 }
 
 const float *tn_net_node_output(const struct tn_net *net, int i, int *c, int *h, int *w)

@@ -94,6 +94,8 @@ struct tn_net {
 	int failed; /* a builder call failed: TN_NET_NOMEM, or TN_NET_BAD_LAYER with its reason in error */
 	char error[256];
 	char ignore[2][32]; /* tensors under these prefixes are neither expected nor unexpected */
+	double *profile_ms; /* n entries when profiling (tn_net_profile): each node's summed time */
+	int profile_runs;   /* forwards summed there */
 };
 
 enum { TN_NET_NOMEM = 1, TN_NET_BAD_LAYER = 2 };
@@ -189,6 +191,9 @@ float *tn_net_input_data(struct tn_net *net);
  * op's scratch was sized by the plan, for the thread count in use then (tn_threads()). */
 void tn_net_forward(struct tn_net *net);
 const float *tn_net_output(const struct tn_net *net, int *c, int *h, int *w);
+/* Turns per-node timing on (zeroed) or off.  While on, every forward adds each node's wall
+ * time to net->profile_ms[node] (a clock read per node; nothing is allocated). */
+int tn_net_profile(struct tn_net *net, int on);
 /* A kept node's output after tn_net_forward (tn_net_keep), and its shape. */
 const float *tn_net_node_output(const struct tn_net *net, int i, int *c, int *h, int *w);
 

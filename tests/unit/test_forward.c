@@ -6,7 +6,9 @@
 #include "check.h"
 #include "core/error.h"
 #include "core/threads.h"
+#include "core/peak.h"
 #include "net/net.h"
+#include "net/profile.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -213,8 +215,60 @@ static long forward_allocs(struct tn_net *net, float *out, size_t cap, size_t *n
 	return __atomic_load_n(&allocs, __ATOMIC_RELAXED);
 }
 
+/* A profiled forward still allocates nothing; its rows cover every node, slowest first, with
+ * the conv's multiply-accumulates and its module's name. */
+static void check_profile(struct tn_net *net)
+{
+	struct tn_profile_row *rows;
+	int n_rows;
+	CHECK(tn_profile_rows(net, &rows, &n_rows) == TN_E_INVAL, "no profile before tn_net_profile");
+	CHECK(tn_net_profile(net, 1) == 0, "profiling on");
+	static float out[1 << 16];
+	size_t n_out;
+	long n = forward_allocs(net, out, sizeof out / sizeof out[0], &n_out);
+	CHECK(n == 0 && net->profile_runs == 2, "a profiled tn_net_forward allocates nothing (%ld), 2 runs counted", n);
+	int rc = tn_profile_rows(net, &rows, &n_rows);
+	CHECK(rc == 0 && n_rows == net->n, "one profile row per node (%d of %d)", n_rows, net->n);
+	if (rc)
+		return;
+	int sorted = 1, stem = 0, unnamed = 0;
+	double total = 0;
+	for (int i = 0; i < n_rows; i++) {
+		sorted &= i == 0 || rows[i - 1].ms >= rows[i].ms;
+		total += rows[i].ms;
+		/* at 40x56 the stem reads 12 x 20x28 (after space-to-depth) and writes 64 x 20x28 */
+		if (!strcmp(rows[i].name, "stem"))
+			stem = !strcmp(rows[i].op, "Conv2d") && rows[i].c == 64 && rows[i].h == 20 && rows[i].w == 28 &&
+			       rows[i].macs == 64.0 * 20 * 28 * 12 * 9;
+		unnamed += rows[i].name[0] == '#' && atoi(rows[i].name + 1) == rows[i].node &&
+			   net->nodes[rows[i].node].n_p == 0 && !net->nodes[rows[i].node].conv_name[0];
+	}
+	CHECK(sorted && total > 0, "rows slowest first, %.3f ms in all", total);
+	CHECK(stem, "the stem's row: Conv2d, 64x20x28, 64*20*28*12*9 MACs");
+	CHECK(unnamed >= 3, "nodes without a tensor are named by their index (%d)", unnamed);
+	free(rows);
+	tn_net_profile(net, 0);
+	CHECK(!net->profile_ms, "profiling off");
+}
+
+/* The measured peak is positive and comes from the widest path this CPU has. */
+static void check_peak(void)
+{
+	const char *isa;
+	double g = tn_fma_peak_gflops(1, &isa);
+	const char *want = "scalar";
+#if defined(__x86_64__)
+	__builtin_cpu_init();
+	want = __builtin_cpu_supports("avx512f") ? "avx512"
+	       : __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? "avx2" : "scalar";
+#endif
+	CHECK(g > 0.1 && !strcmp(isa, want), "FMA peak %.1f GFLOP/s on one thread with %s (the CPU has %s)", g, isa,
+	      want);
+}
+
 int main(void)
 {
+	check_peak();
 	enum { CAP = 1 << 16 };
 	static float out[2][CAP];
 	size_t n_out[2] = {0, 0};
@@ -242,6 +296,8 @@ int main(void)
 		static float other[CAP];
 		n = rc ? -1 : forward_allocs(&net, other, CAP, &unused);
 		CHECK(n == 0, "%d thread(s): after a re-plan at 56x40, tn_net_forward allocates nothing (%ld)", t, n);
+		if (t == 1)
+			check_profile(&net);
 		tn_net_free(&net);
 	}
 	int all = 1;

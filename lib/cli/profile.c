@@ -1,0 +1,79 @@
+#include "cli/profile.h"
+
+#include "cli/cli.h"
+#include "core/peak.h"
+#include "core/threads.h"
+#include "net/profile.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+static double percent(double part, double whole)
+{
+	return whole > 0 ? 100 * part / whole : 0;
+}
+
+/* GFLOP/s of a row: 2 FLOPs per multiply-accumulate */
+static double gflops(double macs, double ms)
+{
+	return ms > 0 ? 2 * macs / (ms * 1e6) : 0;
+}
+
+static void print_csv(const struct tn_profile_row *r, int n, const struct cli_stage *stages, int n_stages,
+		      int images, double peak)
+{
+	fprintf(stderr, "layer,op,channels,height,width,ms,macs,gflops,peak_percent\n");
+	for (int i = 0; i < n; i++) {
+		double g = gflops(r[i].macs, r[i].ms);
+		fprintf(stderr, "%s,%s,%d,%d,%d,%.4f,%.0f,%.2f,%.2f\n", r[i].name, r[i].op, r[i].c, r[i].h, r[i].w,
+			r[i].ms, r[i].macs, g, percent(g, peak));
+	}
+	for (int s = 0; s < n_stages; s++)
+		fprintf(stderr, "%s,stage,,,,%.4f,0,,\n", stages[s].name, stages[s].ms / images);
+}
+
+static void print_text(const struct tn_profile_row *r, int n, const struct cli_stage *stages, int n_stages,
+		       int images, double peak)
+{
+	double net_ms = 0, net_macs = 0, other_ms = 0;
+	for (int i = 0; i < n; i++)
+		net_ms += r[i].ms, net_macs += r[i].macs;
+	for (int s = 0; s < n_stages; s++)
+		other_ms += stages[s].ms / images;
+	fprintf(stderr, "%9s %6s %8s %8s %6s  %-17s %-14s %s\n", "ms", "%time", "GMACs", "GFLOP/s", "%peak", "op",
+		"output", "layer");
+	for (int i = 0; i < n; i++) {
+		char shape[48];
+		snprintf(shape, sizeof shape, "%dx%dx%d", r[i].c, r[i].h, r[i].w);
+		double g = gflops(r[i].macs, r[i].ms);
+		fprintf(stderr, "%9.3f %6.1f %8.3f %8.1f %6.1f  %-17s %-14s %s\n", r[i].ms, percent(r[i].ms, net_ms),
+			r[i].macs / 1e9, g, percent(g, peak), r[i].op, shape, r[i].name);
+	}
+	double g = gflops(net_macs, net_ms);
+	fprintf(stderr, "%9.3f %6.1f %8.3f %8.1f %6.1f  network (%d nodes)\n", net_ms, 100.0, net_macs / 1e9, g,
+		percent(g, peak), n);
+	for (int s = 0; s < n_stages; s++)
+		fprintf(stderr, "%9.3f %6s %8s %8s %6s  %s\n", stages[s].ms / images, "", "", "", "", stages[s].name);
+	fprintf(stderr, "%9.3f %6s %8s %8s %6s  per image, all stages\n", net_ms + other_ms, "", "", "", "");
+}
+
+void cli_profile_print(const struct tn_net *net, const struct cli_stage *stages, int n_stages, int images,
+		       int csv)
+{
+	struct tn_profile_row *rows;
+	int n;
+	if (tn_profile_rows(net, &rows, &n))
+		cli_fail();
+	if (images < 1)
+		images = 1;
+	const char *isa;
+	int threads = tn_threads();
+	double peak = tn_fma_peak_gflops(threads, &isa);
+	fprintf(stderr, "%s%s: profile of %d image%s on %d thread%s; measured FMA peak %.1f GFLOP/s (%s)\n", csv ? "# " : "", cli_prog(),
+		images, images == 1 ? "" : "s", threads, threads == 1 ? "" : "s", peak, isa);
+	if (csv)
+		print_csv(rows, n, stages, n_stages, images, peak);
+	else
+		print_text(rows, n, stages, n_stages, images, peak);
+	free(rows);
+}
