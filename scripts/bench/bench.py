@@ -10,8 +10,9 @@ alternating engines; medians of several runs.
   encnet     mmseg EncNet-R50 (dilated ResNet, output stride 8), 512x512 (infer-seg); heavy
   googlenet  torchvision GoogLeNet, 224x224 (infer-classify)
 
-Per-image network time at 1 and 2 threads, the ratio to each peer, peak RSS, and the whole-process
-time for one image (start-up included).  Every engine runs the same weights: the .w is converted
+Per-image network time at 1 and 2 threads, the ratio to each peer, the network's share of this
+machine's measured FMA peak (from --profile), peak RSS, and the whole-process time for one image
+(start-up included).  Every engine runs the same weights: the .w is converted
 from the checkpoint the PyTorch engine loads, and the ONNX model is exported from that checkpoint.
 ONNX Runtime is optional: it is installed from the npm registry into BUILD/bench on first use
 (ONNXRUNTIME_NODE_INSTALL=skip npm install onnxruntime-node); if that fails it is left out.
@@ -144,8 +145,21 @@ def detect_engine(model, image):
     return run
 
 
-def compare(title, engines, rounds, runs):
-    """engines: [(key, label, run)], cnnkit first; run(threads, runs) -> (ms list, totals, RSS)."""
+def profile_peak(cmd, threads):
+    """Runs cnnkit's CMD (an infer-* command on one image) with --profile=csv: the measured FMA peak
+    in GFLOP/s at THREADS and the network's multiply-accumulates."""
+    _, err, _ = run_rss(cmd + ["-t", str(threads), "--profile=csv"])
+    lines = err.splitlines()
+    head = next(l for l in lines if l.startswith("# ") and "measured FMA peak" in l)
+    peak = float(head.split("measured FMA peak ")[1].split()[0])
+    start = lines.index("layer,op,channels,height,width,ms,macs,gflops,peak_percent")
+    macs = sum(float(l.split(",")[6]) for l in lines[start + 1:] if l.count(",") == 8 and ",stage," not in l)
+    return peak, macs
+
+
+def compare(title, engines, rounds, runs, profile_cmd=None):
+    """engines: [(key, label, run)], cnnkit first; run(threads, runs) -> (ms list, totals, RSS).
+    profile_cmd: cnnkit on one image, to report its network's share of the measured FMA peak."""
     print("%s; %d rounds x %d runs, engines alternating" % (title, rounds, runs), flush=True)
     for threads in (1, 2):
         acc = {k: [] for k, _, _ in engines}
@@ -167,6 +181,11 @@ def compare(title, engines, rounds, runs):
             if key in med:
                 line += ", %s %.0f ms (%.2fx)" % (label, med[key], med[key] / med[ours])
         print(line)
+        if profile_cmd:
+            peak, macs = profile_peak(profile_cmd, threads)
+            print("  cnnkit network at %.0f %% of the measured FMA peak (%.1f GFLOP/s on %d thread%s, %.2f GMACs)"
+                  % (100 * 2 * macs / (med[ours] * 1e6) / peak, peak, threads, "" if threads == 1 else "s",
+                     macs / 1e9))
         print("  peak RSS: " + ", ".join("%s %.0f MiB" % (label, rss[key]) for key, label, _ in engines
                                          if key in rss), flush=True)
 
@@ -216,7 +235,8 @@ def deeplab_main(backbone, ort, rounds, runs):
         engines.append(("ort", "ONNX Runtime", ort_engine(onnx, 512)))
     name = {"mobilenet": "MobileNetV2", "xception": "Xception"}[backbone]
     # the letterbox makes the network input 512x512 whatever the photo's shape
-    compare("DeepLabV3+ %s ds16, 512x512, %s" % (name, os.path.basename(IMAGE)), engines, rounds, runs)
+    compare("DeepLabV3+ %s ds16, 512x512, %s" % (name, os.path.basename(IMAGE)), engines, rounds, runs,
+            [os.path.join(BIN, "infer-seg"), "-m", model, "-o", os.path.join(WORK, "one.png"), IMAGE])
     n = 3 if backbone == "mobilenet" else 1
     o = whole_process([os.path.join(BIN, "infer-seg"), "-m", model, "-o", os.path.join(WORK, "one.png"), IMAGE], n)
     p = whole_process([PY, os.path.join(TOP, "scripts", "ref", "deeplab-predict.py"), "--ckpt", ckpt,
@@ -241,7 +261,8 @@ def yolo_main(ort):
                ("torch", "PyTorch", torch_engine("torch-bench.py", ("yolov5", ckpt), (640,)))]
     if ort:
         engines.append(("ort", "ONNX Runtime", ort_engine(onnx, 640)))
-    compare("YOLOv5s 640x640", engines, ROUNDS, RUNS)
+    compare("YOLOv5s 640x640", engines, ROUNDS, RUNS,
+            [os.path.join(BIN, "infer-detect"), "-m", model, "-o", os.path.join(WORK, "one.txt"), img])
     o = whole_process([os.path.join(BIN, "infer-detect"), "-m", model, "-o", os.path.join(WORK, "one.txt"), IMAGE])
     print("one image, whole process (start-up included): cnnkit %.0f ms" % o, flush=True)
 
@@ -264,7 +285,8 @@ def encnet_main(ort):
                ("torch", "PyTorch", torch_engine("torch-bench.py", ("encnet", ckpt), (512,)))]
     if ort:
         engines.append(("ort", "ONNX Runtime", ort_engine(onnx, 512)))
-    compare("EncNet-R50 (output stride 8), 512x512", engines, min(ROUNDS, 2), min(RUNS, 2))
+    compare("EncNet-R50 (output stride 8), 512x512", engines, min(ROUNDS, 2), min(RUNS, 2),
+            [os.path.join(BIN, "infer-seg"), "-m", model, "-o", os.path.join(WORK, "one.png"), img])
     o = whole_process([os.path.join(BIN, "infer-seg"), "-m", model, "-o", os.path.join(WORK, "one.png"), img], 1)
     print("one image, whole process (start-up included): cnnkit %.0f ms" % o, flush=True)
 
@@ -286,7 +308,8 @@ def googlenet_main(ort):
                ("torch", "PyTorch", torch_engine("torch-bench.py", ("googlenet", ckpt), (224,)))]
     if ort:
         engines.append(("ort", "ONNX Runtime", ort_engine(onnx, 224)))
-    compare("GoogLeNet (torchvision), 224x224", engines, ROUNDS, RUNS * 3)
+    compare("GoogLeNet (torchvision), 224x224", engines, ROUNDS, RUNS * 3,
+            [os.path.join(BIN, "infer-classify"), "-m", model, "-o", os.path.join(WORK, "one.txt"), IMAGE])
     o = whole_process([os.path.join(BIN, "infer-classify"), "-m", model, "-o", os.path.join(WORK, "one.txt"),
                        IMAGE])
     print("one image, whole process (start-up included): cnnkit %.0f ms" % o, flush=True)
