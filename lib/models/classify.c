@@ -352,22 +352,14 @@ fail:
 int tn_clsmodel_open(struct tn_clsmodel *m, const char *path, int crop, int resize)
 {
 	int rc = tn_clsmodel_describe(m, path, crop, resize);
-	if (rc)
-		return rc;
-	if ((rc = tn_wmeta_load_net(&m->net, &m->wf)))
-		goto fail;
-	return 0;
-fail:
-	tn_clsmodel_close(m);
+	if (!rc && (rc = tn_wmeta_load_net(&m->net, &m->wf)))
+		tn_clsmodel_close(m);
 	return rc;
 }
 
 void tn_clsmodel_close(struct tn_clsmodel *m)
 {
-	tn_wmeta_names_free(m->class_names, m->num_classes);
-	tn_net_free(&m->net);
-	if (m->wf.map)
-		tn_wfile_close(&m->wf);
+	tn_wmeta_release(m->class_names, m->num_classes, &m->net, &m->wf);
 	memset(m, 0, sizeof *m);
 }
 
