@@ -999,6 +999,16 @@ static void class_recall_precision(const struct tn_map_data *d, const size_t *ix
 	}
 }
 
+/* Class c's np detections (indices into d->dets, by confidence); their negated confidences,
+ * the x of the P and R curves, in w->negconf. */
+static const size_t *class_dets(const struct tn_map_data *d, struct map_scratch *w, int c, size_t np)
+{
+	const size_t *ix = w->bycls + w->cstart[c];
+	for (size_t i = 0; i < np; i++)
+		w->negconf[i] = -d->dets[ix[i]].score;
+	return ix;
+}
+
 /* ap_per_class's loop over the classes with labels: compute_ap at every IoU threshold, and at
  * IoU 0.5 the P, R (and, for plots, PR) curves against confidence and the class's F1 curve.
  * w->f1 ends as f1.mean(0), summed in class order. */
@@ -1011,13 +1021,11 @@ static void class_curves(const struct tn_map_data *d, struct tn_map_result *r, s
 		if (!k->instances)
 			continue;
 		size_t np = k->detections;
-		const size_t *ix = w->bycls + w->cstart[c];
+		const size_t *ix = class_dets(d, w, c, np);
 		double *pcm = cv ? cv->p + (size_t)row * NPX : w->pc, *rcm = cv ? cv->r + (size_t)row * NPX : w->rcv;
 		if (cv)
 			cv->cls[row] = c;
 		if (np) {
-			for (size_t i = 0; i < np; i++)
-				w->negconf[i] = -d->dets[ix[i]].score;
 			for (int t = 0; t < TN_MAP_NIOU; t++) {
 				class_recall_precision(d, ix, np, k->instances, t, w->rec, w->prec);
 				k->ap_t[t] = tn_map_compute_ap(w->rec, w->prec, np, w->work);
@@ -1068,10 +1076,8 @@ static void class_results_and_means(const struct tn_map_data *d, struct tn_map_r
 		if (!k->instances)
 			continue;
 		size_t np = k->detections;
-		const size_t *ix = w->bycls + w->cstart[c];
+		const size_t *ix = class_dets(d, w, c, np);
 		if (np) {
-			for (size_t i = 0; i < np; i++)
-				w->negconf[i] = -d->dets[ix[i]].score;
 			class_recall_precision(d, ix, np, k->instances, 0, w->rec, w->prec);
 			class_pr_at(w->negconf, w->rec, w->prec, np, w->px + best, 1, &k->p, &k->r);
 		}

@@ -575,26 +575,27 @@ static void csv_num(FILE *fp, double x)
 		fprintf(fp, "%.17g", x);
 }
 
+/* ",iou,recall,precision" of a class or of the mean. */
+static void csv_rates(FILE *fp, double iou, double recall, double precision)
+{
+	const double v[3] = {iou, recall, precision};
+	for (int j = 0; j < 3; j++) {
+		fputc(',', fp);
+		csv_num(fp, v[j]);
+	}
+}
+
 void tn_miou_write_csv(FILE *fp, const struct tn_miou *m, const char *const *names)
 {
 	fputs("class,iou,recall,precision,gt_pixels,pred_pixels\n", fp);
 	for (int i = 0; i < m->n; i++) {
 		const struct tn_miou_class *k = &m->cls[i];
 		tn_csv_field(fp, names[i]);
-		fputc(',', fp);
-		csv_num(fp, k->iou);
-		fputc(',', fp);
-		csv_num(fp, k->recall);
-		fputc(',', fp);
-		csv_num(fp, k->precision);
+		csv_rates(fp, k->iou, k->recall, k->precision);
 		fprintf(fp, ",%" PRIu64 ",%" PRIu64 "\n", k->gt_pixels, k->pred_pixels);
 	}
-	fputs("mean,", fp);
-	csv_num(fp, m->miou);
-	fputc(',', fp);
-	csv_num(fp, m->mpa);
-	fputc(',', fp);
-	csv_num(fp, m->mprecision);
+	fputs("mean", fp);
+	csv_rates(fp, m->miou, m->mpa, m->mprecision);
 	fprintf(fp, ",%" PRIu64 ",%" PRIu64 "\n", m->pixels, m->pixels);
 	fputs("accuracy,", fp);
 	csv_num(fp, m->accuracy);

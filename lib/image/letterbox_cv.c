@@ -41,23 +41,15 @@ static inline int16_t cv_sat_s16(float v)
 	return (int16_t)(r < SHRT_MIN ? SHRT_MIN : r > SHRT_MAX ? SHRT_MAX : r);
 }
 
-/* Position table along one axis: first tap and its two 11-bit weights. */
-static void cv_u8_axis(int in, int out, int clamp, int *ofs, int16_t *w)
+/* Position table along one axis: first tap and its two 11-bit weights, from the positions the
+ * float resize computes (frac: out floats of scratch). */
+static void cv_u8_axis(int in, int out, int clamp, int *ofs, int16_t *w, float *frac)
 {
-	double scale = 1.0 / ((double)out / in);
+	int first_edge;
+	tn_cv_axis(in, out, ofs, frac, clamp, &first_edge);
 	for (int d = 0; d < out; d++) {
-		float f = (float)((d + 0.5) * scale - 0.5);
-		int s = (int)floorf(f);
-		f -= (float)s;
-		if (clamp) {
-			if (s < 0)
-				s = 0, f = 0.0f;
-			if (s >= in - 1)
-				s = in - 1, f = 0.0f;
-		}
-		ofs[d] = s;
-		w[2 * d] = cv_sat_s16((1.0f - f) * CV_COEF_ONE);
-		w[2 * d + 1] = cv_sat_s16(f * CV_COEF_ONE);
+		w[2 * d] = cv_sat_s16((1.0f - frac[d]) * CV_COEF_ONE);
+		w[2 * d + 1] = cv_sat_s16(frac[d] * CV_COEF_ONE);
 	}
 }
 
@@ -118,14 +110,15 @@ static int cv_u8_linear(const struct tn_image *src, struct tn_image *dst)
 {
 	int cn = src->channels, sw = src->w, sh = src->h, dw = dst->w, dh = dst->h;
 	int width = dw * cn; /* checked to fit an int by the caller */
-	size_t tab = ((size_t)dw + dh) * (sizeof(int) + 2 * sizeof(int16_t));
+	size_t tab = ((size_t)dw + dh) * (sizeof(int) + 2 * sizeof(int16_t) + sizeof(float));
 	char *mem = malloc(tab);
 	if (!mem)
 		return tn_fail(TN_E_NOMEM, "resize: out of memory for %dx%d tables", dw, dh);
 	int *xo = (int *)mem, *yo = xo + dw;
 	int16_t *xa = (int16_t *)(yo + dh), *ya = xa + 2 * (size_t)dw;
-	cv_u8_axis(sw, dw, 1, xo, xa);
-	cv_u8_axis(sh, dh, 0, yo, ya);
+	float *frac = (float *)(ya + 2 * (size_t)dh); /* 4-byte aligned: 2 int16 per entry */
+	cv_u8_axis(sw, dw, 1, xo, xa, frac);
+	cv_u8_axis(sh, dh, 0, yo, ya, frac + dw);
 	size_t sstride = (size_t)sw * cn;
 	int failed = 0;
 	/* Each thread takes a contiguous band of output rows, so it can reuse the horizontally

@@ -289,10 +289,7 @@ int tn_letterbox_pil(const struct tn_image *src, int W, int H, uint8_t fill, str
 
 /* ---- OpenCV INTER_LINEAR, float32 ---- */
 
-/* OpenCV's source position table along one axis: index and weight of the first tap.
- * clamp_taps: the horizontal table zeroes the weight at the borders; the vertical one does not
- * (it clamps the row indices instead, keeping 1-f and f). */
-static void cv_axis(int in, int out, int *ofs, float *frac, int clamp_taps, int *first_edge)
+void tn_cv_axis(int in, int out, int *ofs, float *frac, int clamp_taps, int *first_edge)
 {
 	double scale = 1.0 / ((double)out / in);
 	*first_edge = out;
@@ -435,8 +432,8 @@ void tn_resize_bilinear_cv_work(const float *src, int c, int sh, int sw, long sr
 	int *xo = (int *)work, *yo = xo + dw;
 	float *xa = work + (size_t)dw + dh, *ya = xa + dw;
 	int xmax, unused;
-	cv_axis(sw, dw, xo, xa, 1, &xmax);
-	cv_axis(sh, dh, yo, ya, 0, &unused);
+	tn_cv_axis(sw, dw, xo, xa, 1, &xmax);
+	tn_cv_axis(sh, dh, yo, ya, 0, &unused);
 	float *rows_base = work + 2 * ((size_t)dw + dh);
 #pragma omp parallel num_threads(nthreads)
 	{

@@ -45,6 +45,13 @@ void tn_resize_bilinear_cv_work(const float *src, int c, int sh, int sw, long sr
 void tn_blend_pil(const struct tn_image *a, const struct tn_image *b, float alpha,
 		  struct tn_image *out);
 
+/* OpenCV's INTER_LINEAR source positions along one axis (in -> out samples), shared by the
+ * float resize here and the 8-bit one (letterbox_yolo.c): ofs[d] the first tap, frac[d] the
+ * second one's weight.  clamp_taps: the horizontal table zeroes the weight at the borders and
+ * *first_edge gets the first d whose second tap is past the end; the vertical one does not
+ * (its rows are clamped later, keeping 1-f and f). */
+void tn_cv_axis(int in, int out, int *ofs, float *frac, int clamp_taps, int *first_edge);
+
 /* The network input from an interleaved RGB image: out[c][y][x] = (px - sub[c]) / div[c] in float
  * (sub 0, div 255 is the x/255 of the YOLOv5 and DeepLabV3+ pipelines, bit for bit). */
 void tn_image_to_planes(const struct tn_image *img, const float sub[3], const float div[3], float *out);

@@ -331,6 +331,19 @@ done:
 	return rc;
 }
 
+/* png_decode_raw, then out sized for its pixels with ch channels (r freed if that fails). */
+static int png_decode_alloc(const uint8_t *buf, size_t len, const char *name, size_t max_pixels,
+			    int (*check)(const struct spng_ihdr *, const char *), int ch, struct png_raw *r,
+			    struct tn_image *out)
+{
+	int rc = png_decode_raw(buf, len, name, max_pixels, check, r);
+	if (rc)
+		return rc;
+	if ((rc = alloc_pixels(name, r->ihdr.width, r->ihdr.height, ch, max_pixels, out)))
+		free(r->data);
+	return rc;
+}
+
 /* Sample x of a row with sub-byte depth d (1, 2, 4), MSB first. */
 static inline unsigned packed_at(const uint8_t *row, size_t x, int d)
 {
@@ -342,15 +355,11 @@ static int png_decode_rgb(const uint8_t *buf, size_t len, const char *name, size
 			  struct tn_image *out)
 {
 	struct png_raw r;
-	int rc = png_decode_raw(buf, len, name, max_pixels, NULL, &r);
+	int rc = png_decode_alloc(buf, len, name, max_pixels, NULL, 3, &r, out);
 	if (rc)
 		return rc;
 	size_t w = r.ihdr.width, h = r.ihdr.height;
 	int d = r.ihdr.bit_depth, ct = r.ihdr.color_type;
-	if ((rc = alloc_pixels(name, w, h, 3, max_pixels, out))) {
-		free(r.data);
-		return rc;
-	}
 	int bps = d == 16 ? 2 : 1;                /* bytes per sample (sub-byte handled apart) */
 	int nch = png_channels(ct);
 	for (size_t y = 0; y < h; y++) {
@@ -407,7 +416,7 @@ static int png_decode_mask(const uint8_t *buf, size_t len, const char *name, siz
 			   struct tn_image *out)
 {
 	struct png_raw r;
-	int rc = png_decode_raw(buf, len, name, max_pixels, mask_png_check, &r);
+	int rc = png_decode_alloc(buf, len, name, max_pixels, mask_png_check, 1, &r, out);
 	if (rc)
 		return rc;
 	size_t w = r.ihdr.width, h = r.ihdr.height;
@@ -417,10 +426,6 @@ static int png_decode_mask(const uint8_t *buf, size_t len, const char *name, siz
 	unsigned mul = 1;
 	if (r.ihdr.color_type == SPNG_COLOR_TYPE_GRAYSCALE)
 		mul = d == 2 ? 85u : d == 4 ? 17u : 1u;
-	if ((rc = alloc_pixels(name, w, h, 1, max_pixels, out))) {
-		free(r.data);
-		return rc;
-	}
 	for (size_t y = 0; y < h; y++) {
 		const uint8_t *row = r.data + y * r.stride;
 		uint8_t *o = out->px + y * w;

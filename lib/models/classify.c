@@ -10,6 +10,7 @@
 
 #include "core/error.h"
 #include "core/tensor.h"
+#include "models/mobilenetv2.h"
 #include "models/registry.h"
 #include "models/resnet.h"
 #include "models/wmeta.h"
@@ -127,44 +128,12 @@ static int googlenet(struct tn_net *net, int x, int nc)
 	return tn_net_linear(net, y, "fc", 1024, nc);
 }
 
-/* --- MobileNetV2 (torchvision) ------------------------------------------------------------ */
-
-static int mbv2_block(struct tn_net *net, int x, int idx, int inp, int oup, int stride, int t)
-{
-	char c[4][TN_NAME_MAX];
-	int hidden = inp * t, y = x, k = 0;
-	if (t != 1) {
-		snprintf(c[0], sizeof c[0], "features.%d.conv.0.0", idx);
-		snprintf(c[1], sizeof c[1], "features.%d.conv.0.1", idx);
-		y = tn_net_conv(net, y, &(struct tn_conv_args){.name = c[0], .bn = c[1], .cin = inp,
-				.cout = hidden, .groups = 1, .k = 1, .stride = 1, .act = TN_ACT_RELU6});
-		k = 1;
-	}
-	snprintf(c[0], sizeof c[0], "features.%d.conv.%d.0", idx, k);
-	snprintf(c[1], sizeof c[1], "features.%d.conv.%d.1", idx, k);
-	snprintf(c[2], sizeof c[2], "features.%d.conv.%d", idx, k + 1);
-	snprintf(c[3], sizeof c[3], "features.%d.conv.%d", idx, k + 2);
-	y = tn_net_conv(net, y, &(struct tn_conv_args){.name = c[0], .bn = c[1], .cin = hidden, .cout = hidden,
-			.groups = hidden, .k = 3, .stride = stride, .pad = 1, .act = TN_ACT_RELU6});
-	y = tn_net_conv(net, y, &(struct tn_conv_args){.name = c[2], .bn = c[3], .cin = hidden, .cout = oup,
-			.groups = 1, .k = 1, .stride = 1});
-	if (stride == 1 && inp == oup)
-		tn_net_set_residual(net, y, x, 0);
-	return y;
-}
+/* --- MobileNetV2 (torchvision): features.18 and the classifier on the shared features ---- */
 
 static int mobilenet_v2(struct tn_net *net, int x, int nc)
 {
-	static const int cfg[7][4] = {{1, 16, 1, 1}, {6, 24, 2, 2}, {6, 32, 3, 2}, {6, 64, 4, 2},
-				      {6, 96, 3, 1}, {6, 160, 3, 2}, {6, 320, 1, 1}};
-	int y = tn_net_conv(net, x, &(struct tn_conv_args){.name = "features.0.0", .bn = "features.0.1",
-			.cin = 3, .cout = 32, .groups = 1, .k = 3, .stride = 2, .pad = 1, .act = TN_ACT_RELU6});
-	int inp = 32, idx = 1;
-	for (int s = 0; s < 7; s++)
-		for (int r = 0; r < cfg[s][2]; r++, idx++) {
-			y = mbv2_block(net, y, idx, inp, cfg[s][1], r == 0 ? cfg[s][3] : 1, cfg[s][0]);
-			inp = cfg[s][1];
-		}
+	int y = tn_mbv2_build(net, x, &(struct tn_mbv2_cfg){.prefix = "", .names = TN_MBV2_TORCHVISION,
+			.output_stride = 32}, NULL);
 	y = tn_net_conv(net, y, &(struct tn_conv_args){.name = "features.18.0", .bn = "features.18.1",
 			.cin = 320, .cout = 1280, .groups = 1, .k = 1, .stride = 1, .act = TN_ACT_RELU6});
 	y = tn_net_gap(net, y);
@@ -385,22 +354,14 @@ fail:
 int tn_clsmodel_open(struct tn_clsmodel *m, const char *path, int crop, int resize)
 {
 	int rc = tn_clsmodel_describe(m, path, crop, resize);
-	if (rc)
-		return rc;
-	if ((rc = tn_wmeta_load_net(&m->net, &m->wf)))
-		goto fail;
-	return 0;
-fail:
-	tn_clsmodel_close(m);
+	if (!rc && (rc = tn_wmeta_load_net(&m->net, &m->wf)))
+		tn_clsmodel_close(m);
 	return rc;
 }
 
 void tn_clsmodel_close(struct tn_clsmodel *m)
 {
-	tn_wmeta_names_free(m->class_names, m->num_classes);
-	tn_net_free(&m->net);
-	if (m->wf.map)
-		tn_wfile_close(&m->wf);
+	tn_wmeta_release(m->class_names, m->num_classes, &m->net, &m->wf);
 	memset(m, 0, sizeof *m);
 }
 

@@ -1,11 +1,13 @@
 /* DeepLabV3+ (bubbliiiing).  Details that matter for exact agreement:
- * - MobileNetV2's residuals are decided at construction, before dilation turns strides to 1;
+ * - MobileNetV2's residuals are decided at construction, before dilation turns strides to 1
+ *   (models/mobilenetv2.c);
  * - Xception blocks without a skip conv add relu(input): their first pre-ReLU runs in place;
  * - the low-level feature of Xception is block2's sepconv2 output, before the next pre-ReLU;
  * - every resize inside the network is bilinear with align_corners=True. */
 #include "models/deeplab.h"
 
 #include "core/error.h"
+#include "models/mobilenetv2.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -24,88 +26,6 @@ int tn_backbone_parse(const char *name, enum tn_backbone *out)
 const char *tn_backbone_name(enum tn_backbone b)
 {
 	return b == TN_BACKBONE_XCEPTION ? "xception" : "mobilenet";
-}
-
-/* --- MobileNetV2 ------------------------------------------------------------------------- */
-
-/* The dilation _nostride_dilate(d) gives a 3x3 conv: stride-2 convs become stride 1 with
- * dilation d/2, others get dilation d. */
-static void nostride_dilate(int d, int *stride, int *dil)
-{
-	if (d <= 1)
-		return;
-	if (*stride == 2) {
-		*stride = 1;
-		*dil = d / 2;
-	} else {
-		*dil = d;
-	}
-}
-
-static int mobilenet_block(struct tn_net *net, int x, int idx, int inp, int oup, int stride, int t,
-			   int dilate)
-{
-	char c0[64], b0[64], c1[64], b1[64], c2[64], b2[64];
-	int hidden = inp * t;
-	int use_res = stride == 1 && inp == oup;
-	int dstride = stride, dil = 1;
-	nostride_dilate(dilate, &dstride, &dil);
-	int y;
-	if (t == 1) {
-		snprintf(c0, sizeof c0, "backbone.features.%d.conv.0", idx);
-		snprintf(b0, sizeof b0, "backbone.features.%d.conv.1", idx);
-		snprintf(c1, sizeof c1, "backbone.features.%d.conv.3", idx);
-		snprintf(b1, sizeof b1, "backbone.features.%d.conv.4", idx);
-		y = tn_net_conv(net, x, &(struct tn_conv_args){.name = c0, .bn = b0, .cin = hidden,
-				.cout = hidden, .groups = hidden, .k = 3, .stride = dstride, .pad = dil,
-				.dil = dil, .act = TN_ACT_RELU6});
-		y = tn_net_conv(net, y, &(struct tn_conv_args){.name = c1, .bn = b1, .cin = hidden, .cout = oup,
-				.groups = 1, .k = 1, .stride = 1});
-	} else {
-		snprintf(c0, sizeof c0, "backbone.features.%d.conv.0", idx);
-		snprintf(b0, sizeof b0, "backbone.features.%d.conv.1", idx);
-		snprintf(c1, sizeof c1, "backbone.features.%d.conv.3", idx);
-		snprintf(b1, sizeof b1, "backbone.features.%d.conv.4", idx);
-		snprintf(c2, sizeof c2, "backbone.features.%d.conv.6", idx);
-		snprintf(b2, sizeof b2, "backbone.features.%d.conv.7", idx);
-		y = tn_net_conv(net, x, &(struct tn_conv_args){.name = c0, .bn = b0, .cin = inp, .cout = hidden,
-				.groups = 1, .k = 1, .stride = 1, .act = TN_ACT_RELU6});
-		y = tn_net_conv(net, y, &(struct tn_conv_args){.name = c1, .bn = b1, .cin = hidden,
-				.cout = hidden, .groups = hidden, .k = 3, .stride = dstride, .pad = dil,
-				.dil = dil, .act = TN_ACT_RELU6});
-		y = tn_net_conv(net, y, &(struct tn_conv_args){.name = c2, .bn = b2, .cin = hidden, .cout = oup,
-				.groups = 1, .k = 1, .stride = 1});
-	}
-	if (use_res)
-		tn_net_set_residual(net, y, x, 0);
-	return y;
-}
-
-/* Returns the deep feature; *low gets the low-level one (24 channels at 1/4). */
-static int mobilenet(struct tn_net *net, int x, int df, int *low, int *deep_c, int *low_c)
-{
-	static const int cfg[7][4] = {{1, 16, 1, 1}, {6, 24, 2, 2}, {6, 32, 3, 2}, {6, 64, 4, 2},
-				      {6, 96, 3, 1}, {6, 160, 3, 2}, {6, 320, 1, 1}};
-	int y = tn_net_conv(net, x, &(struct tn_conv_args){.name = "backbone.features.0.0",
-			.bn = "backbone.features.0.1", .cin = 3, .cout = 32, .groups = 1, .k = 3, .stride = 2,
-			.pad = 1, .act = TN_ACT_RELU6});
-	int inp = 32, idx = 1;
-	for (int s = 0; s < 7; s++)
-		for (int r = 0; r < cfg[s][2]; r++, idx++) {
-			int stride = r == 0 ? cfg[s][3] : 1;
-			int dilate = 1;
-			if (df == 8)
-				dilate = idx >= 14 ? 4 : (idx >= 7 ? 2 : 1);
-			else if (idx >= 14)
-				dilate = 2;
-			y = mobilenet_block(net, y, idx, inp, cfg[s][1], stride, cfg[s][0], dilate);
-			inp = cfg[s][1];
-			if (idx == 3)
-				*low = y;
-		}
-	*deep_c = 320;
-	*low_c = 24;
-	return y;
 }
 
 /* --- Xception ---------------------------------------------------------------------------- */
@@ -215,9 +135,13 @@ int tn_deeplab_build(struct tn_net *net, enum tn_backbone backbone, int downsamp
 		return tn_fail(TN_E_INVAL, "input size %dx%d (must be 32 to 4096)", in_w, in_h);
 	tn_net_init(net);
 	int x = tn_net_input(net, 3, in_h, in_w);
-	int low = -1, deep_c = 0, low_c = 0;
-	int deep = backbone == TN_BACKBONE_XCEPTION ? xception(net, x, downsample, &low, &deep_c, &low_c)
-						    : mobilenet(net, x, downsample, &low, &deep_c, &low_c);
+	int low = -1, deep_c = 320, low_c = 24, deep;
+	if (backbone == TN_BACKBONE_XCEPTION) {
+		deep = xception(net, x, downsample, &low, &deep_c, &low_c);
+	} else {
+		struct tn_mbv2_cfg mb = {.prefix = "backbone.", .names = TN_MBV2_FLAT, .output_stride = downsample};
+		deep = tn_mbv2_build(net, x, &mb, &low);
+	}
 	int a = aspp(net, deep, deep_c, 16 / downsample);
 	int s = tn_net_conv(net, low, &(struct tn_conv_args){.name = "shortcut_conv.0", .bias = 1,
 			.bn = "shortcut_conv.1", .cin = low_c, .cout = 48, .groups = 1, .k = 1, .stride = 1,

@@ -55,10 +55,7 @@ fail:
 
 void tn_detmodel_close(struct tn_detmodel *m)
 {
-	tn_wmeta_names_free(m->class_names, m->info.nc);
-	tn_net_free(&m->net);
-	if (m->wf.map)
-		tn_wfile_close(&m->wf);
+	tn_wmeta_release(m->class_names, m->info.nc, &m->net, &m->wf);
 	memset(m, 0, sizeof *m);
 }
 
@@ -87,19 +84,13 @@ int tn_detmodel_detect(struct tn_detmodel *m, const struct tn_image *img, const 
 		m->planned_h = lb.out_h;
 		m->planned_w = lb.out_w;
 	}
-	static const float zero[3] = {0, 0, 0}, div255[3] = {255, 255, 255};
-	tn_image_to_planes(&boxed, zero, div255, tn_net_input_data(&m->net));
-	tn_image_free(&boxed);
-	double t1 = tn_now_ms();
-	tn_net_forward(&m->net);
-	double t2 = tn_now_ms();
+	double t1;
 	int C, rows, no;
-	const float *pred = tn_net_output(&m->net, &C, &rows, &no);
+	const float *pred = tn_wmeta_forward_div255(&m->net, &boxed, &t1, &C, &rows, &no);
+	double t2 = tn_now_ms();
 	if (raw) {
-		*raw = malloc(sizeof(float) * (size_t)rows * no);
-		if (!*raw)
-			return tn_fail(TN_E_NOMEM, "out of memory for the head output");
-		memcpy(*raw, pred, sizeof(float) * (size_t)rows * no);
+		if ((rc = tn_wmeta_copy_output(pred, (size_t)rows * no, raw, "head output")))
+			return rc;
 		*raw_rows = rows;
 	}
 	if ((rc = tn_nms(pred, rows, m->info.nc, o, dets, n)))

@@ -86,22 +86,14 @@ fail:
 int tn_segmodel_open(struct tn_segmodel *m, const char *path)
 {
 	int rc = tn_segmodel_describe(m, path);
-	if (rc)
-		return rc;
-	if ((rc = tn_wmeta_load_net(&m->net, &m->wf)))
-		goto fail;
-	return 0;
-fail:
-	tn_segmodel_close(m);
+	if (!rc && (rc = tn_wmeta_load_net(&m->net, &m->wf)))
+		tn_segmodel_close(m);
 	return rc;
 }
 
 void tn_segmodel_close(struct tn_segmodel *m)
 {
-	tn_wmeta_names_free(m->class_names, m->num_classes);
-	tn_net_free(&m->net);
-	if (m->wf.map)
-		tn_wfile_close(&m->wf);
+	tn_wmeta_release(m->class_names, m->num_classes, &m->net, &m->wf);
 	memset(m, 0, sizeof *m);
 }
 
@@ -125,21 +117,12 @@ int tn_segmodel_predict(struct tn_segmodel *m, const struct tn_image *img, uint8
 	int rc = tn_letterbox_pil(img, m->in_w, m->in_h, m->fill, &boxed, &lb);
 	if (rc)
 		return rc;
-	/* HWC bytes -> CHW floats, divided (not multiplied by 1/255) as upstream does. */
-	static const float zero[3] = {0, 0, 0}, div255[3] = {255, 255, 255};
-	tn_image_to_planes(&boxed, zero, div255, tn_net_input_data(&m->net));
-	tn_image_free(&boxed);
-	double t1 = tn_now_ms();
-	tn_net_forward(&m->net);
-	double t2 = tn_now_ms();
+	double t1;
 	int C, H, W;
-	float *out = (float *)tn_net_output(&m->net, &C, &H, &W);
-	if (logits_out) {
-		*logits_out = malloc(sizeof(float) * (size_t)C * H * W);
-		if (!*logits_out)
-			return tn_fail(TN_E_NOMEM, "out of memory for the logits");
-		memcpy(*logits_out, out, sizeof(float) * (size_t)C * H * W);
-	}
+	float *out = tn_wmeta_forward_div255(&m->net, &boxed, &t1, &C, &H, &W);
+	double t2 = tn_now_ms();
+	if (logits_out && (rc = tn_wmeta_copy_output(out, (size_t)C * H * W, logits_out, "logits")))
+		return rc;
 	/* Only the letterboxed image area survives the crop. */
 	if ((rc = tn_softmax_channels_rect(out, C, H, W, lb.dy, lb.dx, lb.nh, lb.nw)))
 		return rc;

@@ -1,6 +1,9 @@
 #include "models/wmeta.h"
 
+#include "core/clock.h"
 #include "core/error.h"
+#include "io/image.h"
+#include "ops/resample.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -107,4 +110,32 @@ int tn_wmeta_check_tensors(const struct tn_net *net, const struct tn_wfile *wf)
 	}
 	free(report);
 	return rc;
+}
+
+void tn_wmeta_release(char **names, int n, struct tn_net *net, struct tn_wfile *wf)
+{
+	tn_wmeta_names_free(names, n);
+	tn_net_free(net);
+	if (wf->map)
+		tn_wfile_close(wf);
+}
+
+float *tn_wmeta_forward_div255(struct tn_net *net, struct tn_image *boxed, double *t_input, int *c, int *h,
+			       int *w)
+{
+	static const float zero[3] = {0, 0, 0}, div255[3] = {255, 255, 255};
+	tn_image_to_planes(boxed, zero, div255, tn_net_input_data(net));
+	tn_image_free(boxed);
+	*t_input = tn_now_ms();
+	tn_net_forward(net);
+	return (float *)tn_net_output(net, c, h, w);
+}
+
+int tn_wmeta_copy_output(const float *out, size_t n, float **copy, const char *what)
+{
+	*copy = malloc(sizeof(float) * n);
+	if (!*copy)
+		return tn_fail(TN_E_NOMEM, "out of memory for the %s", what);
+	memcpy(*copy, out, sizeof(float) * n);
+	return 0;
 }

@@ -17,5 +17,16 @@ int tn_wmeta_check_format(const struct tn_wfile *wf, const char *normalize);
 int tn_wmeta_check_tensors(const struct tn_net *net, const struct tn_wfile *wf);
 /* The tensor check, then plan and load the network's weights from the .w. */
 int tn_wmeta_load_net(struct tn_net *net, const struct tn_wfile *wf);
+/* Frees what a model opened from a .w holds: its n class names, its network and the file. */
+void tn_wmeta_release(char **names, int n, struct tn_net *net, struct tn_wfile *wf);
+
+struct tn_image;
+/* The YOLOv5 and DeepLabV3+ pipelines' network step: the letterboxed image x/255 into the
+ * input (divided, not multiplied by 1/255, as upstream does), the image freed, a forward pass.
+ * *t_input gets tn_now_ms() once the input is in place; returns the output [c, h, w]. */
+float *tn_wmeta_forward_div255(struct tn_net *net, struct tn_image *boxed, double *t_input, int *c, int *h,
+			       int *w);
+/* *copy: a malloc'd copy of the n floats of an output (what: for the message). */
+int tn_wmeta_copy_output(const float *out, size_t n, float **copy, const char *what);
 
 #endif

@@ -44,6 +44,7 @@ struct ctx {
 	int line;            /* yaml line of the layer being built */
 	int last_is_detect;  /* the layer built last is Detect (the net's output) */
 	int layer;
+	struct tn_yolo_info *info;
 };
 
 static int err(const struct ctx *c, const char *fmt, const char *a)
@@ -140,41 +141,33 @@ static int is_none(const yaml_node_t *n)
 	return s && (!strcmp(s, "None") || !strcmp(s, "null") || !strcmp(s, "~") || !*s);
 }
 
-/* args[i] as an int, the default when absent or None; -1 on a bad value. */
-static int arg_int(struct ctx *c, const yaml_node_t *args, int i, int dflt, int *v, const char *what)
+/* args[i], or NULL when it is absent or None and the caller's default applies. */
+static const yaml_node_t *arg_at(const struct ctx *c, const yaml_node_t *args, int i)
 {
 	const yaml_node_t *n = seq_at(c, args, i);
-	if (!n || is_none(n)) {
-		*v = dflt;
-		return 0;
-	}
-	if (as_int(n, v))
-		return err(c, "argument '%s' is not a whole number", what);
-	return 0;
+	return n && !is_none(n) ? n : NULL;
+}
+
+/* args[i] as an int, bool or number into *v, else the default; an error on a bad value. */
+static int arg_int(struct ctx *c, const yaml_node_t *args, int i, int dflt, int *v, const char *what)
+{
+	const yaml_node_t *n = arg_at(c, args, i);
+	*v = dflt;
+	return n && as_int(n, v) ? err(c, "argument '%s' is not a whole number", what) : 0;
 }
 
 static int arg_double(struct ctx *c, const yaml_node_t *args, int i, double dflt, double *v, const char *what)
 {
-	const yaml_node_t *n = seq_at(c, args, i);
-	if (!n || is_none(n)) {
-		*v = dflt;
-		return 0;
-	}
-	if (as_number(n, v))
-		return err(c, "argument '%s' is not a number", what);
-	return 0;
+	const yaml_node_t *n = arg_at(c, args, i);
+	*v = dflt;
+	return n && as_number(n, v) ? err(c, "argument '%s' is not a number", what) : 0;
 }
 
 static int arg_bool(struct ctx *c, const yaml_node_t *args, int i, int dflt, int *v, const char *what)
 {
-	const yaml_node_t *n = seq_at(c, args, i);
-	if (!n || is_none(n)) {
-		*v = dflt;
-		return 0;
-	}
-	if (as_bool(n, v))
-		return err(c, "argument '%s' is not True or False", what);
-	return 0;
+	const yaml_node_t *n = arg_at(c, args, i);
+	*v = dflt;
+	return n && as_bool(n, v) ? err(c, "argument '%s' is not True or False", what) : 0;
 }
 
 /* --- module building -------------------------------------------------------------------- */
@@ -334,6 +327,235 @@ static int spp(struct ctx *c, int x, const char *prefix, int c1, int c2, const i
 	return conv(c, cat, p, c_ * (nk + 1), c2, 1, 1, -1, 1);
 }
 
+/* --- one builder per module (parse_model's branches) ------------------------------------ */
+
+/* One layer as parse_model reads it, before the module's own arguments. */
+struct layer {
+	const char *mod;
+	const yaml_node_t *args;
+	int from[TN_NODE_MAX_IN], nf; /* layer numbers; -1 is the input image */
+	int n;                        /* repeats, scaled by depth_multiple */
+	int x, c1;                    /* the first input's node and channels */
+	int c2;                       /* output channels: args[0] width-scaled (SCALED), else c1 */
+	int kind;                     /* the table's variant for builders shared by modules */
+	char prefix[TN_NAME_MAX];     /* model.i */
+};
+
+/* Modules outside the C3 family repeat as an nn.Sequential when n > 1: model.i.j. */
+static const char *repeat_name(const struct layer *l, int j, char *buf, size_t size)
+{
+	if (l->n > 1)
+		snprintf(buf, size, "%s.%d", l->prefix, j);
+	else
+		snprintf(buf, size, "%s", l->prefix);
+	return buf;
+}
+
+/* kind 1: DWConv, whose groups are gcd(c1, c2). */
+static int build_conv(struct ctx *c, struct layer *l)
+{
+	char pj[TN_NAME_MAX];
+	int k, s, p, g;
+	if (arg_int(c, l->args, 1, 1, &k, "k") || arg_int(c, l->args, 2, 1, &s, "s") ||
+	    arg_int(c, l->args, 3, -1, &p, "p") || arg_int(c, l->args, 4, 1, &g, "g"))
+		return -1;
+	if (l->kind)
+		g = gcd(l->c1, l->c2);
+	if (k < 1 || k > 15 || s < 1 || s > 8 || p < -1 || p > 15 || g < 1 || l->c1 % g || l->c2 % g)
+		return err(c, "%s: kernel, stride, padding or groups out of range", l->mod);
+	int y = l->x;
+	for (int j = 0; j < l->n; j++)
+		y = conv(c, y, repeat_name(l, j, pj, sizeof pj), j ? l->c2 : l->c1, l->c2, k, s, p, g);
+	return y;
+}
+
+/* kind: enum c3_kind, the blocks in m. */
+static int build_c3(struct ctx *c, struct layer *l)
+{
+	int sc, g;
+	double e;
+	if (arg_bool(c, l->args, 1, 1, &sc, "shortcut") || arg_int(c, l->args, 2, 1, &g, "g") ||
+	    arg_double(c, l->args, 3, 0.5, &e, "e"))
+		return -1;
+	if (!(e > 0.0 && e <= 16.0)) /* also NaN: the width below must convert to an int */
+		return err(c, "%s: expansion e out of range (0, 16]", l->mod);
+	int c_ = (int)(l->c2 * e);
+	if (c_ < 1 || c_ > 100000 || g < 1 || c_ % g || (l->kind == C3_GHOST && c_ % 4))
+		return err(c, "%s: hidden width, groups or ghost halves do not divide", l->mod);
+	return c3(c, l->x, l->prefix, l->c1, l->c2, l->n, sc, g, e, (enum c3_kind)l->kind);
+}
+
+static int build_crossconv(struct ctx *c, struct layer *l)
+{
+	char pj[TN_NAME_MAX];
+	int k, s, g, sc;
+	double e;
+	if (arg_int(c, l->args, 1, 3, &k, "k") || arg_int(c, l->args, 2, 1, &s, "s") ||
+	    arg_int(c, l->args, 3, 1, &g, "g") || arg_double(c, l->args, 4, 1.0, &e, "e") ||
+	    arg_bool(c, l->args, 5, 0, &sc, "shortcut"))
+		return -1;
+	if (!(e > 0.0 && e <= 16.0))
+		return err(c, "%s: expansion e out of range (0, 16]", l->mod);
+	int c_ = (int)(l->c2 * e);
+	if (k < 1 || k > 15 || s < 1 || s > 8 || g < 1 || c_ < 1 || c_ > 100000 || c_ % g || l->c2 % g)
+		return err(c, "%s: kernel, stride, groups or width out of range", l->mod);
+	int y = l->x;
+	for (int j = 0; j < l->n; j++)
+		y = crossconv(c, y, repeat_name(l, j, pj, sizeof pj), j ? l->c2 : l->c1, l->c2, k, s, g, e, sc);
+	return y;
+}
+
+static int build_ghostconv(struct ctx *c, struct layer *l)
+{
+	char pj[TN_NAME_MAX];
+	int k, s, g, act;
+	if (arg_int(c, l->args, 1, 1, &k, "k") || arg_int(c, l->args, 2, 1, &s, "s") ||
+	    arg_int(c, l->args, 3, 1, &g, "g") || arg_bool(c, l->args, 4, 1, &act, "act"))
+		return -1;
+	if (k < 1 || k > 15 || s < 1 || s > 8 || g < 1 || l->c1 % g || (l->c2 / 2) % g || l->c2 % 2)
+		return err(c, "%s: kernel, stride or groups out of range, or odd channels", l->mod);
+	int y = l->x;
+	for (int j = 0; j < l->n; j++)
+		y = ghostconv(c, y, repeat_name(l, j, pj, sizeof pj), j ? l->c2 : l->c1, l->c2, k, s, g,
+			      act ? TN_ACT_SILU : TN_ACT_NONE);
+	return y;
+}
+
+static int build_ghost_bottleneck(struct ctx *c, struct layer *l)
+{
+	char pj[TN_NAME_MAX];
+	int k, s;
+	if (arg_int(c, l->args, 1, 3, &k, "k") || arg_int(c, l->args, 2, 1, &s, "s"))
+		return -1;
+	if (k < 1 || k > 15 || s < 1 || s > 8 || l->c2 % 4)
+		return err(c, "%s: kernel or stride out of range, or channels not a multiple of 4", l->mod);
+	int y = l->x;
+	for (int j = 0; j < l->n; j++)
+		y = ghost_bottleneck(c, y, repeat_name(l, j, pj, sizeof pj), j ? l->c2 : l->c1, l->c2, k, s);
+	return y;
+}
+
+/* kind 1: DWConvTranspose2d, [c2, k, s, p, output_padding] with groups gcd(c1, c2) and a bias. */
+static int build_convtranspose(struct ctx *c, struct layer *l)
+{
+	char pj[TN_NAME_MAX];
+	int dw = l->kind;
+	int k, s, p, op, g = 1, bias = 1, d = 1;
+	if (arg_int(c, l->args, 1, dw ? 1 : -1, &k, "k") || arg_int(c, l->args, 2, 1, &s, "s") ||
+	    arg_int(c, l->args, 3, 0, &p, "p") || arg_int(c, l->args, 4, 0, &op, "output_padding"))
+		return -1;
+	if (!dw && (arg_int(c, l->args, 5, 1, &g, "groups") || arg_bool(c, l->args, 6, 1, &bias, "bias") ||
+		    arg_int(c, l->args, 7, 1, &d, "dilation")))
+		return -1;
+	if (dw)
+		g = gcd(l->c1, l->c2);
+	if (k < 1 || k > 16 || s < 1 || s > 16 || p < 0 || p > 16 || op < 0 || op >= s || d != 1 || g < 1 ||
+	    l->c1 % g || l->c2 % g)
+		return err(c, "%s: kernel, stride, padding, output_padding or groups out of range (dilation 1 only)",
+			   l->mod);
+	int y = l->x;
+	for (int j = 0; j < l->n; j++)
+		y = tn_net_deconv(c->net, y, repeat_name(l, j, pj, sizeof pj), bias, j ? l->c2 : l->c1, l->c2, k, s,
+				  p, op, g);
+	return y;
+}
+
+static int build_bottleneck(struct ctx *c, struct layer *l)
+{
+	char pj[TN_NAME_MAX];
+	int sc, g;
+	if (arg_bool(c, l->args, 1, 1, &sc, "shortcut") || arg_int(c, l->args, 2, 1, &g, "g"))
+		return -1;
+	int y = l->x;
+	for (int j = 0; j < l->n; j++)
+		y = bottleneck(c, y, repeat_name(l, j, pj, sizeof pj), j ? l->c2 : l->c1, l->c2, sc, g, 0.5);
+	return y;
+}
+
+static int build_sppf(struct ctx *c, struct layer *l)
+{
+	int k;
+	if (arg_int(c, l->args, 1, 5, &k, "k"))
+		return -1;
+	if (k < 1 || k % 2 == 0 || k > 31)
+		return err(c, "%s: pool size must be odd", l->mod);
+	const int ks[3] = {k, k, k};
+	return spp(c, l->x, l->prefix, l->c1, l->c2, ks, 3, 1);
+}
+
+static int build_spp(struct ctx *c, struct layer *l)
+{
+	int ks[6] = {5, 9, 13}, nk = 3;
+	const yaml_node_t *kl = seq_at(c, l->args, 1);
+	if (kl && !is_none(kl)) {
+		nk = seq_len(kl);
+		if (nk < 1 || nk > 6)
+			return err(c, "%s: 1 to 6 pool sizes", l->mod);
+		for (int j = 0; j < nk; j++)
+			if (as_int(seq_at(c, kl, j), &ks[j]) || ks[j] < 1 || ks[j] % 2 == 0 || ks[j] > 63)
+				return err(c, "%s: pool sizes must be odd", l->mod);
+	}
+	return spp(c, l->x, l->prefix, l->c1, l->c2, ks, nk, 0);
+}
+
+static int build_focus(struct ctx *c, struct layer *l)
+{
+	char pj[TN_NAME_MAX];
+	int k, s, p;
+	if (arg_int(c, l->args, 1, 1, &k, "k") || arg_int(c, l->args, 2, 1, &s, "s") ||
+	    arg_int(c, l->args, 3, -1, &p, "p"))
+		return -1;
+	int sd = tn_net_op(c->net, TN_NODE_SPACE2DEPTH, &l->x, 1, NULL, 0);
+	snprintf(pj, sizeof pj, "%s.conv", l->prefix);
+	return conv(c, sd, pj, 4 * l->c1, l->c2, k, s, p, 1);
+}
+
+static int build_concat(struct ctx *c, struct layer *l)
+{
+	int xs[TN_NODE_MAX_IN];
+	l->c2 = 0;
+	for (int j = 0; j < l->nf; j++) {
+		xs[j] = c->out[l->from[j] + 1];
+		l->c2 += c->ch[l->from[j] + 1];
+	}
+	return tn_net_concat(c->net, xs, l->nf);
+}
+
+static int build_upsample(struct ctx *c, struct layer *l)
+{
+	int sc;
+	const char *mode = scalar(seq_at(c, l->args, 2));
+	if (arg_int(c, l->args, 1, -1, &sc, "scale_factor") || sc < 1 || sc > 16)
+		return err(c, "%s: only whole scale factors are supported", l->mod);
+	if (mode && strcmp(mode, "nearest"))
+		return err(c, "nn.Upsample mode '%s' is not supported (only nearest)", mode);
+	return tn_net_op(c->net, TN_NODE_UPSAMPLE, &l->x, 1, &sc, 1);
+}
+
+/* m.j: a 1x1 conv with bias per level, then the decoding with the anchors [nl][na][2]. */
+static int build_detect(struct ctx *c, struct layer *l)
+{
+	char p[TN_NAME_MAX + 24];
+	int no = c->nc + 5, convs[TN_NODE_MAX_IN];
+	for (int j = 0; j < l->nf; j++)
+		if (l->from[j] < 0)
+			return err(c, "%s cannot take the input image", l->mod);
+	for (int j = 0; j < l->nf; j++) {
+		const int f = l->from[j] + 1;
+		snprintf(p, sizeof p, "%s.m.%d", l->prefix, j);
+		convs[j] = tn_net_conv(c->net, c->out[f], &(struct tn_conv_args){.name = p, .bias = 1,
+				.cin = c->ch[f], .cout = c->na * no, .groups = 1, .k = 1, .stride = 1});
+	}
+	int ia[2] = {c->na, c->nc};
+	int y = tn_net_op(c->net, TN_NODE_DETECT, convs, l->nf, ia, 2);
+	snprintf(p, sizeof p, "%s.anchors", l->prefix);
+	int64_t s[3] = {l->nf, c->na, 2};
+	tn_net_param(c->net, y, p, 3, s);
+	c->info->nl = l->nf;
+	l->c2 = 0;
+	return y;
+}
+
 /* The shape of a tensor the weights hold, for the attention blocks' hyper-parameters. */
 static int weight_shape(struct ctx *c, const char *name, int64_t *shape, int *ndim)
 {
@@ -347,332 +569,231 @@ static json_t *layer_attr(struct ctx *c, const char *attr)
 	return json_object_get(json_object_get(c->attrs, key), attr);
 }
 
-static int attention(struct ctx *c, const char *mod, int x, const char *prefix, int ch, const yaml_node_t *args)
+/* fc.0 [hid, ch] and fc.2 [ch, hid]; hid from the weights, else ch / reduction. */
+static int build_se(struct ctx *c, struct layer *l)
 {
 	char pn[TN_NAME_MAX + 24];
 	int64_t shape[TN_MAX_DIMS];
-	int nd, y;
-	if (!strcmp(mod, "SEAttention")) {
-		int r, hid;
-		snprintf(pn, sizeof pn, "%s.fc.0.weight", prefix);
-		if (weight_shape(c, pn, shape, &nd) == 0 && nd == 2 && shape[0] > 0 && shape[0] <= ch) {
-			hid = (int)shape[0];
-		} else {
-			if (arg_int(c, args, 1, 16, &r, "reduction"))
-				return -1;
-			if (r < 1 || ch / r < 1)
-				return err(c, "%s: reduction leaves no hidden units", mod);
-			hid = ch / r;
-		}
-		int ia = hid;
-		y = tn_net_op(c->net, TN_NODE_SE, &x, 1, &ia, 1);
-		int64_t s1[2] = {hid, ch}, s2[2] = {ch, hid};
-		tn_net_param(c->net, y, pn, 2, s1);
-		snprintf(pn, sizeof pn, "%s.fc.2.weight", prefix);
-		tn_net_param(c->net, y, pn, 2, s2);
-	} else if (!strcmp(mod, "ECAAttention")) {
-		int k;
-		snprintf(pn, sizeof pn, "%s.conv.weight", prefix);
-		if (weight_shape(c, pn, shape, &nd) == 0 && nd == 3 && shape[2] > 0 && shape[2] < 64) {
-			k = (int)shape[2];
-		} else if (arg_int(c, args, 1, 3, &k, "k_size")) {
-			return -1;
-		}
-		if (k < 1 || k % 2 == 0)
-			return err(c, "%s: kernel size must be odd", mod);
-		y = tn_net_op(c->net, TN_NODE_ECA, &x, 1, &k, 1);
-		int64_t s[3] = {1, 1, k};
-		tn_net_param(c->net, y, pn, 3, s);
-	} else if (!strcmp(mod, "EffectiveSE")) {
-		int add_max;
-		json_t *a = layer_attr(c, "add_maxpool");
-		if (a)
-			add_max = json_is_true(a) || (json_is_integer(a) && json_integer_value(a) != 0);
-		else if (arg_bool(c, args, 1, 0, &add_max, "add_maxpool"))
-			return -1;
-		y = tn_net_op(c->net, TN_NODE_ESE, &x, 1, &add_max, 1);
-		int64_t sw[4] = {ch, ch, 1, 1}, sb[1] = {ch};
-		snprintf(pn, sizeof pn, "%s.fc.weight", prefix);
-		tn_net_param(c->net, y, pn, 4, sw);
-		snprintf(pn, sizeof pn, "%s.fc.bias", prefix);
-		tn_net_param(c->net, y, pn, 1, sb);
+	int nd, r, hid, ch = l->c1;
+	snprintf(pn, sizeof pn, "%s.fc.0.weight", l->prefix);
+	if (weight_shape(c, pn, shape, &nd) == 0 && nd == 2 && shape[0] > 0 && shape[0] <= ch) {
+		hid = (int)shape[0];
 	} else {
-		int g;
-		snprintf(pn, sizeof pn, "%s.cweight", prefix);
-		json_t *a = layer_attr(c, "G");
-		if (weight_shape(c, pn, shape, &nd) == 0 && nd == 4 && shape[1] > 0 && ch % (2 * shape[1]) == 0)
-			g = (int)(ch / (2 * shape[1]));
-		else if (a && json_is_integer(a))
-			g = (int)json_integer_value(a);
-		else if (arg_int(c, args, 2, 8, &g, "G"))
+		if (arg_int(c, l->args, 1, 16, &r, "reduction"))
 			return -1;
-		if (g < 1 || ch % (2 * g))
-			return err(c, "%s: channels must divide into 2*G groups", mod);
-		y = tn_net_op(c->net, TN_NODE_SA, &x, 1, &g, 1);
-		int64_t s4[4] = {1, ch / (2 * g), 1, 1}, s1[1] = {ch / (2 * g)};
-		static const char *const names[6] = {"cweight", "cbias", "sweight", "sbias", "gn.weight", "gn.bias"};
-		for (int j = 0; j < 6; j++) {
-			snprintf(pn, sizeof pn, "%s.%s", prefix, names[j]);
-			if (j < 4)
-				tn_net_param(c->net, y, pn, 4, s4);
-			else
-				tn_net_param(c->net, y, pn, 1, s1);
-		}
+		if (r < 1 || ch / r < 1)
+			return err(c, "%s: reduction leaves no hidden units", l->mod);
+		hid = ch / r;
+	}
+	int y = tn_net_op(c->net, TN_NODE_SE, &l->x, 1, &hid, 1);
+	int64_t s1[2] = {hid, ch}, s2[2] = {ch, hid};
+	tn_net_param(c->net, y, pn, 2, s1);
+	snprintf(pn, sizeof pn, "%s.fc.2.weight", l->prefix);
+	tn_net_param(c->net, y, pn, 2, s2);
+	return y;
+}
+
+/* conv [1, 1, k]; k from the weights, else args[1]. */
+static int build_eca(struct ctx *c, struct layer *l)
+{
+	char pn[TN_NAME_MAX + 24];
+	int64_t shape[TN_MAX_DIMS];
+	int nd, k;
+	snprintf(pn, sizeof pn, "%s.conv.weight", l->prefix);
+	if (weight_shape(c, pn, shape, &nd) == 0 && nd == 3 && shape[2] > 0 && shape[2] < 64) {
+		k = (int)shape[2];
+	} else if (arg_int(c, l->args, 1, 3, &k, "k_size")) {
+		return -1;
+	}
+	if (k < 1 || k % 2 == 0)
+		return err(c, "%s: kernel size must be odd", l->mod);
+	int y = tn_net_op(c->net, TN_NODE_ECA, &l->x, 1, &k, 1);
+	int64_t s[3] = {1, 1, k};
+	tn_net_param(c->net, y, pn, 3, s);
+	return y;
+}
+
+/* fc [ch, ch, 1, 1] with bias; add_maxpool from the checkpoint's attributes, else args[1]. */
+static int build_effective_se(struct ctx *c, struct layer *l)
+{
+	char pn[TN_NAME_MAX + 24];
+	int add_max, ch = l->c1;
+	json_t *a = layer_attr(c, "add_maxpool");
+	if (a)
+		add_max = json_is_true(a) || (json_is_integer(a) && json_integer_value(a) != 0);
+	else if (arg_bool(c, l->args, 1, 0, &add_max, "add_maxpool"))
+		return -1;
+	int y = tn_net_op(c->net, TN_NODE_ESE, &l->x, 1, &add_max, 1);
+	int64_t sw[4] = {ch, ch, 1, 1}, sb[1] = {ch};
+	snprintf(pn, sizeof pn, "%s.fc.weight", l->prefix);
+	tn_net_param(c->net, y, pn, 4, sw);
+	snprintf(pn, sizeof pn, "%s.fc.bias", l->prefix);
+	tn_net_param(c->net, y, pn, 1, sb);
+	return y;
+}
+
+/* G groups: from the weights (cweight [1, ch/2G, 1, 1]), else the checkpoint's attributes,
+ * else args[2]. */
+static int build_shuffle_attention(struct ctx *c, struct layer *l)
+{
+	static const char *const names[6] = {"cweight", "cbias", "sweight", "sbias", "gn.weight", "gn.bias"};
+	char pn[TN_NAME_MAX + 24];
+	int64_t shape[TN_MAX_DIMS];
+	int nd, g, ch = l->c1;
+	snprintf(pn, sizeof pn, "%s.cweight", l->prefix);
+	json_t *a = layer_attr(c, "G");
+	if (weight_shape(c, pn, shape, &nd) == 0 && nd == 4 && shape[1] > 0 && ch % (2 * shape[1]) == 0)
+		g = (int)(ch / (2 * shape[1]));
+	else if (a && json_is_integer(a))
+		g = (int)json_integer_value(a);
+	else if (arg_int(c, l->args, 2, 8, &g, "G"))
+		return -1;
+	if (g < 1 || ch % (2 * g))
+		return err(c, "%s: channels must divide into 2*G groups", l->mod);
+	int y = tn_net_op(c->net, TN_NODE_SA, &l->x, 1, &g, 1);
+	int64_t s4[4] = {1, ch / (2 * g), 1, 1}, s1[1] = {ch / (2 * g)};
+	for (int j = 0; j < 6; j++) {
+		snprintf(pn, sizeof pn, "%s.%s", l->prefix, names[j]);
+		if (j < 4)
+			tn_net_param(c->net, y, pn, 4, s4);
+		else
+			tn_net_param(c->net, y, pn, 1, s1);
 	}
 	return y;
 }
 
-static int detect(struct ctx *c, const int *from, int nf, const char *prefix, struct tn_yolo_info *info)
+/* SCALED: args[0] is the output channels, scaled by width_multiple (parse_model's list of
+ * modules with c1, c2 = ch[f], args[0]).  MANY_IN: 'from' may list several layers. */
+enum { SCALED = 1, MANY_IN = 2 };
+
+static const struct module {
+	const char *name;
+	int (*build)(struct ctx *c, struct layer *l); /* the output node, < 0 on failure */
+	int flags;
+	int kind;
+} modules[] = {
+	{"Conv", build_conv, SCALED, 0},
+	{"DWConv", build_conv, SCALED, 1},
+	{"C3", build_c3, SCALED, C3_PLAIN},
+	{"C3x", build_c3, SCALED, C3_X},
+	{"C3Ghost", build_c3, SCALED, C3_GHOST},
+	{"Bottleneck", build_bottleneck, SCALED, 0},
+	{"CrossConv", build_crossconv, SCALED, 0},
+	{"GhostConv", build_ghostconv, SCALED, 0},
+	{"GhostBottleneck", build_ghost_bottleneck, SCALED, 0},
+	{"nn.ConvTranspose2d", build_convtranspose, SCALED, 0},
+	{"DWConvTranspose2d", build_convtranspose, SCALED, 1},
+	{"SPPF", build_sppf, SCALED, 0},
+	{"SPP", build_spp, SCALED, 0},
+	{"Focus", build_focus, SCALED, 0},
+	{"Concat", build_concat, MANY_IN, 0},
+	{"nn.Upsample", build_upsample, 0, 0},
+	{"Detect", build_detect, MANY_IN, 0},
+	{"SEAttention", build_se, 0, 0},
+	{"ECAAttention", build_eca, 0, 0},
+	{"EffectiveSE", build_effective_se, 0, 0},
+	{"ShuffleAttention", build_shuffle_attention, 0, 0},
+};
+
+static const struct module *find_module(const char *name)
 {
-	char p[TN_NAME_MAX];
-	int no = c->nc + 5, convs[TN_NODE_MAX_IN];
-	if (nf < 1 || nf > TN_NODE_MAX_IN)
-		return err(c, "Detect takes 1 to 8 inputs%s", "");
-	for (int j = 0; j < nf; j++) {
-		snprintf(p, sizeof p, "%s.m.%d", prefix, j);
-		convs[j] = tn_net_conv(c->net, c->out[from[j]], &(struct tn_conv_args){.name = p, .bias = 1,
-				.cin = c->ch[from[j]], .cout = c->na * no, .groups = 1, .k = 1, .stride = 1});
-	}
-	int ia[2] = {c->na, c->nc};
-	int y = tn_net_op(c->net, TN_NODE_DETECT, convs, nf, ia, 2);
-	char an[TN_NAME_MAX + 24];
-	snprintf(an, sizeof an, "%s.anchors", prefix);
-	int64_t s[3] = {nf, c->na, 2};
-	tn_net_param(c->net, y, an, 3, s);
-	info->nl = nf;
-	return y;
+	for (size_t j = 0; j < sizeof modules / sizeof modules[0]; j++)
+		if (!strcmp(name, modules[j].name))
+			return &modules[j];
+	return NULL;
 }
 
 /* --- parse_model ------------------------------------------------------------------------ */
 
-static int build_layer(struct ctx *c, int i, const yaml_node_t *row, struct tn_yolo_info *info)
+/* 'from': a layer number or a list of them, negative ones counted back from layer i. */
+static int read_from(struct ctx *c, int i, const yaml_node_t *fn, struct layer *l)
 {
+	if (fn && fn->type == YAML_SEQUENCE_NODE) {
+		l->nf = seq_len(fn);
+		if (l->nf < 1 || l->nf > TN_NODE_MAX_IN)
+			return err(c, "'from' lists 1 to 8 layers%s", "");
+		for (int j = 0; j < l->nf; j++)
+			if (as_int(seq_at(c, fn, j), &l->from[j]))
+				return err(c, "'from' entries are layer numbers%s", "");
+	} else {
+		l->nf = 1;
+		if (as_int(fn, &l->from[0]))
+			return err(c, "'from' is a layer number or a list of them%s", "");
+	}
+	for (int j = 0; j < l->nf; j++) {
+		int f = l->from[j] < 0 ? i + l->from[j] : l->from[j];
+		if (f < -1 || f >= i)
+			return err(c, "'from' names a layer that does not come before this one%s", "");
+		l->from[j] = f; /* -1: the input image */
+	}
+	return 0;
+}
+
+/* 'number': the repeats, scaled by depth_multiple when more than one. */
+static int read_number(struct ctx *c, const yaml_node_t *nn, int *n)
+{
+	if (as_int(nn, n) || *n < 1 || *n > 1000)
+		return err(c, "'number' is not a positive whole number%s", "");
+	if (*n > 1) {
+		int scaled = (int)rint(*n * c->gd);
+		*n = scaled > 1 ? scaled : 1;
+	}
+	return 0;
+}
+
+/* A failed builder: the net's reason when a net call failed, named by line and layer; else the
+ * builder's own, reported already. */
+static int layer_failed(struct ctx *c)
+{
+	int rc = tn_net_build_error(c->net, c->name);
+	if (rc == TN_E_FORMAT) {
+		char where[TN_NAME_MAX + 64];
+		snprintf(where, sizeof where, "%s: line %d: layer %d", c->name, c->line, c->layer);
+		return tn_fail_prefix(TN_E_FORMAT, where);
+	}
+	return rc ? rc : TN_E_FORMAT;
+}
+
+static int build_layer(struct ctx *c, int i, const yaml_node_t *row)
+{
+	struct layer l = {0};
+	int rc;
 	c->layer = i;
 	c->line = (int)row->start_mark.line + 1;
 	if (seq_len(row) != 4)
 		return err(c, "a layer is [from, number, module, args]%s", "");
-	const yaml_node_t *fn = seq_at(c, row, 0), *nn = seq_at(c, row, 1), *mn = seq_at(c, row, 2);
-	const yaml_node_t *args = seq_at(c, row, 3);
-	const char *mod = scalar(mn);
-	int from[TN_NODE_MAX_IN], nf = 0, n;
-	if (!mod)
+	l.mod = scalar(seq_at(c, row, 2));
+	l.args = seq_at(c, row, 3);
+	if (!l.mod)
 		return err(c, "module name is not a string%s", "");
-	if (args && args->type != YAML_SEQUENCE_NODE)
-		return err(c, "args of %s are not a list", mod);
-	if (fn && fn->type == YAML_SEQUENCE_NODE) {
-		nf = seq_len(fn);
-		if (nf < 1 || nf > TN_NODE_MAX_IN)
-			return err(c, "'from' lists 1 to 8 layers%s", "");
-		for (int j = 0; j < nf; j++)
-			if (as_int(seq_at(c, fn, j), &from[j]))
-				return err(c, "'from' entries are layer numbers%s", "");
-	} else {
-		nf = 1;
-		if (as_int(fn, &from[0]))
-			return err(c, "'from' is a layer number or a list of them%s", "");
-	}
-	for (int j = 0; j < nf; j++) {
-		int f = from[j] < 0 ? i + from[j] : from[j];
-		if (f < -1 || f >= i)
-			return err(c, "'from' names a layer that does not come before this one%s", "");
-		from[j] = f; /* -1: the input image */
-	}
-	if (as_int(nn, &n) || n < 1 || n > 1000)
-		return err(c, "'number' is not a positive whole number%s", "");
-	if (n > 1) {
-		int scaled = (int)rint(n * c->gd);
-		n = scaled > 1 ? scaled : 1;
-	}
-	char prefix[TN_NAME_MAX];
-	snprintf(prefix, sizeof prefix, "model.%d", i);
-	for (int j = 0; j < nf; j++)
-		if (c->ch[from[j] + 1] < 1)
+	if (l.args && l.args->type != YAML_SEQUENCE_NODE)
+		return err(c, "args of %s are not a list", l.mod);
+	if ((rc = read_from(c, i, seq_at(c, row, 0), &l)) || (rc = read_number(c, seq_at(c, row, 1), &l.n)))
+		return rc;
+	snprintf(l.prefix, sizeof l.prefix, "model.%d", i);
+	for (int j = 0; j < l.nf; j++)
+		if (c->ch[l.from[j] + 1] < 1)
 			return err(c, "'from' names a layer without a feature map (%s)", "Detect");
-	const int x = c->out[from[0] + 1], c1 = c->ch[from[0] + 1];
-	int y = -1, c2 = c1;
-	int scaled_c2 = 0;
-	static const char *const scaled_set[] = {"Conv", "C3", "Bottleneck", "SPPF", "SPP", "Focus", "DWConv",
-						 "CrossConv", "C3x", "GhostConv", "GhostBottleneck", "C3Ghost",
-						 "nn.ConvTranspose2d", "DWConvTranspose2d"};
-	for (size_t j = 0; j < sizeof scaled_set / sizeof scaled_set[0]; j++)
-		scaled_c2 |= !strcmp(mod, scaled_set[j]);
-	if (scaled_c2) {
+	l.x = c->out[l.from[0] + 1];
+	l.c1 = l.c2 = c->ch[l.from[0] + 1];
+	const struct module *m = find_module(l.mod);
+	if (m && (m->flags & SCALED)) {
 		int a0;
-		if (arg_int(c, args, 0, -1, &a0, "c2") || a0 < 1)
-			return err(c, "%s needs its output channels as the first argument", mod);
-		c2 = a0 == c->na * (c->nc + 5) ? a0 : make_divisible(a0 * c->gw);
+		if (arg_int(c, l.args, 0, -1, &a0, "c2") || a0 < 1)
+			return err(c, "%s needs its output channels as the first argument", l.mod);
+		l.c2 = a0 == c->na * (c->nc + 5) ? a0 : make_divisible(a0 * c->gw);
 	}
-	/* nn.Sequential of n copies for the scaled modules outside the C3 family: model.i.j */
-	char pj[TN_NAME_MAX];
-#define PREFIX_J(j) (n > 1 ? snprintf(pj, sizeof pj, "%s.%d", prefix, (j)) : snprintf(pj, sizeof pj, "%s", prefix))
-	if (nf != 1 && strcmp(mod, "Concat") && strcmp(mod, "Detect"))
-		return err(c, "%s takes one input", mod);
-	if (!strcmp(mod, "Conv") || !strcmp(mod, "DWConv")) {
-		int k, s, p, g;
-		if (arg_int(c, args, 1, 1, &k, "k") || arg_int(c, args, 2, 1, &s, "s") || arg_int(c, args, 3, -1, &p, "p") ||
-		    arg_int(c, args, 4, 1, &g, "g"))
-			return -1;
-		if (!strcmp(mod, "DWConv"))
-			g = gcd(c1, c2);
-		if (k < 1 || k > 15 || s < 1 || s > 8 || p < -1 || p > 15 || g < 1 || c1 % g || c2 % g)
-			return err(c, "%s: kernel, stride, padding or groups out of range", mod);
-		y = x;
-		for (int j = 0; j < n; j++) {
-			PREFIX_J(j);
-			y = conv(c, y, pj, j ? c2 : c1, c2, k, s, p, g);
-		}
-	} else if (!strcmp(mod, "C3") || !strcmp(mod, "C3x") || !strcmp(mod, "C3Ghost")) {
-		int sc, g;
-		double e;
-		if (arg_bool(c, args, 1, 1, &sc, "shortcut") || arg_int(c, args, 2, 1, &g, "g") ||
-		    arg_double(c, args, 3, 0.5, &e, "e"))
-			return -1;
-		if (!(e > 0.0 && e <= 16.0)) /* also NaN: the width below must convert to an int */
-			return err(c, "%s: expansion e out of range (0, 16]", mod);
-		int c_ = (int)(c2 * e);
-		enum c3_kind kind = !strcmp(mod, "C3x") ? C3_X : !strcmp(mod, "C3Ghost") ? C3_GHOST : C3_PLAIN;
-		if (c_ < 1 || c_ > 100000 || g < 1 || c_ % g || (kind == C3_GHOST && c_ % 4))
-			return err(c, "%s: hidden width, groups or ghost halves do not divide", mod);
-		y = c3(c, x, prefix, c1, c2, n, sc, g, e, kind);
-	} else if (!strcmp(mod, "CrossConv")) {
-		int k, s, g, sc;
-		double e;
-		if (arg_int(c, args, 1, 3, &k, "k") || arg_int(c, args, 2, 1, &s, "s") || arg_int(c, args, 3, 1, &g, "g") ||
-		    arg_double(c, args, 4, 1.0, &e, "e") || arg_bool(c, args, 5, 0, &sc, "shortcut"))
-			return -1;
-		if (!(e > 0.0 && e <= 16.0))
-			return err(c, "%s: expansion e out of range (0, 16]", mod);
-		int c_ = (int)(c2 * e);
-		if (k < 1 || k > 15 || s < 1 || s > 8 || g < 1 || c_ < 1 || c_ > 100000 || c_ % g || c2 % g)
-			return err(c, "%s: kernel, stride, groups or width out of range", mod);
-		y = x;
-		for (int j = 0; j < n; j++) {
-			PREFIX_J(j);
-			y = crossconv(c, y, pj, j ? c2 : c1, c2, k, s, g, e, sc);
-		}
-	} else if (!strcmp(mod, "GhostConv")) {
-		int k, s, g, act;
-		if (arg_int(c, args, 1, 1, &k, "k") || arg_int(c, args, 2, 1, &s, "s") || arg_int(c, args, 3, 1, &g, "g") ||
-		    arg_bool(c, args, 4, 1, &act, "act"))
-			return -1;
-		if (k < 1 || k > 15 || s < 1 || s > 8 || g < 1 || c1 % g || (c2 / 2) % g || c2 % 2)
-			return err(c, "%s: kernel, stride or groups out of range, or odd channels", mod);
-		y = x;
-		for (int j = 0; j < n; j++) {
-			PREFIX_J(j);
-			y = ghostconv(c, y, pj, j ? c2 : c1, c2, k, s, g, act ? TN_ACT_SILU : TN_ACT_NONE);
-		}
-	} else if (!strcmp(mod, "GhostBottleneck")) {
-		int k, s;
-		if (arg_int(c, args, 1, 3, &k, "k") || arg_int(c, args, 2, 1, &s, "s"))
-			return -1;
-		if (k < 1 || k > 15 || s < 1 || s > 8 || c2 % 4)
-			return err(c, "%s: kernel or stride out of range, or channels not a multiple of 4", mod);
-		y = x;
-		for (int j = 0; j < n; j++) {
-			PREFIX_J(j);
-			y = ghost_bottleneck(c, y, pj, j ? c2 : c1, c2, k, s);
-		}
-	} else if (!strcmp(mod, "nn.ConvTranspose2d") || !strcmp(mod, "DWConvTranspose2d")) {
-		int dw = !strcmp(mod, "DWConvTranspose2d");
-		int k, s, p, op, g = 1, bias = 1, d = 1;
-		if (arg_int(c, args, 1, dw ? 1 : -1, &k, "k") || arg_int(c, args, 2, 1, &s, "s") ||
-		    arg_int(c, args, 3, 0, &p, "p") || arg_int(c, args, 4, 0, &op, "output_padding"))
-			return -1;
-		if (!dw && (arg_int(c, args, 5, 1, &g, "groups") || arg_bool(c, args, 6, 1, &bias, "bias") ||
-			    arg_int(c, args, 7, 1, &d, "dilation")))
-			return -1;
-		if (dw)
-			g = gcd(c1, c2);
-		if (k < 1 || k > 16 || s < 1 || s > 16 || p < 0 || p > 16 || op < 0 || op >= s || d != 1 || g < 1 ||
-		    c1 % g || c2 % g)
-			return err(c, "%s: kernel, stride, padding, output_padding or groups out of range (dilation 1 only)",
-				   mod);
-		y = x;
-		for (int j = 0; j < n; j++) {
-			PREFIX_J(j);
-			y = tn_net_deconv(c->net, y, pj, bias, j ? c2 : c1, c2, k, s, p, op, g);
-		}
-	} else if (!strcmp(mod, "Bottleneck")) {
-		int sc, g;
-		if (arg_bool(c, args, 1, 1, &sc, "shortcut") || arg_int(c, args, 2, 1, &g, "g"))
-			return -1;
-		y = x;
-		for (int j = 0; j < n; j++) {
-			PREFIX_J(j);
-			y = bottleneck(c, y, pj, j ? c2 : c1, c2, sc, g, 0.5);
-		}
-	} else if (!strcmp(mod, "SPPF")) {
-		int k, ks[3];
-		if (arg_int(c, args, 1, 5, &k, "k"))
-			return -1;
-		if (k < 1 || k % 2 == 0 || k > 31)
-			return err(c, "%s: pool size must be odd", mod);
-		ks[0] = ks[1] = ks[2] = k;
-		y = spp(c, x, prefix, c1, c2, ks, 3, 1);
-	} else if (!strcmp(mod, "SPP")) {
-		int ks[6] = {5, 9, 13}, nk = 3;
-		const yaml_node_t *kl = seq_at(c, args, 1);
-		if (kl && !is_none(kl)) {
-			nk = seq_len(kl);
-			if (nk < 1 || nk > 6)
-				return err(c, "%s: 1 to 6 pool sizes", mod);
-			for (int j = 0; j < nk; j++)
-				if (as_int(seq_at(c, kl, j), &ks[j]) || ks[j] < 1 || ks[j] % 2 == 0 || ks[j] > 63)
-					return err(c, "%s: pool sizes must be odd", mod);
-		}
-		y = spp(c, x, prefix, c1, c2, ks, nk, 0);
-	} else if (!strcmp(mod, "Focus")) {
-		int k, s, p;
-		if (arg_int(c, args, 1, 1, &k, "k") || arg_int(c, args, 2, 1, &s, "s") || arg_int(c, args, 3, -1, &p, "p"))
-			return -1;
-		int sd = tn_net_op(c->net, TN_NODE_SPACE2DEPTH, &x, 1, NULL, 0);
-		snprintf(pj, sizeof pj, "%s.conv", prefix);
-		y = conv(c, sd, pj, 4 * c1, c2, k, s, p, 1);
-	} else if (!strcmp(mod, "Concat")) {
-		int xs[TN_NODE_MAX_IN];
-		c2 = 0;
-		for (int j = 0; j < nf; j++) {
-			xs[j] = c->out[from[j] + 1];
-			c2 += c->ch[from[j] + 1];
-		}
-		y = tn_net_concat(c->net, xs, nf);
-	} else if (!strcmp(mod, "nn.Upsample")) {
-		int sc;
-		const char *mode = scalar(seq_at(c, args, 2));
-		if (arg_int(c, args, 1, -1, &sc, "scale_factor") || sc < 1 || sc > 16)
-			return err(c, "%s: only whole scale factors are supported", mod);
-		if (mode && strcmp(mode, "nearest"))
-			return err(c, "nn.Upsample mode '%s' is not supported (only nearest)", mode);
-		y = tn_net_op(c->net, TN_NODE_UPSAMPLE, &x, 1, &sc, 1);
-	} else if (!strcmp(mod, "Detect")) {
-		int idx[TN_NODE_MAX_IN];
-		for (int j = 0; j < nf; j++) {
-			if (from[j] < 0)
-				return err(c, "%s cannot take the input image", mod);
-			idx[j] = from[j] + 1;
-		}
-		y = detect(c, idx, nf, prefix, info);
-		c2 = 0;
-	} else if (!strcmp(mod, "SEAttention") || !strcmp(mod, "ECAAttention") || !strcmp(mod, "EffectiveSE") ||
-		   !strcmp(mod, "ShuffleAttention")) {
-		y = attention(c, mod, x, prefix, c1, args);
-	} else {
-		return err(c, "unknown module '%s'", mod);
-	}
-#undef PREFIX_J
-	if (y < 0) {
-		int rc = tn_net_build_error(c->net, c->name);
-		if (rc == TN_E_FORMAT) {
-			char where[TN_NAME_MAX + 64];
-			snprintf(where, sizeof where, "%s: line %d: layer %d", c->name, c->line, c->layer);
-			return tn_fail_prefix(TN_E_FORMAT, where);
-		}
-		return rc ? rc : -1; /* -1: this layer's own error, reported already */
-	}
+	if (l.nf != 1 && !(m && (m->flags & MANY_IN)))
+		return err(c, "%s takes one input", l.mod);
+	if (!m)
+		return err(c, "unknown module '%s'", l.mod);
+	l.kind = m->kind;
+	int y = m->build(c, &l);
+	if (y < 0)
+		return layer_failed(c);
 	c->out[i + 1] = y;
-	c->ch[i + 1] = c2;
-	c->last_is_detect = !strcmp(mod, "Detect");
+	c->ch[i + 1] = l.c2;
+	c->last_is_detect = m->build == build_detect;
 	return 0;
 }
 
@@ -760,7 +881,7 @@ int tn_yolo_build(struct tn_net *net, const char *yaml, const char *name,
 		return rc;
 	}
 	yaml_parser_delete(&parser);
-	*c = (struct ctx){.net = net, .name = name, .doc = &doc, .shapes = shapes};
+	*c = (struct ctx){.net = net, .name = name, .doc = &doc, .shapes = shapes, .info = info};
 	if (attrs_json)
 		c->attrs = json_loads(attrs_json, 0, NULL);
 	const yaml_node_t *root = yaml_document_get_root_node(&doc);
@@ -784,9 +905,7 @@ int tn_yolo_build(struct tn_net *net, const char *yaml, const char *name,
 				rc = tn_fail(TN_E_FORMAT, "%s: more than %d layers", name, MAX_LAYERS - 1);
 				break;
 			}
-			rc = build_layer(c, i, seq_at(c, parts[part], j), info);
-			if (rc == -1)
-				rc = TN_E_FORMAT;
+			rc = build_layer(c, i, seq_at(c, parts[part], j));
 		}
 	if (rc)
 		goto out;
