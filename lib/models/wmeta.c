@@ -2,8 +2,8 @@
 
 #include "core/clock.h"
 #include "core/error.h"
+#include "image/resample.h"
 #include "io/image.h"
-#include "ops/resample.h"
 
 #include <errno.h>
 #include <jansson.h>
