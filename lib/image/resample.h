@@ -46,7 +46,7 @@ void tn_blend_pil(const struct tn_image *a, const struct tn_image *b, float alph
 		  struct tn_image *out);
 
 /* OpenCV's INTER_LINEAR source positions along one axis (in -> out samples), shared by the
- * float resize here and the 8-bit one (letterbox_yolo.c): ofs[d] the first tap, frac[d] the
+ * float resize here and the 8-bit one (letterbox_cv.c): ofs[d] the first tap, frac[d] the
  * second one's weight.  clamp_taps: the horizontal table zeroes the weight at the borders and
  * *first_edge gets the first d whose second tap is past the end; the vertical one does not
  * (its rows are clamped later, keeping 1-f and f). */
