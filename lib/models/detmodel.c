@@ -6,6 +6,7 @@
 #include "core/error.h"
 #include "ops/resample.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -66,30 +67,22 @@ int tn_detmodel_round_size(const struct tn_detmodel *m, int size)
 	return (size + s - 1) / s * s;
 }
 
-int tn_detmodel_detect(struct tn_detmodel *m, const struct tn_image *img, const struct tn_nms_opts *o,
-		       int round_pixels, struct tn_det **dets, int *n, float **raw, int *raw_rows)
+/* Network and NMS on a letterboxed image; boxes stay in its pixels. */
+static int detect_boxed(struct tn_detmodel *m, struct tn_image *boxed, const struct tn_nms_opts *o,
+			struct tn_det **dets, int *n, float **raw, int *raw_rows)
 {
-	struct tn_image boxed = {0};
-	struct tn_yolo_letterbox lb;
-	double t0 = tn_now_ms();
-	*dets = NULL;
-	*n = 0;
-	int rc = tn_letterbox_yolo(img, m->in_h, m->in_w, m->info.max_stride, 1, 114, &boxed, &lb);
-	if (rc)
-		return rc;
-	if ((lb.out_h != m->planned_h || lb.out_w != m->planned_w)) {
-		if ((rc = tn_net_set_input_size(&m->net, lb.out_h, lb.out_w))) {
-			tn_image_free(&boxed);
+	if (boxed->h != m->planned_h || boxed->w != m->planned_w) {
+		int rc = tn_net_set_input_size(&m->net, boxed->h, boxed->w);
+		if (rc)
 			return rc;
-		}
-		m->planned_h = lb.out_h;
-		m->planned_w = lb.out_w;
+		m->planned_h = boxed->h;
+		m->planned_w = boxed->w;
 	}
 	static const float zero[3] = {0, 0, 0}, div255[3] = {255, 255, 255};
-	tn_image_to_planes(&boxed, zero, div255, tn_net_input_data(&m->net));
-	tn_image_free(&boxed);
+	tn_image_to_planes(boxed, zero, div255, tn_net_input_data(&m->net));
 	double t1 = tn_now_ms();
-	if ((rc = tn_net_forward(&m->net)))
+	int rc = tn_net_forward(&m->net);
+	if (rc)
 		return rc;
 	double t2 = tn_now_ms();
 	int C, rows, no;
@@ -101,11 +94,65 @@ int tn_detmodel_detect(struct tn_detmodel *m, const struct tn_image *img, const 
 		memcpy(*raw, pred, sizeof(float) * (size_t)rows * no);
 		*raw_rows = rows;
 	}
-	if ((rc = tn_nms(pred, rows, m->info.nc, o, dets, n)))
-		return rc;
-	tn_scale_boxes(*dets, *n, &lb, img->w, img->h, round_pixels);
-	m->ms_letterbox = t1 - t0;
+	rc = tn_nms(pred, rows, m->info.nc, o, dets, n);
 	m->ms_network = t2 - t1;
 	m->ms_nms = tn_now_ms() - t2;
+	return rc;
+}
+
+int tn_detmodel_detect(struct tn_detmodel *m, const struct tn_image *img, const struct tn_nms_opts *o,
+		       int round_pixels, struct tn_det **dets, int *n, float **raw, int *raw_rows)
+{
+	struct tn_image boxed = {0};
+	struct tn_yolo_letterbox lb;
+	double t0 = tn_now_ms();
+	*dets = NULL;
+	*n = 0;
+	int rc = tn_letterbox_yolo(img, m->in_h, m->in_w, m->info.max_stride, 1, 114, &boxed, &lb);
+	if (rc)
+		return rc;
+	m->ms_letterbox = tn_now_ms() - t0;
+	rc = detect_boxed(m, &boxed, o, dets, n, raw, raw_rows);
+	tn_image_free(&boxed);
+	if (rc)
+		return rc;
+	tn_scale_boxes(*dets, *n, &lb, img->w, img->h, round_pixels);
+	return 0;
+}
+
+int tn_detmodel_detect_val(struct tn_detmodel *m, const struct tn_image *img, int img_size, int shape_h,
+			   int shape_w, const struct tn_nms_opts *o, struct tn_det **dets, int *n)
+{
+	double t0 = tn_now_ms();
+	*dets = NULL;
+	*n = 0;
+	/* load_image: the long side to img_size, sizes rounded up; INTER_AREA shrinks */
+	int w0 = img->w, h0 = img->h, w = w0, h = h0, rc;
+	double r = (double)img_size / (h0 > w0 ? h0 : w0);
+	struct tn_image sized = {0}, boxed = {0};
+	const struct tn_image *src = img;
+	if (r != 1) {
+		w = (int)ceil(w0 * r);
+		h = (int)ceil(h0 * r);
+		rc = r < 1 ? tn_resize_area_cv_u8(img, w, h, &sized) : tn_resize_linear_cv_u8(img, w, h, &sized);
+		if (rc)
+			return rc;
+		src = &sized;
+	}
+	/* letterbox(auto=False, scaleup=False): a batch shape is at least stride*pad larger than
+	 * its images, so r = 1 and only padding is added, split as detect.py's letterbox does */
+	int W = shape_w < w ? w : shape_w, H = shape_h < h ? h : shape_h;
+	double pw = (W - w) / 2.0, ph = (H - h) / 2.0;
+	rc = tn_image_pad(src, W, H, (int)nearbyint(pw - 0.1), (int)nearbyint(ph - 0.1), 114, &boxed);
+	tn_image_free(&sized);
+	if (rc)
+		return rc;
+	m->ms_letterbox = tn_now_ms() - t0;
+	rc = detect_boxed(m, &boxed, o, dets, n, NULL, NULL);
+	tn_image_free(&boxed);
+	if (rc)
+		return rc;
+	/* scale_boxes with the dataloader's ratio_pad: gain h/h0, the letterbox's half paddings */
+	tn_scale_boxes_ratio_pad(*dets, *n, (double)h / h0, (double)w / w0, pw, ph, w0, h0);
 	return 0;
 }

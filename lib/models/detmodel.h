@@ -29,5 +29,11 @@ void tn_detmodel_close(struct tn_detmodel *m);
  * raw (optional) gets a malloc'd copy of the decoded head output [*raw_rows][5+nc]. */
 int tn_detmodel_detect(struct tn_detmodel *m, const struct tn_image *img, const struct tn_nms_opts *o,
 		       int round_pixels, struct tn_det **dets, int *n, float **raw, int *raw_rows);
+/* val.py's pipeline for one image: load_image (long side to img_size, ceil sizes, INTER_AREA
+ * when shrinking, INTER_LINEAR when enlarging), letterbox(auto=False, scaleup=False) onto the
+ * batch's shape_h x shape_w (colour 114), NMS with o, boxes scaled back with the dataloader's
+ * ratio_pad (gain = resized h / h0, pad = the letterbox's dw/2, dh/2), clipped, not rounded. */
+int tn_detmodel_detect_val(struct tn_detmodel *m, const struct tn_image *img, int img_size, int shape_h,
+			   int shape_w, const struct tn_nms_opts *o, struct tn_det **dets, int *n);
 
 #endif
