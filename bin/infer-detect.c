@@ -140,6 +140,26 @@ static void join_class_args(int *argc, char **argv, char **joined)
 	}
 }
 
+/* --val: its checks, and val.py's settings where the user gave none. */
+static void val_settings(struct opts *o)
+{
+	if (!o->inputs.list && (o->inputs.nfiles == 0 || (o->inputs.nfiles == 1 && !strcmp(o->inputs.files[0], "-"))))
+		cli_usage_error("--val needs the whole list first: give --list or image files, not standard input");
+	if (o->raw)
+		cli_usage_error("--raw does not go with --val");
+	if (o->size_h != o->size_w)
+		cli_usage_error("--val takes one --size, as val.py's --imgsz");
+	if (!o->conf_set)
+		o->nms.conf_thres = 0.001f;
+	if (!o->iou_set)
+		o->nms.iou_thres = 0.6f;
+	if (!o->maxdet_set)
+		o->nms.max_det = 300;
+	o->nms.multi_label = 1;
+	o->no_round = 1;
+	if (!o->batch_size)
+		o->batch_size = 32;
+}
 
 static void parse_args(int argc, char **argv, struct opts *o)
 {
@@ -258,25 +278,8 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		cli_usage_error("no input: give image files or pipe one in");
 	if (o->batch_size && !o->val)
 		cli_usage_error("--batch-size goes with --val");
-	if (o->val) {
-		if (!o->inputs.list && (o->inputs.nfiles == 0 || (o->inputs.nfiles == 1 && !strcmp(o->inputs.files[0], "-"))))
-			cli_usage_error("--val needs the whole list first: give --list or image files, not standard input");
-		if (o->raw)
-			cli_usage_error("--raw does not go with --val");
-		if (o->size_h != o->size_w)
-			cli_usage_error("--val takes one --size, as val.py's --imgsz");
-		/* val.py's defaults; what the user gave stays */
-		if (!o->conf_set)
-			o->nms.conf_thres = 0.001f;
-		if (!o->iou_set)
-			o->nms.iou_thres = 0.6f;
-		if (!o->maxdet_set)
-			o->nms.max_det = 300;
-		o->nms.multi_label = 1;
-		o->no_round = 1;
-		if (!o->batch_size)
-			o->batch_size = 32;
-	}
+	if (o->val)
+		val_settings(o);
 	if (o->outdir && o->format != FMT_YOLO)
 		cli_usage_error("-O goes with --format yolo");
 	if (o->save_conf && o->format != FMT_YOLO)
@@ -297,6 +300,7 @@ struct run {
 	int first_coco;
 	int done, total;    /* total: 0 when not known (a stream) */
 	int *val_h, *val_w; /* --val: each input's letterbox shape, in input order */
+	struct tn_val_shape vs; /* --val: the current image's load_image size and letterbox */
 	double pre, inf, nms;
 };
 
@@ -347,9 +351,12 @@ static void write_dets(FILE *fp, struct run *r, const struct cli_input *it, cons
 			r->first_coco = 0;
 			fputs("{\"image_id\": ", fp);
 			write_image_id(fp, it->stem);
-			if (o->val) /* every bit of the float32 values val.py scores */
-				fprintf(fp, ", \"category_id\": %d, \"bbox\": [%.9g, %.9g, %.9g, %.9g], \"score\": %.9g",
-					category, d[i].x1, d[i].y1, d[i].x2 - d[i].x1, d[i].y2 - d[i].y1, d[i].conf);
+			if (o->val) /* every bit of the float32 values val.py scores: x2 = x + w, y2 = y + h
+				     * exactly, then the shapes evaluate-map maps the labels through */
+				fprintf(fp, ", \"category_id\": %d, \"bbox\": [%.9g, %.9g, %.17g, %.17g], \"score\": %.9g, "
+					"\"letterbox\": [%d, %d, %d, %d]", category, d[i].x1, d[i].y1,
+					(double)d[i].x2 - d[i].x1, (double)d[i].y2 - d[i].y1, d[i].conf, r->vs.w, r->vs.h,
+					r->vs.lb_w, r->vs.lb_h);
 			else
 				fprintf(fp, ", \"category_id\": %d, \"bbox\": [%g, %g, %g, %g], \"score\": %.5f", category,
 					d[i].x1, d[i].y1, d[i].x2 - d[i].x1, d[i].y2 - d[i].y1, d[i].conf);
@@ -447,7 +454,8 @@ static int detect_one(struct run *r, const struct cli_input *it)
 	float *raw = NULL;
 	int n = 0, rows = 0;
 	if (o->val)
-		rc = tn_detmodel_detect_val(m, &img, m->in_h, r->val_h[r->done], r->val_w[r->done], &o->nms, &d, &n);
+		rc = tn_detmodel_detect_val(m, &img, m->in_h, r->val_h[r->done], r->val_w[r->done], &o->nms, &d, &n,
+					    &r->vs);
 	else
 		rc = tn_detmodel_detect(m, &img, &o->nms, !o->no_round, &d, &n, o->raw ? &raw : NULL, &rows);
 	if (rc) {

@@ -121,7 +121,8 @@ int tn_detmodel_detect(struct tn_detmodel *m, const struct tn_image *img, const 
 }
 
 int tn_detmodel_detect_val(struct tn_detmodel *m, const struct tn_image *img, int img_size, int shape_h,
-			   int shape_w, const struct tn_nms_opts *o, struct tn_det **dets, int *n)
+			   int shape_w, const struct tn_nms_opts *o, struct tn_det **dets, int *n,
+			   struct tn_val_shape *vs)
 {
 	double t0 = tn_now_ms();
 	*dets = NULL;
@@ -139,11 +140,21 @@ int tn_detmodel_detect_val(struct tn_detmodel *m, const struct tn_image *img, in
 			return rc;
 		src = &sized;
 	}
-	/* letterbox(auto=False, scaleup=False): a batch shape is at least stride*pad larger than
-	 * its images, so r = 1 and only padding is added, split as detect.py's letterbox does */
-	int W = shape_w < w ? w : shape_w, H = shape_h < h ? h : shape_h;
-	double pw = (W - w) / 2.0, ph = (H - h) / 2.0;
-	rc = tn_image_pad(src, W, H, (int)nearbyint(pw - 0.1), (int)nearbyint(ph - 0.1), 114, &boxed);
+	/* letterbox(auto=False, scaleup=False).  A batch shape is at least stride*pad larger than
+	 * the sizes it was computed from, so r = 1 and only padding is added; an image whose
+	 * EXIF orientation swaps its sides where exif_size does not (5 and 7) may be larger than
+	 * its shape, and is then shrunk into it (INTER_LINEAR) */
+	double pw, ph;
+	if (w <= shape_w && h <= shape_h) {
+		pw = (shape_w - w) / 2.0;
+		ph = (shape_h - h) / 2.0;
+		rc = tn_image_pad(src, shape_w, shape_h, (int)nearbyint(pw - 0.1), (int)nearbyint(ph - 0.1), 114, &boxed);
+	} else {
+		struct tn_yolo_letterbox lb;
+		rc = tn_letterbox_yolo(src, shape_h, shape_w, m->info.max_stride, 0, 114, &boxed, &lb);
+		pw = lb.pad_w;
+		ph = lb.pad_h;
+	}
 	tn_image_free(&sized);
 	if (rc)
 		return rc;
@@ -153,6 +164,10 @@ int tn_detmodel_detect_val(struct tn_detmodel *m, const struct tn_image *img, in
 	if (rc)
 		return rc;
 	/* scale_boxes with the dataloader's ratio_pad: gain h/h0, the letterbox's half paddings */
-	tn_scale_boxes_ratio_pad(*dets, *n, (double)h / h0, (double)w / w0, pw, ph, w0, h0);
+	tn_scale_boxes_ratio_pad(*dets, *n, (double)h / h0, pw, ph, w0, h0);
+	vs->w = w;
+	vs->h = h;
+	vs->lb_w = shape_w;
+	vs->lb_h = shape_h;
 	return 0;
 }

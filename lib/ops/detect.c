@@ -274,17 +274,9 @@ void tn_scale_boxes(struct tn_det *d, int n, const struct tn_yolo_letterbox *lb,
 		}
 }
 
-void tn_scale_boxes_ratio_pad(struct tn_det *d, int n, double gain, double gain_w, double pad_w, double pad_h,
-			      int w0, int h0)
+void tn_scale_boxes_ratio_pad(struct tn_det *d, int n, double gain, double pad_w, double pad_h, int w0, int h0)
 {
 	if (!d || n <= 0 || w0 <= 0 || h0 <= 0)
 		return;
 	shift_scale_clip(d, n, (float)gain, (float)pad_w, (float)pad_h, w0, h0);
-	/* val.py divides x by the height's gain too; undo that distortion, which IoU ignores, so
-	 * the boxes meet labels scaled by the image's true width */
-	float fx = (float)(gain / gain_w);
-	for (int i = 0; i < n; i++) {
-		d[i].x1 *= fx;
-		d[i].x2 *= fx;
-	}
 }

@@ -67,10 +67,9 @@ int tn_resize_area_cv_u8(const struct tn_image *src, int dw, int dh, struct tn_i
 void tn_scale_boxes(struct tn_det *d, int n, const struct tn_yolo_letterbox *lb, int w0, int h0,
 		    int round_pixels);
 /* scale_boxes(..., ratio_pad) as val.py calls it: x - pad_w, y - pad_h, then / gain (the
- * height's ratio, for x too), in float32 with the Python floats cast as torch does, clipped to
- * w0 x h0, no rounding; then x times gain / gain_w (the width's ratio), so that IoU against
- * labels in true image pixels is the IoU val.py computes in its distorted space. */
-void tn_scale_boxes_ratio_pad(struct tn_det *d, int n, double gain, double gain_w, double pad_w, double pad_h,
-			      int w0, int h0);
+ * height's ratio, for x too: val.py's boxes are in that space, whose width is w0 * gain_w / gain
+ * rather than w0), in float32 with the Python floats cast as torch does, clipped to w0 x h0 in
+ * that order (clip_boxes), not rounded. */
+void tn_scale_boxes_ratio_pad(struct tn_det *d, int n, double gain, double pad_w, double pad_h, int w0, int h0);
 
 #endif

@@ -8,7 +8,8 @@
   val-ref.py make-set OUT
       OUT/images/*.jpg, OUT/labels/*.txt, OUT/val.txt: the sample images (samples/) cut to
       many aspect ratios (tall, wide, square, equal ratios at different sizes, sizes above and
-      below 640), their labels clipped to each crop
+      below 640), their labels clipped to each crop; two more stored transposed with EXIF
+      orientations 5 and 7
 
 Dataloader (LoadImagesAndLabels, rect=True, pad 0.5): paths sorted; sizes from exif_size (PIL,
 w and h swapped for EXIF orientation 6 and 8); numpy argsort of h/w; batch shapes
@@ -237,6 +238,24 @@ def scale_ratio_pad(boxes, shape0, ratio_pad):
     boxes[..., 3].clamp_(0, shape0[0])
 
 
+def crop_sample(samples, name, rng, cw, ch, ow, oh):
+    """A random cw x ch crop of a 288x288 sample scaled to ow x oh, and its labels' lines."""
+    img = cv2.imread(os.path.join(samples, "images", name + ".jpg"))
+    x0, y0 = int(rng.integers(0, 288 - cw + 1)), int(rng.integers(0, 288 - ch + 1))
+    crop = cv2.resize(img[y0:y0 + ch, x0:x0 + cw], (ow, oh), interpolation=cv2.INTER_CUBIC)
+    rows = []
+    for r in read_labels(os.path.join(samples, "labels", name + ".txt")):
+        c, cx, cy, w, h = [float(v) for v in r]
+        x1, y1 = max(cx - w / 2, 0) * 288 - x0, max(cy - h / 2, 0) * 288 - y0
+        x2, y2 = min(cx + w / 2, 1) * 288 - x0, min(cy + h / 2, 1) * 288 - y0
+        x1, y1, x2, y2 = max(x1, 0), max(y1, 0), min(x2, cw), min(y2, ch)
+        if x2 - x1 < 4 or y2 - y1 < 4:
+            continue  # cut away
+        rows.append("%d %.6f %.6f %.6f %.6f\n" % (c, (x1 + x2) / 2 / cw, (y1 + y2) / 2 / ch,
+                                                  (x2 - x1) / cw, (y2 - y1) / ch))
+    return crop, rows
+
+
 def make_set(out, samples):
     """Crops of the sample images (288x288) scaled to many aspect ratios and sizes."""
     rng = np.random.default_rng(614)
@@ -252,24 +271,28 @@ def make_set(out, samples):
             (288, 72, 2000, 500), (72, 288, 120, 480), (288, 240, 1700, 1417), (240, 288, 350, 420)]
     lines = []
     for k, name in enumerate(names):
-        cw, ch, ow, oh = plan[k % len(plan)]
-        img = cv2.imread(os.path.join(samples, "images", name + ".jpg"))
-        x0, y0 = int(rng.integers(0, 288 - cw + 1)), int(rng.integers(0, 288 - ch + 1))
-        crop = cv2.resize(img[y0:y0 + ch, x0:x0 + cw], (ow, oh), interpolation=cv2.INTER_CUBIC)
+        crop, rows = crop_sample(samples, name, rng, *plan[k % len(plan)])
         cv2.imwrite(os.path.join(out, "images", "ar_%02d.jpg" % k), crop, [cv2.IMWRITE_JPEG_QUALITY, 95])
-        rows = []
-        for r in read_labels(os.path.join(samples, "labels", name + ".txt")):
-            c, cx, cy, w, h = [float(v) for v in r]
-            x1, y1 = max(cx - w / 2, 0) * 288 - x0, max(cy - h / 2, 0) * 288 - y0
-            x2, y2 = min(cx + w / 2, 1) * 288 - x0, min(cy + h / 2, 1) * 288 - y0
-            x1, y1, x2, y2 = max(x1, 0), max(y1, 0), min(x2, cw), min(y2, ch)
-            if x2 - x1 < 4 or y2 - y1 < 4:
-                continue  # cut away
-            rows.append("%d %.6f %.6f %.6f %.6f\n" % (c, (x1 + x2) / 2 / cw, (y1 + y2) / 2 / ch,
-                                                      (x2 - x1) / cw, (y2 - y1) / ch))
         with open(os.path.join(out, "labels", "ar_%02d.txt" % k), "w") as f:
             f.write("".join(rows))
         lines.append(os.path.join(out, "images", "ar_%02d.jpg" % k))
+    # EXIF orientations 5 and 7 (transposed): exif_size keeps the stored sides but cv2.imread
+    # turns the image, so its batch shape is computed from the other aspect ratio and letterbox
+    # shrinks it into that shape (r < 1).  Labels are of the upright image.
+    turns = [(5, Image.Transpose.TRANSPOSE, (144, 288, 300, 600)),
+             (7, Image.Transpose.TRANSVERSE, (288, 160, 700, 389))]
+    for k, (orient, method, size) in enumerate(turns, len(names)):
+        crop, rows = crop_sample(samples, names[k % len(names)], rng, *size)
+        stored = Image.fromarray(np.ascontiguousarray(crop[:, :, ::-1])).transpose(method)
+        exif = Image.Exif()
+        exif[274] = orient
+        path = os.path.join(out, "images", "ar_%02d.jpg" % k)
+        stored.save(path, quality=95, exif=exif.tobytes())
+        assert cv2.imread(path).shape[:2] == crop.shape[:2], "cv2.imread did not turn %s upright" % path
+        assert exif_size(path) == stored.size
+        with open(os.path.join(out, "labels", "ar_%02d.txt" % k), "w") as f:
+            f.write("".join(rows))
+        lines.append(path)
     with open(os.path.join(out, "val.txt"), "w") as f:
         f.write("\n".join(lines) + "\n")
 
