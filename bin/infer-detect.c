@@ -4,6 +4,7 @@
 #include "core/clock.h"
 #include "core/error.h"
 #include "core/threads.h"
+#include "data/valbatch.h"
 #include "eval/coco.h"
 #include "io/draw.h"
 #include "io/file.h"
@@ -38,6 +39,9 @@ struct opts {
 	int verbose;
 	int quiet;
 	size_t max_pixels;
+	int val;             /* --val: val.py's settings and preprocessing */
+	int batch_size;      /* --batch-size: val.py's rectangular batches */
+	int conf_set, iou_set, maxdet_set;
 };
 
 static _Noreturn void usage(void)
@@ -74,6 +78,11 @@ static _Noreturn void usage(void)
 	       "      --hide-conf        draw labels without confidences\n"
 	       "      --raw FILE         also write the decoded head output as .npy [rows, 5+classes]\n"
 	       "      --no-round         keep sub-pixel box coordinates (detect.py rounds them)\n"
+	       "      --val              as val.py: conf 0.001, IoU 0.6, max-det 300, multi-label, boxes\n"
+	       "                         not rounded, its resize (INTER_AREA when shrinking) and\n"
+	       "                         rectangular batch shapes; needs files or --list, not a stream\n"
+	       "      --batch-size N     with --val: images per batch of the aspect-ratio-sorted list\n"
+	       "                         (default 32), which sets each image's letterbox shape\n"
 	       "  -t, --threads N        threads (default: OMP_NUM_THREADS, else all cores)\n"
 	       "      --max-pixels N     refuse images with more pixels (default 100000000)\n"
 	       "  -v, --verbose          print detect.py's line per image and its speed summary (also\n"
@@ -131,12 +140,32 @@ static void join_class_args(int *argc, char **argv, char **joined)
 	}
 }
 
+/* --val: its checks, and val.py's settings where the user gave none. */
+static void val_settings(struct opts *o)
+{
+	if (!o->inputs.list && (o->inputs.nfiles == 0 || (o->inputs.nfiles == 1 && !strcmp(o->inputs.files[0], "-"))))
+		cli_usage_error("--val needs the whole list first: give --list or image files, not standard input");
+	if (o->raw)
+		cli_usage_error("--raw does not go with --val");
+	if (o->size_h != o->size_w)
+		cli_usage_error("--val takes one --size, as val.py's --imgsz");
+	if (!o->conf_set)
+		o->nms.conf_thres = 0.001f;
+	if (!o->iou_set)
+		o->nms.iou_thres = 0.6f;
+	if (!o->maxdet_set)
+		o->nms.max_det = 300;
+	o->nms.multi_label = 1;
+	o->no_round = 1;
+	if (!o->batch_size)
+		o->batch_size = 32;
+}
 
 static void parse_args(int argc, char **argv, struct opts *o)
 {
 	enum { OPT_SAVECONF = 256, OPT_CONF, OPT_IOU, OPT_MAXDET, OPT_CLASSES, OPT_AGNOSTIC, OPT_MULTI, OPT_SIZE,
 	       OPT_LIST, OPT_IMAGES, OPT_EXT, OPT_RAW, OPT_NOROUND, OPT_DRAW, OPT_THICK, OPT_HIDELABELS,
-	       OPT_HIDECONF, OPT_MAXPIX, OPT_VERSION, OPT_JSON };
+	       OPT_HIDECONF, OPT_MAXPIX, OPT_VERSION, OPT_JSON, OPT_VAL, OPT_BATCH };
 	static const struct option longopts[] = {
 		{"model", required_argument, 0, 'm'},
 		{"output", required_argument, 0, 'o'},
@@ -172,6 +201,8 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		{"time", no_argument, 0, 'v'},
 		{"help", no_argument, 0, 'h'},
 		{"version", no_argument, 0, OPT_VERSION},
+		{"val", no_argument, 0, OPT_VAL},
+		{"batch-size", required_argument, 0, OPT_BATCH},
 		{0, 0, 0, 0},
 	};
 	memset(o, 0, sizeof *o);
@@ -200,13 +231,20 @@ static void parse_args(int argc, char **argv, struct opts *o)
 			o->nms.conf_thres = (float)cli_parse_double("--conf", optarg);
 			if (!(o->nms.conf_thres >= 0 && o->nms.conf_thres <= 1))
 				cli_usage_error("--conf: must be from 0 to 1");
+			o->conf_set = 1;
 			break;
 		case OPT_IOU:
 			o->nms.iou_thres = (float)cli_parse_double("--iou", optarg);
 			if (!(o->nms.iou_thres >= 0 && o->nms.iou_thres <= 1))
 				cli_usage_error("--iou: must be from 0 to 1");
+			o->iou_set = 1;
 			break;
-		case OPT_MAXDET: o->nms.max_det = (int)cli_parse_long("--max-det", optarg, 1, 100000); break;
+		case OPT_MAXDET:
+			o->nms.max_det = (int)cli_parse_long("--max-det", optarg, 1, 100000);
+			o->maxdet_set = 1;
+			break;
+		case OPT_VAL: o->val = 1; break;
+		case OPT_BATCH: o->batch_size = (int)cli_parse_long("--batch-size", optarg, 1, 1000000); break;
 		case OPT_CLASSES: parse_classes(o, optarg); break;
 		case OPT_AGNOSTIC: o->nms.agnostic = 1; break;
 		case OPT_MULTI: o->nms.multi_label = 1; break;
@@ -238,6 +276,10 @@ static void parse_args(int argc, char **argv, struct opts *o)
 	o->inputs.nfiles = argc - optind;
 	if (!o->inputs.list && o->inputs.nfiles == 0 && isatty(STDIN_FILENO))
 		cli_usage_error("no input: give image files or pipe one in");
+	if (o->batch_size && !o->val)
+		cli_usage_error("--batch-size goes with --val");
+	if (o->val)
+		val_settings(o);
 	if (o->outdir && o->format != FMT_YOLO)
 		cli_usage_error("-O goes with --format yolo");
 	if (o->save_conf && o->format != FMT_YOLO)
@@ -257,6 +299,8 @@ struct run {
 	FILE *fp;           /* the detections; NULL when only pictures are wanted */
 	int first_coco;
 	int done, total;    /* total: 0 when not known (a stream) */
+	int *val_h, *val_w; /* --val: each input's letterbox shape, in input order */
+	struct tn_val_shape vs; /* --val: the current image's load_image size and letterbox */
 	double pre, inf, nms;
 };
 
@@ -307,8 +351,15 @@ static void write_dets(FILE *fp, struct run *r, const struct cli_input *it, cons
 			r->first_coco = 0;
 			fputs("{\"image_id\": ", fp);
 			write_image_id(fp, it->stem);
-			fprintf(fp, ", \"category_id\": %d, \"bbox\": [%g, %g, %g, %g], \"score\": %.5f", category,
-				d[i].x1, d[i].y1, d[i].x2 - d[i].x1, d[i].y2 - d[i].y1, d[i].conf);
+			if (o->val) /* every bit of the float32 values val.py scores: x2 = x + w, y2 = y + h
+				     * exactly, then the shapes evaluate-map maps the labels through */
+				fprintf(fp, ", \"category_id\": %d, \"bbox\": [%.9g, %.9g, %.17g, %.17g], \"score\": %.9g, "
+					"\"letterbox\": [%d, %d, %d, %d]", category, d[i].x1, d[i].y1,
+					(double)d[i].x2 - d[i].x1, (double)d[i].y2 - d[i].y1, d[i].conf, r->vs.w, r->vs.h,
+					r->vs.lb_w, r->vs.lb_h);
+			else
+				fprintf(fp, ", \"category_id\": %d, \"bbox\": [%g, %g, %g, %g], \"score\": %.5f", category,
+					d[i].x1, d[i].y1, d[i].x2 - d[i].x1, d[i].y2 - d[i].y1, d[i].conf);
 			fprintf(fp, ", \"width\": %d, \"height\": %d}%s", img->w, img->h, o->format == FMT_JSONL ? "\n" : "");
 		}
 		break;
@@ -402,7 +453,11 @@ static int detect_one(struct run *r, const struct cli_input *it)
 	struct tn_det *d = NULL;
 	float *raw = NULL;
 	int n = 0, rows = 0;
-	rc = tn_detmodel_detect(m, &img, &o->nms, !o->no_round, &d, &n, o->raw ? &raw : NULL, &rows);
+	if (o->val)
+		rc = tn_detmodel_detect_val(m, &img, m->in_h, r->val_h[r->done], r->val_w[r->done], &o->nms, &d, &n,
+					    &r->vs);
+	else
+		rc = tn_detmodel_detect(m, &img, &o->nms, !o->no_round, &d, &n, o->raw ? &raw : NULL, &rows);
 	if (rc) {
 		tn_fail_prefix(rc, it->name);
 	} else if (o->raw) {
@@ -451,6 +506,74 @@ static void check_outputs(struct run *r)
 		cli_fail();
 }
 
+static int cmp_path(const void *a, const void *b, void *paths)
+{
+	char **p = paths;
+	return strcmp(p[*(const size_t *)a], p[*(const size_t *)b]);
+}
+
+/* --val: every image is read once before any detection, to lay out val.py's batches: its
+ * dataloader sorts the paths, takes each size as exif_size does (width and height swapped
+ * for EXIF orientations 6 and 8 only, though imread also transposes 5 and 7), sorts by
+ * aspect ratio and gives each batch one shape.  Any unreadable input stops the run here. */
+static void val_plan(struct run *r)
+{
+	struct cli_inputs in;
+	struct cli_input it;
+	cli_inputs_open(&in, &r->o.inputs);
+	if (in.kind == CLI_INPUTS_STREAM)
+		cli_usage_error("--val needs image files, not a stream");
+	size_t cap = in.n ? in.n : 1, n = 0;
+	int *w = malloc(cap * sizeof *w), *h = malloc(cap * sizeof *h);
+	char **paths = calloc(cap, sizeof *paths);
+	size_t *order = malloc(cap * sizeof *order);
+	int *sh = malloc(cap * sizeof *sh), *sw = malloc(cap * sizeof *sw);
+	r->val_h = malloc(cap * sizeof *r->val_h);
+	r->val_w = malloc(cap * sizeof *r->val_w);
+	if (!w || !h || !paths || !order || !sh || !sw || !r->val_h || !r->val_w)
+		cli_die("out of memory for %zu images", cap);
+	for (int got; (got = cli_inputs_next(&in, &it)) != 0;) {
+		struct tn_image img;
+		if (got < 0 || tn_image_decode_rgb_upright(it.data, it.len, it.name, r->o.max_pixels, &img))
+			cli_fail();
+		if (n == cap || !strcmp(it.path, "-"))
+			cli_usage_error("--val needs image files, not standard input");
+		int orient = tn_jpeg_exif_orientation(it.data, it.len), t = orient == 5 || orient == 7;
+		w[n] = t ? img.h : img.w;
+		h[n] = t ? img.w : img.h;
+		tn_image_free(&img);
+		if (!(paths[n] = strdup(it.path)))
+			cli_die("out of memory");
+		order[n] = n;
+		n++;
+	}
+	cli_inputs_close(&in);
+	qsort_r(order, n, sizeof *order, cmp_path, paths);
+	int *ws = malloc((n ? n : 1) * sizeof *ws), *hs = malloc((n ? n : 1) * sizeof *hs);
+	if (!ws || !hs)
+		cli_die("out of memory");
+	for (size_t k = 0; k < n; k++) {
+		ws[k] = w[order[k]];
+		hs[k] = h[order[k]];
+	}
+	if (tn_val_batch_shapes(n, ws, hs, r->o.batch_size, r->m.in_h, r->m.info.max_stride, 0.5, sh, sw))
+		cli_fail();
+	for (size_t k = 0; k < n; k++) {
+		r->val_h[order[k]] = sh[k];
+		r->val_w[order[k]] = sw[k];
+	}
+	for (size_t k = 0; k < n; k++)
+		free(paths[k]);
+	free(paths);
+	free(order);
+	free(w);
+	free(h);
+	free(ws);
+	free(hs);
+	free(sh);
+	free(sw);
+}
+
 int main(int argc, char **argv)
 {
 	static struct run r;
@@ -474,6 +597,8 @@ int main(int argc, char **argv)
 		if (o->classes[i] >= r.m.info.nc)
 			cli_usage_error("--classes: %d, but the model has %d classes", o->classes[i], r.m.info.nc);
 	r.coco91 = tn_names_are_coco80((const char *const *)r.m.class_names, r.m.info.nc);
+	if (o->val)
+		val_plan(&r);
 	struct cli_inputs in;
 	cli_inputs_open(&in, &o->inputs);
 	r.kind = in.kind;
@@ -491,7 +616,7 @@ int main(int argc, char **argv)
 	for (int got; (got = cli_inputs_next(&in, &it)) != 0;) {
 		if (got > 0 && !(got = detect_one(&r, &it)))
 			continue;
-		if (in.kind == CLI_INPUTS_ONE) {
+		if (in.kind == CLI_INPUTS_ONE || o->val) { /* --val: its plan holds only for the whole list */
 			if (to_file)
 				tn_out_abort(&out);
 			cli_fail();
@@ -509,6 +634,8 @@ int main(int argc, char **argv)
 			cli_fail();
 	}
 	cli_inputs_close(&in);
+	free(r.val_h);
+	free(r.val_w);
 	tn_detmodel_close(&r.m);
 	free(joined);
 	cli_close_stdout();

@@ -393,12 +393,30 @@ static int array_class(const struct tn_map_data *d, double *cat, const struct re
 	return 0;
 }
 
+/* infer-detect --val's optional "letterbox": [w, h, W, H]; lb stays zero without it. */
+static int letterbox_field(json_t *o, int lb[4], const struct rec_at *at)
+{
+	json_t *a = json_object_get(o, "letterbox");
+	if (!a)
+		return 0;
+	if (!json_is_array(a) || json_array_size(a) != 4)
+		return rec_fail(at, "\"letterbox\" is not [w, h, W, H]");
+	for (int j = 0; j < 4; j++) {
+		json_t *x = json_array_get(a, (size_t)j);
+		if (!json_is_integer(x) || json_integer_value(x) < 1 || json_integer_value(x) > 1 << 20)
+			return rec_fail(at, "\"letterbox\" value %d is not a whole number from 1 to %d", j + 1, 1 << 20);
+		lb[j] = (int)json_integer_value(x);
+	}
+	return 0;
+}
+
 /* One detection object; array: it came from a COCO results array. */
 static int add_record(struct tn_map_data *d, json_t *o, const struct rec_at *at, int array)
 {
 	char key[48];
 	const char *k = key;
 	double cat, bb[4], score, w, h;
+	int lb[4] = {0};
 	if (!json_is_object(o))
 		return rec_fail(at, "not a JSON object");
 	json_t *id = json_object_get(o, "image_id");
@@ -417,7 +435,8 @@ static int add_record(struct tn_map_data *d, json_t *o, const struct rec_at *at,
 	}
 	int rc;
 	if ((rc = num_field(o, "category_id", &cat, at)) || (rc = num_field(o, "score", &score, at)) ||
-	    (rc = num_field(o, "width", &w, at)) || (rc = num_field(o, "height", &h, at)))
+	    (rc = num_field(o, "width", &w, at)) || (rc = num_field(o, "height", &h, at)) ||
+	    (rc = letterbox_field(o, lb, at)))
 		return rc;
 	if (cat != floor(cat) || cat >= TN_MAP_MAX_CLASSES)
 		return rec_fail(at, "\"category_id\" %g is not a whole number below %d", cat, TN_MAP_MAX_CLASSES);
@@ -445,6 +464,7 @@ static int add_record(struct tn_map_data *d, json_t *o, const struct rec_at *at,
 	if (im->width == 0) {
 		im->width = w;
 		im->height = h;
+		memcpy(im->lb, lb, sizeof lb);
 		im->size_line = at->n;
 		im->size_file = at->name;
 		if (!im->has_label_file && d->missing_label_images++ == 0)
@@ -452,6 +472,10 @@ static int add_record(struct tn_map_data *d, json_t *o, const struct rec_at *at,
 	} else if (im->width != w || im->height != h) {
 		return rec_fail(at, "image '%s' is %gx%g here but %gx%g on %s %" PRIu64, im->key, w, h, im->width,
 				im->height, at->unit, im->size_line);
+	} else if (memcmp(im->lb, lb, sizeof lb)) {
+		return rec_fail(at, "image '%s' has the letterbox [%d, %d, %d, %d] here but [%d, %d, %d, %d] on %s %" PRIu64,
+				im->key, lb[0], lb[1], lb[2], lb[3], im->lb[0], im->lb[1], im->lb[2], im->lb[3], at->unit,
+				im->size_line);
 	}
 	if ((rc = grow((void **)&d->dets, &d->cap_dets, d->ndets + 1, sizeof *d->dets, "detections")))
 		return rc;
@@ -460,6 +484,9 @@ static int add_record(struct tn_map_data *d, json_t *o, const struct rec_at *at,
 	dt->box[1] = bb[1];
 	dt->box[2] = bb[0] + bb[2];
 	dt->box[3] = bb[1] + bb[3];
+	if (lb[0]) /* val.py's float32 values (x2 = x + w within a double's rounding) */
+		for (int j = 0; j < 4; j++)
+			dt->box[j] = (float)dt->box[j];
 	dt->score = score;
 	dt->cls = (int32_t)cat;
 	dt->image = idx;
@@ -593,8 +620,18 @@ double tn_box_iou(const double a[4], const double b[4])
 	return inter / (aa + ab - inter + 1e-7);
 }
 
+float tn_box_iou_f32(const double a[4], const double b[4])
+{
+	float a0 = (float)a[0], a1 = (float)a[1], a2 = (float)a[2], a3 = (float)a[3];
+	float b0 = (float)b[0], b1 = (float)b[1], b2 = (float)b[2], b3 = (float)b[3];
+	float iw = fminf(a2, b2) - fmaxf(a0, b0), ih = fminf(a3, b3) - fmaxf(a1, b1);
+	float inter = (iw > 0 ? iw : 0) * (ih > 0 ? ih : 0);
+	float aa = (a2 - a0) * (a3 - a1), ab = (b2 - b0) * (b3 - b1);
+	return inter / (aa + ab - inter + 1e-7f);
+}
+
 void tn_map_match(const int32_t *lcls, const double (*lbox)[4], size_t nl, const int32_t *dcls,
-		  const double (*dbox)[4], size_t nd, const double *thresholds, int nt, uint16_t *tp,
+		  const double (*dbox)[4], size_t nd, const double *thresholds, int nt, int f32, uint16_t *tp,
 		  double *work)
 {
 	for (size_t j = 0; j < nd; j++)
@@ -605,7 +642,9 @@ void tn_map_match(const int32_t *lcls, const double (*lbox)[4], size_t nl, const
 	double *best = work + nl * nd; /* per detection: its best label, as a double */
 	for (size_t i = 0; i < nl; i++)
 		for (size_t j = 0; j < nd; j++)
-			iou[i * nd + j] = lcls[i] == dcls[j] ? tn_box_iou(lbox[i], dbox[j]) : -1;
+			iou[i * nd + j] = lcls[i] != dcls[j] ? -1
+					  : f32	       ? tn_box_iou_f32(lbox[i], dbox[j])
+							 : tn_box_iou(lbox[i], dbox[j]);
 	/* Each detection takes its best label (same class, highest IoU; ties go to the higher
 	 * label index, as NumPy's reversed argsort leaves them on small arrays); at threshold t
 	 * it keeps it when that IoU >= t.  Each label then goes to the lowest detection index
@@ -618,9 +657,10 @@ void tn_map_match(const int32_t *lcls, const double (*lbox)[4], size_t nl, const
 		best[j] = (double)b;
 	}
 	for (int t = 0; t < nt; t++) {
+		double thr = f32 ? (float)thresholds[t] : thresholds[t];
 		for (size_t i = 0; i < nl; i++) {
 			for (size_t j = 0; j < nd; j++) {
-				if ((size_t)best[j] == i && iou[i * nd + j] >= thresholds[t]) {
+				if ((size_t)best[j] == i && iou[i * nd + j] >= thr) {
 					tp[j] |= (uint16_t)(1u << t);
 					break;
 				}
@@ -702,8 +742,40 @@ void tn_map_smooth(const double *y, double f, double *out)
 	}
 }
 
+static float clip_to(float v, float hi)
+{
+	return v < 0.0f ? 0.0f : v > hi ? hi : v;
+}
+
+/* val.py's label of an image infer-detect --val saw, in float32 as NumPy and torch compute it.
+ * LoadImagesAndLabels: xywhn2xyxy into the letterbox (ratio r times load_image's w and h, plus
+ * the paddings), xyxy2xywhn clipped to W, H less 1e-3; val.py: times W, H, xywh2xyxy, then
+ * scale_boxes(ratio_pad): minus the paddings, divided by h / h0 (x too), clipped to w0, h0. */
+static void label_box_val(const struct tn_map_image *im, const struct tn_map_label *l, double box[4])
+{
+	int w = im->lb[0], h = im->lb[1], W = im->lb[2], H = im->lb[3];
+	double r = fmin(fmin((double)H / h, (double)W / w), 1.0); /* letterbox, scaleup=False */
+	float pw = (float)((W - nearbyint(w * r)) / 2), ph = (float)((H - nearbyint(h * r)) / 2);
+	float sw = (float)(r * w), sh = (float)(r * h), fw = (float)W, fh = (float)H;
+	float cx = (float)l->cx, cy = (float)l->cy, bw = (float)l->w, bh = (float)l->h;
+	float xm = (float)(W - 1e-3), ym = (float)(H - 1e-3);
+	float x1 = clip_to(sw * (cx - bw / 2) + pw, xm), y1 = clip_to(sh * (cy - bh / 2) + ph, ym);
+	float x2 = clip_to(sw * (cx + bw / 2) + pw, xm), y2 = clip_to(sh * (cy + bh / 2) + ph, ym);
+	float ncx = (x1 + x2) / 2 / fw, ncy = (y1 + y2) / 2 / fh, nw = (x2 - x1) / fw, nh = (y2 - y1) / fh;
+	float px = ncx * fw, py = ncy * fh, pbw = nw * fw, pbh = nh * fh;
+	float g = (float)((double)h / im->height), w0 = (float)im->width, h0 = (float)im->height;
+	box[0] = clip_to((px - pbw / 2 - pw) / g, w0);
+	box[1] = clip_to((py - pbh / 2 - ph) / g, h0);
+	box[2] = clip_to((px + pbw / 2 - pw) / g, w0);
+	box[3] = clip_to((py + pbh / 2 - ph) / g, h0);
+}
+
 void tn_map_label_box(const struct tn_map_image *im, const struct tn_map_label *l, double box[4])
 {
+	if (im->lb[0]) {
+		label_box_val(im, l, box);
+		return;
+	}
 	double cx = l->cx * im->width, cy = l->cy * im->height;
 	double w = l->w * im->width, h = l->h * im->height;
 	box[0] = cx - w / 2;
@@ -793,7 +865,7 @@ static int match_all(struct tn_map_data *d, const double *thr)
 				break;
 			}
 			tn_map_match(lcls, (const double (*)[4])lbox, nl, dcls, (const double (*)[4])dbox, nd, thr,
-				     TN_MAP_NIOU, tp, work);
+				     TN_MAP_NIOU, img->lb[0] != 0, tp, work);
 			for (size_t j = 0; j < nd; j++)
 				d->dets[s + j].tp = tp[j];
 		}

@@ -35,6 +35,9 @@ struct tn_map_image {
 	int has_label_file;
 	size_t label_off, nlabels; /* into labels */
 	double width, height; /* pixels; 0 until a detection line gives them */
+	int lb[4];            /* infer-detect --val's "letterbox": load_image's w, h and the canvas
+			       * W, H; zeros when not given.  Given, the image is scored as val.py
+			       * scores it: labels through its dataloader and scale_boxes, float32 */
 	uint64_t size_line;   /* line that gave the size (for messages) */
 	const char *size_file;
 };
@@ -84,7 +87,8 @@ int tn_map_parse_labels(struct tn_map_data *d, uint32_t image, const char *buf, 
 			const char *name);
 
 /* Adds one JSON line {"image_id": s|n, "category_id": c, "bbox": [x, y, w, h], "score": s,
- * "width": W, "height": H}; blank lines are ignored.  name and lineno are for messages. */
+ * "width": W, "height": H} with an optional "letterbox": [w, h, W, H] (infer-detect --val: the
+ * boxes are then val.py's float32 values); blank lines are ignored.  name and lineno are for messages. */
 int tn_map_add_json_line(struct tn_map_data *d, const char *line, size_t len, const char *name,
 			 uint64_t lineno);
 /* Adds every detection of a stream: JSON lines as above, or, when the first byte that is not
@@ -142,11 +146,14 @@ void tn_map_result_free(struct tn_map_result *r);
 double tn_linspace(double start, double stop, int num, int i);
 /* box_iou of two x1y1x2y2 boxes: inter / (area_a + area_b - inter + 1e-7). */
 double tn_box_iou(const double a[4], const double b[4]);
+/* The same in float32, step by step as torch computes val.py's box_iou (a: the label). */
+float tn_box_iou_f32(const double a[4], const double b[4]);
 /* process_batch for one image: labels (class + box) and detections (class + box) in the order
  * val.py sees them (detections by decreasing score).  tp[j] receives bit t set when detection j
- * is a true positive at thresholds[t].  work: (nl + 1) * nd doubles of scratch. */
+ * is a true positive at thresholds[t].  f32: IoUs and thresholds in float32, as torch has them
+ * (boxes holding float32 values).  work: (nl + 1) * nd doubles of scratch. */
 void tn_map_match(const int32_t *lcls, const double (*lbox)[4], size_t nl, const int32_t *dcls,
-		  const double (*dbox)[4], size_t nd, const double *thresholds, int nt, uint16_t *tp,
+		  const double (*dbox)[4], size_t nd, const double *thresholds, int nt, int f32, uint16_t *tp,
 		  double *work);
 /* np.interp(x, xp, fp, left, right) at one point, xp non-decreasing, n >= 1. */
 double tn_np_interp(double x, const double *xp, const double *fp, size_t n, double left, double right);
@@ -157,7 +164,8 @@ double tn_map_compute_ap(const double *recall, const double *precision, size_t n
 /* smooth(y, f) of utils/metrics.py for a 1000-point y: a box filter of round(2000 f) / 2 + 1 taps
  * (101 for the metric's 0.1, 51 for the charts' 0.05), ends padded with the edge values; 0 < f <= 1. */
 void tn_map_smooth(const double *y, double f, double *out);
-/* A label's box in pixels (x1 y1 x2 y2), as val.py scales xywh and converts it. */
+/* A label's box in pixels (x1 y1 x2 y2), as val.py scales xywh and converts it; for an image
+ * with a letterbox, through val.py's dataloader and scale_boxes (float32 values). */
 void tn_map_label_box(const struct tn_map_image *im, const struct tn_map_label *l, double box[4]);
 
 /* Reports.  names has r->n entries. */

@@ -34,11 +34,14 @@ static void confusion_image(const struct tn_map_data *d, const struct tn_map_ima
 {
 	size_t nl = im->nlabels, w = (size_t)d->n + 1;
 	const struct tn_map_label *lab = d->labels + im->label_off;
+	int f32 = im->lb[0] != 0; /* infer-detect --val: float32, as torch has them */
+	if (f32)
+		thr = (float)thr;
 	for (size_t i = 0; i < nl; i++) {
 		double lb[4];
 		tn_map_label_box(im, &lab[i], lb);
 		for (size_t j = 0; j < nd; j++)
-			iou[i * nd + j] = tn_box_iou(lb, dets[j]->box);
+			iou[i * nd + j] = f32 ? tn_box_iou_f32(lb, dets[j]->box) : tn_box_iou(lb, dets[j]->box);
 		best_det[i] = -1;
 	}
 	/* The matches are the pairs over the threshold.  Upstream sorts them by decreasing IoU

@@ -164,9 +164,11 @@ static int cv_u8_linear(const struct tn_image *src, struct tn_image *dst)
 	return 0;
 }
 
-int tn_resize_linear_cv_u8(const struct tn_image *src, int dw, int dh, struct tn_image *dst)
+/* Checks the sizes and allocates dst; *copied when dst is src's copy (same size). */
+static int cv_u8_start(const struct tn_image *src, int dw, int dh, struct tn_image *dst, int *copied)
 {
 	memset(dst, 0, sizeof *dst);
+	*copied = 0;
 	if (!src || !src->px || src->w <= 0 || src->h <= 0 || src->channels <= 0)
 		return tn_fail(TN_E_INVAL, "resize: empty source image");
 	if (dw <= 0 || dh <= 0)
@@ -186,15 +188,167 @@ int tn_resize_linear_cv_u8(const struct tn_image *src, int dw, int dh, struct tn
 	dst->channels = cn;
 	if (dw == src->w && dh == src->h) {
 		memcpy(dst->px, src->px, bytes);
-		return 0;
+		*copied = 1;
 	}
+	return 0;
+}
+
+int tn_resize_linear_cv_u8(const struct tn_image *src, int dw, int dh, struct tn_image *dst)
+{
+	int copied, rc = cv_u8_start(src, dw, dh, dst, &copied);
+	if (rc || copied)
+		return rc;
 	double scx = 1.0 / ((double)dw / src->w), scy = 1.0 / ((double)dh / src->h);
 	double isx = nearbyint(scx), isy = nearbyint(scy);
 	if (isx == 2 && isy == 2 && fabs(scx - isx) < DBL_EPSILON && fabs(scy - isy) < DBL_EPSILON) {
 		cv_u8_area2x(src, dst);
 		return 0;
 	}
-	int rc = cv_u8_linear(src, dst);
+	rc = cv_u8_linear(src, dst);
+	if (rc)
+		tn_image_free(dst);
+	return rc;
+}
+
+/* ---- INTER_AREA, shrinking (what val.py's load_image uses when r < 1) ----
+ * OpenCV 4.6 for 8 bits: same size is a copy; when both scale factors are integers (within
+ * DBL_EPSILON) it sums each cell in ints and rounds sum * (1.f/area) (the exact 2x case takes
+ * the (a+b+c+d+2)>>2 path above); else per axis a table of (source, dest, float weight) taps,
+ * a horizontal pass per source row into floats in table order, the rows weighted and summed
+ * in float, then rounded half to even.  Enlarging is not an area resize (refused). */
+
+struct area_tap {
+	int si, di;
+	float alpha;
+};
+
+static int area_taps(int ssize, int dsize, int cn, double scale, struct area_tap *t)
+{
+	int k = 0;
+	for (int d = 0; d < dsize; d++) {
+		double f1 = d * scale, f2 = f1 + scale;
+		double cell = scale < ssize - f1 ? scale : ssize - f1;
+		int s1 = (int)ceil(f1), s2 = (int)floor(f2);
+		if (s2 > ssize - 1)
+			s2 = ssize - 1;
+		if (s1 > s2)
+			s1 = s2;
+		if (s1 - f1 > 1e-3) /* the partly covered first source pixel */
+			t[k++] = (struct area_tap){(s1 - 1) * cn, d * cn, (float)((s1 - f1) / cell)};
+		for (int s = s1; s < s2; s++)
+			t[k++] = (struct area_tap){s * cn, d * cn, (float)(1.0 / cell)};
+		if (f2 - s2 > 1e-3) {
+			double part = f2 - s2 < 1.0 ? f2 - s2 : 1.0;
+			t[k++] = (struct area_tap){s2 * cn, d * cn, (float)((part < cell ? part : cell) / cell)};
+		}
+	}
+	return k;
+}
+
+static inline uint8_t cv_sat_u8(float v)
+{
+	int r = cv_round_f(v);
+	return (uint8_t)(r < 0 ? 0 : r > 255 ? 255 : r);
+}
+
+/* Integer factors other than exactly 2x2. */
+static void cv_u8_area_int(const struct tn_image *src, int sx, int sy, struct tn_image *dst)
+{
+	int cn = src->channels, dw = dst->w, dh = dst->h;
+	size_t sstride = (size_t)src->w * cn, dstride = (size_t)dw * cn;
+	float scale = 1.f / (float)(sx * sy);
+#pragma omp parallel for schedule(static) if ((size_t)dh * dstride > 65536)
+	for (int y = 0; y < dh; y++)
+		for (int x = 0; x < dw; x++)
+			for (int c = 0; c < cn; c++) {
+				int sum = 0;
+				for (int j = 0; j < sy; j++) {
+					const uint8_t *p = src->px + (size_t)(y * sy + j) * sstride + (size_t)x * sx * cn + c;
+					for (int i = 0; i < sx; i++)
+						sum += p[(size_t)i * cn];
+				}
+				dst->px[(size_t)y * dstride + (size_t)x * cn + c] = cv_sat_u8((float)sum * scale);
+			}
+}
+
+static int cv_u8_area_general(const struct tn_image *src, double scx, double scy, struct tn_image *dst)
+{
+	int cn = src->channels, sw = src->w, sh = src->h, dw = dst->w, dh = dst->h;
+	size_t width = (size_t)dw * cn, nx = 2 * (size_t)sw + 2, ny = 2 * (size_t)sh + 2;
+	struct area_tap *xt = malloc((nx + ny) * sizeof *xt);
+	int *rowofs = malloc(((size_t)dh + 1) * sizeof *rowofs);
+	if (!xt || !rowofs) {
+		free(xt);
+		free(rowofs);
+		return tn_fail(TN_E_NOMEM, "resize: out of memory for %dx%d area tables", dw, dh);
+	}
+	struct area_tap *yt = xt + nx;
+	int nxt = area_taps(sw, dw, cn, scx, xt), nyt = area_taps(sh, dh, 1, scy, yt);
+	for (int k = 0, y = 0; k < nyt; k++) /* first tap of each output row */
+		if (k == 0 || yt[k].di != yt[k - 1].di)
+			rowofs[y++] = k;
+	rowofs[dh] = nyt;
+	size_t sstride = (size_t)sw * cn;
+	int failed = 0;
+#pragma omp parallel if ((size_t)dh * width > 65536)
+	{
+		float *buf = malloc(2 * width * sizeof *buf), *sum = buf ? buf + width : NULL;
+		if (!buf) {
+#pragma omp atomic write
+			failed = 1;
+		}
+#pragma omp for schedule(static)
+		for (int y = 0; y < dh; y++) {
+			if (!buf)
+				continue;
+			for (size_t i = 0; i < width; i++)
+				sum[i] = 0.f;
+			for (int j = rowofs[y]; j < rowofs[y + 1]; j++) {
+				const uint8_t *s = src->px + (size_t)yt[j].si * sstride;
+				float beta = yt[j].alpha;
+				for (size_t i = 0; i < width; i++)
+					buf[i] = 0.f;
+				for (int k = 0; k < nxt; k++) {
+					float a = xt[k].alpha;
+					for (int c = 0; c < cn; c++)
+						buf[xt[k].di + c] += (float)s[xt[k].si + c] * a;
+				}
+				for (size_t i = 0; i < width; i++)
+					sum[i] += beta * buf[i];
+			}
+			uint8_t *o = dst->px + (size_t)y * width;
+			for (size_t i = 0; i < width; i++)
+				o[i] = cv_sat_u8(sum[i]);
+		}
+		free(buf);
+	}
+	free(xt);
+	free(rowofs);
+	if (failed)
+		return tn_fail(TN_E_NOMEM, "resize: out of memory for area row buffers");
+	return 0;
+}
+
+int tn_resize_area_cv_u8(const struct tn_image *src, int dw, int dh, struct tn_image *dst)
+{
+	if (src && (dw > src->w || dh > src->h)) {
+		memset(dst, 0, sizeof *dst);
+		return tn_fail(TN_E_INVAL, "resize: area resize of %dx%d to %dx%d does not shrink", src->w, src->h,
+			       dw, dh);
+	}
+	int copied, rc = cv_u8_start(src, dw, dh, dst, &copied);
+	if (rc || copied)
+		return rc;
+	double scx = 1.0 / ((double)dw / src->w), scy = 1.0 / ((double)dh / src->h);
+	double isx = nearbyint(scx), isy = nearbyint(scy);
+	if (fabs(scx - isx) < DBL_EPSILON && fabs(scy - isy) < DBL_EPSILON) {
+		if (isx == 2 && isy == 2)
+			cv_u8_area2x(src, dst);
+		else
+			cv_u8_area_int(src, (int)isx, (int)isy, dst);
+	} else {
+		rc = cv_u8_area_general(src, scx, scy, dst);
+	}
 	if (rc)
 		tn_image_free(dst);
 	return rc;

@@ -26,4 +26,9 @@ int tn_letterbox_yolo(const struct tn_image *rgb, int want_h, int want_w, int st
  * shrinks).  dst is allocated. */
 int tn_resize_linear_cv_u8(const struct tn_image *src, int dw, int dh, struct tn_image *dst);
 
+/* cv2.resize(src, (dw, dh), interpolation=INTER_AREA) of an 8-bit image with any channel count,
+ * shrinking only (dw <= w, dh <= h), bit-exact with OpenCV 4.6: integer factors sum each cell,
+ * other factors use OpenCV's float weight tables.  dst is allocated. */
+int tn_resize_area_cv_u8(const struct tn_image *src, int dw, int dh, struct tn_image *dst);
+
 #endif

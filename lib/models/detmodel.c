@@ -7,6 +7,7 @@
 #include "core/error.h"
 #include "image/resample.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -65,6 +66,32 @@ int tn_detmodel_round_size(const struct tn_detmodel *m, int size)
 	return (size + s - 1) / s * s;
 }
 
+/* Network and NMS on a letterboxed image (freed here); boxes stay in its pixels. */
+static int detect_boxed(struct tn_detmodel *m, struct tn_image *boxed, const struct tn_nms_opts *o,
+			struct tn_det **dets, int *n, float **raw, int *raw_rows)
+{
+	int rc;
+	if (boxed->h != m->planned_h || boxed->w != m->planned_w) {
+		if ((rc = tn_net_set_input_size(&m->net, boxed->h, boxed->w)))
+			return rc;
+		m->planned_h = boxed->h;
+		m->planned_w = boxed->w;
+	}
+	double t1;
+	int C, rows, no;
+	const float *pred = tn_wmeta_forward_div255(&m->net, boxed, &t1, &C, &rows, &no);
+	double t2 = tn_now_ms();
+	if (raw) {
+		if ((rc = tn_wmeta_copy_output(pred, (size_t)rows * no, raw, "head output")))
+			return rc;
+		*raw_rows = rows;
+	}
+	rc = tn_nms(pred, rows, m->info.nc, o, dets, n);
+	m->ms_network = t2 - t1;
+	m->ms_nms = tn_now_ms() - t2;
+	return rc;
+}
+
 int tn_detmodel_detect(struct tn_detmodel *m, const struct tn_image *img, const struct tn_nms_opts *o,
 		       int round_pixels, struct tn_det **dets, int *n, float **raw, int *raw_rows)
 {
@@ -76,28 +103,63 @@ int tn_detmodel_detect(struct tn_detmodel *m, const struct tn_image *img, const 
 	int rc = tn_letterbox_yolo(img, m->in_h, m->in_w, m->info.max_stride, 1, 114, &boxed, &lb);
 	if (rc)
 		return rc;
-	if ((lb.out_h != m->planned_h || lb.out_w != m->planned_w)) {
-		if ((rc = tn_net_set_input_size(&m->net, lb.out_h, lb.out_w))) {
-			tn_image_free(&boxed);
-			return rc;
-		}
-		m->planned_h = lb.out_h;
-		m->planned_w = lb.out_w;
-	}
-	double t1;
-	int C, rows, no;
-	const float *pred = tn_wmeta_forward_div255(&m->net, &boxed, &t1, &C, &rows, &no);
-	double t2 = tn_now_ms();
-	if (raw) {
-		if ((rc = tn_wmeta_copy_output(pred, (size_t)rows * no, raw, "head output")))
-			return rc;
-		*raw_rows = rows;
-	}
-	if ((rc = tn_nms(pred, rows, m->info.nc, o, dets, n)))
+	m->ms_letterbox = tn_now_ms() - t0;
+	rc = detect_boxed(m, &boxed, o, dets, n, raw, raw_rows);
+	tn_image_free(&boxed);
+	if (rc)
 		return rc;
 	tn_scale_boxes(*dets, *n, &lb, img->w, img->h, round_pixels);
-	m->ms_letterbox = t1 - t0;
-	m->ms_network = t2 - t1;
-	m->ms_nms = tn_now_ms() - t2;
+	return 0;
+}
+
+int tn_detmodel_detect_val(struct tn_detmodel *m, const struct tn_image *img, int img_size, int shape_h,
+			   int shape_w, const struct tn_nms_opts *o, struct tn_det **dets, int *n,
+			   struct tn_val_shape *vs)
+{
+	double t0 = tn_now_ms();
+	*dets = NULL;
+	*n = 0;
+	/* load_image: the long side to img_size, sizes rounded up; INTER_AREA shrinks */
+	int w0 = img->w, h0 = img->h, w = w0, h = h0, rc;
+	double r = (double)img_size / (h0 > w0 ? h0 : w0);
+	struct tn_image sized = {0}, boxed = {0};
+	const struct tn_image *src = img;
+	if (r != 1) {
+		w = (int)ceil(w0 * r);
+		h = (int)ceil(h0 * r);
+		rc = r < 1 ? tn_resize_area_cv_u8(img, w, h, &sized) : tn_resize_linear_cv_u8(img, w, h, &sized);
+		if (rc)
+			return rc;
+		src = &sized;
+	}
+	/* letterbox(auto=False, scaleup=False).  A batch shape is at least stride*pad larger than
+	 * the sizes it was computed from, so r = 1 and only padding is added; an image whose
+	 * EXIF orientation swaps its sides where exif_size does not (5 and 7) may be larger than
+	 * its shape, and is then shrunk into it (INTER_LINEAR) */
+	double pw, ph;
+	if (w <= shape_w && h <= shape_h) {
+		pw = (shape_w - w) / 2.0;
+		ph = (shape_h - h) / 2.0;
+		rc = tn_image_pad(src, shape_w, shape_h, (int)nearbyint(pw - 0.1), (int)nearbyint(ph - 0.1), 114, &boxed);
+	} else {
+		struct tn_yolo_letterbox lb;
+		rc = tn_letterbox_yolo(src, shape_h, shape_w, m->info.max_stride, 0, 114, &boxed, &lb);
+		pw = lb.pad_w;
+		ph = lb.pad_h;
+	}
+	tn_image_free(&sized);
+	if (rc)
+		return rc;
+	m->ms_letterbox = tn_now_ms() - t0;
+	rc = detect_boxed(m, &boxed, o, dets, n, NULL, NULL);
+	tn_image_free(&boxed);
+	if (rc)
+		return rc;
+	/* scale_boxes with the dataloader's ratio_pad: gain h/h0, the letterbox's half paddings */
+	tn_scale_boxes_ratio_pad(*dets, *n, (double)h / h0, pw, ph, w0, h0);
+	vs->w = w;
+	vs->h = h;
+	vs->lb_w = shape_w;
+	vs->lb_h = shape_h;
 	return 0;
 }

@@ -266,6 +266,17 @@ static inline float clampf(float v, float hi)
 	return v < 0.0f ? 0.0f : v > hi ? hi : v;
 }
 
+static void shift_scale_clip(struct tn_det *d, int n, float g, float pw, float ph, int w0, int h0)
+{
+	float fw = (float)w0, fh = (float)h0;
+	for (int i = 0; i < n; i++) {
+		d[i].x1 = clampf((d[i].x1 - pw) / g, fw);
+		d[i].x2 = clampf((d[i].x2 - pw) / g, fw);
+		d[i].y1 = clampf((d[i].y1 - ph) / g, fh);
+		d[i].y2 = clampf((d[i].y2 - ph) / g, fh);
+	}
+}
+
 void tn_scale_boxes(struct tn_det *d, int n, const struct tn_yolo_letterbox *lb, int w0, int h0,
 		    int round_pixels)
 {
@@ -274,20 +285,20 @@ void tn_scale_boxes(struct tn_det *d, int n, const struct tn_yolo_letterbox *lb,
 	/* Python floats (double) from the shapes; torch casts them to float32 for the ops. */
 	double gh = (double)lb->out_h / h0, gw = (double)lb->out_w / w0;
 	double gain = gh < gw ? gh : gw;
-	float pw = (float)((lb->out_w - w0 * gain) / 2), ph = (float)((lb->out_h - h0 * gain) / 2);
-	float g = (float)gain, fw = (float)w0, fh = (float)h0;
-	for (int i = 0; i < n; i++) {
-		float x1 = clampf((d[i].x1 - pw) / g, fw), x2 = clampf((d[i].x2 - pw) / g, fw);
-		float y1 = clampf((d[i].y1 - ph) / g, fh), y2 = clampf((d[i].y2 - ph) / g, fh);
-		if (round_pixels) { /* torch.round: half to even */
-			x1 = nearbyintf(x1);
-			y1 = nearbyintf(y1);
-			x2 = nearbyintf(x2);
-			y2 = nearbyintf(y2);
+	shift_scale_clip(d, n, (float)gain, (float)((lb->out_w - w0 * gain) / 2), (float)((lb->out_h - h0 * gain) / 2),
+			 w0, h0);
+	if (round_pixels) /* torch.round: half to even */
+		for (int i = 0; i < n; i++) {
+			d[i].x1 = nearbyintf(d[i].x1);
+			d[i].y1 = nearbyintf(d[i].y1);
+			d[i].x2 = nearbyintf(d[i].x2);
+			d[i].y2 = nearbyintf(d[i].y2);
 		}
-		d[i].x1 = x1;
-		d[i].y1 = y1;
-		d[i].x2 = x2;
-		d[i].y2 = y2;
-	}
+}
+
+void tn_scale_boxes_ratio_pad(struct tn_det *d, int n, double gain, double pad_w, double pad_h, int w0, int h0)
+{
+	if (!d || n <= 0 || w0 <= 0 || h0 <= 0)
+		return;
+	shift_scale_clip(d, n, (float)gain, (float)pad_w, (float)pad_h, w0, h0);
 }

@@ -50,5 +50,10 @@ int tn_nms(const float *pred, int n, int nc, const struct tn_nms_opts *o, struct
  * original image (w0 x h0), then x1,y1,x2,y2 rounded half-to-even when round_pixels. */
 void tn_scale_boxes(struct tn_det *d, int n, const struct tn_yolo_letterbox *lb, int w0, int h0,
 		    int round_pixels);
+/* scale_boxes(..., ratio_pad) as val.py calls it: x - pad_w, y - pad_h, then / gain (the
+ * height's ratio, for x too: val.py's boxes are in that space, whose width is w0 * gain_w / gain
+ * rather than w0), in float32 with the Python floats cast as torch does, clipped to w0 x h0 in
+ * that order (clip_boxes), not rounded. */
+void tn_scale_boxes_ratio_pad(struct tn_det *d, int n, double gain, double pad_w, double pad_h, int w0, int h0);
 
 #endif

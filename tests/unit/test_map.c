@@ -65,7 +65,7 @@ int main(void)
 	for (int t = 0; t < 10; t++)
 		thr[t] = tn_linspace(0.5, 0.95, 10, t);
 	uint16_t tp[4];
-	tn_map_match(lc, (const double (*)[4])lb, 2, dc, (const double (*)[4])db, 4, thr, 10, tp, mw);
+	tn_map_match(lc, (const double (*)[4])lb, 2, dc, (const double (*)[4])db, 4, thr, 10, 0, tp, mw);
 	CHECK(tp[0] == 0xff, "first detection (IoU 0.9 - eps) is TP at 0.5..0.85 (tp %#x)", tp[0]);
 	CHECK(tp[1] == 0x300, "the exact duplicate only counts where the first failed: 0.9, 0.95 (tp %#x)", tp[1]);
 	CHECK(tp[2] == 0, "a detection of another class never matches");
@@ -75,7 +75,26 @@ int main(void)
 	int32_t lc2[2] = {0, 0}, dc2[2] = {0, 0};
 	double lb2[2][4] = {{0, 0, 100, 100}, {0, 0, 100, 100}};
 	double db2[2][4] = {{0, 0, 100, 100}, {0, 0, 100, 100}};
-	tn_map_match(lc2, (const double (*)[4])lb2, 2, dc2, (const double (*)[4])db2, 2, thr, 10, tp, mw);
+	tn_map_match(lc2, (const double (*)[4])lb2, 2, dc2, (const double (*)[4])db2, 2, thr, 10, 0, tp, mw);
 	CHECK(tp[0] == 0x3ff && tp[1] == 0, "tied labels: both detections pick the same label, one TP");
+
+	/* float32, as torch: 5500 / (10000 + 1e-7) rounds to 0.55f, which is a TP at 0.55f; in
+	 * double it is just below 0.55 */
+	double l55[1][4] = {{0, 0, 100, 100}}, d55[1][4] = {{0, 0, 55, 100}};
+	int32_t c55 = 0;
+	CHECK(tn_box_iou_f32(l55[0], d55[0]) == 0.55f, "float32 IoU 5500/10000 is 0.55f");
+	tn_map_match(&c55, (const double (*)[4])l55, 1, &c55, (const double (*)[4])d55, 1, thr, 10, 1, tp, mw);
+	CHECK(tp[0] == 0x3, "float32: IoU 0.55 is TP at 0.5 and 0.55 (tp %#x)", tp[0]);
+	tn_map_match(&c55, (const double (*)[4])l55, 1, &c55, (const double (*)[4])d55, 1, thr, 10, 0, tp, mw);
+	CHECK(tp[0] == 0x1, "double: IoU 0.55 - eps is TP at 0.5 only (tp %#x)", tp[0]);
+
+	/* A label over a whole 1280x641 image that infer-detect --val resized to 256x129 and put on
+	 * a 288x160 letterbox: val.py's label ends at 256 / (129/641) in x, short of 1280 */
+	struct tn_map_image im = {.width = 1280, .height = 641, .lb = {256, 129, 288, 160}};
+	struct tn_map_label whole = {.cx = 0.5, .cy = 0.5, .w = 1, .h = 1, .cls = 0};
+	double box[4];
+	tn_map_label_box(&im, &whole, box);
+	CHECK(box[0] == 0 && box[1] == 0 && near(box[2], 256.0 * 641 / 129, 1e-3) && near(box[3], 641, 1e-3),
+	      "val.py's label of the whole image: %g %g %g %g", box[0], box[1], box[2], box[3]);
 	return check_done();
 }
