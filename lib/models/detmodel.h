@@ -4,11 +4,11 @@
 #ifndef TN_DETMODEL_H
 #define TN_DETMODEL_H
 
+#include "detect/nms.h"
 #include "io/image.h"
 #include "io/wfile.h"
 #include "models/yolo.h"
 #include "net/net.h"
-#include "ops/detect.h"
 
 struct tn_detmodel {
 	struct tn_wfile wf;

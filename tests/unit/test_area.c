@@ -4,7 +4,7 @@
 #include "check.h"
 #include "refs.h"
 #include "core/error.h"
-#include "ops/detect.h"
+#include "image/letterbox_cv.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -6,9 +6,9 @@
 #include "check.h"
 #include "refs.h"
 #include "core/error.h"
+#include "detect/nms.h"
 #include "io/image.h"
 #include "io/npy.h"
-#include "ops/detect.h"
 
 #include <math.h>
 #include <stdint.h>
