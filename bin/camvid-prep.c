@@ -1,6 +1,7 @@
 /* camvid-prep: CamVid (the original 32-class colour labels or SegNet's 11-class index labels)
  * into a VOC-like tree of palette PNG labels, images, class names and split lists. */
 #include "cli/cli.h"
+#include "cli/opts.h"
 #include "core/error.h"
 #include "core/threads.h"
 #include "data/camvid.h"
@@ -11,7 +12,6 @@
 #include <errno.h>
 #include <dirent.h>
 #include <ftw.h>
-#include <getopt.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,82 +78,49 @@ static void usage(void)
 	       cli_prog());
 }
 
-enum { OPT_CLASSES = 256, OPT_LAYOUT, OPT_COLORS, OPT_SIZE, OPT_NEAREST, OPT_IMAGES, OPT_QUALITY,
-       OPT_VOID, OPT_UNKNOWN, OPT_SEED, OPT_CSV, OPT_JSON, OPT_VERSION };
-
-static int pick(const char *opt, const char *arg, const char *const *words, int n)
+/* -n 11|32: a row's callback, dest the options */
+static void set_classes(void *dest, const char *arg)
 {
-	for (int i = 0; i < n; i++)
-		if (strcmp(arg, words[i]) == 0)
-			return i;
-	cli_usage_error("%s: unknown value '%s'", opt, arg);
+	struct opts *o = dest;
+	o->classes = (int)cli_parse_long("--num-classes", arg, 11, 32);
+	if (o->classes != 11 && o->classes != 32)
+		cli_usage_error("--num-classes: 11 or 32, not %d", o->classes);
 }
 
 static void parse_args(int argc, char **argv, struct opts *o)
 {
-	static const struct option longopts[] = {
-		{"output", required_argument, NULL, 'o'},
-		{"num-classes", required_argument, NULL, 'n'},
-		{"classes", required_argument, NULL, OPT_CLASSES}, /* deprecated */
-		{"layout", required_argument, NULL, OPT_LAYOUT},
-		{"colors", required_argument, NULL, OPT_COLORS},
-		{"size", required_argument, NULL, OPT_SIZE},
-		{"nearest", required_argument, NULL, OPT_NEAREST},
-		{"images", required_argument, NULL, OPT_IMAGES},
-		{"quality", required_argument, NULL, OPT_QUALITY},
-		{"void-index", no_argument, NULL, OPT_VOID},
-		{"unknown-void", no_argument, NULL, OPT_UNKNOWN},
-		{"seed", required_argument, NULL, OPT_SEED},
-		{"force", no_argument, NULL, 'f'},
-		{"threads", required_argument, NULL, 't'},
-		{"csv", no_argument, NULL, OPT_CSV},
-		{"json", no_argument, NULL, OPT_JSON},
-		{"quiet", no_argument, NULL, 'q'},
-		{"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, OPT_VERSION},
-		{NULL, 0, NULL, 0},
-	};
-	static const char *const layouts[] = {"auto", "original", "segnet", "kaggle"};
-	static const char *const imgs[] = {"jpg", "copy", "none"};
-	static const char *const nears[] = {"pil", "cv"};
+	/* in the order of enum layout, enum images and enum tn_nearest */
+	static const char *const layouts[] = {"auto", "original", "segnet", "kaggle", NULL};
+	static const char *const imgs[] = {"jpg", "copy", "none", NULL};
+	static const char *const nears[] = {"pil", "cv", NULL};
 	memset(o, 0, sizeof *o);
 	o->classes = 11;
 	o->quality = 95;
-	int c;
-	while ((c = cli_getopt(argc, argv, "n:o:ft:qh", longopts)) != -1) {
-		switch (c) {
-		case 'o': o->out = optarg; break;
-		case OPT_CLASSES:
-			cli_deprecated("--classes", "-n/--num-classes");
-			/* fall through */
-		case 'n':
-			o->classes = (int)cli_parse_long("--num-classes", optarg, 11, 32);
-			if (o->classes != 11 && o->classes != 32)
-				cli_usage_error("--num-classes: 11 or 32, not %d", o->classes);
-			break;
-		case OPT_LAYOUT: o->layout = (enum layout)pick("--layout", optarg, layouts, 4); break;
-		case OPT_COLORS: o->colors = optarg; break;
-		case OPT_SIZE: cli_parse_size("--size", optarg, 1, 65535, &o->h, &o->w); break;
-		case OPT_NEAREST: o->nearest = pick("--nearest", optarg, nears, 2) ? TN_NEAREST_CV : TN_NEAREST_PIL; break;
-		case OPT_IMAGES: o->images = (enum images)pick("--images", optarg, imgs, 3); break;
-		case OPT_QUALITY: o->quality = (int)cli_parse_long("--quality", optarg, 1, 100); break;
-		case OPT_VOID: o->void_index = 1; break;
-		case OPT_UNKNOWN: o->unknown_void = 1; break;
-		case OPT_SEED: o->seed = (unsigned long long)cli_parse_long("--seed", optarg, 0, LONG_MAX); break;
-		case 'f': o->force = 1; break;
-		case 't': o->threads = (int)cli_parse_long("--threads", optarg, 1, 4096); break;
-		case OPT_CSV: o->hist = HIST_CSV; o->nformats++; break;
-		case OPT_JSON: o->hist = HIST_JSON; o->nformats++; break;
-		case 'q': o->quiet = 1; break;
-		case 'h': usage(); cli_close_stdout(); exit(0);
-		case OPT_VERSION: cli_version();
-		}
-	}
-	if (optind == argc)
+	const struct cli_opt rows[] = {
+		CLI_STRING("output", 'o', &o->out),
+		CLI_CALL("num-classes", 'n', o, set_classes, required_argument),
+		CLI_OLD("classes", "num-classes"),
+		CLI_CHOICE("layout", 0, &o->layout, layouts, NULL),
+		CLI_STRING("colors", 0, &o->colors),
+		CLI_HXW("size", 0, &o->h, &o->w, 1, 65535),
+		CLI_CHOICE("nearest", 0, &o->nearest, nears, NULL),
+		CLI_CHOICE("images", 0, &o->images, imgs, NULL),
+		CLI_INT("quality", 0, &o->quality, 1, 100),
+		CLI_FLAG("void-index", 0, &o->void_index),
+		CLI_FLAG("unknown-void", 0, &o->unknown_void),
+		CLI_INT("seed", 0, &o->seed, 0, LONG_MAX),
+		CLI_FLAG("force", 'f', &o->force),
+		CLI_INT("threads", 't', &o->threads, 1, 4096),
+		CLI_SET("csv", 0, &o->hist, HIST_CSV, &o->nformats),
+		CLI_SET("json", 0, &o->hist, HIST_JSON, &o->nformats),
+		CLI_END,
+	};
+	int first = cli_opts_parse(argc, argv, rows, usage, &o->quiet);
+	if (first == argc)
 		cli_usage_error("give the CamVid folder DIR");
-	if (argc - optind > 1)
-		cli_usage_error("one CamVid folder, not %d arguments", argc - optind);
-	o->in = argv[optind];
+	if (argc - first > 1)
+		cli_usage_error("one CamVid folder, not %d arguments", argc - first);
+	o->in = argv[first];
 	if (!o->out)
 		cli_usage_error("give the output folder: -o OUT");
 	if (!*o->out || !strcmp(o->out, "-"))

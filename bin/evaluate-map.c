@@ -2,6 +2,7 @@
  * array) against YOLO label files, as ultralytics/yolov5 val.py computes them.  Shards merge by
  * concatenation. */
 #include "cli/cli.h"
+#include "cli/opts.h"
 #include "core/error.h"
 #include "eval/coco.h"
 #include "eval/map.h"
@@ -9,7 +10,6 @@
 #include "io/file.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,41 +53,22 @@ static void usage(void)
 	       cli_prog());
 }
 
-enum { OPT_LABELS = 256, OPT_NAMES, OPT_CSV, OPT_JSON, OPT_VERSION, OPT_PLOTS };
-
 static void parse_args(int argc, char **argv, struct opts *o)
 {
-	static const struct option longopts[] = {
-		{"labels", required_argument, NULL, OPT_LABELS},
-		{"model", required_argument, NULL, 'm'},
-		{"num-classes", required_argument, NULL, 'n'},
-		{"names", required_argument, NULL, OPT_NAMES},
-		{"csv", no_argument, NULL, OPT_CSV},
-		{"json", no_argument, NULL, OPT_JSON},
-		{"plots", required_argument, NULL, OPT_PLOTS},
-		{"quiet", no_argument, NULL, 'q'},
-		{"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, OPT_VERSION},
-		{NULL, 0, NULL, 0},
-	};
 	memset(o, 0, sizeof *o);
-	int c;
-	while ((c = cli_getopt(argc, argv, "m:n:qh", longopts)) != -1) {
-		switch (c) {
-		case OPT_LABELS: o->labels = optarg; break;
-		case 'm': o->model = optarg; break;
-		case 'n': o->n = (int)cli_parse_long("--num-classes", optarg, 1, TN_MAP_MAX_CLASSES); break;
-		case OPT_NAMES: o->names_file = optarg; break;
-		case OPT_CSV: o->format = FMT_CSV; o->nformats++; break;
-		case OPT_JSON: o->format = FMT_JSON; o->nformats++; break;
-		case OPT_PLOTS: o->plots = optarg; break;
-		case 'q': o->quiet = 1; break;
-		case 'h': usage(); cli_close_stdout(); exit(0);
-		case OPT_VERSION: cli_version();
-		}
-	}
-	o->files = argv + optind;
-	o->nfiles = argc - optind;
+	const struct cli_opt rows[] = {
+		CLI_STRING("labels", 0, &o->labels),
+		CLI_STRING("model", 'm', &o->model),
+		CLI_INT("num-classes", 'n', &o->n, 1, TN_MAP_MAX_CLASSES),
+		CLI_STRING("names", 0, &o->names_file),
+		CLI_SET("csv", 0, &o->format, FMT_CSV, &o->nformats),
+		CLI_SET("json", 0, &o->format, FMT_JSON, &o->nformats),
+		CLI_STRING("plots", 0, &o->plots),
+		CLI_END,
+	};
+	int first = cli_opts_parse(argc, argv, rows, usage, &o->quiet);
+	o->files = argv + first;
+	o->nfiles = argc - first;
 	if (!o->labels)
 		cli_usage_error("the ground truth is needed: --labels DIR");
 	if (o->nformats > 1)

@@ -2,6 +2,7 @@
  * bubbliiiing's get_miou.py computes them, for one pair, a list of pairs or a VOC-style list of
  * names; states of shards merge into the exact total. */
 #include "cli/cli.h"
+#include "cli/opts.h"
 #include "cli/inputs.h"
 #include "core/clock.h"
 #include "core/error.h"
@@ -11,7 +12,6 @@
 
 #include <ctype.h>
 #include <errno.h>
-#include <getopt.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,69 +81,35 @@ static void usage(void)
 	       cli_prog(), cli_prog(), cli_prog(), cli_prog());
 }
 
-enum { OPT_NAMES = 256, OPT_GT, OPT_PAIRS, OPT_MERGE, OPT_SAVE, OPT_CONF, OPT_CSV, OPT_JSON,
-       OPT_UPSTREAM, OPT_NAN, OPT_VERSION, OPT_LIST, OPT_GT_DIR, OPT_PRED_DIR, OPT_GT_EXT,
-       OPT_PRED_EXT, OPT_MAXPIX };
-
 static void parse_args(int argc, char **argv, struct opts *o)
 {
-	static const struct option longopts[] = {
-		{"model", required_argument, NULL, 'm'},
-		{"num-classes", required_argument, NULL, 'n'},
-		{"names", required_argument, NULL, OPT_NAMES},
-		{"gt", required_argument, NULL, OPT_GT},
-		{"pairs", required_argument, NULL, OPT_PAIRS},
-		{"merge", no_argument, NULL, OPT_MERGE},
-		{"save-state", required_argument, NULL, OPT_SAVE},
-		{"confusion", required_argument, NULL, OPT_CONF},
-		{"confusion-matrix", required_argument, NULL, OPT_CONF},
-		{"list", required_argument, NULL, OPT_LIST},
-		{"gt-dir", required_argument, NULL, OPT_GT_DIR},
-		{"pred-dir", required_argument, NULL, OPT_PRED_DIR},
-		{"gt-ext", required_argument, NULL, OPT_GT_EXT},
-		{"pred-ext", required_argument, NULL, OPT_PRED_EXT},
-		{"csv", no_argument, NULL, OPT_CSV},
-		{"json", no_argument, NULL, OPT_JSON},
-		{"upstream", no_argument, NULL, OPT_UPSTREAM},
-		{"nan-absent", no_argument, NULL, OPT_NAN},
-		{"max-pixels", required_argument, NULL, OPT_MAXPIX},
-		{"quiet", no_argument, NULL, 'q'},
-		{"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, OPT_VERSION},
-		{NULL, 0, NULL, 0},
-	};
 	memset(o, 0, sizeof *o);
 	o->max_pixels = TN_IMAGE_MAX_PIXELS_DEFAULT;
-	int c;
-	while ((c = cli_getopt(argc, argv, "m:n:qh", longopts)) != -1) {
-		switch (c) {
-		case 'm': o->model = optarg; break;
-		case 'n': o->n = (int)cli_parse_long("--num-classes", optarg, 1, TN_MIOU_MAX_CLASSES); break;
-		case OPT_NAMES: o->names_file = optarg; break;
-		case OPT_GT: o->gt = optarg; break;
-		case OPT_PAIRS: o->pairs = optarg; break;
-		case OPT_MERGE: o->merge = 1; break;
-		case OPT_SAVE: o->save_state = optarg; break;
-		case OPT_CONF: o->confusion = optarg; break;
-		case OPT_LIST: o->list = optarg; break;
-		case OPT_GT_DIR: o->gt_dir = optarg; break;
-		case OPT_PRED_DIR: o->pred_dir = optarg; break;
-		case OPT_GT_EXT: o->gt_ext = optarg; break;
-		case OPT_PRED_EXT: o->pred_ext = optarg; break;
-		case OPT_CSV: o->format = FMT_CSV; o->nformats++; break;
-		case OPT_JSON: o->format = FMT_JSON; o->nformats++; break;
-		case OPT_UPSTREAM: o->format = FMT_UPSTREAM; o->nformats++; break;
-		case OPT_NAN: o->nan_absent = 1; break;
-		case OPT_MAXPIX:
-			o->max_pixels = (size_t)cli_parse_long("--max-pixels", optarg, 1, 4000000000L);
-			break;
-		case 'q': o->quiet = 1; break;
-		case 'h': usage(); cli_close_stdout(); exit(0);
-		case OPT_VERSION: cli_version();
-		}
-	}
-	o->files = argv + optind;
-	o->nfiles = argc - optind;
+	const struct cli_opt rows[] = {
+		CLI_STRING("model", 'm', &o->model),
+		CLI_INT("num-classes", 'n', &o->n, 1, TN_MIOU_MAX_CLASSES),
+		CLI_STRING("names", 0, &o->names_file),
+		CLI_STRING("gt", 0, &o->gt),
+		CLI_STRING("pairs", 0, &o->pairs),
+		CLI_FLAG("merge", 0, &o->merge),
+		CLI_STRING("save-state", 0, &o->save_state),
+		CLI_STRING("confusion", 0, &o->confusion),
+		CLI_ALIAS("confusion-matrix", "confusion"),
+		CLI_STRING("list", 0, &o->list),
+		CLI_STRING("gt-dir", 0, &o->gt_dir),
+		CLI_STRING("pred-dir", 0, &o->pred_dir),
+		CLI_STRING("gt-ext", 0, &o->gt_ext),
+		CLI_STRING("pred-ext", 0, &o->pred_ext),
+		CLI_SET("csv", 0, &o->format, FMT_CSV, &o->nformats),
+		CLI_SET("json", 0, &o->format, FMT_JSON, &o->nformats),
+		CLI_SET("upstream", 0, &o->format, FMT_UPSTREAM, &o->nformats),
+		CLI_FLAG("nan-absent", 0, &o->nan_absent),
+		CLI_INT("max-pixels", 0, &o->max_pixels, 1, 4000000000L),
+		CLI_END,
+	};
+	int first = cli_opts_parse(argc, argv, rows, usage, &o->quiet);
+	o->files = argv + first;
+	o->nfiles = argc - first;
 	int modes = (o->gt != NULL) + (o->pairs != NULL) + (o->list != NULL) + o->merge;
 	if (modes == 0)
 		cli_usage_error("give --gt LABEL, --pairs LIST, --list NAMES or --merge STATE...");

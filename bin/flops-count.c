@@ -1,5 +1,6 @@
 /* flops-count: parameters, multiply-accumulates and FLOPs of a model, in total or per layer. */
 #include "cli/cli.h"
+#include "cli/opts.h"
 #include "core/error.h"
 #include "io/file.h"
 #include "io/wfile.h"
@@ -11,7 +12,6 @@
 #include "models/yolo.h"
 #include "net/flops.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,7 +35,7 @@ struct opts {
 	enum format format;
 };
 
-static _Noreturn void usage(void)
+static void usage(void)
 {
 	printf("Usage: flops-count -m MODEL.w [--size HxW] [options]\n"
 	       "       flops-count --arch yolov5 --cfg MODEL.yaml [-n CLASSES] [--size HxW] [options]\n"
@@ -73,112 +73,73 @@ static _Noreturn void usage(void)
 	       "  -q, --quiet            no warnings\n"
 	       "  -h, --help             this help\n"
 	       "      --version          versions of the toolkit and its libraries\n");
-	cli_close_stdout();
-	exit(0);
+}
+
+/* The row callbacks: each gets the options and the argument. */
+static void set_arch(void *dest, const char *arg)
+{
+	if (strcmp(arg, "yolov5") && strcmp(arg, "deeplabv3plus") && strcmp(arg, "googlenet-keras") &&
+	    strcmp(arg, "inception") && tn_cls_arch_parse(arg, &(enum tn_cls_arch){0}))
+		cli_usage_error("--arch: '%s' is not yolov5, deeplabv3plus, googlenet, googlenet-keras, "
+				"resnet50, mobilenet_v2 or inception", arg);
+	((struct opts *)dest)->arch = arg;
+}
+
+static void set_backbone(void *dest, const char *arg)
+{
+	if (tn_backbone_parse(arg, &((struct opts *)dest)->backbone))
+		cli_usage_error("--backbone: %s", tn_errmsg());
+}
+
+static void set_size(void *dest, const char *arg)
+{
+	struct opts *o = dest;
+	o->size_square = cli_parse_size("--size", arg, 32, 4096, &o->size_h, &o->size_w);
+}
+
+static void set_convention(void *dest, const char *arg)
+{
+	struct opts *o = dest;
+	if (tn_flops_convention_parse(arg, &o->fo.convention))
+		cli_usage_error("--convention: %s", tn_errmsg());
+	o->have_convention = 1;
+}
+
+static void set_per_block(void *dest, const char *arg)
+{
+	(void)arg;
+	struct opts *o = dest;
+	o->per_layer = o->fo.blocks = 1;
 }
 
 static void parse_args(int argc, char **argv, struct opts *o)
 {
-	enum { OPT_ARCH = 256, OPT_CFG, OPT_NC, OPT_CLASSES, OPT_BACKBONE, OPT_DOWNSAMPLE, OPT_SIZE, OPT_CONVENTION,
-	       OPT_BN, OPT_PER_LAYER, OPT_CSV, OPT_JSON, OPT_VERSION, OPT_PER_BLOCK, OPT_NAIVE };
-	static const struct option longopts[] = {
-		{"model", required_argument, 0, 'm'},
-		{"arch", required_argument, 0, OPT_ARCH},
-		{"cfg", required_argument, 0, OPT_CFG},
-		{"num-classes", required_argument, 0, 'n'},
-		{"nc", required_argument, 0, OPT_NC},           /* deprecated */
-		{"classes", required_argument, 0, OPT_CLASSES}, /* deprecated */
-		{"backbone", required_argument, 0, OPT_BACKBONE},
-		{"downsample", required_argument, 0, OPT_DOWNSAMPLE},
-		{"size", required_argument, 0, OPT_SIZE},
-		{"convention", required_argument, 0, OPT_CONVENTION},
-		{"bn", required_argument, 0, OPT_BN},
-		{"per-layer", no_argument, 0, OPT_PER_LAYER},
-		{"per-block", no_argument, 0, OPT_PER_BLOCK},
-		{"naive", no_argument, 0, OPT_NAIVE},
-		{"csv", no_argument, 0, OPT_CSV},
-		{"json", no_argument, 0, OPT_JSON},
-		{"quiet", no_argument, 0, 'q'},
-		{"help", no_argument, 0, 'h'},
-		{"version", no_argument, 0, OPT_VERSION},
-		{0, 0, 0, 0},
-	};
+	static const char *const bn[] = {"unfolded", "folded", NULL}; /* fo.bn_folded */
 	*o = (struct opts){.downsample = 16, .classes = 21, .backbone = TN_BACKBONE_MOBILENET};
-	int c;
-	while ((c = cli_getopt(argc, argv, "m:n:qh", longopts)) != -1) {
-		switch (c) {
-		case 'm':
-			o->model = optarg;
-			break;
-		case OPT_ARCH:
-			if (strcmp(optarg, "yolov5") && strcmp(optarg, "deeplabv3plus") && strcmp(optarg, "googlenet-keras") &&
-			    strcmp(optarg, "inception") && tn_cls_arch_parse(optarg, &(enum tn_cls_arch){0}))
-				cli_usage_error("--arch: '%s' is not yolov5, deeplabv3plus, googlenet, googlenet-keras, "
-						"resnet50, mobilenet_v2 or inception", optarg);
-			o->arch = optarg;
-			break;
-		case OPT_CFG:
-			o->cfg = optarg;
-			break;
-		case OPT_NC:
-		case OPT_CLASSES:
-			cli_deprecated(c == OPT_NC ? "--nc" : "--classes", "-n/--num-classes");
-			/* fall through */
-		case 'n':
-			o->classes = (int)cli_parse_long("--num-classes", optarg, 1, 100000);
-			o->classes_given = 1;
-			break;
-		case OPT_BACKBONE:
-			if (tn_backbone_parse(optarg, &o->backbone))
-				cli_usage_error("--backbone: %s", tn_errmsg());
-			break;
-		case OPT_DOWNSAMPLE:
-			o->downsample = (int)cli_parse_long("--downsample", optarg, 8, 16);
-			if (o->downsample != 8 && o->downsample != 16)
-				cli_usage_error("--downsample: 8 or 16");
-			o->downsample_given = 1;
-			break;
-		case OPT_SIZE:
-			o->size_square = cli_parse_size("--size", optarg, 32, 4096, &o->size_h, &o->size_w);
-			break;
-		case OPT_CONVENTION:
-			if (tn_flops_convention_parse(optarg, &o->fo.convention))
-				cli_usage_error("--convention: %s", tn_errmsg());
-			o->have_convention = 1;
-			break;
-		case OPT_BN:
-			if (strcmp(optarg, "folded") && strcmp(optarg, "unfolded"))
-				cli_usage_error("--bn: '%s' is not folded or unfolded", optarg);
-			o->fo.bn_folded = !strcmp(optarg, "folded");
-			break;
-		case OPT_PER_LAYER:
-			o->per_layer = 1;
-			break;
-		case OPT_PER_BLOCK:
-			o->per_layer = o->fo.blocks = 1;
-			break;
-		case OPT_NAIVE:
-			o->naive = 1;
-			break;
-		case OPT_CSV:
-			o->format = FMT_CSV;
-			o->nformats++;
-			break;
-		case OPT_JSON:
-			o->format = FMT_JSON;
-			o->nformats++;
-			break;
-		case 'q':
-			o->quiet = 1;
-			break;
-		case 'h':
-			usage();
-		case OPT_VERSION:
-			cli_version();
-		}
-	}
-	if (optind < argc)
-		cli_usage_error("unexpected argument '%s'", argv[optind]);
+	const struct cli_opt rows[] = {
+		CLI_STRING("model", 'm', &o->model),
+		CLI_CALL("arch", 0, o, set_arch, required_argument),
+		CLI_STRING("cfg", 0, &o->cfg),
+		{.name = "num-classes", .letter = 'n', .kind = CLI_OPT_INT, .dest = &o->classes, .min = 1, .max = 100000,
+		 .given = &o->classes_given},
+		CLI_OLD("nc", "num-classes"),
+		CLI_OLD("classes", "num-classes"),
+		CLI_CALL("backbone", 0, o, set_backbone, required_argument),
+		{.name = "downsample", .kind = CLI_OPT_INT, .dest = &o->downsample, .min = 8, .max = 16,
+		 .allowed = (const int[]){8, 16, 0}, .what = "8 or 16", .given = &o->downsample_given},
+		CLI_CALL("size", 0, o, set_size, required_argument),
+		CLI_CALL("convention", 0, o, set_convention, required_argument),
+		CLI_CHOICE("bn", 0, &o->fo.bn_folded, bn, "folded or unfolded"),
+		CLI_FLAG("per-layer", 0, &o->per_layer),
+		CLI_CALL("per-block", 0, o, set_per_block, no_argument),
+		CLI_FLAG("naive", 0, &o->naive),
+		CLI_SET("csv", 0, &o->format, FMT_CSV, &o->nformats),
+		CLI_SET("json", 0, &o->format, FMT_JSON, &o->nformats),
+		CLI_END,
+	};
+	int first = cli_opts_parse(argc, argv, rows, usage, &o->quiet);
+	if (first < argc)
+		cli_usage_error("unexpected argument '%s'", argv[first]);
 	if (!o->model == !o->arch)
 		cli_usage_error("give a model (-m FILE) or an architecture (--arch NAME), not both");
 	if (o->arch && !strcmp(o->arch, "yolov5") && !o->cfg)

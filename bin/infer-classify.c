@@ -10,11 +10,9 @@
 #include "io/npy.h"
 #include "models/classify.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 struct opts {
 	const char *model;
@@ -30,7 +28,7 @@ struct opts {
 	size_t max_pixels;
 };
 
-static _Noreturn void usage(void)
+static void usage(void)
 {
 	printf("Usage: infer-classify -m MODEL.w [-k N] [-f text|jsonl] [-o OUT] [--logits OUT.npy] [FILE|DIR|-]...\n"
 	       "       infer-classify -m MODEL.w --list FILE [--images DIR [--ext EXT]] [options]\n"
@@ -58,71 +56,35 @@ static _Noreturn void usage(void)
 	       "  -q, --quiet            accepted as in every cnnkit program (nothing to silence)\n"
 	       "  -h, --help             this help\n"
 	       "      --version          versions of the toolkit and its libraries\n");
-	cli_close_stdout();
-	exit(0);
+}
+
+/* -f text|jsonl (json too): a row's callback, dest the options */
+static void set_format(void *dest, const char *arg)
+{
+	if (strcmp(arg, "text") && strcmp(arg, "jsonl") && strcmp(arg, "json"))
+		cli_usage_error("--format: '%s' is not text or jsonl", arg);
+	((struct opts *)dest)->json = strcmp(arg, "text") != 0;
 }
 
 static void parse_args(int argc, char **argv, struct opts *o)
 {
-	enum { OPT_JSON = 256, OPT_LOGITS, OPT_LIST, OPT_IMAGES, OPT_EXT, OPT_NAMES, OPT_SIZE, OPT_RESIZE, OPT_MAXPIX, OPT_TIME, OPT_VERSION };
-	static const struct option longopts[] = {
-		{"model", required_argument, 0, 'm'},
-		{"top", required_argument, 0, 'k'},
-		{"json", no_argument, 0, OPT_JSON},
-		{"format", required_argument, 0, 'f'},
-		{"images", required_argument, 0, OPT_IMAGES},
-		{"ext", required_argument, 0, OPT_EXT},
-		{"output", required_argument, 0, 'o'},
-		{"logits", required_argument, 0, OPT_LOGITS},
-		{"list", required_argument, 0, OPT_LIST},
-		{"names", required_argument, 0, OPT_NAMES},
-		{"size", required_argument, 0, OPT_SIZE},
-		{"resize", required_argument, 0, OPT_RESIZE},
-		{"threads", required_argument, 0, 't'},
-		{"max-pixels", required_argument, 0, OPT_MAXPIX},
-		{"time", no_argument, 0, OPT_TIME},
-		{"quiet", no_argument, 0, 'q'},
-		{"help", no_argument, 0, 'h'},
-		{"version", no_argument, 0, OPT_VERSION},
-		{0, 0, 0, 0},
-	};
 	*o = (struct opts){.k = 5, .max_pixels = TN_IMAGE_MAX_PIXELS_DEFAULT};
-	int c;
-	while ((c = cli_getopt(argc, argv, "m:k:o:f:t:qh", longopts)) != -1) {
-		switch (c) {
-		case 'm': o->model = optarg; break;
-		case 'k': o->k = (int)cli_parse_long("--top", optarg, 1, 100000); break;
-		case OPT_JSON: o->json = 1; break;
-		case 'o': o->output = optarg; break;
-		case OPT_LOGITS: o->logits = optarg; break;
-		case OPT_LIST: o->inputs.list = optarg; break;
-		case OPT_IMAGES: o->inputs.images = optarg; break;
-		case OPT_EXT: o->inputs.ext = optarg; break;
-		case 'f':
-			if (strcmp(optarg, "text") && strcmp(optarg, "jsonl") && strcmp(optarg, "json"))
-				cli_usage_error("--format: '%s' is not text or jsonl", optarg);
-			o->json = strcmp(optarg, "text") != 0;
-			break;
-		case OPT_NAMES: o->names = optarg; break;
-		case OPT_SIZE: o->crop = (int)cli_parse_long("--size", optarg, 32, 4096); break;
-		case OPT_RESIZE: o->resize = (int)cli_parse_long("--resize", optarg, 32, 4096); break;
-		case 't': o->threads = (int)cli_parse_long("--threads", optarg, 1, 1024); break;
-		case OPT_MAXPIX:
-			o->max_pixels = (size_t)cli_parse_long("--max-pixels", optarg, 1, 4000000000L);
-			break;
-		case OPT_TIME: o->timing = 1; break;
-		case 'q': break; /* nothing chatty to silence; taken as every program takes it */
-		case 'h': usage();
-		case OPT_VERSION: cli_version();
-		default: cli_usage_error("unknown option");
-		}
-	}
-	if (!o->model)
-		cli_usage_error("no model: give -m MODEL.w");
-	o->inputs.files = argv + optind;
-	o->inputs.nfiles = argc - optind;
-	if (!o->inputs.list && o->inputs.nfiles == 0 && isatty(STDIN_FILENO))
-		cli_usage_error("no input: give image files or pipe one in");
+	const struct cli_opt rows[] = {
+		CLI_STRING("model", 'm', &o->model),
+		CLI_INT("top", 'k', &o->k, 1, 100000),
+		CLI_FLAG("json", 0, &o->json),
+		CLI_CALL("format", 'f', o, set_format, required_argument),
+		CLI_STRING("output", 'o', &o->output),
+		CLI_STRING("logits", 0, &o->logits),
+		CLI_INPUTS_ROWS(&o->inputs, &o->threads, &o->max_pixels),
+		CLI_STRING("names", 0, &o->names),
+		CLI_INT("size", 0, &o->crop, 32, 4096),
+		CLI_INT("resize", 0, &o->resize, 32, 4096),
+		CLI_FLAG("time", 0, &o->timing),
+		CLI_END,
+	};
+	/* no quiet field: nothing chatty to silence, -q is taken as every program takes it */
+	cli_inputs_args(&o->inputs, o->model, argc, argv, cli_opts_parse(argc, argv, rows, usage, NULL));
 	if (o->crop && o->resize && o->resize < o->crop)
 		cli_usage_error("--resize %d is smaller than --size %d", o->resize, o->crop);
 	if (o->logits && !strcmp(o->logits, "-") && (!o->output || !strcmp(o->output, "-")))

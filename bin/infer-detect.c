@@ -12,11 +12,9 @@
 #include "io/npy.h"
 #include "models/detmodel.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 enum format { FMT_TEXT, FMT_JSONL, FMT_YOLO, FMT_COCO };
 
@@ -44,7 +42,7 @@ struct opts {
 	int conf_set, iou_set, maxdet_set;
 };
 
-static _Noreturn void usage(void)
+static void usage(void)
 {
 	printf("Usage: infer-detect -m MODEL.w [options] [FILE|DIR|-]...\n"
 	       "       infer-detect -m MODEL.w --list FILE [--images DIR [--ext EXT]] [options]\n"
@@ -90,12 +88,12 @@ static _Noreturn void usage(void)
 	       "  -q, --quiet            no warnings\n"
 	       "  -h, --help             this help\n"
 	       "      --version          versions of the toolkit and its libraries\n");
-	cli_close_stdout();
-	exit(0);
 }
 
-static void parse_classes(struct opts *o, const char *arg)
+/* --classes 0,16: a row's callback, dest the options */
+static void parse_classes(void *dest, const char *arg)
 {
+	struct opts *o = dest;
 	char *copy = strdup(arg), *save = NULL;
 	int n = 0;
 	if (!copy)
@@ -163,119 +161,43 @@ static void val_settings(struct opts *o)
 
 static void parse_args(int argc, char **argv, struct opts *o)
 {
-	enum { OPT_SAVECONF = 256, OPT_CONF, OPT_IOU, OPT_MAXDET, OPT_CLASSES, OPT_AGNOSTIC, OPT_MULTI, OPT_SIZE,
-	       OPT_LIST, OPT_IMAGES, OPT_EXT, OPT_RAW, OPT_NOROUND, OPT_DRAW, OPT_THICK, OPT_HIDELABELS,
-	       OPT_HIDECONF, OPT_MAXPIX, OPT_VERSION, OPT_JSON, OPT_VAL, OPT_BATCH };
-	static const struct option longopts[] = {
-		{"model", required_argument, 0, 'm'},
-		{"output", required_argument, 0, 'o'},
-		{"format", required_argument, 0, 'f'},
-		{"json", no_argument, 0, OPT_JSON},
-		{"save-conf", no_argument, 0, OPT_SAVECONF},
-		{"conf", required_argument, 0, OPT_CONF},
-		{"conf-thres", required_argument, 0, OPT_CONF},
-		{"iou", required_argument, 0, OPT_IOU},
-		{"iou-thres", required_argument, 0, OPT_IOU},
-		{"max-det", required_argument, 0, OPT_MAXDET},
-		{"classes", required_argument, 0, OPT_CLASSES},
-		{"agnostic", no_argument, 0, OPT_AGNOSTIC},
-		{"agnostic-nms", no_argument, 0, OPT_AGNOSTIC},
-		{"multi-label", no_argument, 0, OPT_MULTI},
-		{"size", required_argument, 0, OPT_SIZE},
-		{"imgsz", required_argument, 0, OPT_SIZE},
-		{"img-size", required_argument, 0, OPT_SIZE},
-		{"list", required_argument, 0, OPT_LIST},
-		{"images", required_argument, 0, OPT_IMAGES},
-		{"ext", required_argument, 0, OPT_EXT},
-		{"output-dir", required_argument, 0, 'O'},
-		{"raw", required_argument, 0, OPT_RAW},
-		{"no-round", no_argument, 0, OPT_NOROUND},
-		{"draw", required_argument, 0, OPT_DRAW},
-		{"line-thickness", required_argument, 0, OPT_THICK},
-		{"hide-labels", no_argument, 0, OPT_HIDELABELS},
-		{"hide-conf", no_argument, 0, OPT_HIDECONF},
-		{"threads", required_argument, 0, 't'},
-		{"max-pixels", required_argument, 0, OPT_MAXPIX},
-		{"verbose", no_argument, 0, 'v'},
-		{"quiet", no_argument, 0, 'q'},
-		{"time", no_argument, 0, 'v'},
-		{"help", no_argument, 0, 'h'},
-		{"version", no_argument, 0, OPT_VERSION},
-		{"val", no_argument, 0, OPT_VAL},
-		{"batch-size", required_argument, 0, OPT_BATCH},
-		{0, 0, 0, 0},
-	};
+	static const char *const formats[] = {"text", "jsonl", "yolo", "coco", NULL}; /* enum format */
 	memset(o, 0, sizeof *o);
 	o->max_pixels = TN_IMAGE_MAX_PIXELS_DEFAULT;
 	tn_nms_opts_default(&o->nms);
-	int c;
-	while ((c = cli_getopt(argc, argv, "m:o:f:O:t:vqh", longopts)) != -1) {
-		switch (c) {
-		case 'm': o->model = optarg; break;
-		case 'o': o->output = optarg; break;
-		case 'f':
-			if (!strcmp(optarg, "text"))
-				o->format = FMT_TEXT;
-			else if (!strcmp(optarg, "jsonl"))
-				o->format = FMT_JSONL;
-			else if (!strcmp(optarg, "yolo"))
-				o->format = FMT_YOLO;
-			else if (!strcmp(optarg, "coco"))
-				o->format = FMT_COCO;
-			else
-				cli_usage_error("--format: '%s' is not text, jsonl, yolo or coco", optarg);
-			break;
-		case OPT_JSON: o->format = FMT_JSONL; break;
-		case OPT_SAVECONF: o->save_conf = 1; break;
-		case OPT_CONF:
-			o->nms.conf_thres = (float)cli_parse_double("--conf", optarg);
-			if (!(o->nms.conf_thres >= 0 && o->nms.conf_thres <= 1))
-				cli_usage_error("--conf: must be from 0 to 1");
-			o->conf_set = 1;
-			break;
-		case OPT_IOU:
-			o->nms.iou_thres = (float)cli_parse_double("--iou", optarg);
-			if (!(o->nms.iou_thres >= 0 && o->nms.iou_thres <= 1))
-				cli_usage_error("--iou: must be from 0 to 1");
-			o->iou_set = 1;
-			break;
-		case OPT_MAXDET:
-			o->nms.max_det = (int)cli_parse_long("--max-det", optarg, 1, 100000);
-			o->maxdet_set = 1;
-			break;
-		case OPT_VAL: o->val = 1; break;
-		case OPT_BATCH: o->batch_size = (int)cli_parse_long("--batch-size", optarg, 1, 1000000); break;
-		case OPT_CLASSES: parse_classes(o, optarg); break;
-		case OPT_AGNOSTIC: o->nms.agnostic = 1; break;
-		case OPT_MULTI: o->nms.multi_label = 1; break;
-		case OPT_SIZE: cli_parse_size("--size", optarg, 1, 4096, &o->size_h, &o->size_w); break;
-		case OPT_LIST: o->inputs.list = optarg; break;
-		case OPT_IMAGES: o->inputs.images = optarg; break;
-		case OPT_EXT: o->inputs.ext = optarg; break;
-		case 'O': o->outdir = optarg; break;
-		case OPT_RAW: o->raw = optarg; break;
-		case OPT_NOROUND: o->no_round = 1; break;
-		case OPT_DRAW: o->draw = optarg; break;
-		case OPT_THICK: o->line_thickness = (int)cli_parse_long("--line-thickness", optarg, 1, 1000); break;
-		case OPT_HIDELABELS: o->hide_labels = 1; break;
-		case OPT_HIDECONF: o->hide_conf = 1; break;
-		case 't': o->threads = (int)cli_parse_long("--threads", optarg, 1, 1024); break;
-		case OPT_MAXPIX:
-			o->max_pixels = (size_t)cli_parse_long("--max-pixels", optarg, 1, 4000000000L);
-			break;
-		case 'v': o->verbose = 1; break;
-		case 'q': o->quiet = 1; break;
-		case 'h': usage();
-		case OPT_VERSION: cli_version();
-		default: cli_usage_error("unknown option");
-		}
-	}
-	if (!o->model)
-		cli_usage_error("no model: give -m MODEL.w");
-	o->inputs.files = argv + optind;
-	o->inputs.nfiles = argc - optind;
-	if (!o->inputs.list && o->inputs.nfiles == 0 && isatty(STDIN_FILENO))
-		cli_usage_error("no input: give image files or pipe one in");
+	const struct cli_opt rows[] = {
+		CLI_STRING("model", 'm', &o->model),
+		CLI_STRING("output", 'o', &o->output),
+		CLI_CHOICE("format", 'f', &o->format, formats, "text, jsonl, yolo or coco"),
+		CLI_SET("json", 0, &o->format, FMT_JSONL, NULL),
+		CLI_FLAG("save-conf", 0, &o->save_conf),
+		CLI_REAL_GIVEN("conf", 0, &o->nms.conf_thres, 0, 1, &o->conf_set),
+		CLI_ALIAS("conf-thres", "conf"),
+		CLI_REAL_GIVEN("iou", 0, &o->nms.iou_thres, 0, 1, &o->iou_set),
+		CLI_ALIAS("iou-thres", "iou"),
+		CLI_INT_GIVEN("max-det", 0, &o->nms.max_det, 1, 100000, &o->maxdet_set),
+		CLI_CALL("classes", 0, o, parse_classes, required_argument),
+		CLI_FLAG("agnostic", 0, &o->nms.agnostic),
+		CLI_ALIAS("agnostic-nms", "agnostic"),
+		CLI_FLAG("multi-label", 0, &o->nms.multi_label),
+		CLI_HXW("size", 0, &o->size_h, &o->size_w, 1, 4096),
+		CLI_ALIAS("imgsz", "size"),
+		CLI_ALIAS("img-size", "size"),
+		CLI_INPUTS_ROWS(&o->inputs, &o->threads, &o->max_pixels),
+		CLI_STRING("output-dir", 'O', &o->outdir),
+		CLI_STRING("raw", 0, &o->raw),
+		CLI_FLAG("no-round", 0, &o->no_round),
+		CLI_STRING("draw", 0, &o->draw),
+		CLI_INT("line-thickness", 0, &o->line_thickness, 1, 1000),
+		CLI_FLAG("hide-labels", 0, &o->hide_labels),
+		CLI_FLAG("hide-conf", 0, &o->hide_conf),
+		CLI_FLAG("verbose", 'v', &o->verbose),
+		CLI_ALIAS("time", "verbose"),
+		CLI_FLAG("val", 0, &o->val),
+		CLI_INT("batch-size", 0, &o->batch_size, 1, 1000000),
+		CLI_END,
+	};
+	cli_inputs_args(&o->inputs, o->model, argc, argv, cli_opts_parse(argc, argv, rows, usage, &o->quiet));
 	if (o->batch_size && !o->val)
 		cli_usage_error("--batch-size goes with --val");
 	if (o->val)

@@ -10,7 +10,6 @@
 #include "io/npy.h"
 #include "models/segmodel.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +24,7 @@ struct opts {
 	const char *logits;  /* .npy of the raw network output */
 	const char *outdir;  /* masks of many images */
 	struct cli_inputs_spec inputs;
-	float alpha;         /* the mask colours' weight in the overlay */
+	double alpha;        /* the mask colours' weight in the overlay (checked as a double, as given) */
 	int exif;            /* turn photos upright by their EXIF orientation */
 	int threads;
 	int quiet;
@@ -34,7 +33,7 @@ struct opts {
 	size_t max_pixels;
 };
 
-static _Noreturn void usage(void)
+static void usage(void)
 {
 	printf("Usage: infer-seg -m MODEL.w [-o MASK.png] [--overlay OUT.jpg] [--logits OUT.npy]\n"
 	       "                 [-t N] [FILE|-]\n"
@@ -72,8 +71,6 @@ static _Noreturn void usage(void)
 	       "  -q, --quiet            no progress messages\n"
 	       "  -h, --help             this help\n"
 	       "      --version          versions of the toolkit and its libraries\n");
-	cli_close_stdout();
-	exit(0);
 }
 
 static int is_stdout(const char *path)
@@ -81,79 +78,37 @@ static int is_stdout(const char *path)
 	return path && !strcmp(path, "-");
 }
 
+/* --count[=text|json]: upstream's table (1) or JSON lines (2). */
+static void set_count(void *dest, const char *arg)
+{
+	struct opts *o = dest;
+	if (!arg || !strcmp(arg, "text"))
+		o->count = 1;
+	else if (!strcmp(arg, "json"))
+		o->count = 2;
+	else
+		cli_usage_error("--count: '%s' is not text or json", arg);
+}
+
 static void parse_args(int argc, char **argv, struct opts *o)
 {
-	enum { OPT_OVERLAY = 256, OPT_CUTOUT, OPT_COUNT, OPT_LOGITS, OPT_LIST, OPT_IMAGES, OPT_EXT, OPT_ALPHA, OPT_EXIF, OPT_MAXPIX,
-	       OPT_TIME, OPT_VERSION, OPT_SCENE };
-	static const struct option longopts[] = {
-		{"model", required_argument, 0, 'm'},
-		{"output", required_argument, 0, 'o'},
-		{"overlay", required_argument, 0, OPT_OVERLAY},
-		{"alpha", required_argument, 0, OPT_ALPHA},
-		{"cutout", required_argument, 0, OPT_CUTOUT},
-		{"count", optional_argument, 0, OPT_COUNT},
-		{"logits", required_argument, 0, OPT_LOGITS},
-		{"list", required_argument, 0, OPT_LIST},
-		{"images", required_argument, 0, OPT_IMAGES},
-		{"ext", required_argument, 0, OPT_EXT},
-		{"output-dir", required_argument, 0, 'O'},
-		{"exif", no_argument, 0, OPT_EXIF},
-		{"threads", required_argument, 0, 't'},
-		{"max-pixels", required_argument, 0, OPT_MAXPIX},
-		{"time", no_argument, 0, OPT_TIME},
-		{"scene", no_argument, 0, OPT_SCENE},
-		{"quiet", no_argument, 0, 'q'},
-		{"help", no_argument, 0, 'h'},
-		{"version", no_argument, 0, OPT_VERSION},
-		{0, 0, 0, 0},
+	*o = (struct opts){.max_pixels = TN_IMAGE_MAX_PIXELS_DEFAULT, .alpha = 0.7};
+	const struct cli_opt rows[] = {
+		CLI_STRING("model", 'm', &o->model),
+		CLI_STRING("output", 'o', &o->output),
+		CLI_STRING("overlay", 0, &o->overlay),
+		CLI_REAL("alpha", 0, &o->alpha, 0, 1),
+		CLI_STRING("cutout", 0, &o->cutout),
+		CLI_CALL("count", 0, o, set_count, optional_argument),
+		CLI_STRING("logits", 0, &o->logits),
+		CLI_INPUTS_ROWS(&o->inputs, &o->threads, &o->max_pixels),
+		CLI_STRING("output-dir", 'O', &o->outdir),
+		CLI_FLAG("exif", 0, &o->exif),
+		CLI_FLAG("time", 0, &o->timing),
+		CLI_FLAG("scene", 0, &o->scene),
+		CLI_END,
 	};
-	*o = (struct opts){.max_pixels = TN_IMAGE_MAX_PIXELS_DEFAULT, .alpha = 0.7f};
-	int c;
-	while ((c = cli_getopt(argc, argv, "m:o:O:t:qh", longopts)) != -1) {
-		switch (c) {
-		case 'm': o->model = optarg; break;
-		case 'o': o->output = optarg; break;
-		case OPT_OVERLAY: o->overlay = optarg; break;
-		case OPT_CUTOUT: o->cutout = optarg; break;
-		case OPT_COUNT:
-			if (!optarg || !strcmp(optarg, "text"))
-				o->count = 1;
-			else if (!strcmp(optarg, "json"))
-				o->count = 2;
-			else
-				cli_usage_error("--count: '%s' is not text or json", optarg);
-			break;
-		case OPT_ALPHA: {
-			double a = cli_parse_double("--alpha", optarg);
-			if (!(a >= 0 && a <= 1))
-				cli_usage_error("--alpha: must be from 0 to 1");
-			o->alpha = (float)a;
-			break;
-		}
-		case OPT_LOGITS: o->logits = optarg; break;
-		case OPT_LIST: o->inputs.list = optarg; break;
-		case OPT_IMAGES: o->inputs.images = optarg; break;
-		case OPT_EXT: o->inputs.ext = optarg; break;
-		case 'O': o->outdir = optarg; break;
-		case OPT_EXIF: o->exif = 1; break;
-		case 't': o->threads = (int)cli_parse_long("--threads", optarg, 1, 1024); break;
-		case OPT_MAXPIX:
-			o->max_pixels = (size_t)cli_parse_long("--max-pixels", optarg, 1, 4000000000L);
-			break;
-		case OPT_TIME: o->timing = 1; break;
-		case OPT_SCENE: o->scene = 1; break;
-		case 'q': o->quiet = 1; break;
-		case 'h': usage();
-		case OPT_VERSION: cli_version();
-		default: cli_usage_error("unknown option");
-		}
-	}
-	if (!o->model)
-		cli_usage_error("no model: give -m MODEL.w");
-	o->inputs.files = argv + optind;
-	o->inputs.nfiles = argc - optind;
-	if (!o->inputs.list && o->inputs.nfiles == 0 && isatty(STDIN_FILENO))
-		cli_usage_error("no input: give image files or pipe one in");
+	cli_inputs_args(&o->inputs, o->model, argc, argv, cli_opts_parse(argc, argv, rows, usage, &o->quiet));
 	if (o->outdir && o->output)
 		cli_usage_error("-o and -O exclude each other");
 }

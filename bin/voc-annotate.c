@@ -2,6 +2,7 @@
  * val and test lists (the same bytes as the Python script for the same folder order and seed)
  * and a check of every label, naming each bad file instead of crashing. */
 #include "cli/cli.h"
+#include "cli/opts.h"
 #include "core/error.h"
 #include "data/voc.h"
 #include "eval/miou.h"
@@ -9,7 +10,6 @@
 #include "io/image.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -30,7 +30,7 @@ struct opts {
 	size_t max_pixels;
 };
 
-static _Noreturn void usage(void)
+static void usage(void)
 {
 	printf("Usage: voc-annotate [OPTION]... [VOCDEVKIT]\n"
 	       "Write the segmentation lists trainval.txt, train.txt, val.txt and test.txt of a\n"
@@ -54,63 +54,33 @@ static _Noreturn void usage(void)
 	       "  -q, --quiet           no summary or progress on standard error\n"
 	       "  -h, --help            this help\n"
 	       "      --version         versions of the toolkit and its libraries\n");
-	cli_close_stdout();
-	exit(0);
 }
 
 static void parse_args(int argc, char **argv, struct opts *o)
 {
-	enum { OPT_TV = 256, OPT_TRAIN, OPT_SEED, OPT_SORT, OPT_YEAR, OPT_NOCHECK, OPT_CSV, OPT_JSON, OPT_MAXPIX,
-	       OPT_VERSION };
-	static const struct option longopts[] = {
-		{"model", required_argument, 0, 'm'},
-		{"num-classes", required_argument, 0, 'n'},
-		{"trainval", required_argument, 0, OPT_TV},
-		{"train", required_argument, 0, OPT_TRAIN},
-		{"seed", required_argument, 0, OPT_SEED},
-		{"sort", no_argument, 0, OPT_SORT},
-		{"year", required_argument, 0, OPT_YEAR},
-		{"out-dir", required_argument, 0, 'o'},
-		{"no-check", no_argument, 0, OPT_NOCHECK},
-		{"csv", no_argument, 0, OPT_CSV},
-		{"json", no_argument, 0, OPT_JSON},
-		{"max-pixels", required_argument, 0, OPT_MAXPIX},
-		{"quiet", no_argument, 0, 'q'},
-		{"help", no_argument, 0, 'h'},
-		{"version", no_argument, 0, OPT_VERSION},
-		{0, 0, 0, 0},
-	};
 	*o = (struct opts){.devkit = "VOCdevkit", .year = "2007", .n = 21, .trainval = 1.0,
 			   .train = 0.9, .check = 1, .max_pixels = TN_IMAGE_MAX_PIXELS_DEFAULT};
-	int c;
-	while ((c = cli_getopt(argc, argv, "m:n:o:qh", longopts)) != -1) {
-		switch (c) {
-		case 'm': o->model = optarg; break;
-		case 'n':
-			o->n = (int)cli_parse_long("--num-classes", optarg, 1, 256);
-			o->n_given = 1;
-			break;
-		case OPT_TV: o->trainval = cli_parse_double("--trainval", optarg); break;
-		case OPT_TRAIN: o->train = cli_parse_double("--train", optarg); break;
-		case OPT_SEED: o->seed = (unsigned long long)cli_parse_long("--seed", optarg, 0, INT64_MAX); break;
-		case OPT_SORT: o->sort = 1; break;
-		case OPT_YEAR: o->year = optarg; break;
-		case 'o': o->outdir = optarg; break;
-		case OPT_NOCHECK: o->check = 0; break;
-		case OPT_CSV: o->csv = 1; break;
-		case OPT_JSON: o->json = 1; break;
-		case OPT_MAXPIX:
-			o->max_pixels = (size_t)cli_parse_long("--max-pixels", optarg, 1, INT64_MAX);
-			break;
-		case 'q': o->quiet = 1; break;
-		case 'h': usage();
-		case OPT_VERSION: cli_version();
-		}
-	}
-	if (argc - optind > 1)
-		cli_usage_error("one VOCdevkit folder, not %d", argc - optind);
-	if (optind < argc)
-		o->devkit = argv[optind];
+	const struct cli_opt rows[] = {
+		CLI_STRING("model", 'm', &o->model),
+		{.name = "num-classes", .letter = 'n', .kind = CLI_OPT_INT, .dest = &o->n, .min = 1, .max = 256,
+		 .given = &o->n_given},
+		CLI_REAL("trainval", 0, &o->trainval, 0, 0), /* checked once all are read */
+		CLI_REAL("train", 0, &o->train, 0, 0),
+		CLI_INT("seed", 0, &o->seed, 0, INT64_MAX),
+		CLI_FLAG("sort", 0, &o->sort),
+		CLI_STRING("year", 0, &o->year),
+		CLI_STRING("out-dir", 'o', &o->outdir),
+		CLI_SET("no-check", 0, &o->check, 0, NULL),
+		CLI_FLAG("csv", 0, &o->csv),
+		CLI_FLAG("json", 0, &o->json),
+		CLI_INT("max-pixels", 0, &o->max_pixels, 1, INT64_MAX),
+		CLI_END,
+	};
+	int first = cli_opts_parse(argc, argv, rows, usage, &o->quiet);
+	if (argc - first > 1)
+		cli_usage_error("one VOCdevkit folder, not %d", argc - first);
+	if (first < argc)
+		o->devkit = argv[first];
 	if (!(o->trainval >= 0 && o->trainval <= 1))
 		cli_usage_error("--trainval must be in [0, 1], not %g", o->trainval);
 	if (!(o->train >= 0 && o->train <= 1))

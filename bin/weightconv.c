@@ -1,5 +1,6 @@
 /* weightconv: a PyTorch checkpoint -> a self-describing .w model file; --info and --check. */
 #include "cli/cli.h"
+#include "cli/opts.h"
 #include "core/error.h"
 #include "io/ckpt.h"
 #include "io/file.h"
@@ -12,7 +13,6 @@
 #include "models/yolo.h"
 #include "net/net.h"
 
-#include <getopt.h>
 #include <math.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -39,7 +39,7 @@ struct opts {
 	const char *input;
 };
 
-static _Noreturn void usage(void)
+static void usage(void)
 {
 	printf("Usage: weightconv [-a ARCH] [--backbone NAME] [--downsample 8|16] [-n CLASSES]\n"
 	       "                  [--names FILE] [--size HxW] [--fp16] CHECKPOINT -o OUT.w\n"
@@ -67,8 +67,6 @@ static _Noreturn void usage(void)
 	       "  -q, --quiet            no warnings or notes\n"
 	       "  -h, --help             this help\n"
 	       "      --version          versions of the toolkit and its libraries\n");
-	cli_close_stdout();
-	exit(0);
 }
 
 /* 0 for a DeepLabV3+ backbone name, 1 for an EncNet one, -1 for neither. */
@@ -87,82 +85,28 @@ static _Noreturn void encnet_downsample_error(void)
 
 static void parse_args(int argc, char **argv, struct opts *o)
 {
-	enum { OPT_BACKBONE = 256, OPT_DOWNSAMPLE, OPT_NAMES, OPT_SIZE, OPT_FP16, OPT_INFO, OPT_CHECK,
-	       OPT_CFG, OPT_VERSION, OPT_TRANSFORM };
-	static const struct option longopts[] = {
-		{"arch", required_argument, 0, 'a'},
-		{"backbone", required_argument, 0, OPT_BACKBONE},
-		{"downsample", required_argument, 0, OPT_DOWNSAMPLE},
-		{"num-classes", required_argument, 0, 'n'},
-		{"names", required_argument, 0, OPT_NAMES},
-		{"size", required_argument, 0, OPT_SIZE},
-		{"cfg", required_argument, 0, OPT_CFG},
-		{"fp16", no_argument, 0, OPT_FP16},
-		{"transform-input", required_argument, 0, OPT_TRANSFORM},
-		{"output", required_argument, 0, 'o'},
-		{"info", no_argument, 0, OPT_INFO},
-		{"check", no_argument, 0, OPT_CHECK},
-		{"quiet", no_argument, 0, 'q'},
-		{"help", no_argument, 0, 'h'},
-		{"version", no_argument, 0, OPT_VERSION},
-		{0, 0, 0, 0},
-	};
 	*o = (struct opts){.mode = MODE_CONVERT, .downsample = 16, .in_h = 512, .in_w = 512, .transform_input = -1};
-	int c;
-	while ((c = cli_getopt(argc, argv, "a:n:o:qh", longopts)) != -1) {
-		switch (c) {
-		case 'a':
-			o->arch = optarg;
-			break;
-		case OPT_BACKBONE:
-			o->backbone = optarg;
-			break;
-		case OPT_DOWNSAMPLE:
-			o->downsample = (int)cli_parse_long("--downsample", optarg, 8, 16);
-			if (o->downsample != 8 && o->downsample != 16)
-				cli_usage_error("--downsample: must be 8 or 16");
-			o->downsample_given = 1;
-			break;
-		case 'n':
-			o->num_classes = (int)cli_parse_long("--num-classes", optarg, 1, 100000);
-			break;
-		case OPT_NAMES:
-			o->names_file = optarg;
-			break;
-		case OPT_SIZE:
-			cli_parse_size("--size", optarg, 32, 4096, &o->in_h, &o->in_w);
-			o->size_given = 1;
-			break;
-		case OPT_CFG:
-			o->cfg = optarg;
-			break;
-		case OPT_FP16:
-			o->fp16 = 1;
-			break;
-		case OPT_TRANSFORM:
-			o->transform_input = (int)cli_parse_long("--transform-input", optarg, 0, 1);
-			break;
-		case 'o':
-			o->output = optarg;
-			break;
-		case OPT_INFO:
-			o->mode = MODE_INFO;
-			break;
-		case OPT_CHECK:
-			o->mode = MODE_CHECK;
-			break;
-		case 'q':
-			o->quiet = 1;
-			break;
-		case 'h':
-			usage();
-		case OPT_VERSION:
-			cli_version();
-		}
-	}
-	if (optind != argc - 1)
-		cli_usage_error(optind >= argc ? "no input file" : "more than one input file");
-	o->input = argv[optind];
+	const struct cli_opt rows[] = {
+		CLI_STRING("arch", 'a', &o->arch),
+		CLI_STRING("backbone", 0, &o->backbone),
+		{.name = "downsample", .kind = CLI_OPT_INT, .dest = &o->downsample, .min = 8, .max = 16,
+		 .allowed = (const int[]){8, 16, 0}, .what = "must be 8 or 16", .given = &o->downsample_given},
+		CLI_INT("num-classes", 'n', &o->num_classes, 1, 100000),
+		CLI_STRING("names", 0, &o->names_file),
+		{.name = "size", .kind = CLI_OPT_HXW, .dest = &o->in_h, .dest2 = &o->in_w, .min = 32, .max = 4096,
+		 .given = &o->size_given},
+		CLI_STRING("cfg", 0, &o->cfg),
+		CLI_FLAG("fp16", 0, &o->fp16),
+		CLI_INT("transform-input", 0, &o->transform_input, 0, 1),
+		CLI_STRING("output", 'o', &o->output),
+		CLI_SET("info", 0, &o->mode, MODE_INFO, NULL),
+		CLI_SET("check", 0, &o->mode, MODE_CHECK, NULL),
+		CLI_END,
+	};
+	int first = cli_opts_parse(argc, argv, rows, usage, &o->quiet);
+	if (first != argc - 1)
+		cli_usage_error(first >= argc ? "no input file" : "more than one input file");
+	o->input = argv[first];
 	enum tn_cls_arch ca;
 	if (o->arch && strcmp(o->arch, "deeplabv3plus") != 0 && strcmp(o->arch, "yolov5") != 0 &&
 	    strcmp(o->arch, "encnet") != 0 &&

@@ -78,6 +78,16 @@ char *cli_path_join(const char *dir, const char *name, const char *ext)
 
 /* ---- image inputs ---- */
 
+void cli_inputs_args(struct cli_inputs_spec *spec, const char *model, int argc, char **argv, int first)
+{
+	if (!model)
+		cli_usage_error("no model: give -m MODEL.w");
+	spec->files = argv + first;
+	spec->nfiles = argc - first;
+	if (!spec->list && spec->nfiles == 0 && isatty(STDIN_FILENO))
+		cli_usage_error("no input: give image files or pipe one in");
+}
+
 void cli_path_stem(const char *path, char *out, size_t cap)
 {
 	const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;

@@ -6,6 +6,7 @@
 #ifndef TN_CLI_INPUTS_H
 #define TN_CLI_INPUTS_H
 
+#include "cli/opts.h"
 #include "io/frames.h"
 
 #include <stddef.h>
@@ -37,6 +38,17 @@ struct cli_inputs_spec {
 	const char *images;  /* --images DIR: list entries are names resolved as DIR/NAME.EXT */
 	const char *ext;     /* --ext EXT (default jpg) */
 };
+
+/* The option rows the image programs share, for their option tables: --list, --images, --ext,
+ * -t/--threads and --max-pixels.  One block, placed where the program's table had them. */
+#define CLI_INPUTS_ROWS(spec, threads, max_pixels)                                                \
+	CLI_STRING("list", 0, &(spec)->list), CLI_STRING("images", 0, &(spec)->images),             \
+	CLI_STRING("ext", 0, &(spec)->ext), CLI_INT("threads", 't', threads, 1, 1024),                \
+	CLI_INT("max-pixels", 0, max_pixels, 1, 4000000000L)
+
+/* What the image programs check once the options are read: a model is given, the arguments
+ * from argv[first] on are the FILEs, and a terminal on standard input is no input. */
+void cli_inputs_args(struct cli_inputs_spec *spec, const char *model, int argc, char **argv, int first);
 
 enum cli_inputs_kind {
 	CLI_INPUTS_ONE,    /* one file, or one image on standard input */
