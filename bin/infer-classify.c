@@ -3,6 +3,7 @@
 #include "core/clock.h"
 #include "cli/cli.h"
 #include "cli/inputs.h"
+#include "cli/profile.h"
 #include "core/error.h"
 #include "core/threads.h"
 #include "io/file.h"
@@ -50,6 +51,9 @@ static void usage(void)
 	       "      --size N           centre crop N x N (default: the model's, 224)\n"
 	       "      --resize N         shorter side resized to N before the crop (default 256/224 of\n"
 	       "                         the crop)\n"
+	       "      --profile[=csv]    on stderr: each layer's time per image, slowest first, with its\n"
+	       "                         MACs, GFLOP/s and share of this machine's measured FMA peak,\n"
+	       "                         and the stages outside the network (CSV with =csv)\n"
 	       "  -t, --threads N        threads (default: OMP_NUM_THREADS, else all cores)\n"
 	       "      --max-pixels N     refuse images with more pixels (default 100000000)\n"
 	       "      --time             print milliseconds per stage for each image on stderr\n"
@@ -66,6 +70,8 @@ static void set_format(void *dest, const char *arg)
 	((struct opts *)dest)->json = strcmp(arg, "text") != 0;
 }
 
+static struct cli_profile profile; /* --profile */
+
 static void parse_args(int argc, char **argv, struct opts *o)
 {
 	*o = (struct opts){.k = 5, .max_pixels = TN_IMAGE_MAX_PIXELS_DEFAULT};
@@ -81,6 +87,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		CLI_INT("size", 0, &o->crop, 32, 4096),
 		CLI_INT("resize", 0, &o->resize, 32, 4096),
 		CLI_FLAG("time", 0, &o->timing),
+		CLI_PROFILE_ROW(&profile),
 		CLI_END,
 	};
 	/* no quiet field: nothing chatty to silence, -q is taken as every program takes it */
@@ -113,6 +120,8 @@ static int classify_one(struct run *r, const struct opts *o, const struct cli_in
 	double t1 = tn_now_ms();
 	rc = tn_clsmodel_predict(&r->m, &img, r->logits);
 	tn_image_free(&img);
+	if (!rc) /* softmax and top-k: too short to show */
+		cli_profile_image(&profile, t1 - t0, r->m.ms_preprocess, 0);
 	if (rc) {
 		tn_fail_prefix(rc, label);
 		return rc;
@@ -163,6 +172,7 @@ int main(int argc, char **argv)
 	struct run r = {0};
 	if (tn_clsmodel_open(&r.m, o.model, o.crop, o.resize))
 		cli_fail();
+	cli_profile_start(&profile, &r.m.net);
 	int n = r.m.num_classes;
 	unsigned char *names_text = NULL;
 	const char **file_names = NULL;
@@ -204,6 +214,7 @@ int main(int argc, char **argv)
 		failed++;
 	}
 	cli_inputs_close(&in);
+	cli_profile_end(&profile);
 	if (tn_out_commit(&out))
 		cli_fail();
 	free(r.logits);

@@ -1,6 +1,7 @@
 /* infer-detect: detect objects with a YOLOv5 .w model, as detect.py does. */
 #include "cli/cli.h"
 #include "cli/inputs.h"
+#include "cli/profile.h"
 #include "core/clock.h"
 #include "core/error.h"
 #include "core/threads.h"
@@ -81,6 +82,9 @@ static void usage(void)
 	       "                         rectangular batch shapes; needs files or --list, not a stream\n"
 	       "      --batch-size N     with --val: images per batch of the aspect-ratio-sorted list\n"
 	       "                         (default 32), which sets each image's letterbox shape\n"
+	       "      --profile[=csv]    on stderr: each layer's time per image, slowest first, with its\n"
+	       "                         MACs, GFLOP/s and share of this machine's measured FMA peak,\n"
+	       "                         and the stages outside the network (CSV with =csv)\n"
 	       "  -t, --threads N        threads (default: OMP_NUM_THREADS, else all cores)\n"
 	       "      --max-pixels N     refuse images with more pixels (default 100000000)\n"
 	       "  -v, --verbose          print detect.py's line per image and its speed summary (also\n"
@@ -159,6 +163,8 @@ static void val_settings(struct opts *o)
 		o->batch_size = 32;
 }
 
+static struct cli_profile profile; /* --profile */
+
 static void parse_args(int argc, char **argv, struct opts *o)
 {
 	static const char *const formats[] = {"text", "jsonl", "yolo", "coco", NULL}; /* enum format */
@@ -193,6 +199,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		CLI_FLAG("hide-conf", 0, &o->hide_conf),
 		CLI_FLAG("verbose", 'v', &o->verbose),
 		CLI_ALIAS("time", "verbose"),
+		CLI_PROFILE_ROW(&profile),
 		CLI_FLAG("val", 0, &o->val),
 		CLI_INT("batch-size", 0, &o->batch_size, 1, 1000000),
 		CLI_END,
@@ -372,6 +379,7 @@ static int detect_one(struct run *r, const struct cli_input *it)
 	int rc = tn_image_decode_rgb_upright(it->data, it->len, it->name, o->max_pixels, &img);
 	if (rc)
 		return rc;
+	double t_decoded = tn_now_ms();
 	struct tn_det *d = NULL;
 	float *raw = NULL;
 	int n = 0, rows = 0;
@@ -382,7 +390,10 @@ static int detect_one(struct run *r, const struct cli_input *it)
 		rc = tn_detmodel_detect(m, &img, &o->nms, !o->no_round, &d, &n, o->raw ? &raw : NULL, &rows);
 	if (rc) {
 		tn_fail_prefix(rc, it->name);
-	} else if (o->raw) {
+	} else {
+		cli_profile_image(&profile, t_decoded - t0, m->ms_letterbox, m->ms_nms);
+	}
+	if (!rc && o->raw) {
 		int64_t shape[2] = {rows, m->info.nc + 5};
 		rc = tn_npy_write_f32(o->raw, raw, 2, shape);
 	}
@@ -507,6 +518,7 @@ int main(int argc, char **argv)
 	tn_threads_init(o->threads);
 	if (tn_detmodel_open(&r.m, o->model))
 		cli_fail();
+	cli_profile_start(&profile, &r.m.net);
 	if (o->size_h) {
 		int h = tn_detmodel_round_size(&r.m, o->size_h), w = tn_detmodel_round_size(&r.m, o->size_w);
 		if ((h != o->size_h || w != o->size_w) && !o->quiet) /* detect.py's check_img_size, word for word */
@@ -546,6 +558,7 @@ int main(int argc, char **argv)
 		cli_warn("%s", tn_errmsg());
 		failed++;
 	}
+	cli_profile_end(&profile);
 	if (o->verbose && r.done)
 		fprintf(stderr, "Speed: %.1fms pre-process, %.1fms inference, %.1fms NMS per image at shape "
 			"(1, 3, %d, %d)\n", r.pre / r.done, r.inf / r.done, r.nms / r.done, r.m.planned_h, r.m.planned_w);

@@ -1,6 +1,7 @@
 /* infer-seg: segment images with a .w model, as the upstream predict does. */
 #include "cli/cli.h"
 #include "cli/inputs.h"
+#include "cli/profile.h"
 #include "core/clock.h"
 #include "core/error.h"
 #include "core/threads.h"
@@ -65,6 +66,9 @@ static void usage(void)
 	       "      --images DIR       with --list: entries are names, read as DIR/NAME.EXT\n"
 	       "      --ext EXT          with --images: the extension (default jpg)\n"
 	       "  -O, --output-dir DIR   masks of many images as DIR/NAME.png (created if missing)\n"
+	       "      --profile[=csv]    on stderr: each layer's time per image, slowest first, with its\n"
+	       "                         MACs, GFLOP/s and share of this machine's measured FMA peak,\n"
+	       "                         and the stages outside the network (CSV with =csv)\n"
 	       "  -t, --threads N        threads (default: OMP_NUM_THREADS, else all cores)\n"
 	       "      --max-pixels N     refuse images with more pixels (default 100000000)\n"
 	       "      --time             print milliseconds per stage for each image on stderr\n"
@@ -90,6 +94,8 @@ static void set_count(void *dest, const char *arg)
 		cli_usage_error("--count: '%s' is not text or json", arg);
 }
 
+static struct cli_profile profile; /* --profile */
+
 static void parse_args(int argc, char **argv, struct opts *o)
 {
 	*o = (struct opts){.max_pixels = TN_IMAGE_MAX_PIXELS_DEFAULT, .alpha = 0.7};
@@ -105,6 +111,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		CLI_STRING("output-dir", 'O', &o->outdir),
 		CLI_FLAG("exif", 0, &o->exif),
 		CLI_FLAG("time", 0, &o->timing),
+		CLI_PROFILE_ROW(&profile),
 		CLI_FLAG("scene", 0, &o->scene),
 		CLI_END,
 	};
@@ -197,6 +204,8 @@ static int segment_one(struct tn_segmodel *m, const struct opts *o, const struct
 	size_t png_len = 0;
 	double t1 = tn_now_ms();
 	rc = tn_segmodel_predict(m, &img, &mask, to->logits ? &logits : NULL);
+	if (!rc)
+		cli_profile_image(&profile, t1 - t0, m->ms_letterbox, m->ms_post);
 	if (!rc)
 		rc = tn_png_encode_indexed(mask, img.w, img.h, (const uint8_t(*)[3])m->palette, 256, &png,
 					   &png_len);
@@ -301,6 +310,7 @@ int main(int argc, char **argv)
 	struct tn_segmodel m;
 	if (tn_segmodel_open(&m, o.model))
 		cli_fail();
+	cli_profile_start(&profile, &m.net);
 	if (o.scene && !m.encnet)
 		cli_die("%s: --scene needs an EncNet model (its SE classifier); this one is %s", o.model,
 			"DeepLabV3+");
@@ -329,6 +339,7 @@ int main(int argc, char **argv)
 	if (in.kind == CLI_INPUTS_MANY && !o.quiet && isatty(STDERR_FILENO))
 		fprintf(stderr, "%s: %d images, %d failed\n", cli_prog(), done, failed);
 	cli_inputs_close(&in);
+	cli_profile_end(&profile);
 	tn_segmodel_close(&m);
 	cli_close_stdout();
 	return failed ? 1 : 0;

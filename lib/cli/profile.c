@@ -5,8 +5,15 @@
 #include "core/threads.h"
 #include "net/profile.h"
 
+/* A stage outside the network, its time summed over the images */
+struct cli_stage {
+	const char *name;
+	double ms;
+};
+
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 static double percent(double part, double whole)
 {
@@ -57,23 +64,47 @@ static void print_text(const struct tn_profile_row *r, int n, const struct cli_s
 	fprintf(stderr, "%9.3f %6s %8s %8s %6s  per image, all stages\n", net_ms + other_ms, "", "", "", "");
 }
 
-void cli_profile_print(const struct tn_net *net, const struct cli_stage *stages, int n_stages, int images,
-		       int csv)
+void cli_profile_arg(void *mode, const char *arg)
 {
+	if (arg && strcmp(arg, "csv"))
+		cli_usage_error("--profile: '%s' is not csv (--profile prints a table, --profile=csv CSV)", arg);
+	*(int *)mode = arg ? CLI_PROFILE_CSV : CLI_PROFILE_TEXT;
+}
+
+void cli_profile_start(struct cli_profile *p, struct tn_net *net)
+{
+	p->net = net;
+	if (p->mode && tn_net_profile(net, 1))
+		cli_fail();
+}
+
+void cli_profile_image(struct cli_profile *p, double decode_ms, double pre_ms, double post_ms)
+{
+	p->stage[0] += decode_ms;
+	p->stage[1] += pre_ms;
+	p->stage[2] += post_ms;
+	p->images++;
+}
+
+void cli_profile_end(struct cli_profile *p)
+{
+	if (!p->mode || !p->images)
+		return;
+	const struct cli_stage stages[3] = {
+		{"decode", p->stage[0]}, {"pre-processing", p->stage[1]}, {"post-processing", p->stage[2]}};
 	struct tn_profile_row *rows;
 	int n;
-	if (tn_profile_rows(net, &rows, &n))
+	if (tn_profile_rows(p->net, &rows, &n))
 		cli_fail();
-	if (images < 1)
-		images = 1;
 	const char *isa;
-	int threads = tn_threads();
+	int threads = tn_threads(), csv = p->mode == CLI_PROFILE_CSV;
 	double peak = tn_fma_peak_gflops(threads, &isa);
-	fprintf(stderr, "%s%s: profile of %d image%s on %d thread%s; measured FMA peak %.1f GFLOP/s (%s)\n", csv ? "# " : "", cli_prog(),
-		images, images == 1 ? "" : "s", threads, threads == 1 ? "" : "s", peak, isa);
+	fprintf(stderr, "%s%s: profile of %d image%s on %d thread%s; measured FMA peak %.1f GFLOP/s (%s)\n",
+		csv ? "# " : "", cli_prog(), p->images, p->images == 1 ? "" : "s", threads, threads == 1 ? "" : "s",
+		peak, isa);
 	if (csv)
-		print_csv(rows, n, stages, n_stages, images, peak);
+		print_csv(rows, n, stages, 3, p->images, peak);
 	else
-		print_text(rows, n, stages, n_stages, images, peak);
+		print_text(rows, n, stages, 3, p->images, peak);
 	free(rows);
 }

@@ -3,17 +3,27 @@
 #ifndef TN_CLI_PROFILE_H
 #define TN_CLI_PROFILE_H
 
+#include "cli/opts.h"
 #include "net/net.h"
 
-/* A stage outside the network, its time summed over the images */
-struct cli_stage {
-	const char *name; /* "decode", "pre-processing", "post-processing" */
-	double ms;
+enum { CLI_PROFILE_OFF, CLI_PROFILE_TEXT, CLI_PROFILE_CSV };
+
+struct cli_profile {
+	int mode;        /* CLI_PROFILE_* */
+	struct tn_net *net;
+	double stage[3]; /* decode, pre-processing, post-processing: ms summed over the images */
+	int images;
 };
 
-/* Measures this machine's FMA peak, then prints the net's profile (tn_net_profile was on for
- * its forwards) and the stages, divided by images; csv: one table with a header. */
-void cli_profile_print(const struct tn_net *net, const struct cli_stage *stages, int n_stages, int images,
-		       int csv);
+/* --profile or --profile=csv */
+void cli_profile_arg(void *mode, const char *arg);
+#define CLI_PROFILE_ROW(p) CLI_CALL("profile", 0, &(p)->mode, cli_profile_arg, optional_argument)
+
+/* Turns the net's per-node timing on when --profile was given. */
+void cli_profile_start(struct cli_profile *p, struct tn_net *net);
+/* One image's stages outside the network. */
+void cli_profile_image(struct cli_profile *p, double decode_ms, double pre_ms, double post_ms);
+/* Measures this machine's FMA peak and prints the profile, per image. */
+void cli_profile_end(struct cli_profile *p);
 
 #endif

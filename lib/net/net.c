@@ -5,6 +5,7 @@
 #include "core/tensor.h"
 #include "core/threads.h"
 #include "io/wfile.h"
+#include "net/flops.h"
 #include "net/nodes.h"
 #include "ops/winograd.h"
 
@@ -721,13 +722,18 @@ float *tn_net_input_data(struct tn_net *net)
 	return net->arena + net->nodes[0].offset;
 }
 
+/* A profile's MACs: thop's convention, BatchNorm folded as it is here */
+static const struct tn_flops_opts profile_flops = {.convention = TN_FLOPS_THOP, .bn_folded = 1};
+
 void tn_net_forward(struct tn_net *net)
 {
 	if (net->profile_ms) {
 		for (int i = 0; i < net->n; i++) {
+			const struct tn_node_ops *op = &tn_node_ops[net->nodes[i].op];
 			double t0 = tn_now_ms();
-			tn_node_ops[net->nodes[i].op].forward(net, &net->nodes[i], net->work, net->threads);
+			op->forward(net, &net->nodes[i], net->work, net->threads);
 			net->profile_ms[i] += tn_now_ms() - t0;
+			net->profile_ms[net->n + i] += op->macs(net, &net->nodes[i], &profile_flops);
 		}
 		net->profile_runs++;
 		return;
@@ -741,7 +747,7 @@ int tn_net_profile(struct tn_net *net, int on)
 	free(net->profile_ms);
 	net->profile_ms = NULL;
 	net->profile_runs = 0;
-	if (on && !(net->profile_ms = calloc((size_t)(net->n ? net->n : 1), sizeof *net->profile_ms)))
+	if (on && !(net->profile_ms = calloc(2 * (size_t)(net->n ? net->n : 1), sizeof *net->profile_ms)))
 		return tn_fail(TN_E_NOMEM, "out of memory");
 	return 0;
 }

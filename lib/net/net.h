@@ -94,7 +94,8 @@ struct tn_net {
 	int failed; /* a builder call failed: TN_NET_NOMEM, or TN_NET_BAD_LAYER with its reason in error */
 	char error[256];
 	char ignore[2][32]; /* tensors under these prefixes are neither expected nor unexpected */
-	double *profile_ms; /* n entries when profiling (tn_net_profile): each node's summed time */
+	double *profile_ms; /* when profiling (tn_net_profile): each node's summed time, then (from
+			     * index n) its summed MACs, as the input size may change between forwards */
 	int profile_runs;   /* forwards summed there */
 };
 

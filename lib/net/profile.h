@@ -6,11 +6,11 @@
 
 struct tn_profile_row {
 	int node;
-	char name[TN_NAME_MAX]; /* the state_dict module (a conv's), or "#<node>" for a node without one */
+	char name[TN_NAME_MAX]; /* the state_dict module (a conv's), or "node<index>" for a node without one */
 	const char *op;         /* the PyTorch module or function (the op table's name) */
 	int c, h, w;            /* output shape */
 	double ms;              /* per forward */
-	double macs;            /* multiply-accumulates (thop's convention, BatchNorm folded) */
+	double macs;            /* per forward: multiply-accumulates (thop's convention, BatchNorm folded) */
 };
 
 /* The rows of a net profiled with tn_net_profile, slowest first (ties in node order), times

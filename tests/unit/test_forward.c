@@ -240,7 +240,7 @@ static void check_profile(struct tn_net *net)
 		if (!strcmp(rows[i].name, "stem"))
 			stem = !strcmp(rows[i].op, "Conv2d") && rows[i].c == 64 && rows[i].h == 20 && rows[i].w == 28 &&
 			       rows[i].macs == 64.0 * 20 * 28 * 12 * 9;
-		unnamed += rows[i].name[0] == '#' && atoi(rows[i].name + 1) == rows[i].node &&
+		unnamed += !strncmp(rows[i].name, "node", 4) && atoi(rows[i].name + 4) == rows[i].node &&
 			   net->nodes[rows[i].node].n_p == 0 && !net->nodes[rows[i].node].conv_name[0];
 	}
 	CHECK(sorted && total > 0, "rows slowest first, %.3f ms in all", total);
