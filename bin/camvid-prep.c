@@ -1,6 +1,7 @@
 /* camvid-prep: CamVid (the original 32-class colour labels or SegNet's 11-class index labels)
  * into a VOC-like tree of palette PNG labels, images, class names and split lists. */
 #include "cli/cli.h"
+#include "cli/inputs.h"
 #include "cli/opts.h"
 #include "core/error.h"
 #include "core/threads.h"
@@ -145,14 +146,6 @@ static char *xstrdup(const char *s)
 	return d;
 }
 
-static char *join(const char *a, const char *b)
-{
-	char *s;
-	if (asprintf(&s, "%s/%s", a, b) < 0)
-		cli_die("out of memory");
-	return s;
-}
-
 static int is_dir(const char *p)
 {
 	struct stat st;
@@ -185,7 +178,7 @@ static char **list_dir(const char *dir, const char *suffix, size_t *count)
 		size_t l = strlen(e->d_name);
 		if (e->d_name[0] == '.' || l <= sl || strcmp(e->d_name + l - sl, suffix) != 0)
 			continue;
-		char *p = join(dir, e->d_name);
+		char *p = cli_path_join(dir, e->d_name, "");
 		int ok = is_file(p);
 		free(p);
 		if (!ok)
@@ -254,7 +247,7 @@ static void scan_splits(const char *in, const char *annot, struct items *it)
 	for (int s = 0; s < 3; s++) {
 		char sub[32];
 		snprintf(sub, sizeof sub, "%s%s", split_names[s], annot);
-		char *ad = join(in, sub), *id = join(in, split_names[s]);
+		char *ad = cli_path_join(in, sub, ""), *id = cli_path_join(in, split_names[s], "");
 		if (!is_dir(ad)) {
 			free(ad);
 			free(id);
@@ -267,7 +260,7 @@ static void scan_splits(const char *in, const char *annot, struct items *it)
 		char **files = list_dir(ad, ".png", &n);
 		for (size_t i = 0; i < n; i++) {
 			struct item *x = add_item(it);
-			x->label = join(ad, files[i]);
+			x->label = cli_path_join(ad, files[i], "");
 			size_t l = strlen(files[i]) - 4;
 			if (l > 2 && !strcmp(annot, "_labels") && !strncmp(files[i] + l - 2, "_L", 2))
 				l -= 2;
@@ -349,12 +342,12 @@ static int cmp_item(const void *a, const void *b)
 
 static void scan_original(const struct opts *o, struct items *it)
 {
-	char *ld = join(o->in, "LabeledApproved_full");
+	char *ld = cli_path_join(o->in, "LabeledApproved_full", "");
 	if (!is_dir(ld)) {
 		free(ld);
 		ld = xstrdup(o->in);
 	}
-	char *id = join(o->in, "701_StillsRaw_full");
+	char *id = cli_path_join(o->in, "701_StillsRaw_full", "");
 	if (!is_dir(id)) {
 		free(id);
 		id = xstrdup(ld);
@@ -365,7 +358,7 @@ static void scan_original(const struct opts *o, struct items *it)
 		cli_die("%s: no NAME_L.png colour labels", ld);
 	for (size_t i = 0; i < n; i++) {
 		struct item *x = add_item(it);
-		x->label = join(ld, files[i]);
+		x->label = cli_path_join(ld, files[i], "");
 		files[i][strlen(files[i]) - 6] = 0;
 		x->name = files[i];
 		x->image = find_image(id, x->name, &x->ext);
@@ -378,7 +371,7 @@ static void scan_original(const struct opts *o, struct items *it)
 	for (int s = 0; s < 3; s++) {
 		char f[16];
 		snprintf(f, sizeof f, "%s.txt", split_names[s]);
-		char *p = join(o->in, f);
+		char *p = cli_path_join(o->in, f, "");
 		if (is_file(p)) {
 			read_split_list(p, s, it);
 			lists++;
@@ -432,7 +425,8 @@ struct classes {
 
 static void classes_colour(const struct opts *o, int kaggle, struct classes *c)
 {
-	char *path = o->colors ? xstrdup(o->colors) : join(o->in, kaggle ? "class_dict.csv" : "label_colors.txt");
+	char *path = o->colors ? xstrdup(o->colors)
+			       : cli_path_join(o->in, kaggle ? "class_dict.csv" : "label_colors.txt", "");
 	uint8_t *buf;
 	size_t len;
 	if (tn_read_all(path, 1u << 20, &buf, &len))
@@ -552,7 +546,7 @@ static void make_subdirs(const char *root, const struct opts *o)
 	for (int i = 0; i < 4; i++) {
 		if (i == 3 && o->images == IMG_NONE)
 			break;
-		char *p = join(root, sub[i]);
+		char *p = cli_path_join(root, sub[i], "");
 		make_dir(p);
 		free(p);
 	}
@@ -574,7 +568,7 @@ static int image_rel(const struct opts *o, const struct item *x, char *buf, size
 
 static int write_rel(const char *rel, const void *data, size_t len)
 {
-	char *p = join(tmp_root, rel);
+	char *p = cli_path_join(tmp_root, rel, "");
 	int rc = tn_write_file(p, data, len);
 	free(p);
 	return rc;
@@ -722,7 +716,7 @@ static void write_names(const struct classes *c)
 
 static void move_into(const char *out, const char *rel)
 {
-	char *src = join(tmp_root, rel), *dst = join(out, rel);
+	char *src = cli_path_join(tmp_root, rel, ""), *dst = cli_path_join(out, rel, "");
 	if (rename(src, dst) != 0)
 		cli_die("%s: %s", dst, strerror(errno));
 	free(src);
@@ -805,8 +799,8 @@ int main(int argc, char **argv)
 	}
 	enum layout layout = o.layout;
 	if (layout == LAYOUT_AUTO) {
-		char *lc = join(o.in, "label_colors.txt"), *cd = join(o.in, "class_dict.csv");
-		char *ta = join(o.in, "trainannot");
+		char *lc = cli_path_join(o.in, "label_colors.txt", ""), *cd = cli_path_join(o.in, "class_dict.csv", "");
+		char *ta = cli_path_join(o.in, "trainannot", "");
 		if (is_file(lc))
 			layout = LAYOUT_ORIGINAL;
 		else if (is_file(cd))

@@ -82,32 +82,12 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		cli_usage_error("standard input is a terminal: give the detection files or pipe them in");
 }
 
-static const char *display(const char *path)
-{
-	return strcmp(path, "-") == 0 ? "standard input" : path;
-}
-
-/* "0".."n-1", written into *text (freed by the caller). */
-static const char **default_names(int n, uint8_t **text)
-{
-	const char **names = calloc((size_t)n, sizeof *names);
-	char *s = malloc((size_t)n * 8);
-	if (!names || !s)
-		cli_die("out of memory");
-	for (int i = 0; i < n; i++) {
-		names[i] = s + 8 * i;
-		snprintf(s + 8 * i, 8, "%u", (unsigned)i & 0xfffffu);
-	}
-	*text = (uint8_t *)s;
-	return names;
-}
-
 static void read_dets(struct tn_map_data *d, const char *path)
 {
 	FILE *fp = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
 	if (!fp)
 		cli_die("%s: %s", path, strerror(errno));
-	if (tn_map_read_dets(d, fp, display(path)))
+	if (tn_map_read_dets(d, fp, cli_display_path(path)))
 		cli_fail();
 	if (fp != stdin)
 		fclose(fp);
@@ -133,10 +113,10 @@ int main(int argc, char **argv)
 	if (o.names_file) {
 		names = cli_read_names(o.names_file, TN_MAP_MAX_CLASSES, &nnames, &names_text);
 		if (o.model && nnames != o.n)
-			cli_die("%s: %d class names, but the model %s has %d classes", display(o.names_file),
+			cli_die("%s: %d class names, but the model %s has %d classes", cli_display_path(o.names_file),
 				nnames, o.model, o.n);
 		if (o.n && nnames != o.n)
-			cli_die("%s: %d class names, but -n %d", display(o.names_file), nnames, o.n);
+			cli_die("%s: %d class names, but -n %d", cli_display_path(o.names_file), nnames, o.n);
 		o.n = nnames;
 	}
 
@@ -170,7 +150,7 @@ int main(int argc, char **argv)
 			cli_warn("warning: no labels found in %s, so every metric is 0", o.labels);
 	}
 	if (!names)
-		names = default_names(r.n, &names_text);
+		names = cli_number_names(r.n, NULL, &names_text);
 	if (o.plots && tn_map_plots_finish(&plots, &d, &r, names))
 		cli_fail();
 

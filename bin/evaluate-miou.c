@@ -140,26 +140,6 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		cli_usage_error("--save-state and --confusion cannot both write to standard output");
 }
 
-static const char *display(const char *path)
-{
-	return strcmp(path, "-") == 0 ? "standard input" : path;
-}
-
-/* The VOC names for 21 classes, else "0".."n-1" written into *text (freed by the caller). */
-static const char **default_names(int n, uint8_t **text)
-{
-	const char **names = calloc((size_t)n, sizeof *names);
-	char *s = malloc((size_t)n * 5);
-	if (!names || !s)
-		cli_die("out of memory");
-	for (int i = 0; i < n; i++) {
-		names[i] = n == 21 ? tn_voc_class_names[i] : s + 5 * i;
-		snprintf(s + 5 * i, 5, "%u", (unsigned)i & 0x3ffu); /* n <= 256: the mask only tells gcc */
-	}
-	*text = (uint8_t *)s;
-	return names;
-}
-
 static void push_pair(struct pairlist *pl, size_t *cap, const char *pred, const char *gt, int line)
 {
 	if (pl->n == *cap) {
@@ -185,12 +165,12 @@ static void read_pairs(const char *path, struct pairlist *pl)
 		     t = strtok_r(NULL, " \t\r\v\f", &save))
 			tok[nt++] = t;
 		if (nt != 2)
-			cli_die("%s: line %d: expected 'PRED GT' (two paths without spaces), got %s", display(path),
+			cli_die("%s: line %d: expected 'PRED GT' (two paths without spaces), got %s", cli_display_path(path),
 				pl->list.line[i], nt == 1 ? "one field" : "more than two fields");
 		push_pair(pl, &cap, tok[0], tok[1], pl->list.line[i]);
 	}
 	if (pl->n == 0)
-		cli_die("%s: no 'PRED GT' lines", display(path));
+		cli_die("%s: no 'PRED GT' lines", cli_display_path(path));
 }
 
 /* A VOC ImageSets list: one image name per line, without folder or extension (upstream's
@@ -212,7 +192,7 @@ static void read_list(const struct opts *o, struct pairlist *pl)
 		push_pair(pl, &cap, pred, gt, pl->list.line[i]);
 	}
 	if (pl->n == 0)
-		cli_die("%s: no image names", display(o->list));
+		cli_die("%s: no image names", cli_display_path(o->list));
 }
 
 static void free_pairlist(struct pairlist *pl)
@@ -233,7 +213,7 @@ static void check_present(const struct pairlist *pl, const char *list)
 		for (int k = 0; k < 2; k++)
 			if (strcmp(f[k], "-") != 0 && access(f[k], R_OK) != 0)
 				cli_die("%s: %s (%s %s, line %d)", f[k], strerror(errno),
-					k ? "ground truth of" : "prediction of", display(list), pl->v[i].line);
+					k ? "ground truth of" : "prediction of", cli_display_path(list), pl->v[i].line);
 	}
 }
 
@@ -308,15 +288,15 @@ static void eval_pair(struct tn_confusion *c, const char *pred, const char *gt, 
 		fail();
 	if (p.channels != 1 || g.channels != 1) {
 		end_progress();
-		cli_die("%s: not a one-channel mask", display(p.channels != 1 ? pred : gt));
+		cli_die("%s: not a one-channel mask", cli_display_path(p.channels != 1 ? pred : gt));
 	}
 	if (p.w != g.w || p.h != g.h) {
 		end_progress();
-		cli_die("%s: prediction is %dx%d, but its label %s is %dx%d", display(pred), p.w, p.h,
-			display(gt), g.w, g.h);
+		cli_die("%s: prediction is %dx%d, but its label %s is %dx%d", cli_display_path(pred), p.w, p.h,
+			cli_display_path(gt), g.w, g.h);
 	}
-	check_binary_label(&g, display(gt), c->n, quiet);
-	if (tn_confusion_add(c, p.px, g.px, p.w, p.h, display(pred)))
+	check_binary_label(&g, cli_display_path(gt), c->n, quiet);
+	if (tn_confusion_add(c, p.px, g.px, p.w, p.h, cli_display_path(pred)))
 		fail();
 	tn_image_free(&p);
 	tn_image_free(&g);
@@ -330,12 +310,12 @@ static void merge_states(struct tn_confusion *acc, char **files, int nfiles)
 		struct tn_confusion s;
 		if (tn_read_all(files[i], 64u << 20, &buf, &len))
 			cli_fail();
-		if (tn_confusion_parse_state(buf, len, display(files[i]), &s))
+		if (tn_confusion_parse_state(buf, len, cli_display_path(files[i]), &s))
 			cli_fail();
 		free(buf);
 		if (i == 0)
 			*acc = s;
-		else if (tn_confusion_merge(acc, &s, display(files[i])))
+		else if (tn_confusion_merge(acc, &s, cli_display_path(files[i])))
 			cli_fail();
 		if (i > 0)
 			tn_confusion_free(&s);
@@ -381,7 +361,7 @@ int main(int argc, char **argv)
 	}
 	if (o.names_file) {
 		names = cli_read_names(o.names_file, TN_MIOU_MAX_CLASSES, &nnames, &names_text);
-		names_from = display(o.names_file);
+		names_from = cli_display_path(o.names_file);
 		if (o.model && nnames != nmodel)
 			cli_die("%s: %d class names, but the model %s has %d classes", names_from, nnames, o.model,
 				nmodel);
@@ -395,9 +375,9 @@ int main(int argc, char **argv)
 	if (o.merge) {
 		merge_states(&c, o.files, o.nfiles);
 		if (o.n && o.n != c.n)
-			cli_die("%s: %d classes, but -n %d", display(o.files[0]), c.n, o.n);
+			cli_die("%s: %d classes, but -n %d", cli_display_path(o.files[0]), c.n, o.n);
 		if (o.model && nmodel != c.n)
-			cli_die("%s: %d classes, but the model %s has %d", display(o.files[0]), c.n, o.model, nmodel);
+			cli_die("%s: %d classes, but the model %s has %d", cli_display_path(o.files[0]), c.n, o.model, nmodel);
 	} else {
 		if (tn_confusion_init(&c, o.n))
 			cli_fail();
@@ -428,7 +408,7 @@ int main(int argc, char **argv)
 	if (names && nnames != c.n)
 		cli_die("%s: %d class names, but %d classes", names_from, nnames, c.n);
 	if (!names)
-		names = default_names(c.n, &names_text);
+		names = cli_number_names(c.n, c.n == 21 ? tn_voc_class_names : NULL, &names_text);
 
 	struct tn_miou m;
 	if (tn_miou_compute(&c, o.nan_absent, &m))

@@ -51,9 +51,7 @@ static void usage(void)
 	       "      --size N           centre crop N x N (default: the model's, 224)\n"
 	       "      --resize N         shorter side resized to N before the crop (default 256/224 of\n"
 	       "                         the crop)\n"
-	       "      --profile[=csv]    on stderr: each layer's time per image, slowest first, with its\n"
-	       "                         MACs, GFLOP/s and share of this machine's measured FMA peak,\n"
-	       "                         and the stages outside the network (CSV with =csv)\n"
+	       CLI_PROFILE_HELP
 	       "  -t, --threads N        threads (default: OMP_NUM_THREADS, else all cores)\n"
 	       "      --max-pixels N     refuse images with more pixels (default 100000000)\n"
 	       "      --time             print milliseconds per stage for each image on stderr\n"
@@ -113,22 +111,21 @@ static int classify_one(struct run *r, const struct opts *o, const struct cli_in
 {
 	const char *label = it->name;
 	struct tn_image img;
-	double t0 = tn_now_ms();
-	int rc = tn_image_decode_rgb(it->data, it->len, it->name, o->max_pixels, &img);
+	double t0 = tn_now_ms(), decode_ms;
+	int rc = cli_input_decode(it, o->max_pixels, 0, &img, &decode_ms);
 	if (rc)
 		return rc;
-	double t1 = tn_now_ms();
 	rc = tn_clsmodel_predict(&r->m, &img, r->logits);
 	tn_image_free(&img);
 	if (!rc) /* softmax and top-k: too short to show */
-		cli_profile_image(&profile, t1 - t0, r->m.ms_preprocess, 0);
+		cli_profile_image(&profile, decode_ms, r->m.ms_preprocess, 0);
 	if (rc) {
 		tn_fail_prefix(rc, label);
 		return rc;
 	}
 	if (o->timing)
 		fprintf(stderr, "%s: %s: decode %.1f ms, resize+crop %.1f ms, network %.1f ms, total %.1f ms\n",
-			cli_prog(), label, t1 - t0, r->m.ms_preprocess, r->m.ms_network, tn_now_ms() - t0);
+			cli_prog(), label, decode_ms, r->m.ms_preprocess, r->m.ms_network, tn_now_ms() - t0);
 	int n = r->m.num_classes;
 	tn_cls_softmax(r->logits, n, r->prob);
 	tn_cls_topk(r->prob, n, r->k, r->top);

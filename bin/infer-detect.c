@@ -82,9 +82,7 @@ static void usage(void)
 	       "                         rectangular batch shapes; needs files or --list, not a stream\n"
 	       "      --batch-size N     with --val: images per batch of the aspect-ratio-sorted list\n"
 	       "                         (default 32), which sets each image's letterbox shape\n"
-	       "      --profile[=csv]    on stderr: each layer's time per image, slowest first, with its\n"
-	       "                         MACs, GFLOP/s and share of this machine's measured FMA peak,\n"
-	       "                         and the stages outside the network (CSV with =csv)\n"
+	       CLI_PROFILE_HELP
 	       "  -t, --threads N        threads (default: OMP_NUM_THREADS, else all cores)\n"
 	       "      --max-pixels N     refuse images with more pixels (default 100000000)\n"
 	       "  -v, --verbose          print detect.py's line per image and its speed summary (also\n"
@@ -375,11 +373,10 @@ static int detect_one(struct run *r, const struct cli_input *it)
 	const struct opts *o = &r->o;
 	struct tn_detmodel *m = &r->m;
 	struct tn_image img;
-	double t0 = tn_now_ms();
-	int rc = tn_image_decode_rgb_upright(it->data, it->len, it->name, o->max_pixels, &img);
+	double t0 = tn_now_ms(), decode_ms;
+	int rc = cli_input_decode(it, o->max_pixels, 1, &img, &decode_ms);
 	if (rc)
 		return rc;
-	double t_decoded = tn_now_ms();
 	struct tn_det *d = NULL;
 	float *raw = NULL;
 	int n = 0, rows = 0;
@@ -391,7 +388,7 @@ static int detect_one(struct run *r, const struct cli_input *it)
 	if (rc) {
 		tn_fail_prefix(rc, it->name);
 	} else {
-		cli_profile_image(&profile, t_decoded - t0, m->ms_letterbox, m->ms_nms);
+		cli_profile_image(&profile, decode_ms, m->ms_letterbox, m->ms_nms);
 	}
 	if (!rc && o->raw) {
 		int64_t shape[2] = {rows, m->info.nc + 5};

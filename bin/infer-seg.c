@@ -66,9 +66,7 @@ static void usage(void)
 	       "      --images DIR       with --list: entries are names, read as DIR/NAME.EXT\n"
 	       "      --ext EXT          with --images: the extension (default jpg)\n"
 	       "  -O, --output-dir DIR   masks of many images as DIR/NAME.png (created if missing)\n"
-	       "      --profile[=csv]    on stderr: each layer's time per image, slowest first, with its\n"
-	       "                         MACs, GFLOP/s and share of this machine's measured FMA peak,\n"
-	       "                         and the stages outside the network (CSV with =csv)\n"
+	       CLI_PROFILE_HELP
 	       "  -t, --threads N        threads (default: OMP_NUM_THREADS, else all cores)\n"
 	       "      --max-pixels N     refuse images with more pixels (default 100000000)\n"
 	       "      --time             print milliseconds per stage for each image on stderr\n"
@@ -194,18 +192,16 @@ static int segment_one(struct tn_segmodel *m, const struct opts *o, const struct
 		       enum cli_inputs_kind kind, const struct dest *to)
 {
 	struct tn_image img;
-	double t0 = tn_now_ms();
-	int rc = o->exif ? tn_image_decode_rgb_upright(it->data, it->len, it->name, o->max_pixels, &img)
-			 : tn_image_decode_rgb(it->data, it->len, it->name, o->max_pixels, &img);
+	double t0 = tn_now_ms(), decode_ms;
+	int rc = cli_input_decode(it, o->max_pixels, o->exif, &img, &decode_ms);
 	if (rc)
 		return rc;
 	uint8_t *mask = NULL, *png = NULL;
 	float *logits = NULL;
 	size_t png_len = 0;
-	double t1 = tn_now_ms();
 	rc = tn_segmodel_predict(m, &img, &mask, to->logits ? &logits : NULL);
 	if (!rc)
-		cli_profile_image(&profile, t1 - t0, m->ms_letterbox, m->ms_post);
+		cli_profile_image(&profile, decode_ms, m->ms_letterbox, m->ms_post);
 	if (!rc)
 		rc = tn_png_encode_indexed(mask, img.w, img.h, (const uint8_t(*)[3])m->palette, 256, &png,
 					   &png_len);
@@ -232,7 +228,7 @@ static int segment_one(struct tn_segmodel *m, const struct opts *o, const struct
 		rc = tn_write_file(to->mask, png, png_len);
 	if (!rc && o->timing)
 		fprintf(stderr, "%s: %s: decode %.1f ms, letterbox %.1f ms, network %.1f ms, "
-			"softmax+resize+argmax %.1f ms, total %.1f ms\n", cli_prog(), it->name, t1 - t0,
+			"softmax+resize+argmax %.1f ms, total %.1f ms\n", cli_prog(), it->name, decode_ms,
 			m->ms_letterbox, m->ms_network, m->ms_post, tn_now_ms() - t0);
 	free(png);
 	free(mask);

@@ -2,6 +2,7 @@
  * val and test lists (the same bytes as the Python script for the same folder order and seed)
  * and a check of every label, naming each bad file instead of crashing. */
 #include "cli/cli.h"
+#include "cli/inputs.h"
 #include "cli/opts.h"
 #include "core/error.h"
 #include "data/voc.h"
@@ -93,14 +94,6 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		cli_usage_error("--%s prints the histogram, which --no-check skips", o->csv ? "csv" : "json");
 }
 
-static char *join(const char *a, const char *b)
-{
-	char *s;
-	if (asprintf(&s, "%s/%s", a, b) < 0)
-		cli_die("out of memory");
-	return s;
-}
-
 /* mkdir -p: the list folder may not exist yet in a fresh tree. */
 static void make_dirs(const char *path)
 {
@@ -164,7 +157,7 @@ static void check_labels(const struct opts *o, const char *segdir, const char *i
 	int show = !o->quiet && isatty(STDERR_FILENO);
 	for (size_t i = 0; i < names->n; i++) {
 		int bad = 0;
-		char *label = join(segdir, names->name[i]);
+		char *label = cli_path_join(segdir, names->name[i], "");
 		uint64_t hist[256];
 		if (tn_voc_label_hist(label, o->max_pixels, hist, NULL, NULL)) {
 			problem(c, &bad, "%s", tn_errmsg()); /* the detail names the file */
@@ -306,9 +299,9 @@ int main(int argc, char **argv)
 	char *setdir, *segdir = NULL, *imgdir = NULL, *outdir = NULL;
 	if (asprintf(&setdir, "%s/VOC%s", o.devkit, o.year) < 0)
 		cli_die("out of memory");
-	segdir = join(setdir, "SegmentationClass");
-	imgdir = join(setdir, "JPEGImages");
-	outdir = o.outdir ? strdup(o.outdir) : join(setdir, "ImageSets/Segmentation");
+	segdir = cli_path_join(setdir, "SegmentationClass", "");
+	imgdir = cli_path_join(setdir, "JPEGImages", "");
+	outdir = o.outdir ? strdup(o.outdir) : cli_path_join(setdir, "ImageSets/Segmentation", "");
 	if (!outdir)
 		cli_die("out of memory");
 

@@ -304,3 +304,23 @@ void cli_json_str(FILE *fp, const char *s)
 {
 	tn_json_str(fp, s);
 }
+
+const char *cli_display_path(const char *path)
+{
+	return strcmp(path, "-") == 0 ? "standard input" : path;
+}
+
+const char **cli_number_names(int n, const char *const *preset, unsigned char **text)
+{
+	enum { SLOT = 12 }; /* any int's digits */
+	const char **names = calloc((size_t)(n > 0 ? n : 1), sizeof *names);
+	char *s = malloc((size_t)(n > 0 ? n : 1) * SLOT);
+	if (!names || !s)
+		cli_die("out of memory");
+	for (int i = 0; i < n; i++) {
+		snprintf(s + SLOT * i, SLOT, "%d", i);
+		names[i] = preset ? preset[i] : s + SLOT * i;
+	}
+	*text = (unsigned char *)s;
+	return names;
+}

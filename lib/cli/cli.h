@@ -37,6 +37,12 @@ _Noreturn void cli_unknown_option(int argc, char **argv, const struct option *lo
  * enough to be a typing slip), or -1. */
 int cli_closest_option(const char *name, size_t len, const struct option *longopts);
 
+/* How messages name an input: "standard input" for "-", else the path. */
+const char *cli_display_path(const char *path);
+/* n class names: preset's when given, else "0".."n-1" written into *text (freed by the caller
+ * with the array).  Exits 1 when out of memory. */
+const char **cli_number_names(int n, const char *const *preset, unsigned char **text);
+
 /* Checks stdout is fine to end with: exit 1 on a write error. */
 void cli_close_stdout(void);
 

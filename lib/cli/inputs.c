@@ -1,6 +1,7 @@
 #include "cli/inputs.h"
 
 #include "cli/cli.h"
+#include "core/clock.h"
 #include "core/error.h"
 #include "io/file.h"
 #include "io/image.h"
@@ -77,6 +78,16 @@ char *cli_path_join(const char *dir, const char *name, const char *ext)
 }
 
 /* ---- image inputs ---- */
+
+int cli_input_decode(const struct cli_input *it, size_t max_pixels, int upright, struct tn_image *img,
+		     double *ms)
+{
+	double t0 = tn_now_ms();
+	int rc = upright ? tn_image_decode_rgb_upright(it->data, it->len, it->name, max_pixels, img)
+			 : tn_image_decode_rgb(it->data, it->len, it->name, max_pixels, img);
+	*ms = tn_now_ms() - t0;
+	return rc;
+}
 
 void cli_inputs_args(struct cli_inputs_spec *spec, const char *model, int argc, char **argv, int first)
 {

@@ -8,6 +8,7 @@
 
 #include "cli/opts.h"
 #include "io/frames.h"
+#include "io/image.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -66,6 +67,11 @@ struct cli_input {
 	const uint8_t *data; /* the encoded image, valid until the next call */
 	size_t len;
 };
+
+/* The input's image as RGB (upright: EXIF orientation applied, as OpenCV's imread), and the
+ * milliseconds decoding took; 0 or a library error naming the input. */
+int cli_input_decode(const struct cli_input *it, size_t max_pixels, int upright, struct tn_image *img,
+		     double *ms);
 
 struct cli_inputs {
 	enum cli_inputs_kind kind;

@@ -18,6 +18,11 @@ struct cli_profile {
 /* --profile or --profile=csv */
 void cli_profile_arg(void *mode, const char *arg);
 #define CLI_PROFILE_ROW(p) CLI_CALL("profile", 0, &(p)->mode, cli_profile_arg, optional_argument)
+/* Its lines in a program's --help */
+#define CLI_PROFILE_HELP                                                                             \
+	"      --profile[=csv]    on stderr: each layer's time per image, slowest first, with its\n"    \
+	"                         MACs, GFLOP/s and share of this machine's measured FMA peak,\n"      \
+	"                         and the stages outside the network (CSV with =csv)\n"
 
 /* Turns the net's per-node timing on when --profile was given. */
 void cli_profile_start(struct cli_profile *p, struct tn_net *net);
