@@ -100,22 +100,40 @@ static int add_class(struct tn_camvid_colors *out, int *lines, const int *rgb, c
 	return 0;
 }
 
-int tn_camvid_parse_colors(const char *text, size_t len, const char *name, struct tn_camvid_colors *out)
+/* The line at *p, up to its '\n' or end, as [*s, returned end); *p moves past it.  Both
+ * colour-table parsers walk their text so. */
+static const char *next_line(const char **p, const char *end, const char **s)
 {
-	static const char *what[3] = {"red", "green", "blue"};
+	const char *nl = memchr(*p, '\n', (size_t)(end - *p));
+	*s = *p;
+	*p = nl ? nl + 1 : end;
+	return nl ? nl : end;
+}
+
+/* Both colour-table parsers start empty, no void class, and refuse binary data (what: the
+ * lines expected, for the message). */
+static int colors_start(const char *text, size_t len, const char *name, const char *what,
+			struct tn_camvid_colors *out)
+{
 	memset(out, 0, sizeof *out);
 	out->void_class = -1;
 	if (memchr(text, '\0', len))
-		return tn_fail(TN_E_FORMAT, "%s: binary data, not 'R G B Name' lines", name);
+		return tn_fail(TN_E_FORMAT, "%s: binary data, not %s", name, what);
+	return 0;
+}
+
+int tn_camvid_parse_colors(const char *text, size_t len, const char *name, struct tn_camvid_colors *out)
+{
+	static const char *what[3] = {"red", "green", "blue"};
+	int start_rc = colors_start(text, len, name, "'R G B Name' lines", out);
+	if (start_rc)
+		return start_rc;
 	int lines[TN_CAMVID_MAX_CLASSES];
 	const char *p = text, *end = text + len;
 	int line = 0;
 	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		const char *e = nl ? nl : end;
+		const char *s, *e = next_line(&p, end, &s);
 		line++;
-		const char *s = p;
-		p = nl ? nl + 1 : end;
 		while (s < e && is_blank(*s))
 			s++;
 		if (s == e)
@@ -184,21 +202,17 @@ static const char *csv_field(const char *s, const char *e, const char **fs, size
 int tn_camvid_parse_class_dict(const char *text, size_t len, const char *name, struct tn_camvid_colors *out)
 {
 	static const char *what[3] = {"r", "g", "b"};
-	memset(out, 0, sizeof *out);
-	out->void_class = -1;
-	if (memchr(text, '\0', len))
-		return tn_fail(TN_E_FORMAT, "%s: binary data, not 'name,r,g,b' lines", name);
+	int start_rc = colors_start(text, len, name, "'name,r,g,b' lines", out);
+	if (start_rc)
+		return start_rc;
 	int lines[TN_CAMVID_MAX_CLASSES];
 	const char *p = text, *end = text + len;
 	int line = 0, header = 0;
 	if (len >= 3 && !memcmp(p, "\xef\xbb\xbf", 3)) /* a UTF-8 byte-order mark from a spreadsheet */
 		p += 3;
 	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		const char *e = nl ? nl : end;
-		const char *s = p;
+		const char *s, *e = next_line(&p, end, &s);
 		line++;
-		p = nl ? nl + 1 : end;
 		while (e > s && is_blank(e[-1]))
 			e--;
 		if (s == e)

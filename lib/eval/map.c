@@ -1081,6 +1081,19 @@ static const size_t *class_dets(const struct tn_map_data *d, struct map_scratch 
 	return ix;
 }
 
+/* The first class from *c on that has labels, with class_dets done for it in *ix; NULL when none
+ * is left.  Both passes of ap_per_class walk the classes this way. */
+static struct tn_map_class *next_labelled(const struct tn_map_data *d, struct tn_map_result *r,
+					  struct map_scratch *w, int *c, const size_t **ix)
+{
+	for (; *c < r->n; ++*c)
+		if (r->cls[*c].instances) {
+			*ix = class_dets(d, w, *c, r->cls[*c].detections);
+			return &r->cls[*c];
+		}
+	return NULL;
+}
+
 /* ap_per_class's loop over the classes with labels: compute_ap at every IoU threshold, and at
  * IoU 0.5 the P, R (and, for plots, PR) curves against confidence and the class's F1 curve.
  * w->f1 ends as f1.mean(0), summed in class order. */
@@ -1088,12 +1101,10 @@ static void class_curves(const struct tn_map_data *d, struct tn_map_result *r, s
 			 struct tn_map_curves *cv, int nc)
 {
 	int row = 0;
-	for (int c = 0; c < r->n; c++) {
-		struct tn_map_class *k = &r->cls[c];
-		if (!k->instances)
-			continue;
+	const size_t *ix;
+	struct tn_map_class *k;
+	for (int c = 0; (k = next_labelled(d, r, w, &c, &ix)); c++) {
 		size_t np = k->detections;
-		const size_t *ix = class_dets(d, w, c, np);
 		double *pcm = cv ? cv->p + (size_t)row * NPX : w->pc, *rcm = cv ? cv->r + (size_t)row * NPX : w->rcv;
 		if (cv)
 			cv->cls[row] = c;
@@ -1143,12 +1154,10 @@ static void class_results_and_means(const struct tn_map_data *d, struct tn_map_r
 				    int best)
 {
 	int m = 0;
-	for (int c = 0; c < r->n; c++) {
-		struct tn_map_class *k = &r->cls[c];
-		if (!k->instances)
-			continue;
+	const size_t *ix;
+	struct tn_map_class *k;
+	for (int c = 0; (k = next_labelled(d, r, w, &c, &ix)); c++) {
 		size_t np = k->detections;
-		const size_t *ix = class_dets(d, w, c, np);
 		if (np) {
 			class_recall_precision(d, ix, np, k->instances, 0, w->rec, w->prec);
 			class_pr_at(w->negconf, w->rec, w->prec, np, w->px + best, 1, &k->p, &k->r);

@@ -541,6 +541,16 @@ static void json_num(FILE *fp, double x)
 		fprintf(fp, "%.17g", x);
 }
 
+/* `"key": value` for each of n keys, after `first` and then ", ": the per-class and the summary
+ * objects share them. */
+static void json_fields(FILE *fp, const char *first, int n, const char *const *keys, const double *v)
+{
+	for (int j = 0; j < n; j++) {
+		fprintf(fp, "%s\"%s\": ", j ? ", " : first, keys[j]);
+		json_num(fp, v[j]);
+	}
+}
+
 void tn_miou_write_json(FILE *fp, const struct tn_miou *m, const char *const *names)
 {
 	fprintf(fp, "{\"num_classes\": %d, \"classes\": [", m->n);
@@ -548,23 +558,13 @@ void tn_miou_write_json(FILE *fp, const struct tn_miou *m, const char *const *na
 		const struct tn_miou_class *k = &m->cls[i];
 		fputs(i ? ",\n  {\"name\": " : "\n  {\"name\": ", fp);
 		tn_json_str(fp, names[i]);
-		fputs(", \"iou\": ", fp);
-		json_num(fp, k->iou);
-		fputs(", \"recall\": ", fp);
-		json_num(fp, k->recall);
-		fputs(", \"precision\": ", fp);
-		json_num(fp, k->precision);
+		json_fields(fp, ", ", 3, (const char *const[]){"iou", "recall", "precision"},
+			    (const double[]){k->iou, k->recall, k->precision});
 		fprintf(fp, ", \"gt_pixels\": %" PRIu64 ", \"pred_pixels\": %" PRIu64 "}", k->gt_pixels,
 			k->pred_pixels);
 	}
-	fputs("],\n \"miou\": ", fp);
-	json_num(fp, m->miou);
-	fputs(", \"mpa\": ", fp);
-	json_num(fp, m->mpa);
-	fputs(", \"mprecision\": ", fp);
-	json_num(fp, m->mprecision);
-	fputs(", \"accuracy\": ", fp);
-	json_num(fp, m->accuracy);
+	json_fields(fp, "],\n ", 4, (const char *const[]){"miou", "mpa", "mprecision", "accuracy"},
+		    (const double[]){m->miou, m->mpa, m->mprecision, m->accuracy});
 	fprintf(fp, ", \"pixels\": %" PRIu64 ", \"images\": %" PRIu64 ", \"nan_absent\": %s}\n", m->pixels,
 		m->images, m->nan_absent ? "true" : "false");
 }

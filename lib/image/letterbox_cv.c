@@ -136,24 +136,12 @@ static int cv_u8_linear(const struct tn_image *src, struct tn_image *dst)
 		int32_t *buf[2] = {rows, rows ? rows + width : NULL};
 		int tag[2] = {-1, -1}; /* source row held by each buffer */
 		for (int y = y0; y < y1; y++) {
-			int s0 = yo[y], s1 = yo[y] + 1;
-			s0 = s0 < 0 ? 0 : s0 >= sh ? sh - 1 : s0;
-			s1 = s1 < 0 ? 0 : s1 >= sh ? sh - 1 : s1;
-			int i0 = tag[0] == s0 ? 0 : tag[1] == s0 ? 1 : -1;
-			int i1 = tag[0] == s1 ? 0 : tag[1] == s1 ? 1 : -1;
-			if (i0 < 0) {
-				i0 = i1 >= 0 ? 1 - i1 : 0;
-				cv_u8_hrow(src->px + (size_t)s0 * sstride, sw, cn, dw, xo, xa, buf[i0]);
-				tag[i0] = s0;
-			}
-			if (i1 < 0 && s1 == s0)
-				i1 = i0;
-			if (i1 < 0) {
-				i1 = 1 - i0;
-				cv_u8_hrow(src->px + (size_t)s1 * sstride, sw, cn, dw, xo, xa, buf[i1]);
-				tag[i1] = s1;
-			}
-			cv_u8_vrow(buf[i0], buf[i1], ya[2 * y], ya[2 * y + 1], width,
+			int use[2], fill[2];
+			tn_cv_row_slots(tag, yo[y], sh, use, fill);
+			for (int b = 0; b < 2; b++)
+				if (fill[b] >= 0)
+					cv_u8_hrow(src->px + (size_t)fill[b] * sstride, sw, cn, dw, xo, xa, buf[b]);
+			cv_u8_vrow(buf[use[0]], buf[use[1]], ya[2 * y], ya[2 * y + 1], width,
 				   dst->px + (size_t)y * width);
 		}
 		free(rows);
@@ -383,16 +371,9 @@ int tn_letterbox_yolo(const struct tn_image *rgb, int want_h, int want_w, int st
 	int left = (int)nearbyint(pw - 0.1), right = (int)nearbyint(pw + 0.1);
 	int ow = nw + left + right, oh = nh + top + bottom;
 
-	struct tn_image r2 = {0};
-	const struct tn_image *inner = rgb;
-	if (nw != w0 || nh != h0) {
-		int rc = tn_resize_linear_cv_u8(rgb, nw, nh, &r2);
-		if (rc)
-			return rc;
-		inner = &r2;
-	}
-	int rc = tn_image_pad(inner, ow, oh, left, top, fill, out);
-	tn_image_free(&r2);
+	/* cv2.resize only when the size changes */
+	int rc = tn_resize_pad(rgb, nw, nh, nw != w0 || nh != h0 ? tn_resize_linear_cv_u8 : NULL, ow, oh, left,
+			       top, fill, out);
 	if (rc)
 		return rc;
 	if (lb) {

@@ -255,6 +255,22 @@ int tn_image_pad(const struct tn_image *src, int W, int H, int left, int top, ui
 	return 0;
 }
 
+int tn_resize_pad(const struct tn_image *src, int nw, int nh, tn_resize_fn resize, int W, int H, int left,
+		  int top, uint8_t fill, struct tn_image *dst)
+{
+	struct tn_image r = {0};
+	const struct tn_image *inner = src;
+	if (resize) {
+		int rc = resize(src, nw, nh, &r);
+		if (rc)
+			return rc;
+		inner = &r;
+	}
+	int rc = tn_image_pad(inner, W, H, left, top, fill, dst);
+	tn_image_free(&r);
+	return rc;
+}
+
 int tn_letterbox_pil(const struct tn_image *src, int W, int H, uint8_t fill, struct tn_image *dst,
 		     struct tn_letterbox *lb)
 {
@@ -269,25 +285,34 @@ int tn_letterbox_pil(const struct tn_image *src, int W, int H, uint8_t fill, str
 		return tn_fail(TN_E_INVAL,
 			       "letterbox: a %dx%d image scales to %dx%d inside %dx%d (too elongated)",
 			       src->w, src->h, nw, nh, W, H);
-	struct tn_image r;
-	int rc = tn_resize_bicubic_pil(src, nw, nh, &r);
-	if (rc)
-		return rc;
 	int dx = (W - nw) / 2, dy = (H - nh) / 2;
-	rc = tn_image_pad(&r, W, H, dx, dy, fill, dst);
-	tn_image_free(&r);
-	if (rc)
-		return rc;
-	if (lb) {
-		lb->nw = nw;
-		lb->nh = nh;
-		lb->dx = dx;
-		lb->dy = dy;
-	}
-	return 0;
+	int rc = tn_resize_pad(src, nw, nh, tn_resize_bicubic_pil, W, H, dx, dy, fill, dst);
+	if (!rc && lb)
+		*lb = (struct tn_letterbox){.nw = nw, .nh = nh, .dx = dx, .dy = dy};
+	return rc;
 }
 
 /* ---- OpenCV INTER_LINEAR, float32 ---- */
+
+void tn_cv_row_slots(int tag[2], int yo, int sh, int use[2], int fill[2])
+{
+	int s0 = yo < 0 ? 0 : yo >= sh ? sh - 1 : yo, s1 = yo + 1 < 0 ? 0 : yo + 1 >= sh ? sh - 1 : yo + 1;
+	int i0 = tag[0] == s0 ? 0 : tag[1] == s0 ? 1 : -1;
+	int i1 = tag[0] == s1 ? 0 : tag[1] == s1 ? 1 : -1;
+	fill[0] = fill[1] = -1;
+	if (i0 < 0) {
+		i0 = i1 >= 0 ? 1 - i1 : 0;
+		tag[i0] = fill[i0] = s0;
+	}
+	if (i1 < 0 && s1 == s0)
+		i1 = i0;
+	if (i1 < 0) {
+		i1 = 1 - i0;
+		tag[i1] = fill[i1] = s1;
+	}
+	use[0] = i0;
+	use[1] = i1;
+}
 
 void tn_cv_axis(int in, int out, int *ofs, float *frac, int clamp_taps, int *first_edge)
 {
@@ -444,25 +469,12 @@ void tn_resize_bilinear_cv_work(const float *src, int c, int sh, int sw, long sr
 			float *buf[2] = {rows, rows + dw};
 			int tag[2] = {-1, -1}; /* source row held by each buffer */
 			for (int y = y0; y < y0 + ny; y++) {
-				int s0 = yo[y], s1 = yo[y] + 1;
-				s0 = s0 < 0 ? 0 : s0 >= sh ? sh - 1 : s0;
-				s1 = s1 < 0 ? 0 : s1 >= sh ? sh - 1 : s1;
-				/* Reuse rows already resized horizontally. */
-				int i0 = tag[0] == s0 ? 0 : tag[1] == s0 ? 1 : -1;
-				int i1 = tag[0] == s1 ? 0 : tag[1] == s1 ? 1 : -1;
-				if (i0 < 0) {
-					i0 = i1 >= 0 ? 1 - i1 : 0;
-					cv_hrow(plane + (long)s0 * src_stride_h, xo, xa, dw, xmax, buf[i0]);
-					tag[i0] = s0;
-				}
-				if (i1 < 0 && s1 == s0)
-					i1 = i0;
-				if (i1 < 0) {
-					i1 = 1 - i0;
-					cv_hrow(plane + (long)s1 * src_stride_h, xo, xa, dw, xmax, buf[i1]);
-					tag[i1] = s1;
-				}
-				const float *r[2] = {buf[i0], buf[i1]};
+				int use[2], fill[2];
+				tn_cv_row_slots(tag, yo[y], sh, use, fill);
+				for (int b = 0; b < 2; b++)
+					if (fill[b] >= 0)
+						cv_hrow(plane + (long)fill[b] * src_stride_h, xo, xa, dw, xmax, buf[b]);
+				const float *r[2] = {buf[use[0]], buf[use[1]]};
 				float b1 = ya[y], b0 = 1.0f - b1;
 				float *o = dst + ((size_t)k * ny + (y - y0)) * dw;
 				for (int x = 0; x < dw; x++)

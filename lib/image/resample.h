@@ -14,6 +14,13 @@ int tn_resize_bilinear_pil(const struct tn_image *src, int dw, int dh, struct tn
 int tn_image_pad(const struct tn_image *src, int W, int H, int left, int top, uint8_t fill,
 		 struct tn_image *dst);
 
+/* A resampler: src to dw x dh into dst, which it allocates. */
+typedef int (*tn_resize_fn)(const struct tn_image *src, int dw, int dh, struct tn_image *dst);
+/* src resized to nw x nh with `resize` (kept as it is when resize is NULL), then tn_image_pad'ed
+ * into W x H at (left, top): the body of both letterbox flavours.  dst is allocated. */
+int tn_resize_pad(const struct tn_image *src, int nw, int nh, tn_resize_fn resize, int W, int H, int left,
+		  int top, uint8_t fill, struct tn_image *dst);
+
 /* The DeepLabV3+ letterbox: scale = min(W/iw, H/ih) in double, nw = (int)(iw*scale),
  * nh = (int)(ih*scale), PIL-bicubic resize to (nw, nh), paste onto a (fill,fill,fill) canvas of
  * W x H at ((W-nw)/2, (H-nh)/2).  Reports nw, nh, dx, dy. dst is allocated. */
@@ -51,6 +58,11 @@ void tn_blend_pil(const struct tn_image *a, const struct tn_image *b, float alph
  * *first_edge gets the first d whose second tap is past the end; the vertical one does not
  * (its rows are clamped later, keeping 1-f and f). */
 void tn_cv_axis(int in, int out, int *ofs, float *frac, int clamp_taps, int *first_edge);
+/* INTER_LINEAR's vertical pass keeps two horizontally resized source rows, tag[b] the row buffer b
+ * holds (-1: none).  For source rows yo and yo + 1 (clamped to 0..sh-1) sets use[0], use[1] to the
+ * buffers to blend and fill[b] to the row to resize into buffer b first (-1: it is there already),
+ * reusing what the previous output row left: the u8 and float resizers share it. */
+void tn_cv_row_slots(int tag[2], int yo, int sh, int use[2], int fill[2]);
 
 /* The network input from an interleaved RGB image: out[c][y][x] = (px - sub[c]) / div[c] in float
  * (sub 0, div 255 is the x/255 of the YOLOv5 and DeepLabV3+ pipelines, bit for bit). */

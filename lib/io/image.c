@@ -331,19 +331,6 @@ done:
 	return rc;
 }
 
-/* png_decode_raw, then out sized for its pixels with ch channels (r freed if that fails). */
-static int png_decode_alloc(const uint8_t *buf, size_t len, const char *name, size_t max_pixels,
-			    int (*check)(const struct spng_ihdr *, const char *), int ch, struct png_raw *r,
-			    struct tn_image *out)
-{
-	int rc = png_decode_raw(buf, len, name, max_pixels, check, r);
-	if (rc)
-		return rc;
-	if ((rc = alloc_pixels(name, r->ihdr.width, r->ihdr.height, ch, max_pixels, out)))
-		free(r->data);
-	return rc;
-}
-
 /* Sample x of a row with sub-byte depth d (1, 2, 4), MSB first. */
 static inline unsigned packed_at(const uint8_t *row, size_t x, int d)
 {
@@ -351,51 +338,67 @@ static inline unsigned packed_at(const uint8_t *row, size_t x, int d)
 	return (row[bit >> 3] >> (8 - d - (int)(bit & 7))) & ((1u << d) - 1);
 }
 
-static int png_decode_rgb(const uint8_t *buf, size_t len, const char *name, size_t max_pixels,
-			  struct tn_image *out)
+/* Turns one decoded PNG row into o (the image's width times its channels bytes). */
+typedef void (*png_row_fn)(const struct png_raw *r, const uint8_t *row, uint8_t *o);
+
+/* png_decode_raw, then out sized for its pixels with ch channels and filled row by row: the
+ * RGB and the label decoders differ only in `convert`. */
+static int png_decode_rows(const uint8_t *buf, size_t len, const char *name, size_t max_pixels,
+			   int (*check)(const struct spng_ihdr *, const char *), int ch, png_row_fn convert,
+			   struct tn_image *out)
 {
 	struct png_raw r;
-	int rc = png_decode_alloc(buf, len, name, max_pixels, NULL, 3, &r, out);
+	int rc = png_decode_raw(buf, len, name, max_pixels, check, &r);
 	if (rc)
 		return rc;
-	size_t w = r.ihdr.width, h = r.ihdr.height;
-	int d = r.ihdr.bit_depth, ct = r.ihdr.color_type;
+	if (!(rc = alloc_pixels(name, r.ihdr.width, r.ihdr.height, ch, max_pixels, out)))
+		for (size_t y = 0; y < r.ihdr.height; y++)
+			convert(&r, r.data + y * r.stride, out->px + y * r.ihdr.width * ch);
+	free(r.data);
+	return rc;
+}
+
+/* One row to RGB as PIL's convert('RGB') does. */
+static void png_row_rgb(const struct png_raw *r, const uint8_t *row, uint8_t *o)
+{
+	size_t w = r->ihdr.width;
+	int d = r->ihdr.bit_depth, ct = r->ihdr.color_type;
 	int bps = d == 16 ? 2 : 1;                /* bytes per sample (sub-byte handled apart) */
 	int nch = png_channels(ct);
-	for (size_t y = 0; y < h; y++) {
-		const uint8_t *row = r.data + y * r.stride;
-		uint8_t *o = out->px + y * w * 3;
-		for (size_t x = 0; x < w; x++, o += 3) {
-			if (ct == SPNG_COLOR_TYPE_INDEXED) {
-				unsigned i = d < 8 ? packed_at(row, x, d) : row[x];
-				memcpy(o, r.pal[i], 3);
-			} else if (ct == SPNG_COLOR_TYPE_GRAYSCALE) {
-				unsigned v;
-				if (d < 8) /* PIL scales 1/2/4-bit gray to 0..255 */
-					v = packed_at(row, x, d) * (d == 1 ? 255u : d == 2 ? 85u : 17u);
-				else if (d == 8)
-					v = row[x];
-				else { /* PIL opens 16-bit gray as mode I and clips it to 255 */
-					v = ((unsigned)row[2 * x] << 8) | row[2 * x + 1];
-					if (v > 255)
-						v = 255;
-				}
-				o[0] = o[1] = o[2] = (uint8_t)v;
+	for (size_t x = 0; x < w; x++, o += 3) {
+		if (ct == SPNG_COLOR_TYPE_INDEXED) {
+			unsigned i = d < 8 ? packed_at(row, x, d) : row[x];
+			memcpy(o, r->pal[i], 3);
+		} else if (ct == SPNG_COLOR_TYPE_GRAYSCALE) {
+			unsigned v;
+			if (d < 8) /* PIL scales 1/2/4-bit gray to 0..255 */
+				v = packed_at(row, x, d) * (d == 1 ? 255u : d == 2 ? 85u : 17u);
+			else if (d == 8)
+				v = row[x];
+			else { /* PIL opens 16-bit gray as mode I and clips it to 255 */
+				v = ((unsigned)row[2 * x] << 8) | row[2 * x + 1];
+				if (v > 255)
+					v = 255;
+			}
+			o[0] = o[1] = o[2] = (uint8_t)v;
+		} else {
+			/* 16-bit colour / gray+alpha: PIL keeps the high byte; alpha dropped. */
+			const uint8_t *s = row + x * (size_t)nch * bps;
+			if (ct == SPNG_COLOR_TYPE_GRAYSCALE_ALPHA) {
+				o[0] = o[1] = o[2] = s[0];
 			} else {
-				/* 16-bit colour / gray+alpha: PIL keeps the high byte; alpha dropped. */
-				const uint8_t *s = row + x * (size_t)nch * bps;
-				if (ct == SPNG_COLOR_TYPE_GRAYSCALE_ALPHA) {
-					o[0] = o[1] = o[2] = s[0];
-				} else {
-					o[0] = s[0];
-					o[1] = s[bps];
-					o[2] = s[2 * bps];
-				}
+				o[0] = s[0];
+				o[1] = s[bps];
+				o[2] = s[2 * bps];
 			}
 		}
 	}
-	free(r.data);
-	return 0;
+}
+
+static int png_decode_rgb(const uint8_t *buf, size_t len, const char *name, size_t max_pixels,
+			  struct tn_image *out)
+{
+	return png_decode_rows(buf, len, name, max_pixels, NULL, 3, png_row_rgb, out);
 }
 
 static int mask_png_check(const struct spng_ihdr *ih, const char *name)
@@ -412,31 +415,26 @@ static int mask_png_check(const struct spng_ihdr *ih, const char *name)
 		       nm(name), png_type_name(ct), png_channels(ct));
 }
 
+/* np.array(Image.open(f), np.uint8) of one row: palette indices as stored; gray 1-bit is PIL
+ * mode '1' (0/1), 2- and 4-bit gray are scaled to 0..255 by PIL. */
+static void png_row_mask(const struct png_raw *r, const uint8_t *row, uint8_t *o)
+{
+	size_t w = r->ihdr.width;
+	int d = r->ihdr.bit_depth;
+	unsigned mul = 1;
+	if (r->ihdr.color_type == SPNG_COLOR_TYPE_GRAYSCALE)
+		mul = d == 2 ? 85u : d == 4 ? 17u : 1u;
+	if (d == 8)
+		memcpy(o, row, w);
+	else
+		for (size_t x = 0; x < w; x++)
+			o[x] = (uint8_t)(packed_at(row, x, d) * mul);
+}
+
 static int png_decode_mask(const uint8_t *buf, size_t len, const char *name, size_t max_pixels,
 			   struct tn_image *out)
 {
-	struct png_raw r;
-	int rc = png_decode_alloc(buf, len, name, max_pixels, mask_png_check, 1, &r, out);
-	if (rc)
-		return rc;
-	size_t w = r.ihdr.width, h = r.ihdr.height;
-	int d = r.ihdr.bit_depth;
-	/* np.array(Image.open(f), np.uint8): palette indices as stored; gray 1-bit is PIL mode
-	 * '1' (0/1), 2- and 4-bit gray are scaled to 0..255 by PIL. */
-	unsigned mul = 1;
-	if (r.ihdr.color_type == SPNG_COLOR_TYPE_GRAYSCALE)
-		mul = d == 2 ? 85u : d == 4 ? 17u : 1u;
-	for (size_t y = 0; y < h; y++) {
-		const uint8_t *row = r.data + y * r.stride;
-		uint8_t *o = out->px + y * w;
-		if (d == 8)
-			memcpy(o, row, w);
-		else
-			for (size_t x = 0; x < w; x++)
-				o[x] = (uint8_t)(packed_at(row, x, d) * mul);
-	}
-	free(r.data);
-	return 0;
+	return png_decode_rows(buf, len, name, max_pixels, mask_png_check, 1, png_row_mask, out);
 }
 
 /* 8-bit PNG of the given header (and palette, if any) into a malloc'd buffer. */

@@ -66,9 +66,9 @@ int tn_detmodel_round_size(const struct tn_detmodel *m, int size)
 	return (size + s - 1) / s * s;
 }
 
-/* Network and NMS on a letterboxed image (freed here); boxes stay in its pixels. */
-static int detect_boxed(struct tn_detmodel *m, struct tn_image *boxed, const struct tn_nms_opts *o,
-			struct tn_det **dets, int *n, float **raw, int *raw_rows)
+/* Network and NMS on a letterboxed image; boxes stay in its pixels. */
+static int detect_net(struct tn_detmodel *m, struct tn_image *boxed, const struct tn_nms_opts *o,
+		      struct tn_det **dets, int *n, float **raw, int *raw_rows)
 {
 	int rc;
 	if (boxed->h != m->planned_h || boxed->w != m->planned_w) {
@@ -92,6 +92,17 @@ static int detect_boxed(struct tn_detmodel *m, struct tn_image *boxed, const str
 	return rc;
 }
 
+/* Network and NMS on a letterboxed image (freed here); boxes stay in its pixels.  The
+ * letterbox began at t0: both detect paths time it up to here. */
+static int detect_boxed(struct tn_detmodel *m, double t0, struct tn_image *boxed, const struct tn_nms_opts *o,
+			struct tn_det **dets, int *n, float **raw, int *raw_rows)
+{
+	m->ms_letterbox = tn_now_ms() - t0;
+	int rc = detect_net(m, boxed, o, dets, n, raw, raw_rows);
+	tn_image_free(boxed);
+	return rc;
+}
+
 int tn_detmodel_detect(struct tn_detmodel *m, const struct tn_image *img, const struct tn_nms_opts *o,
 		       int round_pixels, struct tn_det **dets, int *n, float **raw, int *raw_rows)
 {
@@ -103,10 +114,7 @@ int tn_detmodel_detect(struct tn_detmodel *m, const struct tn_image *img, const 
 	int rc = tn_letterbox_yolo(img, m->in_h, m->in_w, m->info.max_stride, 1, 114, &boxed, &lb);
 	if (rc)
 		return rc;
-	m->ms_letterbox = tn_now_ms() - t0;
-	rc = detect_boxed(m, &boxed, o, dets, n, raw, raw_rows);
-	tn_image_free(&boxed);
-	if (rc)
+	if ((rc = detect_boxed(m, t0, &boxed, o, dets, n, raw, raw_rows)))
 		return rc;
 	tn_scale_boxes(*dets, *n, &lb, img->w, img->h, round_pixels);
 	return 0;
@@ -150,10 +158,7 @@ int tn_detmodel_detect_val(struct tn_detmodel *m, const struct tn_image *img, in
 	tn_image_free(&sized);
 	if (rc)
 		return rc;
-	m->ms_letterbox = tn_now_ms() - t0;
-	rc = detect_boxed(m, &boxed, o, dets, n, NULL, NULL);
-	tn_image_free(&boxed);
-	if (rc)
+	if ((rc = detect_boxed(m, t0, &boxed, o, dets, n, NULL, NULL)))
 		return rc;
 	/* scale_boxes with the dataloader's ratio_pad: gain h/h0, the letterbox's half paddings */
 	tn_scale_boxes_ratio_pad(*dets, *n, (double)h / h0, pw, ph, w0, h0);
