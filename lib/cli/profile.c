@@ -5,15 +5,15 @@
 #include "core/threads.h"
 #include "net/profile.h"
 
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 /* A stage outside the network, its time summed over the images */
 struct cli_stage {
 	const char *name;
 	double ms;
 };
-
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
 static double percent(double part, double whole)
 {

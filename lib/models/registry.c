@@ -101,9 +101,3 @@ const char *tn_family_list(int task)
 						 tn_families[i].arch);
 	return buf;
 }
-
-const char *tn_task_program(enum tn_task task)
-{
-	static const char *const programs[] = {"infer-seg", "infer-detect", "infer-classify"};
-	return programs[task];
-}

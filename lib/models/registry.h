@@ -45,7 +45,5 @@ const struct tn_family *tn_family_find(const char *arch);
 const struct tn_family *tn_family_recognise(const struct tn_ckpt *ck);
 /* "yolov5, deeplabv3plus, ..." of one task, or of all when task < 0, in a static buffer. */
 const char *tn_family_list(int task);
-/* The program that runs a task ("infer-seg", "infer-detect", "infer-classify"). */
-const char *tn_task_program(enum tn_task task);
 
 #endif
