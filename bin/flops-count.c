@@ -7,7 +7,6 @@
 #include "models/classify.h"
 #include "models/deeplab.h"
 #include "models/registry.h"
-#include "models/segmodel.h"
 #include "models/wmeta.h"
 #include "models/yolo.h"
 #include "net/flops.h"
@@ -177,37 +176,74 @@ static char *yaml_with_nc(const char *text, int nc)
 struct model {
 	struct tn_net net;
 	struct tn_wfile wf;
-	struct tn_segmodel seg;
-	int is_seg;
-	struct tn_clsmodel cls;
-	int is_cls;
 	char *yaml; /* yolov5 */
 	char label[300];
 	const char *arch;
 };
 
 /* detect.py's check_img_size: the size rounded up to a multiple of the model's largest stride,
- * with detect.py's warning. */
-static void build_yolo(struct model *m, const struct opts *o, const char *yaml, const char *name,
-		       const struct tn_param_source *src, const char *attrs, int h, int w)
+ * with detect.py's warning; 1 when that changed it. */
+static int round_to_stride(const struct opts *o, int s, int h, int w, int *rh, int *rw)
+{
+	*rh = (h + s - 1) / s * s;
+	*rw = (w + s - 1) / s * s;
+	if (*rh == h && *rw == w)
+		return 0;
+	if (!o->quiet && o->size_square)
+		cli_warn("WARNING \u26a0\ufe0f --img-size %d must be multiple of max stride %d, updating to %d", h, s,
+			 *rh);
+	else if (!o->quiet)
+		cli_warn("WARNING \u26a0\ufe0f --img-size [%d, %d] must be multiple of max stride %d, updating to "
+			 "[%d, %d]", h, w, s, *rh, *rw);
+	return 1;
+}
+
+static void build_yolo(struct model *m, const struct opts *o, const char *yaml, const char *name, int h, int w)
 {
 	struct tn_yolo_info info;
-	if (tn_yolo_build(&m->net, yaml, name, src, attrs, h, w, &info))
+	if (tn_yolo_build(&m->net, yaml, name, NULL, NULL, h, w, &info))
 		cli_fail();
-	int s = info.max_stride, rh = (h + s - 1) / s * s, rw = (w + s - 1) / s * s;
-	if (rh != h || rw != w) {
-		if (!o->quiet && o->size_square)
-			cli_warn("WARNING \u26a0\ufe0f --img-size %d must be multiple of max stride %d, updating to %d", h,
-				 s, rh);
-		else if (!o->quiet)
-			cli_warn("WARNING \u26a0\ufe0f --img-size [%d, %d] must be multiple of max stride %d, updating to "
-				 "[%d, %d]", h, w, s, rh, rw);
+	int rh, rw;
+	if (round_to_stride(o, info.max_stride, h, w, &rh, &rw)) {
 		tn_net_free(&m->net);
-		if (tn_yolo_build(&m->net, yaml, name, src, attrs, rh, rw, &info))
+		if (tn_yolo_build(&m->net, yaml, name, NULL, NULL, rh, rw, &info))
 			cli_fail();
 	}
 	if (tn_net_plan(&m->net))
 		cli_die("%s: %s", name, tn_errmsg());
+}
+
+/* A .w through its family's builder, at --size when given; a size its family cannot take is
+ * rounded as detect.py does. */
+static void open_wfile(const struct opts *o, struct model *m)
+{
+	snprintf(m->label, sizeof m->label, "%s", o->model);
+	if (tn_wfile_open(o->model, &m->wf))
+		cli_fail();
+	const char *arch;
+	const struct tn_family *fam = tn_family_of(&m->wf, &arch);
+	if (!fam)
+		cli_die("%s: arch '%s' is not one this program counts (%s)", o->model, arch ? arch : "(none)",
+			tn_family_list(-1));
+	m->arch = fam->arch;
+	if (fam->task == TN_TASK_CLASSIFY && o->size_h != o->size_w)
+		cli_usage_error("--size: a classifier's input is square");
+	struct tn_wmodel w;
+	if (tn_wmeta_check_format(fam, &m->wf) || fam->build_from_w(fam, &m->wf, o->size_h, o->size_w, &w))
+		cli_fail();
+	int rh, rw;
+	if (w.max_stride && round_to_stride(o, w.max_stride, w.in_h, w.in_w, &rh, &rw)) {
+		tn_net_free(&w.net);
+		if (fam->build_from_w(fam, &m->wf, rh, rw, &w))
+			cli_fail();
+	}
+	m->net = w.net;
+	if (w.yaml && !(m->yaml = strdup(w.yaml)))
+		cli_die("out of memory");
+	if (tn_wmeta_check_tensors(&m->net, &m->wf))
+		cli_fail();
+	if (tn_net_plan(&m->net))
+		cli_die("%s: %s", o->model, tn_errmsg());
 }
 
 static void open_model(const struct opts *o, struct model *m)
@@ -223,7 +259,7 @@ static void open_model(const struct opts *o, struct model *m)
 			free(buf);
 		m->arch = "yolov5";
 		snprintf(m->label, sizeof m->label, "%s", o->cfg);
-		build_yolo(m, o, m->yaml, o->cfg, NULL, NULL, o->size_h ? o->size_h : 640, o->size_w ? o->size_w : 640);
+		build_yolo(m, o, m->yaml, o->cfg, o->size_h ? o->size_h : 640, o->size_w ? o->size_w : 640);
 		return;
 	}
 	enum tn_cls_arch ca;
@@ -264,62 +300,14 @@ static void open_model(const struct opts *o, struct model *m)
 			cli_fail();
 		return;
 	}
-	snprintf(m->label, sizeof m->label, "%s", o->model);
-	if (tn_wfile_open(o->model, &m->wf))
-		cli_fail();
-	const char *arch = tn_wfile_meta(&m->wf, "arch");
-	const struct tn_family *fam = tn_family_find(arch);
-	if (!fam)
-		cli_die("%s: arch '%s' is not one this program counts (%s)", o->model, arch ? arch : "(none)",
-			tn_family_list(-1));
-	m->arch = fam->arch;
-	if (fam->task == TN_TASK_SEGMENT) {
-		tn_wfile_close(&m->wf);
-		m->is_seg = 1;
-		if (tn_segmodel_describe(&m->seg, o->model) || tn_wmeta_check_tensors(&m->seg.net, &m->seg.wf) ||
-		    tn_net_set_input_size(&m->seg.net, o->size_h ? o->size_h : m->seg.in_h,
-					  o->size_w ? o->size_w : m->seg.in_w))
-			cli_fail();
-		return;
-	}
-	if (fam->task == TN_TASK_CLASSIFY) {
-		tn_wfile_close(&m->wf);
-		m->is_cls = 1;
-		if (o->size_h != o->size_w)
-			cli_usage_error("--size: a classifier's input is square");
-		if (tn_clsmodel_describe(&m->cls, o->model, o->size_h, 0) || tn_wmeta_check_tensors(&m->cls.net, &m->cls.wf) ||
-		    tn_net_plan(&m->cls.net))
-			cli_fail();
-		return;
-	}
-	const char *yaml = tn_wfile_meta(&m->wf, "yaml");
-	if (!yaml)
-		cli_die("%s: metadata has no 'yaml' (the model config)", o->model);
-	if (!(m->yaml = strdup(yaml)))
-		cli_die("out of memory");
-	int h, w;
-	if (tn_wmeta_check_format(&m->wf, "div255") || tn_wmeta_int(&m->wf, "input_height", 32, 4096, 640, &h) ||
-	    tn_wmeta_int(&m->wf, "input_width", 32, 4096, 640, &w))
-		cli_fail();
-	struct tn_param_source src;
-	tn_param_source_wfile(&src, &m->wf);
-	build_yolo(m, o, m->yaml, o->model, &src, tn_wfile_meta(&m->wf, "module_attrs"), o->size_h ? o->size_h : h,
-		   o->size_w ? o->size_w : w);
-	if (tn_wmeta_check_tensors(&m->net, &m->wf))
-		cli_fail();
+	open_wfile(o, m);
 }
 
 static void close_model(struct model *m)
 {
-	if (m->is_seg) {
-		tn_segmodel_close(&m->seg);
-	} else if (m->is_cls) {
-		tn_clsmodel_close(&m->cls);
-	} else {
-		tn_net_free(&m->net);
-		if (m->wf.map)
-			tn_wfile_close(&m->wf);
-	}
+	tn_net_free(&m->net);
+	if (m->wf.map)
+		tn_wfile_close(&m->wf);
 	free(m->yaml);
 }
 
@@ -422,7 +410,7 @@ int main(int argc, char **argv)
 	/* model_info() profiles a max(stride, 32) square and scales to the size */
 	if (yolo && o.fo.convention == TN_FLOPS_ULTRALYTICS)
 		o.fo.probe = 32;
-	struct tn_net *net = m.is_seg ? &m.seg.net : m.is_cls ? &m.cls.net : &m.net;
+	struct tn_net *net = &m.net;
 	struct tn_flops f;
 	if (tn_flops_count(net, &o.fo, yolo ? m.yaml : NULL, &f))
 		cli_die("%s: %s", m.label, tn_errmsg());

@@ -107,10 +107,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 	if (first != argc - 1)
 		cli_usage_error(first >= argc ? "no input file" : "more than one input file");
 	o->input = argv[first];
-	enum tn_cls_arch ca;
-	if (o->arch && strcmp(o->arch, "deeplabv3plus") != 0 && strcmp(o->arch, "yolov5") != 0 &&
-	    strcmp(o->arch, "encnet") != 0 &&
-	    tn_cls_arch_parse(o->arch, &ca))
+	if (o->arch && !tn_family_find(o->arch))
 		cli_usage_error("--arch: unknown architecture '%s' (known: deeplabv3plus, encnet, yolov5, googlenet, "
 				"resnet50, mobilenet_v2)", o->arch);
 	if (o->backbone && backbone_family(o->backbone) < 0)
@@ -272,7 +269,8 @@ static void check_wfile(const char *path)
 	struct tn_wfile wf;
 	if (tn_wfile_open(path, &wf))
 		cli_fail();
-	const struct tn_family *fam = tn_family_find(tn_wfile_meta(&wf, "arch"));
+	const char *arch;
+	const struct tn_family *fam = tn_family_of(&wf, &arch);
 	int classifier = fam && fam->task == TN_TASK_CLASSIFY;
 	tn_wfile_close(&wf);
 	if (classifier) {
@@ -284,7 +282,7 @@ static void check_wfile(const char *path)
 		cli_fail();
 	struct tn_param_source src;
 	tn_param_source_wfile(&src, &m.wf);
-	if (report_check(&m.net, &src, m.encnet ? "encnet" : "deeplabv3plus"))
+	if (report_check(&m.net, &src, m.fam->arch))
 		exit(1);
 	if (m.encnet)
 		printf("%s: ok: encnet resnet%d, %d classes, %zu tensors match\n", path, m.depth, m.num_classes,
@@ -320,7 +318,7 @@ struct meta {
 static void meta_set(struct meta *m, const char *key, const char *val)
 {
 	for (int i = 0; m->fam->keys[i].key; i++)
-		if (!strcmp(m->fam->keys[i].key, key)) {
+		if (!strcmp(m->fam->keys[i].key, key) && (m->fam->keys[i].flags & TN_META_WRITE)) {
 			m->vals[i] = val;
 			return;
 		}
@@ -347,7 +345,8 @@ static void write_model(const struct opts *o, const struct tn_ckpt *ck, const st
 	const char *keys[32], *vals[32];
 	size_t n_meta = 0;
 	for (int i = 0; m->fam->keys[i].key; i++) {
-		if (!m->vals[i] && m->fam->keys[i].optional)
+		unsigned flags = m->fam->keys[i].flags;
+		if (!(flags & TN_META_WRITE) || (!m->vals[i] && (flags & TN_META_OPTIONAL)))
 			continue;
 		if (!m->vals[i])
 			cli_die("internal error: metadata key '%s' of %s not set", m->fam->keys[i].key, m->fam->arch);
@@ -367,7 +366,7 @@ static void write_model(const struct opts *o, const struct tn_ckpt *ck, const st
 		cli_fail();
 }
 
-static void convert_deeplab(struct opts *o, struct tn_ckpt *ck)
+static void convert_deeplab(struct opts *o, struct tn_ckpt *ck, const struct tn_family *fam)
 {
 	enum tn_backbone bb;
 	infer_from_ckpt(ck, o, &bb);
@@ -391,7 +390,7 @@ static void convert_deeplab(struct opts *o, struct tn_ckpt *ck)
 	/* The weights are the same shape for 8 and 16: say which one the file will run with. */
 	if (!o->downsample_given && !o->quiet)
 		cli_warn("%s: no --downsample given: assuming 16, as upstream's default", o->input);
-	struct meta m = {.fam = tn_family_find("deeplabv3plus")};
+	struct meta m = {.fam = fam};
 	char *names = o->names_file ? read_names_json(o->names_file, o->num_classes) : NULL;
 	meta_set(&m, "backbone", tn_backbone_name(bb));
 	meta_set_int(&m, "downsample", o->downsample);
@@ -421,7 +420,7 @@ static char *default_names(int n)
 }
 
 /* mmseg EncNet from an mmcv checkpoint; the FCN auxiliary_head (training only) is left out. */
-static void convert_encnet(struct opts *o, struct tn_ckpt *ck)
+static void convert_encnet(struct opts *o, struct tn_ckpt *ck, const struct tn_family *fam)
 {
 	if (o->downsample_given)
 		encnet_downsample_error();
@@ -452,7 +451,7 @@ static void convert_encnet(struct opts *o, struct tn_ckpt *ck)
 	if (aux && !o->quiet)
 		cli_warn("%s: note: leaving out %zu auxiliary_head.* tensors (mmseg's FCN head, used only in training)",
 			 o->input, aux);
-	struct meta m = {.fam = tn_family_find("encnet")};
+	struct meta m = {.fam = fam};
 	char backbone[16];
 	snprintf(backbone, sizeof backbone, "resnet%d", cfg.depth);
 	char *names = o->names_file ? read_names_json(o->names_file, cfg.num_classes) : NULL;
@@ -468,7 +467,7 @@ static void convert_encnet(struct opts *o, struct tn_ckpt *ck)
 	tn_net_free(&net);
 }
 
-static void convert_yolo(struct opts *o, struct tn_ckpt *ck)
+static void convert_yolo(struct opts *o, struct tn_ckpt *ck, const struct tn_family *fam)
 {
 	char *yaml = NULL;
 	if (o->cfg) {
@@ -516,7 +515,7 @@ static void convert_yolo(struct opts *o, struct tn_ckpt *ck)
 	int all_half = 1;
 	for (size_t i = 0; i < net.n_params; i++)
 		all_half &= tn_ckpt_find(ck, net.params[i].name)->dtype == TN_DTYPE_F16;
-	struct meta m = {.fam = tn_family_find("yolov5")};
+	struct meta m = {.fam = fam};
 	meta_set(&m, "yaml", yaml);
 	meta_set_int(&m, "num_classes", info.nc);
 	meta_set(&m, "class_names", names);
@@ -532,8 +531,11 @@ static void convert_yolo(struct opts *o, struct tn_ckpt *ck)
 }
 
 /* torchvision classifiers: the state_dict as it is; GoogLeNet's aux heads are left out. */
-static void convert_classifier(struct opts *o, struct tn_ckpt *ck, enum tn_cls_arch arch)
+static void convert_classifier(struct opts *o, struct tn_ckpt *ck, const struct tn_family *fam)
 {
+	enum tn_cls_arch arch;
+	if (tn_cls_arch_parse(fam->arch, &arch))
+		cli_fail();
 	const struct tn_ckpt_tensor *fc = tn_ckpt_find(ck, tn_cls_fc_weight(arch));
 	if (!o->num_classes) {
 		if (!fc || fc->ndim != 2 || fc->shape[0] < 1 || fc->shape[0] > 100000)
@@ -559,7 +561,7 @@ static void convert_classifier(struct opts *o, struct tn_ckpt *ck, enum tn_cls_a
 		tn_net_free(&net);
 		return;
 	}
-	struct meta m = {.fam = tn_family_find(tn_cls_arch_name(arch))};
+	struct meta m = {.fam = fam};
 	char *names = o->names_file ? read_names_json(o->names_file, o->num_classes) : default_names(o->num_classes);
 	meta_set_int(&m, "num_classes", o->num_classes);
 	meta_set_int(&m, "input_height", o->in_h);
@@ -571,6 +573,15 @@ static void convert_classifier(struct opts *o, struct tn_ckpt *ck, enum tn_cls_a
 	free(names);
 	tn_net_free(&net);
 }
+
+/* The converter of each kind of registry row */
+static void (*const convert[])(struct opts *, struct tn_ckpt *, const struct tn_family *) = {
+	[TN_FAMILY_YOLOV5] = convert_yolo,
+	[TN_FAMILY_DEEPLAB] = convert_deeplab,
+	[TN_FAMILY_ENCNET] = convert_encnet,
+	[TN_FAMILY_CLASSIFIER] = convert_classifier,
+};
+_Static_assert(sizeof convert / sizeof convert[0] == TN_FAMILY_COUNT, "a converter for every kind of family");
 
 int main(int argc, char **argv)
 {
@@ -601,15 +612,7 @@ int main(int argc, char **argv)
 				o.backbone ? "backbone" : "downsample", fam->arch);
 	if (!o.size_given && fam->task != TN_TASK_CLASSIFY)
 		o.in_h = o.in_w = fam->task == TN_TASK_DETECT ? 640 : 512;
-	enum tn_cls_arch ca;
-	if (fam->task == TN_TASK_CLASSIFY && !tn_cls_arch_parse(fam->arch, &ca))
-		convert_classifier(&o, &ck, ca);
-	else if (fam->task == TN_TASK_DETECT)
-		convert_yolo(&o, &ck);
-	else if (!strcmp(fam->arch, "encnet"))
-		convert_encnet(&o, &ck);
-	else
-		convert_deeplab(&o, &ck);
+	convert[fam->kind](&o, &ck, fam);
 	tn_ckpt_free(&ck);
 	if (o.mode == MODE_CHECK)
 		cli_close_stdout();

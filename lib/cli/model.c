@@ -16,7 +16,7 @@ const char **cli_model_names(const char *path, int max, int n, int want_names, i
 	if (tn_wfile_open(path, &wf))
 		cli_fail(); /* a PyTorch checkpoint gets the library's "convert it first" line */
 	int have = 0;
-	if (tn_wmeta_int(&wf, "num_classes", 1, INT_MAX, -1, &have))
+	if (tn_wmeta_int(NULL, &wf, "num_classes", 1, INT_MAX, -1, &have))
 		cli_fail();
 	if (have > max)
 		cli_die("%s: the model has %d classes, more than %s takes (%d)", path, have, cli_prog(), max);
@@ -25,12 +25,15 @@ const char **cli_model_names(const char *path, int max, int n, int want_names, i
 	n = have;
 	*count = n;
 	*text = NULL;
-	if (!want_names || !tn_wfile_meta(&wf, "class_names")) {
+	const char *listed;
+	if (tn_wmeta_str(NULL, &wf, "class_names", &listed))
+		cli_fail();
+	if (!want_names || !listed) {
 		tn_wfile_close(&wf);
 		return NULL;
 	}
 	char **owned;
-	if (tn_wmeta_names(&wf, n, &owned))
+	if (tn_wmeta_names(NULL, &wf, n, &owned))
 		cli_fail();
 	tn_wfile_close(&wf);
 	/* one block of text, freed by the caller as cli_read_names' */

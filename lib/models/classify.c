@@ -310,27 +310,41 @@ int tn_cls_preprocess(const struct tn_image *img, int resize, int crop, int tran
 
 /* --- model files -------------------------------------------------------------------------- */
 
+/* A square crop: in_h (0: the file's input_height). */
+int tn_cls_from_w(const struct tn_family *fam, const struct tn_wfile *wf, int in_h, int in_w,
+		  struct tn_wmodel *w)
+{
+	(void)in_w;
+	memset(w, 0, sizeof *w);
+	int rc = tn_cls_arch_parse(fam->arch, &w->cls_arch);
+	if (rc || (rc = tn_wmeta_int(fam, wf, "num_classes", 1, 100000, -1, &w->num_classes)) ||
+	    (rc = tn_wmeta_int(fam, wf, "input_height", 32, 4096, 224, &w->in_h)) ||
+	    (rc = tn_wmeta_int(fam, wf, "resize", 32, 4096, 256, &w->resize)) ||
+	    (rc = tn_wmeta_int(fam, wf, "transform_input", 0, 1, 0, &w->transform_input)))
+		return rc;
+	if (in_h)
+		w->in_h = in_h;
+	w->in_w = w->in_h;
+	if ((rc = tn_cls_build(&w->net, w->cls_arch, w->num_classes, w->in_h, w->in_w))) {
+		tn_fail_prefix(rc, wf->path);
+		tn_net_free(&w->net);
+	}
+	return rc;
+}
+
 int tn_clsmodel_describe(struct tn_clsmodel *m, const char *path, int crop, int resize)
 {
 	memset(m, 0, sizeof *m);
-	int rc = tn_wfile_open(path, &m->wf);
+	struct tn_wmodel w;
+	const struct tn_family *fam;
+	int rc = tn_wmeta_open(path, TN_TASK_CLASSIFY, "a classifier", 1, &m->wf, &fam, crop, crop, &w, &m->net);
 	if (rc)
-		return rc;
-	const char *arch = tn_wfile_meta(&m->wf, "arch");
-	const struct tn_family *fam = tn_family_find(arch);
-	if (!fam || fam->task != TN_TASK_CLASSIFY || tn_cls_arch_parse(fam->arch, &m->arch)) {
-		rc = tn_fail(TN_E_UNSUPPORTED, "%s: arch '%s' is not a classifier this program runs (%s)", path,
-			     arch ? arch : "(none)", tn_family_list(TN_TASK_CLASSIFY));
 		goto fail;
-	}
-	if ((rc = tn_wmeta_check_format(&m->wf, fam->normalize)) ||
-	    (rc = tn_wmeta_int(&m->wf, "num_classes", 1, 100000, -1, &m->num_classes)) ||
-	    (rc = tn_wmeta_int(&m->wf, "input_height", 32, 4096, 224, &m->crop)) ||
-	    (rc = tn_wmeta_int(&m->wf, "resize", 32, 4096, 256, &m->resize)) ||
-	    (rc = tn_wmeta_int(&m->wf, "transform_input", 0, 1, 0, &m->transform_input)))
-		goto fail;
-	if (crop)
-		m->crop = crop;
+	m->arch = w.cls_arch;
+	m->num_classes = w.num_classes;
+	m->crop = w.in_h;
+	m->resize = w.resize;
+	m->transform_input = w.transform_input;
 	if (resize)
 		m->resize = resize;
 	else if (crop) /* keep torchvision's 256/224 ratio */
@@ -339,12 +353,8 @@ int tn_clsmodel_describe(struct tn_clsmodel *m, const char *path, int crop, int 
 		rc = tn_fail(TN_E_INVAL, "%s: resize %d is smaller than the crop %d", path, m->resize, m->crop);
 		goto fail;
 	}
-	if ((rc = tn_wmeta_names(&m->wf, m->num_classes, &m->class_names)))
+	if ((rc = tn_wmeta_names(fam, &m->wf, m->num_classes, &m->class_names)))
 		goto fail;
-	if ((rc = tn_cls_build(&m->net, m->arch, m->num_classes, m->crop, m->crop))) {
-		tn_fail_prefix(rc, path);
-		goto fail;
-	}
 	return 0;
 fail:
 	tn_clsmodel_close(m);

@@ -11,41 +11,50 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The yaml (the model config), module_attrs and the input size; the tensors' shapes settle the
+ * attention blocks' hidden sizes. */
+int tn_yolo_from_w(const struct tn_family *fam, const struct tn_wfile *wf, int in_h, int in_w,
+		   struct tn_wmodel *w)
+{
+	memset(w, 0, sizeof *w);
+	const char *attrs;
+	int rc = tn_wmeta_str(fam, wf, "yaml", &w->yaml);
+	if (rc)
+		return rc;
+	if (!w->yaml)
+		return tn_fail(TN_E_FORMAT, "%s: metadata has no 'yaml' (the model config)", wf->path);
+	if ((rc = tn_wmeta_int(fam, wf, "input_height", 32, 4096, 640, &w->in_h)) ||
+	    (rc = tn_wmeta_int(fam, wf, "input_width", 32, 4096, 640, &w->in_w)) ||
+	    (rc = tn_wmeta_str(fam, wf, "module_attrs", &attrs)))
+		return rc;
+	w->in_h = in_h ? in_h : w->in_h;
+	w->in_w = in_w ? in_w : w->in_w;
+	struct tn_param_source src;
+	tn_param_source_wfile(&src, wf);
+	if ((rc = tn_yolo_build(&w->net, w->yaml, wf->path, &src, attrs, w->in_h, w->in_w, &w->yolo))) {
+		tn_net_free(&w->net);
+		return rc;
+	}
+	w->num_classes = w->yolo.nc;
+	w->max_stride = w->yolo.max_stride;
+	return 0;
+}
+
 int tn_detmodel_open(struct tn_detmodel *m, const char *path)
 {
 	memset(m, 0, sizeof *m);
-	int rc = tn_wfile_open(path, &m->wf);
+	struct tn_wmodel w;
+	const struct tn_family *fam;
+	int rc = tn_wmeta_open(path, TN_TASK_DETECT, "a detector", 1, &m->wf, &fam, 0, 0, &w, &m->net);
 	if (rc)
-		return rc;
-	const char *arch = tn_wfile_meta(&m->wf, "arch"), *yaml = tn_wfile_meta(&m->wf, "yaml");
-	const struct tn_family *fam = tn_family_find(arch);
-	if (!fam || fam->task != TN_TASK_DETECT) {
-		rc = tn_fail(TN_E_UNSUPPORTED, "%s: arch '%s' is not a detector this program runs (%s)", path,
-			     arch ? arch : "(none)", tn_family_list(TN_TASK_DETECT));
 		goto fail;
-	}
-	if ((rc = tn_wmeta_check_format(&m->wf, fam->normalize)))
+	m->info = w.yolo;
+	m->in_h = w.in_h;
+	m->in_w = w.in_w;
+	if ((rc = tn_wmeta_names(fam, &m->wf, m->info.nc, &m->class_names)))
 		goto fail;
-	if (!yaml) {
-		rc = tn_fail(TN_E_FORMAT, "%s: metadata has no 'yaml' (the model config)", path);
+	if ((rc = tn_wmeta_load_net(&m->net, &m->wf)))
 		goto fail;
-	}
-	if ((rc = tn_wmeta_int(&m->wf, "input_height", 32, 4096, 640, &m->in_h)) ||
-	    (rc = tn_wmeta_int(&m->wf, "input_width", 32, 4096, 640, &m->in_w)))
-		goto fail;
-	struct tn_param_source src;
-	tn_param_source_wfile(&src, &m->wf);
-	if ((rc = tn_yolo_build(&m->net, yaml, path, &src, tn_wfile_meta(&m->wf, "module_attrs"), m->in_h, m->in_w,
-				&m->info)))
-		goto fail;
-	if ((rc = tn_wmeta_names(&m->wf, m->info.nc, &m->class_names)))
-		goto fail;
-	if ((rc = tn_wmeta_check_tensors(&m->net, &m->wf)))
-		goto fail;
-	if ((rc = tn_net_plan(&m->net)) || (rc = tn_net_load(&m->net, &src))) {
-		tn_fail_prefix(rc, path);
-		goto fail;
-	}
 	m->planned_h = m->in_h;
 	m->planned_w = m->in_w;
 	return 0;

@@ -5,24 +5,33 @@
 #include <stdio.h>
 #include <string.h>
 
-#define COMMON_HEAD {"format_version", 0}, {"arch", 0}
-#define COMMON_TAIL {"producer", 0}, {"source", 0}
+/* W: weightconv writes it, O: only when known, R: the reader reads it */
+#define W TN_META_WRITE
+#define O (TN_META_WRITE | TN_META_OPTIONAL)
+#define R TN_META_READ
+/* every reader checks format_version and normalize, and names the arch in the message */
+#define COMMON_HEAD {"format_version", W | R}, {"arch", W | R}
+#define COMMON_TAIL {"producer", W}, {"source", W}
 
 static const struct tn_meta_key deeplab_keys[] = {
-	COMMON_HEAD, {"backbone", 0}, {"downsample", 0}, {"num_classes", 0}, {"input_height", 0},
-	{"input_width", 0}, {"letterbox_fill", 0}, {"normalize", 0}, COMMON_TAIL, {"class_names", 1}, {0, 0},
+	COMMON_HEAD, {"backbone", W | R}, {"downsample", W | R}, {"num_classes", W | R}, {"input_height", W | R},
+	{"input_width", W | R}, {"letterbox_fill", W | R}, {"normalize", W | R}, COMMON_TAIL, {"class_names", O | R},
+	{0, 0},
 };
 static const struct tn_meta_key encnet_keys[] = {
-	COMMON_HEAD, {"backbone", 0}, {"num_classes", 0}, {"add_lateral", 0}, {"input_height", 0},
-	{"input_width", 0}, {"normalize", 0}, COMMON_TAIL, {"class_names", 1}, {0, 0},
+	COMMON_HEAD, {"backbone", W | R}, {"num_classes", W | R}, {"add_lateral", W | R}, {"input_height", W | R},
+	{"input_width", W | R}, {"normalize", W | R}, COMMON_TAIL, {"class_names", O | R}, {0, 0},
 };
+/* the classes are the yaml's nc, and the letterbox is always 114 */
 static const struct tn_meta_key yolo_keys[] = {
-	COMMON_HEAD, {"yaml", 0}, {"num_classes", 0}, {"class_names", 0}, {"input_height", 0},
-	{"input_width", 0}, {"letterbox_fill", 0}, {"normalize", 0}, COMMON_TAIL, {"module_attrs", 1}, {0, 0},
+	COMMON_HEAD, {"yaml", W | R}, {"num_classes", W}, {"class_names", W | R}, {"input_height", W | R},
+	{"input_width", W | R}, {"letterbox_fill", W}, {"normalize", W | R}, COMMON_TAIL, {"module_attrs", O | R},
+	{0, 0},
 };
+/* the crop is square (input_height); normalize is not written, but checked when present */
 static const struct tn_meta_key cls_keys[] = {
-	COMMON_HEAD, {"num_classes", 0}, {"input_height", 0}, {"input_width", 0}, {"resize", 0},
-	{"transform_input", 0}, COMMON_TAIL, {"class_names", 0}, {0, 0},
+	COMMON_HEAD, {"num_classes", W | R}, {"input_height", W | R}, {"input_width", W}, {"resize", W | R},
+	{"transform_input", W | R}, COMMON_TAIL, {"class_names", W | R}, {"normalize", R}, {0, 0},
 };
 
 /* mmseg's EncHead has codewords no other family has */
@@ -63,12 +72,18 @@ static int is_deeplab(const struct tn_ckpt *ck)
 
 /* No two recognisers take the same checkpoint, so the order is the one the messages list. */
 const struct tn_family tn_families[] = {
-	{"yolov5", TN_TASK_DETECT, TN_PREP_CV_LETTERBOX, "div255", yolo_keys, is_yolo},
-	{"deeplabv3plus", TN_TASK_SEGMENT, TN_PREP_PIL_LETTERBOX, "div255", deeplab_keys, is_deeplab},
-	{"encnet", TN_TASK_SEGMENT, TN_PREP_MMSEG_RESIZE, "imagenet", encnet_keys, is_encnet},
-	{"googlenet", TN_TASK_CLASSIFY, TN_PREP_TV_CROP, "imagenet", cls_keys, is_googlenet},
-	{"resnet50", TN_TASK_CLASSIFY, TN_PREP_TV_CROP, "imagenet", cls_keys, is_resnet50},
-	{"mobilenet_v2", TN_TASK_CLASSIFY, TN_PREP_TV_CROP, "imagenet", cls_keys, is_mobilenet_v2},
+	{"yolov5", TN_TASK_DETECT, TN_PREP_CV_LETTERBOX, "div255", yolo_keys, is_yolo, tn_yolo_from_w,
+	 TN_FAMILY_YOLOV5},
+	{"deeplabv3plus", TN_TASK_SEGMENT, TN_PREP_PIL_LETTERBOX, "div255", deeplab_keys, is_deeplab,
+	 tn_deeplab_from_w, TN_FAMILY_DEEPLAB},
+	{"encnet", TN_TASK_SEGMENT, TN_PREP_MMSEG_RESIZE, "imagenet", encnet_keys, is_encnet, tn_encnet_from_w,
+	 TN_FAMILY_ENCNET},
+	{"googlenet", TN_TASK_CLASSIFY, TN_PREP_TV_CROP, "imagenet", cls_keys, is_googlenet, tn_cls_from_w,
+	 TN_FAMILY_CLASSIFIER},
+	{"resnet50", TN_TASK_CLASSIFY, TN_PREP_TV_CROP, "imagenet", cls_keys, is_resnet50, tn_cls_from_w,
+	 TN_FAMILY_CLASSIFIER},
+	{"mobilenet_v2", TN_TASK_CLASSIFY, TN_PREP_TV_CROP, "imagenet", cls_keys, is_mobilenet_v2, tn_cls_from_w,
+	 TN_FAMILY_CLASSIFIER},
 };
 const int tn_n_families = (int)(sizeof tn_families / sizeof tn_families[0]);
 
@@ -80,6 +95,20 @@ const struct tn_family *tn_family_find(const char *arch)
 		if (!strcmp(tn_families[i].arch, arch))
 			return &tn_families[i];
 	return NULL;
+}
+
+const struct tn_family *tn_family_of(const struct tn_wfile *wf, const char **arch)
+{
+	*arch = tn_wfile_meta(wf, "arch");
+	return tn_family_find(*arch);
+}
+
+unsigned tn_family_key_flags(const struct tn_family *f, const char *key)
+{
+	for (const struct tn_meta_key *k = f->keys; k->key; k++)
+		if (!strcmp(k->key, key))
+			return k->flags;
+	return 0;
 }
 
 const struct tn_family *tn_family_recognise(const struct tn_ckpt *ck)

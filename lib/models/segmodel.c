@@ -13,70 +13,81 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The EncNet metadata: backbone resnet50|resnet101, add_lateral, classes and input size. */
-static int describe_encnet(struct tn_segmodel *m, const char *path)
+/* Both segmentation families' metadata start with the backbone's name. */
+static int read_backbone(const struct tn_family *fam, const struct tn_wfile *wf, struct tn_wmodel *w,
+			 const char **bb)
 {
-	const char *bb = tn_wfile_meta(&m->wf, "backbone");
-	m->depth = bb && strcmp(bb, "resnet50") == 0 ? 50 : bb && strcmp(bb, "resnet101") == 0 ? 101 : 0;
-	if (!m->depth)
-		return tn_fail(TN_E_FORMAT, "%s: metadata 'backbone' is '%s' (resnet50 or resnet101)", path,
-			       bb ? bb : "(none)");
-	int rc;
-	if ((rc = tn_wmeta_int(&m->wf, "num_classes", 1, 255, -1, &m->num_classes)) ||
-	    (rc = tn_wmeta_int(&m->wf, "input_height", 32, 4096, 512, &m->in_h)) ||
-	    (rc = tn_wmeta_int(&m->wf, "input_width", 32, 4096, 512, &m->in_w)) ||
-	    (rc = tn_wmeta_int(&m->wf, "add_lateral", 0, 1, 0, &m->add_lateral)) ||
-	    (rc = tn_wmeta_names(&m->wf, m->num_classes, &m->class_names)))
+	memset(w, 0, sizeof *w);
+	return tn_wmeta_str(fam, wf, "backbone", bb);
+}
+
+/* The EncNet metadata: backbone resnet50|resnet101, add_lateral, classes and input size. */
+int tn_encnet_from_w(const struct tn_family *fam, const struct tn_wfile *wf, int in_h, int in_w,
+		     struct tn_wmodel *w)
+{
+	const char *bb;
+	int rc = read_backbone(fam, wf, w, &bb);
+	if (rc)
 		return rc;
-	tn_palette_for_classes(m->num_classes, m->palette);
-	struct tn_encnet_cfg cfg = {m->depth, m->num_classes, m->add_lateral};
-	if ((rc = tn_encnet_build(&m->net, &cfg, m->in_h, m->in_w, &m->se_node)))
-		tn_fail_prefix(rc, path);
+	w->depth = bb && strcmp(bb, "resnet50") == 0 ? 50 : bb && strcmp(bb, "resnet101") == 0 ? 101 : 0;
+	if (!w->depth)
+		return tn_fail(TN_E_FORMAT, "%s: metadata 'backbone' is '%s' (resnet50 or resnet101)", wf->path,
+			       bb ? bb : "(none)");
+	if ((rc = tn_wmeta_int(fam, wf, "num_classes", 1, 255, -1, &w->num_classes)) ||
+	    (rc = tn_wmeta_int(fam, wf, "input_height", 32, 4096, 512, &w->in_h)) ||
+	    (rc = tn_wmeta_int(fam, wf, "input_width", 32, 4096, 512, &w->in_w)) ||
+	    (rc = tn_wmeta_int(fam, wf, "add_lateral", 0, 1, 0, &w->add_lateral)))
+		return rc;
+	struct tn_encnet_cfg cfg = {w->depth, w->num_classes, w->add_lateral};
+	if ((rc = tn_encnet_build(&w->net, &cfg, in_h ? in_h : w->in_h, in_w ? in_w : w->in_w, &w->se_node))) {
+		tn_fail_prefix(rc, wf->path);
+		tn_net_free(&w->net);
+	}
+	return rc;
+}
+
+int tn_deeplab_from_w(const struct tn_family *fam, const struct tn_wfile *wf, int in_h, int in_w,
+		      struct tn_wmodel *w)
+{
+	const char *bb;
+	int rc = read_backbone(fam, wf, w, &bb);
+	if (!rc && (!bb || tn_backbone_parse(bb, &w->backbone)))
+		rc = tn_fail(TN_E_FORMAT, "%s: metadata 'backbone' is '%s' (mobilenet or xception)", wf->path,
+			     bb ? bb : "(none)");
+	if (rc || (rc = tn_wmeta_int(fam, wf, "downsample", 8, 16, 16, &w->downsample)) ||
+	    (rc = tn_wmeta_int(fam, wf, "num_classes", 1, 255, -1, &w->num_classes)) ||
+	    (rc = tn_wmeta_int(fam, wf, "input_height", 32, 4096, 512, &w->in_h)) ||
+	    (rc = tn_wmeta_int(fam, wf, "input_width", 32, 4096, 512, &w->in_w)) ||
+	    (rc = tn_wmeta_int(fam, wf, "letterbox_fill", 0, 255, 128, &w->fill)))
+		return rc;
+	if ((rc = tn_deeplab_build(&w->net, w->backbone, w->downsample, w->num_classes, in_h ? in_h : w->in_h,
+				   in_w ? in_w : w->in_w))) {
+		tn_fail_prefix(rc, wf->path);
+		tn_net_free(&w->net);
+	}
 	return rc;
 }
 
 int tn_segmodel_describe(struct tn_segmodel *m, const char *path)
 {
 	memset(m, 0, sizeof *m);
-	int rc = tn_wfile_open(path, &m->wf);
+	struct tn_wmodel w;
+	int rc = tn_wmeta_open(path, TN_TASK_SEGMENT, "a segmentation model", 0, &m->wf, &m->fam, 0, 0, &w, &m->net);
 	if (rc)
-		return rc;
-	const char *arch = tn_wfile_meta(&m->wf, "arch");
-	const struct tn_family *fam = tn_family_find(arch);
-	if (!fam || fam->task != TN_TASK_SEGMENT) {
-		rc = tn_fail(TN_E_UNSUPPORTED, "%s: arch '%s' is not a segmentation model this program runs",
-			     path, arch ? arch : "(none)");
 		goto fail;
-	}
-	m->encnet = fam->prep == TN_PREP_MMSEG_RESIZE;
-	if ((rc = tn_wmeta_check_format(&m->wf, fam->normalize)))
-		goto fail;
-	if (m->encnet) {
-		if ((rc = describe_encnet(m, path)))
-			goto fail;
-		return 0;
-	}
-	const char *bb = tn_wfile_meta(&m->wf, "backbone");
-	if (!bb || tn_backbone_parse(bb, &m->backbone)) {
-		rc = tn_fail(TN_E_FORMAT, "%s: metadata 'backbone' is '%s' (mobilenet or xception)", path,
-			     bb ? bb : "(none)");
-		goto fail;
-	}
-	int fill = 128;
-	if ((rc = tn_wmeta_int(&m->wf, "downsample", 8, 16, 16, &m->downsample)) ||
-	    (rc = tn_wmeta_int(&m->wf, "num_classes", 1, 255, -1, &m->num_classes)) ||
-	    (rc = tn_wmeta_int(&m->wf, "input_height", 32, 4096, 512, &m->in_h)) ||
-	    (rc = tn_wmeta_int(&m->wf, "input_width", 32, 4096, 512, &m->in_w)) ||
-	    (rc = tn_wmeta_int(&m->wf, "letterbox_fill", 0, 255, 128, &fill)))
-		goto fail;
-	m->fill = (uint8_t)fill;
-	if ((rc = tn_wmeta_names(&m->wf, m->num_classes, &m->class_names)))
+	m->encnet = m->fam->prep == TN_PREP_MMSEG_RESIZE;
+	m->num_classes = w.num_classes;
+	m->in_h = w.in_h;
+	m->in_w = w.in_w;
+	m->backbone = w.backbone;
+	m->downsample = w.downsample;
+	m->fill = (uint8_t)w.fill;
+	m->depth = w.depth;
+	m->add_lateral = w.add_lateral;
+	m->se_node = w.se_node;
+	if ((rc = tn_wmeta_names(m->fam, &m->wf, m->num_classes, &m->class_names)))
 		goto fail;
 	tn_palette_for_classes(m->num_classes, m->palette);
-	if ((rc = tn_deeplab_build(&m->net, m->backbone, m->downsample, m->num_classes, m->in_h, m->in_w))) {
-		tn_fail_prefix(rc, path);
-		goto fail;
-	}
 	return 0;
 fail:
 	tn_segmodel_close(m);

@@ -11,8 +11,11 @@
 #include "models/deeplab.h"
 #include "net/net.h"
 
+struct tn_family;
+
 struct tn_segmodel {
 	struct tn_wfile wf;
+	const struct tn_family *fam; /* its registry row */
 	struct tn_net net;
 	enum tn_backbone backbone;
 	int downsample, num_classes, in_h, in_w;

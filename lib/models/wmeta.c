@@ -4,6 +4,7 @@
 #include "core/error.h"
 #include "image/resample.h"
 #include "io/image.h"
+#include "models/registry.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -11,9 +12,27 @@
 #include <stdlib.h>
 #include <string.h>
 
-int tn_wmeta_int(const struct tn_wfile *wf, const char *key, int lo, int hi, int dflt, int *out)
+int tn_wmeta_str(const struct tn_family *fam, const struct tn_wfile *wf, const char *key, const char **out)
 {
-	const char *v = tn_wfile_meta(wf, key);
+	int listed = 1;
+	for (int i = 0; !fam && i < tn_n_families; i++)
+		listed &= (tn_family_key_flags(&tn_families[i], key) & TN_META_WRITE) != 0;
+	if (fam)
+		listed = (tn_family_key_flags(fam, key) & TN_META_READ) != 0;
+	if (!listed)
+		return tn_fail(TN_E_INVAL, "%s: internal error: metadata key '%s' is not one the registry lists as "
+			       "read by %s", wf->path, key, fam ? fam->arch : "every family");
+	*out = tn_wfile_meta(wf, key);
+	return 0;
+}
+
+int tn_wmeta_int(const struct tn_family *fam, const struct tn_wfile *wf, const char *key, int lo, int hi,
+		 int dflt, int *out)
+{
+	const char *v;
+	int rc = tn_wmeta_str(fam, wf, key, &v);
+	if (rc)
+		return rc;
 	if (!v) {
 		if (dflt < lo)
 			return tn_fail(TN_E_FORMAT, "%s: metadata has no '%s'", wf->path, key);
@@ -38,14 +57,16 @@ void tn_wmeta_names_free(char **names, int n)
 	free(names);
 }
 
-int tn_wmeta_names(const struct tn_wfile *wf, int n, char ***out)
+int tn_wmeta_names(const struct tn_family *fam, const struct tn_wfile *wf, int n, char ***out)
 {
+	const char *v;
+	int rc = tn_wmeta_str(fam, wf, "class_names", &v);
+	if (rc)
+		return rc;
 	char **names = calloc((size_t)n, sizeof(char *));
 	if (!names)
 		return tn_fail(TN_E_NOMEM, "out of memory");
-	const char *v = tn_wfile_meta(wf, "class_names");
 	json_t *arr = v ? json_loads(v, 0, NULL) : NULL;
-	int rc = 0;
 	if (v && (!json_is_array(arr) || json_array_size(arr) != (size_t)n))
 		rc = tn_fail(TN_E_FORMAT, "%s: metadata 'class_names' is not a list of %d names", wf->path, n);
 	for (int i = 0; !rc && i < n; i++) {
@@ -70,15 +91,38 @@ int tn_wmeta_names(const struct tn_wfile *wf, int n, char ***out)
 	return 0;
 }
 
-int tn_wmeta_check_format(const struct tn_wfile *wf, const char *normalize)
+int tn_wmeta_check_format(const struct tn_family *fam, const struct tn_wfile *wf)
 {
-	const char *ver = tn_wfile_meta(wf, "format_version"), *norm = tn_wfile_meta(wf, "normalize");
+	const char *ver, *norm, *arch;
+	int rc;
+	if ((rc = tn_wmeta_str(fam, wf, "format_version", &ver)) || (rc = tn_wmeta_str(fam, wf, "normalize", &norm)) ||
+	    (rc = tn_wmeta_str(fam, wf, "arch", &arch)))
+		return rc;
 	if (ver && strcmp(ver, "1") != 0)
 		return tn_fail(TN_E_UNSUPPORTED, "%s: .w format version %s is newer than this program (1)", wf->path, ver);
 	/* imagenet: (x - mean) / std with the ImageNet mean and std of 0..255 RGB (mmseg) */
-	if (norm && strcmp(norm, normalize) != 0)
+	if (norm && strcmp(norm, fam->normalize) != 0)
 		return tn_fail(TN_E_UNSUPPORTED, "%s: input normalisation '%s', but %s is what %s models use",
-			       wf->path, norm, normalize, tn_wfile_meta(wf, "arch") ? tn_wfile_meta(wf, "arch") : "these");
+			       wf->path, norm, fam->normalize, arch ? arch : "these");
+	return 0;
+}
+
+int tn_wmeta_open(const char *path, int task, const char *what, int list, struct tn_wfile *wf,
+		  const struct tn_family **fam, int in_h, int in_w, struct tn_wmodel *w, struct tn_net *net)
+{
+	int rc = tn_wfile_open(path, wf);
+	if (rc)
+		return rc;
+	const char *arch;
+	const struct tn_family *f = *fam = tn_family_of(wf, &arch);
+	if (!f || (int)f->task != task)
+		return tn_fail(TN_E_UNSUPPORTED, "%s: arch '%s' is not %s this program runs%s%s%s", path,
+			       arch ? arch : "(none)", what, list ? " (" : "", list ? tn_family_list(task) : "",
+			       list ? ")" : "");
+	if ((rc = tn_wmeta_check_format(f, wf)) || (rc = f->build_from_w(f, wf, in_h, in_w, w)))
+		return rc;
+	*net = w->net;
+	tn_net_init(&w->net);
 	return 0;
 }
 

@@ -3,12 +3,16 @@
  * runs from the source tree's top, as tests/run starts it). */
 #include "check.h"
 
+#include "core/error.h"
 #include "io/ckpt.h"
+#include "io/file.h"
 #include "models/registry.h"
+#include "models/wmeta.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* A checkpoint of just these tensor names (no data: the recognisers look at names only) */
 static struct tn_ckpt fake_ckpt(const char *const *names, int n, char *yaml)
@@ -37,7 +41,7 @@ static void test_lookup(void)
 		int fv = 0, arch = 0, n = 0;
 		for (const struct tn_meta_key *k = f->keys; k->key; k++, n++) {
 			fv += !strcmp(k->key, "format_version");
-			arch += !strcmp(k->key, "arch") && !k->optional;
+			arch += !strcmp(k->key, "arch") && k->flags == (TN_META_WRITE | TN_META_READ);
 		}
 		CHECK(fv == 1 && arch == 1 && n < 32, "%s writes format_version and arch once (%d keys)", f->arch, n);
 	}
@@ -144,6 +148,8 @@ static void test_man_page(void)
 		char *sec = man_section(man, f->arch);
 		CHECK(sec != NULL, "cnn-w(5) has a paragraph on %s", f->arch);
 		for (const struct tn_meta_key *k = f->keys; sec && k->key; k++) {
+			if (!(k->flags & TN_META_WRITE))
+				continue;
 			/* these three every arch writes, which the page says once */
 			int common = !strcmp(k->key, "format_version") || !strcmp(k->key, "producer") ||
 				     !strcmp(k->key, "source");
@@ -151,7 +157,107 @@ static void test_man_page(void)
 			      "cnn-w(5) names %s's key %s and says what it means", f->arch, k->key);
 		}
 		free(sec);
+		/* a key the reader reads but weightconv does not write is still one the page explains */
+		for (const struct tn_meta_key *k = f->keys; k->key; k++)
+			CHECK((k->flags & (TN_META_WRITE | TN_META_READ)) && (k->flags & TN_META_WRITE || (keys_list &&
+			      defines(keys_list, k->key))), "%s reads key %s, which it writes or cnn-w(5) explains",
+			      f->arch, k->key);
 	}
+}
+
+/* A value for each key weightconv writes: 3 classes, a 64x64 input */
+static const char *sample(const struct tn_family *f, const char *key, const char *yaml)
+{
+	static const char *const vals[][2] = {
+		{"format_version", "1"}, {"downsample", "16"}, {"num_classes", "3"}, {"input_height", "64"},
+		{"input_width", "64"}, {"letterbox_fill", "128"}, {"add_lateral", "1"}, {"resize", "73"},
+		{"transform_input", "1"}, {"producer", "test"}, {"source", "test"},
+		{"class_names", "[\"a\", \"b\", \"c\"]"},
+	};
+	if (!strcmp(key, "arch"))
+		return f->arch;
+	if (!strcmp(key, "normalize"))
+		return f->normalize;
+	if (!strcmp(key, "backbone"))
+		return f->kind == TN_FAMILY_ENCNET ? "resnet50" : "mobilenet";
+	if (!strcmp(key, "yaml"))
+		return yaml;
+	for (size_t i = 0; i < sizeof vals / sizeof vals[0]; i++)
+		if (!strcmp(vals[i][0], key))
+			return vals[i][1];
+	return NULL; /* a key this test has no value for (an optional one is left out) */
+}
+
+/* Each row's builder on a .w of just the metadata weightconv writes: since the readers fetch keys
+ * only through tn_wmeta_*, which refuses a key the row does not list as read, a reader that
+ * drifts from its row fails here. */
+static void test_builders(void)
+{
+	char dir[] = "/tmp/test_registry.XXXXXX", path[64];
+	CHECK(mkdtemp(dir) != NULL, "a temporary folder");
+	snprintf(path, sizeof path, "%s/m.w", dir);
+	uint8_t *cfg;
+	size_t len;
+	char *yaml = NULL;
+	if (!tn_read_all("scripts/ref/yolov5/cfg/yolov5n.yaml", 1 << 20, &cfg, &len)) {
+		yaml = malloc(len + 8);
+		snprintf(yaml, len + 8, "nc: 3\n%s", (const char *)cfg); /* the first nc wins */
+		free(cfg);
+	}
+	CHECK(yaml != NULL, "scripts/ref/yolov5/cfg/yolov5n.yaml is readable");
+	for (int i = 0; yaml && i < tn_n_families; i++) {
+		const struct tn_family *f = &tn_families[i];
+		const char *keys[32], *vals[32];
+		size_t n = 0;
+		for (const struct tn_meta_key *k = f->keys; k->key; k++) {
+			const char *v = k->flags & TN_META_WRITE ? sample(f, k->key, yaml) : NULL;
+			CHECK(v || (k->flags & TN_META_OPTIONAL) || !(k->flags & TN_META_WRITE), "a value for %s", k->key);
+			if (v) {
+				keys[n] = k->key;
+				vals[n++] = v;
+			}
+		}
+		struct tn_wfile wf;
+		struct tn_wmodel w;
+		char **names = NULL;
+		int rc = tn_wfile_write(path, NULL, 0, keys, vals, n, TN_DTYPE_F32);
+		if (!rc && !(rc = tn_wfile_open(path, &wf))) {
+			if (!(rc = tn_wmeta_check_format(f, &wf)) && !(rc = f->build_from_w(f, &wf, 0, 0, &w))) {
+				rc = tn_wmeta_names(f, &wf, w.num_classes, &names);
+				CHECK(w.num_classes == 3 && w.in_h == 64 && w.in_w == 64 && w.net.n > 0,
+				      "%s: 3 classes at 64x64 (%d, %dx%d)", f->arch, w.num_classes, w.in_h, w.in_w);
+				tn_wmeta_names_free(names, w.num_classes);
+				tn_net_free(&w.net);
+			}
+			tn_wfile_close(&wf);
+		}
+		CHECK(!rc, "%s's reader reads only keys its row lists: %s", f->arch, rc ? tn_errmsg() : "ok");
+	}
+	free(yaml);
+	unlink(path);
+	rmdir(dir);
+}
+
+/* The getters refuse a key the row does not list, and for any family one not every row writes. */
+static void test_unlisted_key(void)
+{
+	char dir[] = "/tmp/test_registry.XXXXXX", path[64];
+	CHECK(mkdtemp(dir) != NULL, "a temporary folder");
+	snprintf(path, sizeof path, "%s/m.w", dir);
+	const char *keys[] = {"arch", "num_classes", "resize"}, *vals[] = {"deeplabv3plus", "3", "73"};
+	struct tn_wfile wf;
+	CHECK(!tn_wfile_write(path, NULL, 0, keys, vals, 3, TN_DTYPE_F32) && !tn_wfile_open(path, &wf), "a .w");
+	const struct tn_family *dl = tn_family_find("deeplabv3plus");
+	const char *v;
+	int n = 0;
+	CHECK(!tn_wmeta_int(dl, &wf, "num_classes", 1, 255, -1, &n) && n == 3, "deeplabv3plus reads num_classes");
+	CHECK(tn_wmeta_int(dl, &wf, "resize", 1, 255, -1, &n) == TN_E_INVAL && strstr(tn_errmsg(), "internal error"),
+	      "deeplabv3plus does not read resize: %s", tn_errmsg());
+	CHECK(!tn_wmeta_str(NULL, &wf, "num_classes", &v) && !strcmp(v, "3"), "every family writes num_classes");
+	CHECK(tn_wmeta_str(NULL, &wf, "resize", &v) == TN_E_INVAL, "not every family writes resize");
+	tn_wfile_close(&wf);
+	unlink(path);
+	rmdir(dir);
 }
 
 int main(void)
@@ -159,5 +265,7 @@ int main(void)
 	test_lookup();
 	test_recognise();
 	test_man_page();
+	test_builders();
+	test_unlisted_key();
 	return check_done();
 }
