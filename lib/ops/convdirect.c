@@ -11,9 +11,6 @@
 #define MR 8        /* output channels per packed block and per tile */
 #define TILE_W 48   /* pixels a tile holds (the AVX-512 kernel's width) */
 #define TAPS_MAX 64 /* kh * kw the tap offset table holds */
-#ifndef PREFETCH
-#define PREFETCH 1
-#endif
 
 /* A conv's input as the kernels read it: channel c, tap t, flattened output pixel n reads
  * base[c * cstride + toff[t] + n]; output pixel n is row n / pitch, column n % pitch. */
@@ -166,6 +163,8 @@ __attribute__((target("avx2,fma"))) static void tile_avx2_half(const float *wk, 
 			const float *xk = xc + toff[t];
 			const __m256 x0 = _mm256_maskload_ps(xk, m0), x1 = _mm256_maskload_ps(xk + 8, m1),
 				     x2 = _mm256_maskload_ps(xk + 16, m2);
+			_mm_prefetch((const char *)(xk + 24), _MM_HINT_T0); /* as in tile_avx512 */
+			_mm_prefetch((const char *)(xk + 40), _MM_HINT_T0);
 			__m256 b = _mm256_broadcast_ss(wk);
 			a00 = _mm256_fmadd_ps(b, x0, a00);
 			a01 = _mm256_fmadd_ps(b, x1, a01);
@@ -235,11 +234,11 @@ __attribute__((target("avx512f"))) static void tile_avx512(const float *wk, cons
 			const float *xk = xc + toff[t];
 			const __m512 x0 = _mm512_maskz_loadu_ps(m0, xk), x1 = _mm512_maskz_loadu_ps(m1, xk + 16),
 				     x2 = _mm512_maskz_loadu_ps(m2, xk + 32);
-			if (PREFETCH) {
-				_mm_prefetch((const char *)(xk + TILE_W), _MM_HINT_T0);
-				_mm_prefetch((const char *)(xk + TILE_W + 16), _MM_HINT_T0);
-				_mm_prefetch((const char *)(xk + TILE_W + 32), _MM_HINT_T0);
-			}
+			/* the next pixel block's input, which the hardware prefetcher, following
+			 * one stream per channel and row, does not see coming */
+			_mm_prefetch((const char *)(xk + TILE_W), _MM_HINT_T0);
+			_mm_prefetch((const char *)(xk + TILE_W + 16), _MM_HINT_T0);
+			_mm_prefetch((const char *)(xk + TILE_W + 32), _MM_HINT_T0);
 			__m512 b;
 			ROW512(0);
 			ROW512(1);
