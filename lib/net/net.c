@@ -7,6 +7,7 @@
 #include "io/wfile.h"
 #include "net/flops.h"
 #include "net/nodes.h"
+#include "ops/convdirect.h"
 #include "ops/winograd.h"
 
 #include <math.h>
@@ -26,7 +27,7 @@ void tn_net_free(struct tn_net *net)
 	free(net->nodes);
 	free(net->params);
 	free(net->weights);
-	free(net->wino);
+	free(net->prepared);
 	free(net->arena);
 	free(net->work);
 	free(net->profile_ms);
@@ -164,7 +165,7 @@ static int add_conv(struct tn_net *net, int x, const struct tn_conv_args *a, int
 	nd->in[0] = x;
 	nd->n_in = 1;
 	nd->conv = (struct tn_conv){a->cin, a->cout, kh, kw, a->stride, a->pad, dil, a->groups, a->act,
-				    NULL, NULL, NULL, 0, 0};
+				    NULL, NULL, NULL, 0, 0, NULL};
 	if (stride_w != a->stride || pad_w != a->pad) {
 		nd->conv.stride_w = stride_w;
 		nd->conv.pad_w = pad_w;
@@ -594,32 +595,52 @@ static int read_param(const struct tn_param_source *src, const char *prefix, con
 	return 0;
 }
 
-/* Transforms, once, the weights of the convs that run as Winograd (needs tn_net_plan's shapes). */
-static int transform_winograd(struct tn_net *net)
+/* How a conv's weights are prepared at load: packed for the direct kernels, Winograd-
+ * transformed, or used as they are; and how many floats that takes. */
+static size_t prepared_floats(const struct tn_net *net, const struct tn_node *nd, int *direct)
+{
+	const struct tn_node *a = &net->nodes[nd->in[0]];
+	*direct = tn_conv2d_uses_direct(&nd->conv, a->h, a->w, nd->flags);
+	if (*direct)
+		return tn_conv_direct_weight_floats(&nd->conv);
+	if (tn_conv2d_uses_winograd(&nd->conv, a->h, a->w, nd->flags))
+		return tn_winograd_weight_floats(&nd->conv);
+	return 0;
+}
+
+/* Prepares, once, the weights of the convs that need it (needs tn_net_plan's shapes). */
+static int prepare_weights(struct tn_net *net)
 {
 	size_t total = 0;
-	for (int i = 0; i < net->n; i++) {
-		const struct tn_node *nd = &net->nodes[i];
-		const struct tn_node *a = nd->n_in ? &net->nodes[nd->in[0]] : NULL;
-		if (nd->op == TN_NODE_CONV && tn_conv2d_uses_winograd(&nd->conv, a->h, a->w, nd->flags))
-			total += tn_winograd_weight_floats(&nd->conv);
-	}
-	free(net->wino);
-	net->wino = NULL;
+	int direct;
+	for (int i = 0; i < net->n; i++)
+		if (net->nodes[i].op == TN_NODE_CONV)
+			total += prepared_floats(net, &net->nodes[i], &direct);
+	free(net->prepared);
+	net->prepared = NULL;
 	if (!total)
 		return 0;
-	net->wino = malloc(total * sizeof(float));
-	if (!net->wino)
-		return tn_fail(TN_E_NOMEM, "out of memory for the Winograd weights");
-	float *p = net->wino;
+	net->prepared = malloc(total * sizeof(float));
+	if (!net->prepared)
+		return tn_fail(TN_E_NOMEM, "out of memory for the packed weights");
+	float *p = net->prepared;
 	for (int i = 0; i < net->n; i++) {
 		struct tn_node *nd = &net->nodes[i];
-		const struct tn_node *a = nd->n_in ? &net->nodes[nd->in[0]] : NULL;
-		if (nd->op == TN_NODE_CONV && tn_conv2d_uses_winograd(&nd->conv, a->h, a->w, nd->flags)) {
+		if (nd->op != TN_NODE_CONV)
+			continue;
+		size_t n = prepared_floats(net, nd, &direct);
+		nd->conv.packed = NULL;
+		nd->conv.wino = NULL;
+		if (!n)
+			continue;
+		if (direct) {
+			tn_conv_direct_pack(&nd->conv, p);
+			nd->conv.packed = p;
+		} else {
 			tn_winograd_transform_weights(&nd->conv, p);
 			nd->conv.wino = p;
-			p += tn_winograd_weight_floats(&nd->conv);
 		}
+		p += n;
 	}
 	return 0;
 }
@@ -713,7 +734,7 @@ int tn_net_load(struct tn_net *net, const struct tn_param_source *src)
 			rc = read_param(src, prefix, dot + 1, np->data, np->numel);
 		}
 	if (!rc)
-		rc = transform_winograd(net);
+		rc = prepare_weights(net);
 	return rc;
 }
 

@@ -84,7 +84,7 @@ struct tn_net {
 	struct tn_param *params;
 	size_t n_params, cap_params;
 	float *weights; /* folded weights and biases, one allocation */
-	float *wino;    /* Winograd-transformed weights of the convs that use them */
+	float *prepared; /* packed or Winograd-transformed weights of the convs that use them */
 	float *arena;
 	size_t arena_floats;
 	float *work;

@@ -2,6 +2,7 @@
 #include "ops/conv.h"
 
 #include "core/simd.h"
+#include "ops/convdirect.h"
 #include "ops/fastmath.h"
 #include "ops/winograd.h"
 
@@ -85,9 +86,8 @@ static inline float relu(float v)
 	return v > 0.0f ? v : 0.0f;
 }
 
-/* Bias, activation and residual on n outputs of channel co (y and r point at them). */
 TN_SIMD_CLONES
-static void epilogue_range(const struct tn_conv *cv, int co, float *y, size_t n, const float *r, int flags)
+void tn_conv_epilogue(const struct tn_conv *cv, int co, float *y, size_t n, const float *r, int flags)
 {
 	float b = cv->bias ? cv->bias[co] : 0.0f;
 	switch (cv->act) {
@@ -228,6 +228,8 @@ static void conv_sparse_taps(const struct tn_conv *cv, const float *x, int h, in
 
 /* Depthwise bands: about 64 KB of padded rows each; *floats per thread, 0 when the strides
  * differ or a band would pass 64 MB (then the bounds are tested per tap instead). */
+static size_t conv_workspace_unpacked(const struct tn_conv *cv, int h, int w, int flags, int nthreads);
+
 static int depthwise_band(const struct tn_conv *cv, int w, int oh, size_t *floats)
 {
 	const int wp = w + 2 * tn_conv_pw(cv), halo = (cv->kh - 1) * cv->dil;
@@ -239,7 +241,39 @@ static int depthwise_band(const struct tn_conv *cv, int w, int oh, size_t *float
 	return band;
 }
 
+/* Where the direct kernel goes, from per-layer timings on AVX-512 (Zen 5): it keeps a pixel
+ * block's input, K x 48 floats, in L2 up to about K = 2304 (256 channels of 3x3); a 1x1 conv
+ * on more than 768 channels reads one plane per channel and BLIS's packing wins there.
+ * Between 512 and 768 (Xception's 728) it is faster still, but its rounding flips two more
+ * near-tied pixels of the Xception photo test than that test's 99.99 % allows: those stay on
+ * BLIS, which the test was set against. */
+static int direct_pays(const struct tn_conv *cv)
+{
+	const long taps = (long)cv->kh * cv->kw, k = taps * cv->cin;
+	return k <= 2304 && !(taps == 1 && cv->cin > 512);
+}
+
+int tn_conv2d_uses_direct(const struct tn_conv *cv, int h, int w, int flags)
+{
+	if (is_depthwise(cv) || !tn_conv_direct_eligible(cv))
+		return 0;
+	int oh = tn_conv_out_size(h, cv->kh, cv->stride, cv->pad, cv->dil);
+	int ow = tn_conv_out_size(w, cv->kw, tn_conv_sw(cv), tn_conv_pw(cv), cv->dil);
+	return oh > 0 && ow > 0 && !sparse_taps_eligible(cv, h, w, oh, ow, flags) && direct_pays(cv);
+}
+
 size_t tn_conv2d_workspace(const struct tn_conv *cv, int h, int w, int flags, int nthreads)
+{
+	if (tn_conv2d_uses_direct(cv, h, w, flags)) {
+		/* The other paths stay possible until the weights are packed. */
+		size_t direct = tn_conv_direct_workspace(cv, h, w, flags);
+		size_t other = conv_workspace_unpacked(cv, h, w, flags, nthreads);
+		return direct > other ? direct : other;
+	}
+	return conv_workspace_unpacked(cv, h, w, flags, nthreads);
+}
+
+static size_t conv_workspace_unpacked(const struct tn_conv *cv, int h, int w, int flags, int nthreads)
 {
 	/* Room for either path: the Winograd one runs only once its weights are transformed. */
 	size_t wino = tn_conv2d_uses_winograd(cv, h, w, flags) ? tn_winograd_workspace(cv, h, w) : 0;
@@ -465,7 +499,7 @@ static void epilogue_all(const struct tn_conv *cv, float *y, const float *res, s
 {
 #pragma omp parallel for schedule(static)
 	for (int co = 0; co < cv->cout; co++)
-		epilogue_range(cv, co, y + (size_t)co * npix + c0, nc,
+		tn_conv_epilogue(cv, co, y + (size_t)co * npix + c0, nc,
 			       res ? res + (size_t)co * npix + c0 : NULL, flags);
 }
 
@@ -476,6 +510,10 @@ void tn_conv2d(const struct tn_conv *cv, const float *x, int h, int w, float *y,
 	const int ow = tn_conv_out_size(w, cv->kw, tn_conv_sw(cv), tn_conv_pw(cv), cv->dil);
 	const size_t npix = (size_t)oh * ow;
 	const int relu_in = flags & TN_CONV_RELU_IN;
+	if (cv->packed && tn_conv2d_uses_direct(cv, h, w, flags)) {
+		tn_conv_direct(cv, cv->packed, x, h, w, y, res, flags, work, nthreads);
+		return;
+	}
 	if (cv->wino && tn_conv2d_uses_winograd(cv, h, w, flags)) {
 		tn_winograd_conv(cv, cv->wino, x, h, w, y, work);
 	} else if (is_depthwise(cv)) {

@@ -29,6 +29,7 @@ struct tn_conv {
 	/* Horizontal stride and padding when they differ from the vertical ones (CrossConv's 1xk);
 	 * stride_w 0 (the default of a positional initialiser) means stride and pad serve both. */
 	int stride_w, pad_w;
+	const float *packed; /* weights packed for the direct kernels (tn_conv_direct_pack), or NULL */
 };
 
 static inline int tn_conv_sw(const struct tn_conv *cv)
@@ -44,9 +45,15 @@ static inline int tn_conv_pw(const struct tn_conv *cv)
 int tn_conv_out_size(int in, int k, int stride, int pad, int dil);
 /* Whether tn_conv2d takes the Winograd path for this conv (then cv->wino must be set). */
 int tn_conv2d_uses_winograd(const struct tn_conv *cv, int h, int w, int flags);
+/* Whether tn_conv2d takes the direct path over packed weights (then cv->packed must be set;
+ * without it the conv runs on one of the other paths). */
+int tn_conv2d_uses_direct(const struct tn_conv *cv, int h, int w, int flags);
+/* Bias, activation and residual on n outputs of channel co (y and r point at them). */
+void tn_conv_epilogue(const struct tn_conv *cv, int co, float *y, size_t n, const float *r, int flags);
 /* Floats of scratch space tn_conv2d needs for this input size on nthreads threads. */
 size_t tn_conv2d_workspace(const struct tn_conv *cv, int h, int w, int flags, int nthreads);
-/* The fast path: 1x1 as GEMM, depthwise direct, the rest im2col (in row tiles) + BLIS GEMM.
+/* The fast path: packed direct kernels where the weights are packed, else 1x1 as GEMM,
+ * depthwise direct, Winograd, the rest im2col (in row tiles) + BLIS GEMM.
  * work: tn_conv2d_workspace(.., nthreads) floats, 64-byte aligned; at most nthreads threads
  * run the kernels that keep a copy per thread.  Allocates nothing; output bytes do not depend
  * on the thread count. */

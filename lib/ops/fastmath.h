@@ -38,5 +38,7 @@ static inline float tn_sigmoidf(float x)
 
 /* y[i] = silu(y[i] + b), vectorised for the CPU at hand. */
 void tn_silu_bias(float *y, size_t n, float b);
+/* The same over rows rows of n, stride floats apart, row r with bias b[r]. */
+void tn_silu_bias_rows(float *y, size_t stride, int rows, size_t n, const float *b);
 
 #endif

@@ -28,6 +28,15 @@ static float *rand_buf(size_t n)
 	return p;
 }
 
+/* Scratch filled with NaN: a path that reads scratch it did not write shows in its output. */
+static float *nan_buf(size_t n)
+{
+	float *p = malloc(sizeof(float) * (n ? n : 1));
+	for (size_t i = 0; i < n; i++)
+		p[i] = NAN;
+	return p;
+}
+
 static double max_rel_diff(const float *a, const float *b, size_t n)
 {
 	double m = 0, scale = 1e-6;
@@ -93,7 +102,7 @@ static void sweep_against_ref(void)
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		const struct ccase *c = &cases[i];
 		struct tn_conv cv = {c->cin, c->cout, c->k, c->k, c->stride, c->pad, c->dil, c->groups, c->act, NULL,
-				     NULL, NULL, 0, 0};
+				     NULL, NULL, 0, 0, NULL};
 		int oh = tn_conv_out_size(c->h, c->k, c->stride, c->pad, c->dil);
 		int ow = tn_conv_out_size(c->w, c->k, c->stride, c->pad, c->dil);
 		size_t nx = (size_t)c->cin * c->h * c->w, ny = (size_t)c->cout * oh * ow;
@@ -102,7 +111,7 @@ static void sweep_against_ref(void)
 		float *y = malloc(sizeof(float) * ny), *y2 = malloc(sizeof(float) * ny), *yr = malloc(sizeof(float) * ny);
 		for (size_t k = 0; k < ny; k++) /* an output left unwritten shows as NaN */
 			y[k] = y2[k] = NAN;
-		float *work = rand_buf(tn_conv2d_workspace(&cv, c->h, c->w, c->flags, 2));
+		float *work = nan_buf(tn_conv2d_workspace(&cv, c->h, c->w, c->flags, 2));
 		cv.weight = wt;
 		cv.bias = b;
 		float *u = NULL;
@@ -158,7 +167,7 @@ static void asymmetric_against_ref(void)
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		const struct acase *c = &cases[i];
 		struct tn_conv cv = {c->cin, c->cout, c->kh, c->kw, c->sh, c->ph, c->dil, c->groups, c->act, NULL,
-				     NULL, NULL, c->sw, c->pw};
+				     NULL, NULL, c->sw, c->pw, NULL};
 		int oh = tn_conv_out_size(c->h, c->kh, c->sh, c->ph, c->dil);
 		int ow = tn_conv_out_size(c->w, c->kw, c->sw, c->pw, c->dil);
 		size_t nx = (size_t)c->cin * c->h * c->w, ny = (size_t)c->cout * oh * ow;
@@ -167,7 +176,7 @@ static void asymmetric_against_ref(void)
 		float *y = malloc(sizeof(float) * ny), *y2 = malloc(sizeof(float) * ny), *yr = malloc(sizeof(float) * ny);
 		for (size_t k = 0; k < ny; k++) /* an output left unwritten shows as NaN */
 			y[k] = y2[k] = NAN;
-		float *work = rand_buf(tn_conv2d_workspace(&cv, c->h, c->w, c->flags, 2));
+		float *work = nan_buf(tn_conv2d_workspace(&cv, c->h, c->w, c->flags, 2));
 		cv.weight = wt;
 		cv.bias = b;
 		int wino = tn_conv2d_uses_winograd(&cv, c->h, c->w, c->flags);
@@ -185,7 +194,7 @@ static void asymmetric_against_ref(void)
 	}
 	/* The reference itself on a hand-worked case: 1x3 kernel of ones, padding (0, 1), stride (1, 2). */
 	float x[6] = {1, 2, 3, 4, 5, 6}, w3[3] = {1, 1, 1}, y[4];
-	struct tn_conv cv = {1, 1, 1, 3, 1, 0, 1, 1, TN_ACT_NONE, w3, NULL, NULL, 2, 1};
+	struct tn_conv cv = {1, 1, 1, 3, 1, 0, 1, 1, TN_ACT_NONE, w3, NULL, NULL, 2, 1, NULL};
 	tn_conv2d_ref(&cv, x, 2, 3, y, NULL, 0);
 	CHECK(y[0] == 3 && y[1] == 5 && y[2] == 9 && y[3] == 11, "1x3 conv, padding (0,1), stride (1,2) by hand");
 }
@@ -200,7 +209,7 @@ static void winograd_choice(void)
 		{16, 30, 22, 0, 1}, {15, 30, 22, 0, 0}, {64, 7, 7, 1, 0},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-		struct tn_conv cv = {cases[i].cin, 32, 3, 3, 1, cases[i].pad, 1, 1, TN_ACT_NONE, NULL, NULL, NULL, 0, 0};
+		struct tn_conv cv = {cases[i].cin, 32, 3, 3, 1, cases[i].pad, 1, 1, TN_ACT_NONE, NULL, NULL, NULL, 0, 0, NULL};
 		CHECK(tn_conv2d_uses_winograd(&cv, cases[i].h, cases[i].w, 0) == cases[i].want,
 		      "3x3 conv, %d channels in on %dx%d: %s Winograd", cases[i].cin, cases[i].h, cases[i].w,
 		      cases[i].want ? "takes" : "does not take");
@@ -251,7 +260,7 @@ static void against_pytorch(const char *dir)
 			CHECK(0, "conv case %d: reference files readable", k);
 			continue;
 		}
-		struct tn_conv cv = {cin, cout, kh, kw, s, p, d, g, TN_ACT_NONE, wt, b, NULL, 0, 0};
+		struct tn_conv cv = {cin, cout, kh, kw, s, p, d, g, TN_ACT_NONE, wt, b, NULL, 0, 0, NULL};
 		float *u = NULL;
 		if (tn_conv2d_uses_winograd(&cv, h, w, 0)) {
 			u = malloc(sizeof(float) * tn_winograd_weight_floats(&cv));

@@ -104,7 +104,7 @@ static void aconv_cases(const char *dir)
 			CHECK(0, "asymmetric conv case %d: reference files readable", k);
 			continue;
 		}
-		struct tn_conv cv = {cin, cout, kh, kw, sh, ph, 1, g, TN_ACT_NONE, wt, b, NULL, sw, pw};
+		struct tn_conv cv = {cin, cout, kh, kw, sh, ph, 1, g, TN_ACT_NONE, wt, b, NULL, sw, pw, NULL};
 		int oh = tn_conv_out_size(h, kh, sh, ph, 1), ow = tn_conv_out_size(w, kw, sw, pw, 1);
 		CHECK((size_t)cout * oh * ow == ny, "asymmetric conv case %d: output size as PyTorch's", k);
 		if ((size_t)cout * oh * ow != ny)
