@@ -444,15 +444,20 @@ static int detect_shape(const struct tn_net *net, struct tn_node *nd)
 }
 
 /* The stride of a level is the input height over its height. */
+static size_t detect_work(const struct tn_net *net, const struct tn_node *nd, int nthreads)
+{
+	(void)net;
+	return tn_detect_decode_work(nd->iarg[1] + 5, nthreads);
+}
+
 static void detect_forward(const struct tn_net *net, const struct tn_node *nd, float *work, int nthreads)
 {
-	(void)work, (void)nthreads;
 	const int na = nd->iarg[0], no = nd->iarg[1] + 5;
 	float *y = output_data(net, nd);
 	for (int lvl = 0; lvl < nd->n_in; lvl++) {
 		const struct tn_node *b = input(net, nd, lvl);
 		tn_detect_decode(input_data(net, nd, lvl), na, no, b->h, b->w, (float)net->in_h / (float)b->h,
-				 nd->p[0].data + (size_t)lvl * na * 2, y);
+				 nd->p[0].data + (size_t)lvl * na * 2, y, work, nthreads);
 		y += (size_t)na * b->h * b->w * no;
 	}
 }
@@ -542,7 +547,7 @@ const struct tn_node_ops tn_node_ops[] = {
 	[TN_NODE_ECA] = {"ECAAttention", same_shape, gate_stats_work, eca_forward, eca_macs},
 	[TN_NODE_ESE] = {"EffectiveSE", same_shape, gate_stats_work, ese_forward, ese_macs},
 	[TN_NODE_SA] = {"ShuffleAttention", same_shape, no_work, sa_forward, sa_macs},
-	[TN_NODE_DETECT] = {"Detect", detect_shape, no_work, detect_forward, no_macs},
+	[TN_NODE_DETECT] = {"Detect", detect_shape, detect_work, detect_forward, no_macs},
 	[TN_NODE_DECONV] = {"ConvTranspose2d", deconv_shape, deconv_work, deconv_forward, deconv_macs},
 	[TN_NODE_ADD] = {"add", add_shape, no_work, add_forward, no_macs},
 	[TN_NODE_AVGPOOL] = {"AvgPool2d", pool_shape, pool_work, avgpool_forward, avgpool_macs},

@@ -40,5 +40,7 @@ static inline float tn_sigmoidf(float x)
 void tn_silu_bias(float *y, size_t n, float b);
 /* The same over rows rows of n, stride floats apart, row r with bias b[r]. */
 void tn_silu_bias_rows(float *y, size_t stride, int rows, size_t n, const float *b);
+/* y = sigmoid(y) over rows rows of n, stride floats apart, vectorised as tn_silu_bias. */
+void tn_sigmoid_rows(float *y, size_t stride, int rows, size_t n);
 
 #endif

@@ -1,11 +1,15 @@
-/* The direct convolution over packed weights (ops/convdirect.c): every instruction-set path
- * this CPU runs, against the naive reference, over a sweep of shapes with tails (channels not a
- * multiple of 8, odd widths, 1x1 maps), strides, paddings, dilations, kernels up to the 6x6
- * stem, fused epilogues; the same bytes at 1 and 2 threads; and its place in tn_conv2d. */
+/* Our own vector kernels, on every instruction-set path this CPU runs (core/cpu.h):
+ * - the direct convolution over packed weights (ops/convdirect.c) against the naive reference,
+ *   over a sweep of shapes with tails (channels not a multiple of 8, odd widths, 1x1 maps),
+ *   strides, paddings, dilations, kernels up to the 6x6 stem, fused epilogues; the same bytes
+ *   at 1 and 2 threads; and its place in tn_conv2d;
+ * - SiLU and the sigmoid (ops/fastmath.c) against double precision;
+ * - YOLOv5's Detect decoding (ops/detect.c) against its formula in double precision. */
 #include "check.h"
 #include "core/cpu.h"
 #include "ops/conv.h"
 #include "ops/convdirect.h"
+#include "ops/detect.h"
 #include "ops/fastmath.h"
 
 #include <math.h>
@@ -181,6 +185,44 @@ static void silu_paths(void)
 	tn_isa_use(prev);
 }
 
+/* Detect decoding, two levels' worth of odd sizes (block tails), 85 values per row. */
+static void detect_decode_paths(void)
+{
+	const int na = 3, no = 85, h = 7, w = 9;
+	const size_t hw = (size_t)h * w, n = (size_t)na * no * hw;
+	const float anchors[6] = {1.25f, 1.625f, 2.0f, 3.75f, 4.125f, 2.875f}, stride = 16.0f;
+	float *x = rand_buf(n), *y1 = nan_buf(n), *y2 = nan_buf(n);
+	float *work = nan_buf(tn_detect_decode_work(no, 2));
+	for (size_t i = 0; i < n; i++)
+		x[i] *= 12.0f; /* logits over -12 .. 12 */
+	const enum tn_isa prev = tn_isa_active();
+	for (int isa = TN_ISA_GENERIC; isa <= (int)tn_isa_best(); isa++) {
+		tn_isa_use((enum tn_isa)isa);
+		tn_detect_decode(x, na, no, h, w, stride, anchors, y1, work, 1);
+		tn_detect_decode(x, na, no, h, w, stride, anchors, y2, work, 2);
+		double worst = 0;
+		for (int a = 0; a < na; a++)
+			for (size_t p = 0; p < hw; p++)
+				for (int k = 0; k < no; k++) {
+					double s = 1.0 / (1.0 + exp(-(double)x[((size_t)a * no + k) * hw + p])), want = s;
+					if (k == 0)
+						want = (s * 2 - 0.5 + (double)(p % w)) * stride;
+					else if (k == 1)
+						want = (s * 2 - 0.5 + (double)(p / w)) * stride;
+					else if (k == 2 || k == 3)
+						want = 4 * s * s * anchors[a * 2 + k - 2] * stride;
+					double got = y1[((size_t)a * hw + p) * no + k];
+					double e = fabs(got - want) / (fabs(want) > 1e-3 ? fabs(want) : 1e-3);
+					worst = e > worst || got != got ? (got != got ? INFINITY : e) : worst;
+				}
+		CHECK(worst < 2e-6, "%s Detect decoding: worst relative error %.2e", tn_isa_name((enum tn_isa)isa), worst);
+		CHECK(memcmp(y1, y2, sizeof(float) * n) == 0, "%s Detect decoding: same bytes at 1 and 2 threads",
+		      tn_isa_name((enum tn_isa)isa));
+	}
+	tn_isa_use(prev);
+	free(x), free(y1), free(y2), free(work);
+}
+
 int main(void)
 {
 	omp_set_dynamic(0);
@@ -198,5 +240,6 @@ int main(void)
 	tn_isa_use(best);
 	dispatch();
 	silu_paths();
+	detect_decode_paths();
 	return check_done();
 }
