@@ -17,10 +17,17 @@
 struct geometry {
 	int oh, ow, sy, sx, rq, wq; /* rq x wq: one phase plane of the padded input */
 	int copy;                   /* the input is copied (padding, stride or ReLU) */
+	int band;                   /* output rows per band: the copy holds one band's input rows */
+	int halo;                   /* phase rows a band reads past its own: (kh - 1) * dil / sy */
 	size_t cstride;             /* floats between channels of the copy */
 	size_t pitch;               /* floats between output rows on the flattened index */
 	ptrdiff_t toff[TAPS_MAX];
 };
+
+/* A band's copy of the input stays in L2 (about 512 KB) between its writing and its reads. */
+#ifndef BAND_FLOATS
+#define BAND_FLOATS (1u << 17)
+#endif
 
 static void geometry(const struct tn_conv *cv, int h, int w, int flags, struct geometry *g)
 {
@@ -30,17 +37,25 @@ static void geometry(const struct tn_conv *cv, int h, int w, int flags, struct g
 	g->sy = sy;
 	g->sx = sx;
 	g->copy = sy != 1 || sx != 1 || py || px || (flags & TN_CONV_RELU_IN);
+	g->halo = (cv->kh - 1) * d / sy;
+	size_t plane;
 	if (g->copy) {
 		g->rq = (h + 2 * py + sy - 1) / sy;
 		g->wq = (w + 2 * px + sx - 1) / sx;
-		g->cstride = (size_t)sy * sx * g->rq * g->wq;
+		const size_t row = (size_t)cv->cin * sy * sx * g->wq; /* one phase row of every plane */
+		size_t band = BAND_FLOATS / (row ? row : 1);
+		band = band > (size_t)g->halo + 1 ? band - g->halo : 1;
+		g->band = band < (size_t)g->oh ? (int)band : (g->oh > 0 ? g->oh : 1);
+		plane = (size_t)(g->band + g->halo) * g->wq;
+		g->cstride = (size_t)sy * sx * plane;
 	} else {
 		g->rq = h;
 		g->wq = w;
-		g->cstride = (size_t)h * w;
+		g->band = g->oh > 0 ? g->oh : 1;
+		plane = (size_t)h * w;
+		g->cstride = plane;
 	}
 	g->pitch = (size_t)g->wq;
-	const size_t plane = (size_t)g->rq * g->wq;
 	for (int ky = 0; ky < cv->kh; ky++)
 		for (int kx = 0; kx < cv->kw; kx++) {
 			const int dy = ky * d, dx = kx * d;
@@ -103,17 +118,19 @@ static void phase_row(float *dst, int wq, const float *src, int w, int sx, int o
 	memset(dst + hi, 0, sizeof(float) * (wq - hi));
 }
 
-/* Channel c of the input, zero-padded (through ReLU if asked) and split into its sy x sx
- * phases: phase (ry, rx), row i, column j holds padded pixel (i * sy + ry, j * sx + rx). */
+/* Phase rows [i0, i0 + n) of channel c of the input, zero-padded (through ReLU if asked) and
+ * split into its sy x sx phases: phase (ry, rx), row i, column j holds padded pixel
+ * (i * sy + ry, j * sx + rx); it goes to row i - i0 of the phase's plane in dst. */
 static void copy_phases(const struct tn_conv *cv, const struct geometry *g, const float *xc, int h, int w,
-			int relu_in, float *dst)
+			int relu_in, int i0, int n, float *dst)
 {
 	const int py = cv->pad, px = tn_conv_pw(cv);
+	const size_t plane_floats = g->cstride / ((size_t)g->sy * g->sx);
 	for (int ry = 0; ry < g->sy; ry++)
 		for (int rx = 0; rx < g->sx; rx++) {
-			float *plane = dst + ((size_t)ry * g->sx + rx) * g->rq * g->wq;
-			for (int i = 0; i < g->rq; i++) {
-				float *row = plane + (size_t)i * g->wq;
+			float *plane = dst + ((size_t)ry * g->sx + rx) * plane_floats;
+			for (int i = i0; i < i0 + n; i++) {
+				float *row = plane + (size_t)(i - i0) * g->wq;
 				const int iy = i * g->sy + ry - py;
 				if (iy < 0 || iy >= h)
 					memset(row, 0, sizeof(float) * g->wq);
@@ -328,37 +345,45 @@ void tn_conv_direct(const struct tn_conv *cv, const float *packed, const float *
 {
 	struct geometry g;
 	geometry(cv, h, w, flags, &g);
-	const float *base = x;
-	if (g.copy) {
-#pragma omp parallel for schedule(static) num_threads(nthreads)
-		for (int c = 0; c < cv->cin; c++)
-			copy_phases(cv, &g, x + (size_t)c * h * w, h, w, flags & TN_CONV_RELU_IN,
-				    work + (size_t)c * g.cstride);
-		base = work;
-	}
 	const enum tn_isa isa = tn_isa_active();
 	tile_fn *kernel = isa == TN_ISA_AVX512 ? tile_avx512 : isa == TN_ISA_AVX2 ? tile_avx2 : tile_generic;
 	const int width = isa == TN_ISA_AVX2 ? 24 : TILE_W;
 	const int taps = cv->kh * cv->kw;
 	const size_t K = (size_t)cv->cin * taps;
-	const size_t npix_flat = (size_t)(g.oh - 1) * g.pitch + (size_t)g.ow;
-	const long nb = (long)((npix_flat + width - 1) / width), ncb = (cv->cout + MR - 1) / MR;
-	const long ntasks = nb * ncb;
-	/* Static ranges of (pixel block, channel block) tasks, pixel blocks outermost so that a
-	 * thread reuses a block's input across the channel blocks. */
+	const long ncb = (cv->cout + MR - 1) / MR;
+	/* Band by band: the threads copy the band's input rows (by channel), then share its (pixel
+	 * block, channel block) tasks in static ranges, pixel blocks outermost so that a thread
+	 * reuses a block's input across the channel blocks. */
 #pragma omp parallel num_threads(nthreads)
 	{
 		const long nt = omp_get_num_threads(), id = omp_get_thread_num();
-		const long lo = ntasks * id / nt, hi = ntasks * (id + 1) / nt;
 		float tile[MR * TILE_W] __attribute__((aligned(64)));
-		for (long task = lo; task < hi; task++) {
-			const long pb = task / ncb, cb = task % ncb;
-			const size_t n0 = (size_t)pb * width;
-			const int n = (int)(npix_flat - n0 < (size_t)width ? npix_flat - n0 : (size_t)width);
-			kernel(packed + (size_t)cb * K * MR, base + n0, g.toff, taps, cv->cin, g.cstride, n, tile);
-			const int nrows = cv->cout - (int)cb * MR < MR ? cv->cout - (int)cb * MR : MR;
-			finish_tile(cv, tile, (int)cb * MR, nrows, n);
-			store_tile(&g, tile, (int)cb * MR, nrows, n0, n, y, res, flags);
+		for (int r0 = 0; r0 < g.oh; r0 += g.band) {
+			const int nr = g.oh - r0 < g.band ? g.oh - r0 : g.band;
+			const float *base = x + (size_t)r0 * g.pitch;
+			if (g.copy) {
+				const int rows = nr + g.halo < g.rq - r0 ? nr + g.halo : g.rq - r0;
+#pragma omp for schedule(static)
+				for (int c = 0; c < cv->cin; c++)
+					copy_phases(cv, &g, x + (size_t)c * h * w, h, w, flags & TN_CONV_RELU_IN, r0, rows,
+						    work + (size_t)c * g.cstride);
+				base = work;
+			}
+			const size_t npix_flat = (size_t)(nr - 1) * g.pitch + (size_t)g.ow;
+			const long nb = (long)((npix_flat + width - 1) / width), ntasks = nb * ncb;
+			const long lo = ntasks * id / nt, hi = ntasks * (id + 1) / nt;
+			for (long task = lo; task < hi; task++) {
+				const long pb = task / ncb, cb = task % ncb;
+				const size_t n0 = (size_t)pb * width;
+				const int n = (int)(npix_flat - n0 < (size_t)width ? npix_flat - n0 : (size_t)width);
+				kernel(packed + (size_t)cb * K * MR, base + n0, g.toff, taps, cv->cin, g.cstride, n, tile);
+				const int nrows = cv->cout - (int)cb * MR < MR ? cv->cout - (int)cb * MR : MR;
+				finish_tile(cv, tile, (int)cb * MR, nrows, n);
+				store_tile(&g, tile, (int)cb * MR, nrows, (size_t)r0 * g.pitch + n0, n, y, res, flags);
+			}
+			if (g.copy) {
+#pragma omp barrier
+			}
 		}
 	}
 }
