@@ -484,10 +484,12 @@ static int add_record(struct tn_map_data *d, json_t *o, const struct rec_at *at,
 	dt->box[1] = bb[1];
 	dt->box[2] = bb[0] + bb[2];
 	dt->box[3] = bb[1] + bb[3];
-	if (lb[0]) /* val.py's float32 values (x2 = x + w within a double's rounding) */
+	dt->score = score;
+	if (lb[0]) { /* val.py's float32 values (x2 = x + w within a double's rounding) */
 		for (int j = 0; j < 4; j++)
 			dt->box[j] = (float)dt->box[j];
-	dt->score = score;
+		dt->score = (float)score;
+	}
 	dt->cls = (int32_t)cat;
 	dt->image = idx;
 	dt->seq = d->ndets;

@@ -37,7 +37,8 @@ struct tn_map_image {
 	double width, height; /* pixels; 0 until a detection line gives them */
 	int lb[4];            /* infer-detect --val's "letterbox": load_image's w, h and the canvas
 			       * W, H; zeros when not given.  Given, the image is scored as val.py
-			       * scores it: labels through its dataloader and scale_boxes, float32 */
+			       * scores it: labels through its dataloader and scale_boxes; boxes,
+			       * scores and IoUs float32 */
 	uint64_t size_line;   /* line that gave the size (for messages) */
 	const char *size_file;
 };

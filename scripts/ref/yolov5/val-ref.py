@@ -4,7 +4,18 @@
 
   val-ref.py eval (--weights X.pt | --w MODEL.w) --list LIST --labels DIR
                   [--batch-size 32] [--imgsz 640] [--conf 0.001] [--iou 0.6] [--max-det 300]
+                  [--dets DETS.jsonl] [--save-dets OUT.jsonl]
       prints JSON: p, r, map50, map50_95, the val.py line ("%11.3g" x 4), per-class APs
+      --save-dets: also writes the network's detections (after NMS and scale_boxes) as
+      infer-detect --val -f jsonl writes them: per detection image_id (the file's stem),
+      category_id, bbox [x1, y1, x2 - x1, y2 - y1] in val.py's box space, score, letterbox
+      [w, h, W, H] (load_image's size, the batch shape), width, height
+      --dets: scores those detections (e.g. infer-detect --val's) instead of the network's: the
+      same dataloader, labels and metrics, but no forward pass and no NMS; each detection's
+      box becomes predn's row (x1, y1, x + w, y + h in float32), an image's detections go in
+      by decreasing score as NMS hands them over (ties in file order), and an image's
+      letterbox, width and height must be the ones computed here.  The model is still loaded
+      (its stride makes the batch shapes, its nc is num_classes).
   val-ref.py make-set OUT
       OUT/images/*.jpg, OUT/labels/*.txt, OUT/val.txt: the sample images (samples/) cut to
       many aspect ratios (tall, wide, square, equal ratios at different sizes, sizes above and
@@ -110,6 +121,42 @@ def read_labels(path):
     return lb
 
 
+def read_dets(path):
+    """DETS.jsonl -> {image_id: [(line number, record), ...]}."""
+    dets = {}
+    with open(path) as f:
+        for k, line in enumerate(f, 1):
+            if line.strip():
+                d = json.loads(line)
+                dets.setdefault(d["image_id"], []).append((k, d))
+    return dets
+
+
+def given_pred(recs, meta, path):
+    """An image's detections from --dets as NMS's output [x1, y1, x2, y2, conf, cls] (float32),
+    already in scale_boxes' space, by decreasing score (a stable sort: ties in file order)."""
+    (h0, w0), lbox = meta
+    rows = []
+    for k, d in recs:
+        if list(d["letterbox"]) != lbox or (d["width"], d["height"]) != (w0, h0):
+            raise SystemExit("%s: line %d: image '%s' has letterbox %s, %gx%g; val.py's is %s, %dx%d" % (
+                path, k, d["image_id"], d["letterbox"], d["width"], d["height"], lbox, w0, h0))
+        x, y, w, h = d["bbox"]
+        rows.append([x, y, x + w, y + h, d["score"], d["category_id"]])
+    pred = torch.tensor(rows, dtype=torch.float32).reshape(-1, 6)
+    return pred[torch.sort(pred[:, 4], descending=True, stable=True)[1]]
+
+
+def det_records(predn, meta, image_id):
+    """predn's rows as infer-detect --val's jsonl records."""
+    (h0, w0), lbox = meta
+    out = []
+    for x1, y1, x2, y2, conf, cls in predn.tolist():
+        out.append(json.dumps({"image_id": image_id, "category_id": int(cls), "bbox": [x1, y1, x2 - x1, y2 - y1],
+                               "score": conf, "letterbox": lbox, "width": int(w0), "height": int(h0)}) + "\n")
+    return out
+
+
 def evaluate(a):
     tmp = tempfile.mkdtemp()
     weights, cfg = (a.weights, None) if a.weights else load_w(a.w, tmp)
@@ -123,6 +170,11 @@ def evaluate(a):
     files = sorted(files)
     stem = lambda p: os.path.splitext(os.path.basename(p))[0]  # noqa: E731
     labels = [read_labels(os.path.join(a.labels, stem(p) + ".txt")) for p in files]
+    given = read_dets(a.dets) if a.dets else None
+    if given is not None and set(given) - set(map(stem, files)):
+        raise SystemExit("%s: detections of images not in %s: %s" % (
+            a.dets, a.list, " ".join(sorted(set(given) - set(map(stem, files))))))
+    saved = []
     s = np.array([exif_size(p) for p in files])
     n = len(files)
     bi = np.floor(np.arange(n) / a.batch_size).astype(int)
@@ -185,16 +237,22 @@ def evaluate(a):
             t[:, 0] = si
             tg.append(t)
             ims.append(torch.from_numpy(np.ascontiguousarray(lb.transpose((2, 0, 1))[::-1])))
-            metas.append(((h0, w0), ((h / h0, w / w0), pad), files[i]))
-        im = torch.stack(ims, 0).float()
-        im /= 255
+            metas.append(((h0, w0), ((h / h0, w / w0), pad), files[i], [w, h, int(shape[1]), int(shape[0])]))
         targets = torch.cat(tg, 0)
-        nbi, _, height, width = im.shape
-        with torch.no_grad():
-            preds = model(im)[0]
+        nbi, (height, width) = len(ims), ims[0].shape[1:]
+        if given is None:
+            im = torch.stack(ims, 0).float()
+            im /= 255
+            with torch.no_grad():
+                preds = model(im)[0]
         targets[:, 2:] *= torch.tensor((width, height, width, height))
         for si in range(nbi):
-            pred = yr.nms_one(preds[si], conf_thres=a.conf, iou_thres=a.iou, multi_label=True, max_det=a.max_det)
+            image_id = stem(metas[si][2])
+            if given is None:
+                pred = yr.nms_one(preds[si], conf_thres=a.conf, iou_thres=a.iou, multi_label=True,
+                                  max_det=a.max_det)
+            else:
+                pred = given_pred(given.get(image_id, []), (metas[si][0], metas[si][3]), a.dets)
             lab = targets[targets[:, 0] == si, 1:]
             nl, npr = lab.shape[0], pred.shape[0]
             shape0, ratio_pad = metas[si][0], metas[si][1]
@@ -205,12 +263,17 @@ def evaluate(a):
                     stats.append((correct, torch.zeros(0), torch.zeros(0), lab[:, 0]))
                 continue
             predn = pred.clone()
-            scale_ratio_pad(predn[:, :4], shape0, ratio_pad)
+            if given is None:
+                scale_ratio_pad(predn[:, :4], shape0, ratio_pad)
+                saved += det_records(predn, (shape0, metas[si][3]), image_id)
             if nl:
                 tbox = yr.xywh2xyxy(lab[:, 1:5])
                 scale_ratio_pad(tbox, shape0, ratio_pad)
                 correct = process_batch(predn, torch.cat((lab[:, 0:1], tbox), 1), iouv)
             stats.append((correct, pred[:, 4], pred[:, 5], lab[:, 0]))
+    if a.save_dets:
+        with open(a.save_dets, "w") as f:
+            f.write("".join(saved))
     stats = [torch.cat(x, 0).cpu().numpy() for x in zip(*stats)]
     out = {"images": seen, "instances": int(len(stats[3])), "num_classes": nc}
     mp = mr = map50 = map5095 = 0.0
@@ -310,6 +373,8 @@ def main():
     e.add_argument("--conf", type=float, default=0.001)
     e.add_argument("--iou", type=float, default=0.6)
     e.add_argument("--max-det", type=int, default=300)
+    e.add_argument("--dets", help="score these detections (infer-detect --val -f jsonl), not the network's")
+    e.add_argument("--save-dets", help="write the network's detections here as jsonl")
     m = sub.add_parser("make-set")
     m.add_argument("out")
     m.add_argument("--samples", default=os.path.join(HERE, "..", "..", "..", "samples"))
@@ -317,6 +382,8 @@ def main():
     if a.cmd == "eval":
         if not (a.weights or a.w):
             ap.error("give --weights or --w")
+        if a.dets and a.save_dets:
+            ap.error("--save-dets writes the network's detections; with --dets there are none")
         evaluate(a)
     else:
         make_set(a.out, a.samples)
