@@ -260,6 +260,11 @@ int tn_conv2d_uses_direct(const struct tn_conv *cv, int h, int w, int flags)
 		return 0;
 	int oh = tn_conv_out_size(h, cv->kh, cv->stride, cv->pad, cv->dil);
 	int ow = tn_conv_out_size(w, cv->kw, tn_conv_sw(cv), tn_conv_pw(cv), cv->dil);
+	/* Winograd's 4x fewer products win on deep 3x3s over big maps (DeepLab's decoder at 128x128:
+	 * 1.7x), not on smaller ones, where its transforms and 36 small GEMMs cost more. */
+	if (tn_conv2d_uses_winograd(cv, h, w, flags) && cv->cin >= 256 && cv->cout >= 256 &&
+	    (size_t)oh * ow >= 96 * 96)
+		return 0;
 	return oh > 0 && ow > 0 && !sparse_taps_eligible(cv, h, w, oh, ow, flags) &&
 	       direct_pays(cv, (size_t)oh * ow);
 }

@@ -25,9 +25,7 @@ struct geometry {
 };
 
 /* A band's copy of the input stays in L2 (about 512 KB) between its writing and its reads. */
-#ifndef BAND_FLOATS
 #define BAND_FLOATS (1u << 17)
-#endif
 
 static void geometry(const struct tn_conv *cv, int h, int w, int flags, struct geometry *g)
 {

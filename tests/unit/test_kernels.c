@@ -130,8 +130,10 @@ static void dispatch(void)
 	cv.groups = 16;
 	cv.cout = 16;
 	CHECK(!tn_conv2d_uses_direct(&cv, 20, 20, 0), "depthwise: not direct");
-	struct tn_conv big = {.cin = 256, .cout = 64, .kh = 3, .kw = 3, .stride = 1, .pad = 1, .dil = 1, .groups = 1};
+	struct tn_conv big = {.cin = 256, .cout = 256, .kh = 3, .kw = 3, .stride = 1, .pad = 1, .dil = 1, .groups = 1};
 	CHECK(tn_conv2d_uses_direct(&big, 20, 20, 0), "3x3 on 256 channels (K 2304): direct");
+	CHECK(!tn_conv2d_uses_direct(&big, 128, 128, 0) && tn_conv2d_uses_winograd(&big, 128, 128, 0),
+	      "3x3 on 256 channels over 128x128: Winograd");
 	big.cin = 257;
 	CHECK(!tn_conv2d_uses_direct(&big, 20, 20, 0), "3x3 on 257 channels: BLIS or Winograd");
 	struct tn_conv pw = {.cin = 512, .cout = 64, .kh = 1, .kw = 1, .stride = 1, .dil = 1, .groups = 1};
