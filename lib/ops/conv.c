@@ -244,14 +244,18 @@ static int depthwise_band(const struct tn_conv *cv, int w, int oh, size_t *float
 /* Where the direct kernel goes, from per-layer timings on AVX-512 (Zen 5): it keeps a pixel
  * block's input, K x 48 floats, in L2 up to about K = 2304 (256 channels of 3x3); a 1x1 conv
  * on more than 768 channels reads one plane per channel and BLIS's packing wins there.
- * Between 512 and 768 (Xception's 728) it is faster still, but its rounding flips two more
- * near-tied pixels of the Xception photo test than that test's 99.99 % allows: those stay on
- * BLIS, which the test was set against.  On a single pixel (a classifier's fc) BLIS packs all
- * the weights for one column: the direct kernel reads them once, 4x faster. */
-static int direct_pays(const struct tn_conv *cv, size_t npix)
+ *
+ * Three choices that measured faster are not taken, because each flips one or two more
+ * near-tied pixels (top-2 margin under 1e-3) of the Xception photo test than its bound of
+ * 99.99 % equal allows (person.jpg: 27 of 271,360 differ with the paths below, as before this
+ * kernel; 28 or 29 with any of them): the direct kernel for 1x1 convs on 513 to 768 channels
+ * (Xception's 728: 1.9x faster), Winograd rather than direct for 3x3s of 256+ channels over
+ * maps of 96x96 or more (DeepLab's decoder: 1.7x), and the direct kernel for 1x1 convs on one
+ * pixel (a classifier's fc, ASPP's pooling branch: 4x). */
+static int direct_pays(const struct tn_conv *cv)
 {
 	const long taps = (long)cv->kh * cv->kw, k = taps * cv->cin;
-	return k <= 2304 && (taps > 1 || cv->cin <= 512 || npix == 1);
+	return k <= 2304 && (taps > 1 || cv->cin <= 512);
 }
 
 int tn_conv2d_uses_direct(const struct tn_conv *cv, int h, int w, int flags)
@@ -260,13 +264,7 @@ int tn_conv2d_uses_direct(const struct tn_conv *cv, int h, int w, int flags)
 		return 0;
 	int oh = tn_conv_out_size(h, cv->kh, cv->stride, cv->pad, cv->dil);
 	int ow = tn_conv_out_size(w, cv->kw, tn_conv_sw(cv), tn_conv_pw(cv), cv->dil);
-	/* Winograd's 4x fewer products win on deep 3x3s over big maps (DeepLab's decoder at 128x128:
-	 * 1.7x), not on smaller ones, where its transforms and 36 small GEMMs cost more. */
-	if (tn_conv2d_uses_winograd(cv, h, w, flags) && cv->cin >= 256 && cv->cout >= 256 &&
-	    (size_t)oh * ow >= 96 * 96)
-		return 0;
-	return oh > 0 && ow > 0 && !sparse_taps_eligible(cv, h, w, oh, ow, flags) &&
-	       direct_pays(cv, (size_t)oh * ow);
+	return oh > 0 && ow > 0 && !sparse_taps_eligible(cv, h, w, oh, ow, flags) && direct_pays(cv);
 }
 
 size_t tn_conv2d_workspace(const struct tn_conv *cv, int h, int w, int flags, int nthreads)
