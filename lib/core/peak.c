@@ -3,6 +3,7 @@
 #include "core/peak.h"
 
 #include "core/clock.h"
+#include "core/cpu.h"
 
 #include <omp.h>
 
@@ -59,10 +60,10 @@ double tn_fma_peak_gflops(int nthreads, const char **isa)
 	double (*run)(long) = fmas_scalar;
 	const char *name = "scalar";
 #ifdef TN_X86
-	__builtin_cpu_init();
-	if (__builtin_cpu_supports("avx512f"))
+	/* the widest path the CPU runs, as the kernels choose it */
+	if (tn_isa_best() == TN_ISA_AVX512)
 		run = fmas_avx512, name = "avx512";
-	else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+	else if (tn_isa_best() == TN_ISA_AVX2)
 		run = fmas_avx2, name = "avx2";
 #endif
 	if (isa)

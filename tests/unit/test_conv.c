@@ -1,5 +1,6 @@
 /* Convolution and the small ops: the fast paths against the naive references over a sweep of
  * shapes, thread-count determinism, and PyTorch's own outputs (scripts/ref/ops-golden.py). */
+#include "bufs.h"
 #include "check.h"
 #include "core/threads.h"
 #include "io/npy.h"
@@ -12,44 +13,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-
-static uint32_t rng = 12345;
-static float frand(void)
-{
-	rng = rng * 1664525u + 1013904223u;
-	return (float)(rng >> 8) / (float)(1u << 24) * 2.0f - 1.0f;
-}
-
-static float *rand_buf(size_t n)
-{
-	float *p = malloc(sizeof(float) * (n ? n : 1));
-	for (size_t i = 0; i < n; i++)
-		p[i] = frand();
-	return p;
-}
-
-/* Scratch filled with NaN: a path that reads scratch it did not write shows in its output. */
-static float *nan_buf(size_t n)
-{
-	float *p = malloc(sizeof(float) * (n ? n : 1));
-	for (size_t i = 0; i < n; i++)
-		p[i] = NAN;
-	return p;
-}
-
-static double max_rel_diff(const float *a, const float *b, size_t n)
-{
-	double m = 0, scale = 1e-6;
-	for (size_t i = 0; i < n; i++)
-		if (fabs(b[i]) > scale)
-			scale = fabs(b[i]);
-	for (size_t i = 0; i < n; i++) {
-		double d = fabs((double)a[i] - b[i]);
-		if (!(d <= m)) /* a NaN sticks */
-			m = d;
-	}
-	return m / scale;
-}
 
 struct ccase {
 	int cin, cout, h, w, k, stride, pad, dil, groups;

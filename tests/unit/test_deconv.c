@@ -1,6 +1,7 @@
 /* Transposed convolution (and the asymmetric convolutions of CrossConv): the fast paths against
  * the naive reference and PyTorch's outputs (scripts/ref/deconv-golden.py), thread-count
  * determinism. */
+#include "bufs.h"
 #include "check.h"
 #include "core/threads.h"
 #include "io/npy.h"
@@ -13,20 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static double max_rel_diff(const float *a, const float *b, size_t n)
-{
-	double m = 0, scale = 1e-6;
-	for (size_t i = 0; i < n; i++)
-		if (fabs(b[i]) > scale)
-			scale = fabs(b[i]);
-	for (size_t i = 0; i < n; i++) {
-		double d = fabs((double)a[i] - b[i]);
-		if (!(d <= m)) /* a NaN sticks */
-			m = d;
-	}
-	return m / scale;
-}
 
 static float *load(const char *dir, const char *op, int k, const char *part, size_t *numel)
 {

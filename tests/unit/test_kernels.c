@@ -5,6 +5,7 @@
  *   at 1 and 2 threads; and its place in tn_conv2d;
  * - SiLU and the sigmoid (ops/fastmath.c) against double precision;
  * - YOLOv5's Detect decoding (ops/detect.c) against its formula in double precision. */
+#include "bufs.h"
 #include "check.h"
 #include "core/cpu.h"
 #include "ops/conv.h"
@@ -17,44 +18,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-
-static uint32_t rng = 777;
-static float frand(void)
-{
-	rng = rng * 1664525u + 1013904223u;
-	return (float)(rng >> 8) / (float)(1u << 24) * 2.0f - 1.0f;
-}
-
-static float *rand_buf(size_t n)
-{
-	float *p = malloc(sizeof(float) * (n ? n : 1));
-	for (size_t i = 0; i < n; i++)
-		p[i] = frand();
-	return p;
-}
-
-static float *nan_buf(size_t n)
-{
-	float *p = malloc(sizeof(float) * (n ? n : 1));
-	for (size_t i = 0; i < n; i++)
-		p[i] = NAN;
-	return p;
-}
-
-/* Largest absolute difference over the largest reference magnitude; a NaN sticks. */
-static double max_rel_diff(const float *a, const float *b, size_t n)
-{
-	double m = 0, scale = 1e-6;
-	for (size_t i = 0; i < n; i++)
-		if (fabs(b[i]) > scale)
-			scale = fabs(b[i]);
-	for (size_t i = 0; i < n; i++) {
-		double d = fabs((double)a[i] - b[i]);
-		if (!(d <= m))
-			m = d;
-	}
-	return m / scale;
-}
 
 struct dcase {
 	int cin, cout, h, w, kh, kw, sh, sw, ph, pw, dil;
@@ -231,6 +194,7 @@ static void detect_decode_paths(void)
 
 int main(void)
 {
+	test_rng = 777;
 	omp_set_dynamic(0);
 	const enum tn_isa best = tn_isa_best();
 	printf("# widest path on this CPU: %s\n", tn_isa_name(best));
