@@ -226,10 +226,10 @@ static void conv_sparse_taps(const struct tn_conv *cv, const float *x, int h, in
 		memset(y, 0, sizeof(float) * (size_t)cout * npix);
 }
 
-/* Depthwise bands: about 64 KB of padded rows each; *floats per thread, 0 when the strides
- * differ or a band would pass 64 MB (then the bounds are tested per tap instead). */
 static size_t conv_workspace_unpacked(const struct tn_conv *cv, int h, int w, int flags, int nthreads);
 
+/* Depthwise bands: about 64 KB of padded rows each; *floats per thread, 0 when the strides
+ * differ or a band would pass 64 MB (then the bounds are tested per tap instead). */
 static int depthwise_band(const struct tn_conv *cv, int w, int oh, size_t *floats)
 {
 	const int wp = w + 2 * tn_conv_pw(cv), halo = (cv->kh - 1) * cv->dil;

@@ -275,36 +275,20 @@ __attribute__((target("avx512f"))) static void tile_avx512(const float *wk, cons
 	STORE512(7);
 }
 
-/* Bias and activation on rows [0, nrows) of a tile, n pixels each, while it is in cache. */
+/* Bias and activation on rows [0, nrows) of a tile, n pixels each, while it is in cache:
+ * SiLU for all rows in one call (a call per row costs as much as the SiLU), the others through
+ * conv.c's epilogue. */
 static void finish_tile(const struct tn_conv *cv, float *tile, int co0, int nrows, int n)
 {
+	if (cv->act != TN_ACT_SILU) {
+		for (int r = 0; r < nrows; r++)
+			tn_conv_epilogue(cv, co0 + r, tile + r * TILE_W, (size_t)n, NULL, 0);
+		return;
+	}
 	float b[MR];
 	for (int r = 0; r < nrows; r++)
 		b[r] = cv->bias ? cv->bias[co0 + r] : 0.0f;
-	if (cv->act == TN_ACT_SILU) {
-		tn_silu_bias_rows(tile, TILE_W, nrows, (size_t)n, b);
-		return;
-	}
-	for (int r = 0; r < nrows; r++) {
-		float *row = tile + r * TILE_W;
-		const float br = b[r];
-		switch (cv->act) {
-		case TN_ACT_RELU:
-			for (int p = 0; p < n; p++)
-				row[p] = row[p] + br > 0.0f ? row[p] + br : 0.0f;
-			break;
-		case TN_ACT_RELU6:
-			for (int p = 0; p < n; p++) {
-				float v = row[p] + br;
-				v = v > 0.0f ? v : 0.0f;
-				row[p] = v < 6.0f ? v : 6.0f;
-			}
-			break;
-		default:
-			for (int p = 0; p < n; p++)
-				row[p] += br;
-		}
-	}
+	tn_silu_bias_rows(tile, TILE_W, nrows, (size_t)n, b);
 }
 
 /* Writes rows [0, nrows) of a finished tile (pixels n0 .. n0+n of the flattened index) into y,
