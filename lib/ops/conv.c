@@ -271,7 +271,7 @@ size_t tn_conv2d_workspace(const struct tn_conv *cv, int h, int w, int flags, in
 {
 	if (tn_conv2d_uses_direct(cv, h, w, flags)) {
 		/* The other paths stay possible until the weights are packed. */
-		size_t direct = tn_conv_direct_workspace(cv, h, w, flags);
+		size_t direct = tn_conv_direct_workspace(cv, h, w, flags, nthreads);
 		size_t other = conv_workspace_unpacked(cv, h, w, flags, nthreads);
 		return direct > other ? direct : other;
 	}

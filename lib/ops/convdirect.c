@@ -85,11 +85,20 @@ void tn_conv_direct_pack(const struct tn_conv *cv, float *packed)
 			}
 }
 
-size_t tn_conv_direct_workspace(const struct tn_conv *cv, int h, int w, int flags)
+/* Whether each thread copies and computes its own output rows, band by band in a copy of its
+ * own: the copy stays in the core that reads it and no thread waits for another.  Maps of
+ * fewer rows share each band instead, as an uneven split of a few rows would cost more. */
+static int private_bands(const struct geometry *g, int nthreads)
+{
+	return g->copy && nthreads > 1 && g->oh >= 8 * nthreads;
+}
+
+size_t tn_conv_direct_workspace(const struct tn_conv *cv, int h, int w, int flags, int nthreads)
 {
 	struct geometry g;
 	geometry(cv, h, w, flags, &g);
-	return g.copy ? (size_t)cv->cin * g.cstride : 0;
+	const size_t copies = private_bands(&g, nthreads) ? (size_t)nthreads : 1;
+	return g.copy ? copies * cv->cin * g.cstride : 0;
 }
 
 /* One phase row: dst[j] = src[j * sx + off] where that is inside [0, w), else 0 (through
@@ -322,49 +331,90 @@ static void store_tile(const struct geometry *g, const float *tile, int co0, int
 	}
 }
 
+struct kernel {
+	tile_fn *tile;
+	int width; /* pixels per tile */
+};
+
+/* Tasks [part, part + 1) of nparts of one band's (pixel block, channel block) grid, pixel
+ * blocks outermost so that a thread reuses a block's input across the channel blocks; base
+ * holds the band's input (output rows r0 .. r0 + nr) on the flattened index. */
+static void band_tasks(const struct tn_conv *cv, const struct geometry *g, struct kernel k, const float *packed,
+		       const float *base, int r0, int nr, long part, long nparts, float *y, const float *res,
+		       int flags, float *tile)
+{
+	const int taps = cv->kh * cv->kw;
+	const size_t K = (size_t)cv->cin * taps;
+	const long ncb = (cv->cout + MR - 1) / MR;
+	const size_t npix_flat = (size_t)(nr - 1) * g->pitch + (size_t)g->ow;
+	const long nb = (long)((npix_flat + k.width - 1) / k.width), ntasks = nb * ncb;
+	const long lo = ntasks * part / nparts, hi = ntasks * (part + 1) / nparts;
+	for (long task = lo; task < hi; task++) {
+		const long pb = task / ncb, cb = task % ncb;
+		const size_t n0 = (size_t)pb * k.width;
+		const int n = (int)(npix_flat - n0 < (size_t)k.width ? npix_flat - n0 : (size_t)k.width);
+		k.tile(packed + (size_t)cb * K * MR, base + n0, g->toff, taps, cv->cin, g->cstride, n, tile);
+		const int nrows = cv->cout - (int)cb * MR < MR ? cv->cout - (int)cb * MR : MR;
+		finish_tile(cv, tile, (int)cb * MR, nrows, n);
+		store_tile(g, tile, (int)cb * MR, nrows, (size_t)r0 * g->pitch + n0, n, y, res, flags);
+	}
+}
+
+/* Phase rows the band of output rows r0 .. r0 + nr reads. */
+static int band_rows(const struct geometry *g, int r0, int nr)
+{
+	return nr + g->halo < g->rq - r0 ? nr + g->halo : g->rq - r0;
+}
+
+/* That band's input, all channels, copied by one thread. */
+static void copy_band(const struct tn_conv *cv, const struct geometry *g, const float *x, int h, int w, int flags,
+		      int r0, int nr, float *dst)
+{
+	const int rows = band_rows(g, r0, nr);
+	for (int c = 0; c < cv->cin; c++)
+		copy_phases(cv, g, x + (size_t)c * h * w, h, w, flags & TN_CONV_RELU_IN, r0, rows,
+			    dst + (size_t)c * g->cstride);
+}
+
 void tn_conv_direct(const struct tn_conv *cv, const float *packed, const float *x, int h, int w, float *y,
 		    const float *res, int flags, float *work, int nthreads)
 {
 	struct geometry g;
 	geometry(cv, h, w, flags, &g);
 	const enum tn_isa isa = tn_isa_active();
-	tile_fn *kernel = isa == TN_ISA_AVX512 ? tile_avx512 : isa == TN_ISA_AVX2 ? tile_avx2 : tile_generic;
-	const int width = isa == TN_ISA_AVX2 ? 24 : TILE_W;
-	const int taps = cv->kh * cv->kw;
-	const size_t K = (size_t)cv->cin * taps;
-	const long ncb = (cv->cout + MR - 1) / MR;
-	/* Band by band: the threads copy the band's input rows (by channel), then share its (pixel
-	 * block, channel block) tasks in static ranges, pixel blocks outermost so that a thread
-	 * reuses a block's input across the channel blocks. */
+	const struct kernel k = {isa == TN_ISA_AVX512 ? tile_avx512 : isa == TN_ISA_AVX2 ? tile_avx2 : tile_generic,
+				 isa == TN_ISA_AVX2 ? 24 : TILE_W};
+	const int mine = private_bands(&g, nthreads);
 #pragma omp parallel num_threads(nthreads)
 	{
 		const long nt = omp_get_num_threads(), id = omp_get_thread_num();
 		float tile[MR * TILE_W] __attribute__((aligned(64)));
-		for (int r0 = 0; r0 < g.oh; r0 += g.band) {
-			const int nr = g.oh - r0 < g.band ? g.oh - r0 : g.band;
-			const float *base = x + (size_t)r0 * g.pitch;
-			if (g.copy) {
-				const int rows = nr + g.halo < g.rq - r0 ? nr + g.halo : g.rq - r0;
+		if (mine) {
+			float *copy = work + (size_t)id * cv->cin * g.cstride;
+			const int end = (int)(g.oh * (id + 1) / nt);
+			for (int r0 = (int)(g.oh * id / nt); r0 < end; r0 += g.band) {
+				const int nr = end - r0 < g.band ? end - r0 : g.band;
+				copy_band(cv, &g, x, h, w, flags, r0, nr, copy);
+				band_tasks(cv, &g, k, packed, copy, r0, nr, 0, 1, y, res, flags, tile);
+			}
+		} else {
+			/* Shared bands: the threads copy a band's input rows by channel, then share
+			 * its tasks in static ranges. */
+			for (int r0 = 0; r0 < g.oh; r0 += g.band) {
+				const int nr = g.oh - r0 < g.band ? g.oh - r0 : g.band;
+				const float *base = x + (size_t)r0 * g.pitch;
+				if (g.copy) {
+					const int rows = band_rows(&g, r0, nr);
 #pragma omp for schedule(static)
-				for (int c = 0; c < cv->cin; c++)
-					copy_phases(cv, &g, x + (size_t)c * h * w, h, w, flags & TN_CONV_RELU_IN, r0, rows,
-						    work + (size_t)c * g.cstride);
-				base = work;
-			}
-			const size_t npix_flat = (size_t)(nr - 1) * g.pitch + (size_t)g.ow;
-			const long nb = (long)((npix_flat + width - 1) / width), ntasks = nb * ncb;
-			const long lo = ntasks * id / nt, hi = ntasks * (id + 1) / nt;
-			for (long task = lo; task < hi; task++) {
-				const long pb = task / ncb, cb = task % ncb;
-				const size_t n0 = (size_t)pb * width;
-				const int n = (int)(npix_flat - n0 < (size_t)width ? npix_flat - n0 : (size_t)width);
-				kernel(packed + (size_t)cb * K * MR, base + n0, g.toff, taps, cv->cin, g.cstride, n, tile);
-				const int nrows = cv->cout - (int)cb * MR < MR ? cv->cout - (int)cb * MR : MR;
-				finish_tile(cv, tile, (int)cb * MR, nrows, n);
-				store_tile(&g, tile, (int)cb * MR, nrows, (size_t)r0 * g.pitch + n0, n, y, res, flags);
-			}
-			if (g.copy) {
+					for (int c = 0; c < cv->cin; c++)
+						copy_phases(cv, &g, x + (size_t)c * h * w, h, w,
+							    flags & TN_CONV_RELU_IN, r0, rows, work + (size_t)c * g.cstride);
+					base = work;
+				}
+				band_tasks(cv, &g, k, packed, base, r0, nr, id, nt, y, res, flags, tile);
+				if (g.copy) {
 #pragma omp barrier
+				}
 			}
 		}
 	}

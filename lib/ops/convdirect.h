@@ -19,8 +19,8 @@ int tn_conv_direct_eligible(const struct tn_conv *cv);
 /* Packed weights: ceil(cout / 8) * 8 * K floats, zero rows past cout. */
 size_t tn_conv_direct_weight_floats(const struct tn_conv *cv);
 void tn_conv_direct_pack(const struct tn_conv *cv, float *packed);
-/* Floats of scratch: the padded, phase-split copy of the input (0 when none is needed). */
-size_t tn_conv_direct_workspace(const struct tn_conv *cv, int h, int w, int flags);
+/* Floats of scratch: the padded, phase-split copies of the input (0 when none is needed). */
+size_t tn_conv_direct_workspace(const struct tn_conv *cv, int h, int w, int flags, int nthreads);
 /* y = act(conv(x) + bias) + res; packed from tn_conv_direct_pack.  Output bytes depend on the
  * path (core/cpu.h's tn_isa_active) but not on the thread count; allocates nothing. */
 void tn_conv_direct(const struct tn_conv *cv, const float *packed, const float *x, int h, int w, float *y,

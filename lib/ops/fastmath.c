@@ -1,7 +1,8 @@
 /* SiLU and the sigmoid over rows, with AVX-512 and AVX2+FMA paths chosen at run time (the
  * compiler does not vectorise the exp for AVX2 on its own).  Both vector paths run the same
- * operations lane by lane, and the AVX-512 one hands its tail to the AVX2 one, so the two give
- * the same bits; the scalar tail (tn_expf) rounds differently. */
+ * operations lane by lane, tails included (masked), so the two give the same bits and a value's
+ * result does not depend on where it sits in a row; the portable path (tn_expf) rounds
+ * differently. */
 #include "ops/fastmath.h"
 
 #include "core/cpu.h"
@@ -63,8 +64,12 @@ __attribute__((target("avx2,fma"))) static inline void rows_avx2(float *y, size_
 		const __m256 v = _mm256_add_ps(_mm256_loadu_ps(y + i), bias);
 		_mm256_storeu_ps(y + i, _mm256_div_ps(silu ? v : one, _mm256_add_ps(one, exp_neg256(v))));
 	}
-	for (; i < n; i++)
-		y[i] = silu_or_sigmoid(y[i] + b, silu);
+	if (i < n) { /* the tail through the same lanes: a value's bits do not depend on its place */
+		const __m256i m = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(n - i)),
+						     _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+		const __m256 v = _mm256_add_ps(_mm256_maskload_ps(y + i, m), bias);
+		_mm256_maskstore_ps(y + i, m, _mm256_div_ps(silu ? v : one, _mm256_add_ps(one, exp_neg256(v))));
+	}
 }
 
 __attribute__((target("avx512f,avx2,fma"))) static inline void rows_avx512(float *y, size_t n, float b, int silu)

@@ -67,7 +67,7 @@ static void run_case(const struct dcase *c, enum tn_isa isa)
 	float *res = c->res ? rand_buf(ny) : NULL;
 	float *y1 = nan_buf(ny), *y2 = nan_buf(ny), *yr = malloc(sizeof(float) * ny);
 	float *packed = nan_buf(tn_conv_direct_weight_floats(&cv));
-	float *work = nan_buf(tn_conv_direct_workspace(&cv, c->h, c->w, c->flags));
+	float *work = nan_buf(tn_conv_direct_workspace(&cv, c->h, c->w, c->flags, 2));
 	cv.weight = wt;
 	cv.bias = b;
 	tn_conv_direct_pack(&cv, packed);
