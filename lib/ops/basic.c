@@ -252,13 +252,20 @@ void tn_pool2d(const float *x, int c, int h, int w, float *y, int oh, int ow, in
 void tn_upsample_nearest(const float *x, int c, int h, int w, float *y, int s)
 {
 	const int oh = h * s, ow = w * s;
+	/* each input row is spread once, then its copies are plain row copies */
 #pragma omp parallel for schedule(static)
 	for (int ch = 0; ch < c; ch++)
-		for (int oy = 0; oy < oh; oy++) {
-			const float *xr = x + ((size_t)ch * h + oy / s) * w;
-			float *yr = y + ((size_t)ch * oh + oy) * ow;
-			for (int ox = 0; ox < ow; ox++)
-				yr[ox] = xr[ox / s];
+		for (int iy = 0; iy < h; iy++) {
+			const float *xr = x + ((size_t)ch * h + iy) * w;
+			float *yr = y + ((size_t)ch * oh + (size_t)iy * s) * ow;
+			if (s == 2)
+				for (int ix = 0; ix < w; ix++)
+					yr[2 * ix] = yr[2 * ix + 1] = xr[ix];
+			else
+				for (int ox = 0; ox < ow; ox++)
+					yr[ox] = xr[ox / s];
+			for (int k = 1; k < s; k++)
+				memcpy(yr + (size_t)k * ow, yr, sizeof(float) * (size_t)ow);
 		}
 }
 

@@ -22,7 +22,10 @@ file per op, one case per line, fields separated by single spaces:
                      softmax_k_x [c,h,w], softmax_k_y = softmax over c (dim 0)
   pool_cases.txt     k c h w kernel stride pad ceil avg oh ow
                      pool_k_x [1,c,h,w], pool_k_y [1,c,oh,ow] = F.max_pool2d, or
-                     F.avg_pool2d(count_include_pad=True) when avg is 1; written last
+                     F.avg_pool2d(count_include_pad=True) when avg is 1
+  upsample_cases.txt k c h w scale
+                     upsample_k_x [1,c,h,w], upsample_k_y [1,c,h*scale,w*scale]
+                     = F.interpolate(mode="nearest", scale_factor=scale); written last
 
 Seeds are fixed (case k uses seed 1000*op + k), so reruns give equal bytes.
 """
@@ -136,6 +139,9 @@ POOL = [
     (3, 8, 8, 2, 2, 0, 0, 1),
 ]
 
+# c h w scale: nearest upsampling (YOLOv5's neck uses 2)
+UPSAMPLE = [(3, 5, 7, 2), (2, 1, 1, 2), (2, 4, 3, 3), (1, 6, 1, 2), (4, 20, 15, 2)]
+
 
 def save(path, a):
     a = np.ascontiguousarray(a, dtype="<f4")
@@ -205,6 +211,15 @@ def main():
             save(os.path.join(out, "pool_%d_x.npy" % k), x.numpy())
             save(os.path.join(out, "pool_%d_y.npy" % k), y.numpy())
             idx.write("%d %d %d %d %d %d %d %d %d %d %d\n" % (k, c, h, w, kk, s, p, ceil, avg, y.shape[2], y.shape[3]))
+
+    with open(os.path.join(out, "upsample_cases.txt"), "w") as idx:
+        for k, (c, h, w, sc) in enumerate(UPSAMPLE):
+            gen = torch.Generator().manual_seed(6000 + k)
+            x = rand(gen, 1, c, h, w)
+            y = F.interpolate(x, scale_factor=sc, mode="nearest")
+            save(os.path.join(out, "upsample_%d_x.npy" % k), x.numpy())
+            save(os.path.join(out, "upsample_%d_y.npy" % k), y.numpy())
+            idx.write("%d %d %d %d %d\n" % (k, c, h, w, sc))
     return 0
 
 

@@ -340,6 +340,30 @@ static void against_pytorch(const char *dir)
 	if (f)
 		fclose(f);
 	CHECK(n >= 1, "%d PyTorch softmax cases compared", n);
+
+	snprintf(path, sizeof path, "%s/upsample_cases.txt", dir);
+	f = fopen(path, "r");
+	n = 0;
+	int sc;
+	while (f && fscanf(f, "%d %d %d %d %d", &k, &c, &h, &w, &sc) == 5) {
+		int64_t shape[8];
+		int nd;
+		float *x = load(dir, "upsample", k, "x", shape, &nd), *yref = load(dir, "upsample", k, "y", shape, &nd);
+		if (!x || !yref) {
+			CHECK(0, "upsample case %d readable", k);
+			continue;
+		}
+		size_t ny = (size_t)c * h * sc * w * sc;
+		float *y = malloc(sizeof(float) * ny);
+		tn_upsample_nearest(x, c, h, w, y, sc);
+		CHECK(memcmp(y, yref, sizeof(float) * ny) == 0, "nearest upsampling x%d vs PyTorch on %dx%dx%d: equal", sc,
+		      c, h, w);
+		free(x), free(yref), free(y);
+		n++;
+	}
+	if (f)
+		fclose(f);
+	CHECK(n >= 5, "%d PyTorch upsampling cases compared", n);
 }
 
 int main(void)
@@ -352,7 +376,7 @@ int main(void)
 	const char *ref = getenv("REF_DIR");
 	char dir[400], cmd[2048];
 	snprintf(dir, sizeof dir, "%s/ops", ref && *ref ? ref : "build/ref");
-	snprintf(cmd, sizeof cmd, "mkdir -p '%s' && { [ -f '%s/pool_cases.txt' ] || /usr/bin/python3 scripts/ref/ops-golden.py '%s'; }",
+	snprintf(cmd, sizeof cmd, "mkdir -p '%s' && { [ -f '%s/upsample_cases.txt' ] || /usr/bin/python3 scripts/ref/ops-golden.py '%s'; }",
 		 dir, dir, dir);
 	int rc = system(cmd);
 	CHECK(rc == 0, "scripts/ref/ops-golden.py wrote the PyTorch references");
