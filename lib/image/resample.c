@@ -533,17 +533,28 @@ int tn_resize_argmax(const float *src, int c, int sh, int sw, long src_stride_c,
 		size_t n = (size_t)ny * dw;
 		tn_resize_bilinear_cv_rows(src, c, sh, sw, src_stride_c, src_stride_h, part, dh, dw, y0, ny);
 		uint8_t *mrow = mask + (size_t)y0 * dw;
-		for (size_t i = 0; i < n; i++) {
-			int best = 0;
-			float bv = part[i];
+		/* in chunks of pixels, class by class: contiguous loops that vectorise; the first
+		 * of equal maxima wins, as in torch.argmax */
+		enum { CHUNK = 512 };
+#pragma omp parallel for schedule(static)
+		for (size_t i0 = 0; i0 < n; i0 += CHUNK) {
+			const size_t m = n - i0 < CHUNK ? n - i0 : CHUNK;
+			float bv[CHUNK];
+			int best[CHUNK];
+			for (size_t i = 0; i < m; i++) {
+				bv[i] = part[i0 + i];
+				best[i] = 0;
+			}
 			for (int k = 1; k < c; k++) {
-				float v = part[(size_t)k * n + i];
-				if (v > bv) {
-					bv = v;
-					best = k;
+				const float *pk = part + (size_t)k * n + i0;
+				for (size_t i = 0; i < m; i++) {
+					const int more = pk[i] > bv[i];
+					bv[i] = more ? pk[i] : bv[i];
+					best[i] = more ? k : best[i];
 				}
 			}
-			mrow[i] = (uint8_t)best;
+			for (size_t i = 0; i < m; i++)
+				mrow[i0 + i] = (uint8_t)best[i];
 		}
 	}
 	free(part);

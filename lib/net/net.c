@@ -520,6 +520,37 @@ static void arena_release(struct block *live, int *n_live, size_t off)
 		}
 }
 
+/* Outputs written straight into a concat's block, so that the concat copies nothing: into[j]
+ * is the concat whose channels slice[j] (floats) onward node j writes, else -1.  A node
+ * qualifies when the concat reads it once and nothing pins it (the input, a kept output, an
+ * output of its own concat); its readers must end by the concat's last use, which is moved
+ * later if need be.  Needs last_use set. */
+static void concat_slices(struct tn_net *net, int *into, size_t *slice)
+{
+	for (int i = 0; i < net->n; i++)
+		into[i] = -1;
+	for (int i = 0; i < net->n; i++) {
+		struct tn_node *cat = &net->nodes[i];
+		if (cat->op != TN_NODE_CONCAT)
+			continue;
+		size_t off = 0;
+		for (int k = 0; k < cat->n_in; k++) {
+			const int j = cat->in[k];
+			struct tn_node *x = &net->nodes[j];
+			int once = 1;
+			for (int m = 0; m < cat->n_in; m++)
+				once &= m == k || cat->in[m] != j;
+			if (once && j > 0 && into[j] < 0 && x->op != TN_NODE_CONCAT && !x->keep && j != net->output) {
+				into[j] = i;
+				slice[j] = off;
+				if (x->last_use > cat->last_use)
+					cat->last_use = x->last_use;
+			}
+			off += (size_t)x->c * x->h * x->w;
+		}
+	}
+}
+
 int tn_net_plan(struct tn_net *net)
 {
 	if (net->failed)
@@ -541,28 +572,46 @@ int tn_net_plan(struct tn_net *net)
 		if (net->nodes[i].keep || i == net->output)
 			net->nodes[i].last_use = net->n;
 	struct block *live = malloc(sizeof *live * (size_t)(net->n + 1));
-	if (!live)
+	int *into = malloc(sizeof *into * (size_t)(net->n + 1));
+	size_t *slice = malloc(sizeof *slice * (size_t)(net->n + 1));
+	if (!live || !into || !slice) {
+		free(live), free(into), free(slice);
 		return tn_fail(TN_E_NOMEM, "out of memory planning the network");
+	}
+	concat_slices(net, into, slice);
 	int n_live = 0;
 	size_t top = 0, work = 0;
 	for (int i = 0; i < net->n; i++) {
 		struct tn_node *nd = &net->nodes[i];
-		size_t len;
-		if (tn_mul_size((size_t)nd->c * nd->h, (size_t)nd->w, &len)) {
-			free(live);
-			return TN_E_INVAL;
+		const int owner = into[i] >= 0 ? into[i] : i; /* the node whose block holds this output */
+		if (owner != i && into[owner] == -2) {
+			nd->offset = net->nodes[owner].offset + slice[i];
+		} else if (into[i] == -2) {
+			/* a concat placed by its first slice's producer */
+		} else {
+			struct tn_node *o = &net->nodes[owner];
+			size_t len;
+			if (tn_mul_size((size_t)o->c * o->h, (size_t)o->w, &len)) {
+				free(live), free(into), free(slice);
+				return TN_E_INVAL;
+			}
+			len = (len + 15) & ~(size_t)15; /* 64-byte aligned blocks */
+			o->offset = arena_alloc(live, &n_live, len, &top);
+			if (owner != i) {
+				into[owner] = -2;
+				nd->offset = o->offset + slice[i];
+			}
 		}
-		len = (len + 15) & ~(size_t)15; /* 64-byte aligned blocks */
-		nd->offset = arena_alloc(live, &n_live, len, &top);
 		size_t ws = tn_node_ops[nd->op].work(net, nd, net->threads);
 		if (ws > work)
 			work = ws;
-		/* Inputs whose last reader is this node are free for the nodes after it. */
+		/* Inputs whose last reader is this node are free for the nodes after it; a slice
+		 * goes with its concat. */
 		for (int j = 0; j < i; j++)
-			if (net->nodes[j].last_use == i)
+			if (net->nodes[j].last_use == i && into[j] < 0)
 				arena_release(live, &n_live, net->nodes[j].offset);
 	}
-	free(live);
+	free(live), free(into), free(slice);
 	size_t work_bytes;
 	if (tn_mul_size((work + 15) & ~(size_t)15, sizeof(float), &work_bytes))
 		return tn_fail(TN_E_NOMEM, "a workspace of %zu floats overflows", work);

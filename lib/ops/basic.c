@@ -303,7 +303,8 @@ void tn_add(const float *a, const float *b, size_t n, int relu, float *y)
 void tn_concat(const float *const *xs, const int *cs, int n, size_t hw, float *y)
 {
 	for (int k = 0; k < n; k++) {
-		memcpy(y, xs[k], sizeof(float) * hw * (size_t)cs[k]);
+		if (xs[k] != y) /* else written in place by its producer */
+			memcpy(y, xs[k], sizeof(float) * hw * (size_t)cs[k]);
 		y += hw * (size_t)cs[k];
 	}
 }

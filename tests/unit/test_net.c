@@ -14,13 +14,51 @@ static size_t node_floats(const struct tn_node *nd)
 	return (size_t)nd->c * nd->h * nd->w;
 }
 
-/* A node is alive from its own step to its last reader's. */
-static int overlap_free(const struct tn_net *net)
+/* The concat whose channel slice node k's output is (its block at the slice's place), or -1. */
+static int slice_of(const struct tn_net *net, int k)
 {
+	for (int i = k + 1; i < net->n; i++) {
+		const struct tn_node *cat = &net->nodes[i];
+		if (cat->op != TN_NODE_CONCAT)
+			continue;
+		size_t off = 0;
+		for (int m = 0; m < cat->n_in; m++) {
+			const struct tn_node *x = &net->nodes[cat->in[m]];
+			if (cat->in[m] == k && x->offset == cat->offset + off)
+				return i;
+			off += node_floats(x);
+		}
+	}
+	return -1;
+}
+
+/* A block is alive from its first writer's step to its last reader's: a concat's block from
+ * the step of the first slice written into it.  No two blocks alive at once overlap, and no
+ * slice is read after its concat's block is freed.  *slices counts the slices. */
+static int overlap_free(const struct tn_net *net, int *slices)
+{
+	int first[1024], owner[1024];
+	if (net->n > 1024)
+		return 0;
+	*slices = 0;
 	for (int i = 0; i < net->n; i++)
-		for (int j = i + 1; j < net->n; j++) {
+		first[i] = i;
+	for (int k = 0; k < net->n; k++) {
+		owner[k] = slice_of(net, k);
+		if (owner[k] >= 0) {
+			(*slices)++;
+			if (first[owner[k]] > k)
+				first[owner[k]] = k;
+			if (net->nodes[k].last_use > net->nodes[owner[k]].last_use)
+				return 0;
+		}
+	}
+	for (int i = 0; i < net->n; i++)
+		for (int j = 0; j < net->n; j++) {
+			if (i == j || owner[i] >= 0 || owner[j] >= 0 || first[i] > first[j])
+				continue;
 			const struct tn_node *a = &net->nodes[i], *b = &net->nodes[j];
-			if (a->last_use < j)
+			if (a->last_use < first[j])
 				continue; /* a is dead before b is written */
 			size_t a0 = a->offset, a1 = a0 + node_floats(a), b0 = b->offset, b1 = b0 + node_floats(b);
 			if (a0 < b1 && b0 < a1)
@@ -57,7 +95,11 @@ static void check_model(enum tn_backbone bb, int df, size_t want_keys, size_t wa
 		total += node_floats(&net.nodes[i]);
 	CHECK(net.arena_floats * 4 < total, "%s ds%d: arena %zu MB, a quarter of the %zu MB of all activations",
 	      tn_backbone_name(bb), df, net.arena_floats * 4 >> 20, total * 4 >> 20);
-	CHECK(overlap_free(&net), "%s ds%d: no two live activations share memory", tn_backbone_name(bb), df);
+	int slices;
+	CHECK(overlap_free(&net, &slices), "%s ds%d: no two live activations share memory", tn_backbone_name(bb), df);
+	/* ASPP's five branches and the decoder's two inputs are written into their concats */
+	CHECK(slices == 7, "%s ds%d: %d outputs written straight into a concat (want 7)", tn_backbone_name(bb), df,
+	      slices);
 	const struct tn_node *out = &net.nodes[net.output];
 	CHECK(out->c == 21 && out->h == 512 && out->w == 512, "%s ds%d: logits 21x512x512", tn_backbone_name(bb),
 	      df);
@@ -205,6 +247,29 @@ static void builder_errors(void)
 }
 
 /* Every op has its row, and every row every function (a row left out is all NULL). */
+/* A concat's inputs are written into it, including one read again after the concat (its block
+ * must live until then); an input read twice by one concat is copied. */
+static void concat_in_place(void)
+{
+	struct tn_net net;
+	int x, a;
+	small_net(&net, &x, &a);
+	const struct tn_conv_args c8 = {.name = "m.b", .cin = 8, .cout = 8, .groups = 1, .k = 3, .stride = 1, .pad = 1};
+	int b = tn_net_conv(&net, a, &c8);
+	int cat = tn_net_concat(&net, (int[]){a, b}, 2);
+	int d = tn_net_conv(&net, cat, &(struct tn_conv_args){.name = "m.d", .cin = 16, .cout = 8, .groups = 1,
+							      .k = 1, .stride = 1});
+	int e = tn_net_conv(&net, a, &(struct tn_conv_args){.name = "m.e", .cin = 8, .cout = 8, .groups = 1, .k = 1,
+							    .stride = 1});
+	int twice = tn_net_concat(&net, (int[]){d, e, d}, 3);
+	tn_net_set_output(&net, twice);
+	int rc = tn_net_plan(&net), slices = 0;
+	CHECK(rc == 0 && overlap_free(&net, &slices), "a concat written in place plans without overlaps");
+	CHECK(slices == 3, "%d outputs written into a concat (want 3: a, b and e)", slices);
+	CHECK(net.nodes[cat].last_use >= e, "the concat's block lives while its slice a is read");
+	tn_net_free(&net);
+}
+
 static void op_table(void)
 {
 	int complete = 0;
@@ -223,6 +288,7 @@ int main(void)
 {
 	op_table();
 	builder_errors();
+	concat_in_place();
 	/* Counts from ../shared/notes/segmentation-keys-*.txt (bubbliiiing, 21 classes). */
 	check_model(TN_BACKBONE_MOBILENET, 16, 371, 5818149);
 	check_model(TN_BACKBONE_MOBILENET, 8, 371, 5818149);

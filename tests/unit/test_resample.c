@@ -9,6 +9,7 @@
 #include "refs.h"
 
 #include <math.h>
+#include <omp.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -206,9 +207,51 @@ static void test_speed(void)
 	tn_image_free(&photo);
 }
 
+/* Resize-then-argmax equals the argmax of the whole resize, the first of equal maxima
+ * winning, over several bands and chunks, at 1 and 2 threads. */
+static void test_resize_argmax(void)
+{
+	const int c = 5, sh = 23, sw = 31, dh = 71, dw = 97;
+	float *x = malloc(sizeof(float) * c * sh * sw), *y = malloc(sizeof(float) * c * dh * dw);
+	uint32_t r = 99;
+	for (int i = 0; i < c * sh * sw; i++) {
+		r = r * 1664525u + 1013904223u;
+		x[i] = (float)(r >> 28) / 4.0f;
+	}
+	memcpy(x + 3 * sh * sw, x + 1 * sh * sw, sizeof(float) * sh * sw); /* class 3 ties class 1 */
+	tn_resize_bilinear_cv(x, c, sh, sw, (long)sh * sw, sw, y, dh, dw);
+	size_t wrong = 0, ties = 0;
+	for (int threads = 1; threads <= 2; threads++) {
+		omp_set_num_threads(threads);
+		uint8_t *mask = NULL;
+		int rc = tn_resize_argmax(x, c, sh, sw, (long)sh * sw, sw, dh, dw, &mask);
+		CHECK(rc == 0 && mask, "resize-argmax %dx%dx%d -> %dx%d runs at %d threads", c, sh, sw, dh, dw, threads);
+		if (!mask)
+			continue;
+		wrong = ties = 0;
+		const size_t n = (size_t)dh * dw;
+		for (size_t i = 0; i < n; i++) {
+			int best = 0, at_max = 0;
+			for (int k = 1; k < c; k++)
+				if (y[k * n + i] > y[best * n + i])
+					best = k;
+			for (int k = 0; k < c; k++)
+				at_max += y[k * n + i] == y[best * n + i];
+			ties += at_max > 1;
+			wrong += mask[i] != best;
+		}
+		CHECK(wrong == 0 && ties > 100, "resize-argmax at %d threads: %zu of %zu pixels differ (%zu with ties)",
+		      threads, wrong, n, ties);
+		free(mask);
+	}
+	free(x);
+	free(y);
+}
+
 int main(void)
 {
 	test_edges();
+	test_resize_argmax();
 	if (ref_setup(SCRIPT, "resample", "/tmp/cnnkit-rsref.XXXXXX") != 0) {
 		CHECK(0, "generate references with " SCRIPT " (run from the top of the tree)");
 		ref_cleanup();
