@@ -162,7 +162,8 @@ static void maxpool_same_s1(const float *x, int c, int h, int w, float *y, int p
 	}
 }
 
-/* One row per thread, 64 bytes apart. */
+/* Two rows per thread (the window's rows reduced into one; its even and odd columns), 64
+ * bytes apart. */
 static size_t pool_row_floats(int w)
 {
 	return ((size_t)w + 15) & ~(size_t)15;
@@ -170,7 +171,15 @@ static size_t pool_row_floats(int w)
 
 size_t tn_pool2d_workspace(int w, int nthreads)
 {
-	return pool_row_floats(w) * (size_t)nthreads;
+	return 2 * pool_row_floats(w) * (size_t)nthreads;
+}
+
+/* Where tap offset off of a stride-2 window reads: split[base + ox] is row[2 * ox + off] when
+ * split holds row's even columns, then its odd ones from split + half. */
+static size_t stride2_tap(int off, size_t half, ptrdiff_t *base)
+{
+	*base = off & 1 ? (off - 1) / 2 : off / 2;
+	return off & 1 ? half : 0;
 }
 
 /* Max (-inf padding) or average (padding counted, as count_include_pad=True) pooling with
@@ -187,7 +196,9 @@ void tn_pool2d(const float *x, int c, int h, int w, float *y, int oh, int ow, in
 	for (int ch = 0; ch < c; ch++) {
 		const float *xc = x + (size_t)ch * h * w;
 		float *yc = y + (size_t)ch * oh * ow;
-		float *row = work + pool_row_floats(w) * (size_t)omp_get_thread_num();
+		float *row = work + 2 * pool_row_floats(w) * (size_t)omp_get_thread_num();
+		float *split = row + pool_row_floats(w);
+		const size_t half = ((size_t)w + 1) / 2;
 		for (int oy = 0; oy < oh; oy++) {
 			int y0 = oy * stride - pad, y1 = y0 + k;
 			int dh = (y1 < h + pad ? y1 : h + pad) - y0;
@@ -207,7 +218,23 @@ void tn_pool2d(const float *x, int c, int h, int w, float *y, int oh, int ow, in
 			int lo = (pad + stride - 1) / stride, hi = w - k + pad >= 0 ? (w - k + pad) / stride + 1 : 0;
 			hi = hi < ow ? hi : ow;
 			float *yr = yc + (size_t)oy * ow;
-			if (lo < hi) {
+			if (lo < hi && stride == 2 && !avg) {
+				/* even and odd columns apart, so that every tap reads contiguously */
+				for (size_t i = 0; i < half; i++)
+					split[i] = row[2 * i];
+				for (size_t i = 0; 2 * i + 1 < (size_t)w; i++)
+					split[half + i] = row[2 * i + 1];
+				for (int j = 0; j < k; j++) {
+					ptrdiff_t b;
+					const float *src = split + stride2_tap(j - pad, half, &b);
+					if (j == 0)
+						for (int ox = lo; ox < hi; ox++)
+							yr[ox] = src[ox + b];
+					else
+						for (int ox = lo; ox < hi; ox++)
+							yr[ox] = src[ox + b] > yr[ox] ? src[ox + b] : yr[ox];
+				}
+			} else if (lo < hi) {
 				for (int ox = lo; ox < hi; ox++)
 					yr[ox] = row[ox * stride - pad];
 				for (int j = 1; j < k; j++) {
