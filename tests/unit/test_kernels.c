@@ -44,6 +44,7 @@ static const struct dcase cases[] = {
 	{16, 24, 13, 11, 1, 3, 1, 2, 0, 1, 1, TN_ACT_NONE, 0, 0},    /* stride (1, 2) */
 	{24, 16, 13, 11, 3, 1, 2, 1, 1, 0, 1, TN_ACT_RELU, 0, 1},    /* stride (2, 1) */
 	{7, 9, 23, 19, 7, 7, 3, 3, 3, 3, 1, TN_ACT_RELU, 0, 0},      /* stride 3 */
+	{24, 16, 13, 11, 1, 1, 2, 2, 0, 0, 1, TN_ACT_NONE, 0, 0},    /* ResNet's 1x1 stride-2 shortcut */
 	{5, 3, 8, 8, 3, 3, 1, 1, 0, 0, 1, TN_ACT_NONE, 0, 0},        /* no padding, 3x3 in place */
 	{40, 33, 49, 47, 3, 3, 1, 1, 1, 1, 1, TN_ACT_SILU, 0, 1},    /* many tiles, tails */
 	{6, 8, 3, 100, 1, 9, 1, 1, 0, 4, 1, TN_ACT_NONE, 0, 0},      /* wide rows, 1x9 */
