@@ -102,6 +102,10 @@ static void dispatch(void)
 	CHECK(tn_conv2d_uses_direct(&pw, 20, 20, 0), "1x1 on 512 channels: direct");
 	pw.cin = 728;
 	CHECK(!tn_conv2d_uses_direct(&pw, 20, 20, 0), "1x1 on 728 channels: BLIS");
+	struct tn_conv fc = {.cin = 1024, .cout = 1000, .kh = 1, .kw = 1, .stride = 1, .dil = 1, .groups = 1};
+	CHECK(tn_conv2d_uses_direct(&fc, 1, 1, 0), "GoogLeNet's fc (1024 channels, one pixel): direct");
+	fc.cin = 2048;
+	CHECK(!tn_conv2d_uses_direct(&fc, 1, 1, 0), "Xception's ASPP pooling branch (2048 channels, one pixel): BLIS");
 	struct tn_conv aspp = {.cin = 256, .cout = 256, .kh = 3, .kw = 3, .stride = 1, .pad = 18, .dil = 18, .groups = 1};
 	CHECK(!tn_conv2d_uses_direct(&aspp, 32, 32, 0), "ASPP's dilation 18 on 32x32 stays on the sparse-tap path");
 
