@@ -236,16 +236,23 @@ __attribute__((target("avx512f"))) static __mmask16 mask16(int n)
 #define ROW512(r)                                                                                  \
 	b = _mm512_set1_ps(wk[r]);                                                                 \
 	a##r##0 = _mm512_fmadd_ps(b, x0, a##r##0);                                                 \
-	a##r##1 = _mm512_fmadd_ps(b, x1, a##r##1);                                                 \
-	a##r##2 = _mm512_fmadd_ps(b, x2, a##r##2)
+	if (nv > 1)                                                                                \
+		a##r##1 = _mm512_fmadd_ps(b, x1, a##r##1);                                         \
+	if (nv > 2)                                                                                \
+		a##r##2 = _mm512_fmadd_ps(b, x2, a##r##2)
 #define STORE512(r)                                                                                \
 	_mm512_storeu_ps(tile + (r)*TILE_W, a##r##0);                                              \
-	_mm512_storeu_ps(tile + (r)*TILE_W + 16, a##r##1);                                         \
-	_mm512_storeu_ps(tile + (r)*TILE_W + 32, a##r##2)
+	if (nv > 1)                                                                                \
+		_mm512_storeu_ps(tile + (r)*TILE_W + 16, a##r##1);                                 \
+	if (nv > 2)                                                                                \
+		_mm512_storeu_ps(tile + (r)*TILE_W + 32, a##r##2)
 
-/* Eight channels by 48 pixels: 24 accumulators, 3 inputs, 1 broadcast (of 32 registers). */
-__attribute__((target("avx512f"))) static void tile_avx512(const float *wk, const float *xb, const ptrdiff_t *toff,
-							    int taps, int cin, size_t cstride, int n, float *tile)
+/* Eight channels by nv (1 to 3) vectors of 16 pixels: up to 24 accumulators, 3 inputs and 1
+ * broadcast (of 32 registers).  A tile's tail of up to 16 or 32 pixels runs only the vectors
+ * it needs; each pixel's sum is the same whichever width computes it. */
+__attribute__((target("avx512f"), always_inline)) static inline void
+tile_avx512_nv(const float *wk, const float *xb, const ptrdiff_t *toff, int taps, int cin, size_t cstride, int n,
+	       float *tile, const int nv)
 {
 	const __mmask16 m0 = mask16(n), m1 = mask16(n - 16), m2 = mask16(n - 32);
 	__m512 a00 = _mm512_setzero_ps(), a01 = a00, a02 = a00, a10 = a00, a11 = a00, a12 = a00;
@@ -256,8 +263,9 @@ __attribute__((target("avx512f"))) static void tile_avx512(const float *wk, cons
 		const float *xc = xb + c * cstride;
 		for (int t = 0; t < taps; t++, wk += MR) {
 			const float *xk = xc + toff[t];
-			const __m512 x0 = _mm512_maskz_loadu_ps(m0, xk), x1 = _mm512_maskz_loadu_ps(m1, xk + 16),
-				     x2 = _mm512_maskz_loadu_ps(m2, xk + 32);
+			const __m512 x0 = _mm512_maskz_loadu_ps(m0, xk);
+			const __m512 x1 = nv > 1 ? _mm512_maskz_loadu_ps(m1, xk + 16) : x0;
+			const __m512 x2 = nv > 2 ? _mm512_maskz_loadu_ps(m2, xk + 32) : x0;
 			/* the next pixel block's input, which the hardware prefetcher, following
 			 * one stream per channel and row, does not see coming */
 			_mm_prefetch((const char *)(xk + TILE_W), _MM_HINT_T0);
@@ -282,6 +290,17 @@ __attribute__((target("avx512f"))) static void tile_avx512(const float *wk, cons
 	STORE512(5);
 	STORE512(6);
 	STORE512(7);
+}
+
+__attribute__((target("avx512f"))) static void tile_avx512(const float *wk, const float *xb, const ptrdiff_t *toff,
+							    int taps, int cin, size_t cstride, int n, float *tile)
+{
+	if (n > 32)
+		tile_avx512_nv(wk, xb, toff, taps, cin, cstride, n, tile, 3);
+	else if (n > 16)
+		tile_avx512_nv(wk, xb, toff, taps, cin, cstride, n, tile, 2);
+	else
+		tile_avx512_nv(wk, xb, toff, taps, cin, cstride, n, tile, 1);
 }
 
 /* Bias and activation on rows [0, nrows) of a tile, n pixels each, while it is in cache:
