@@ -173,10 +173,26 @@ __attribute__((target("avx2,fma"))) static __m256i lanes_below(int n)
 	return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
 }
 
-/* Four channels (wk's rows r0..r0+3) by 24 pixels: 12 accumulators, 3 inputs, 1 broadcast. */
-__attribute__((target("avx2,fma"))) static void tile_avx2_half(const float *wk, const float *xb,
-								const ptrdiff_t *toff, int taps, int cin,
-								size_t cstride, int n, float *tile)
+#define ROW256(r)                                                                                  \
+	b = _mm256_broadcast_ss(wk + (r));                                                         \
+	a##r##0 = _mm256_fmadd_ps(b, x0, a##r##0);                                                 \
+	if (nv > 1)                                                                                \
+		a##r##1 = _mm256_fmadd_ps(b, x1, a##r##1);                                         \
+	if (nv > 2)                                                                                \
+		a##r##2 = _mm256_fmadd_ps(b, x2, a##r##2)
+#define STORE256(r)                                                                                \
+	_mm256_storeu_ps(tile + (r)*TILE_W, a##r##0);                                              \
+	if (nv > 1)                                                                                \
+		_mm256_storeu_ps(tile + (r)*TILE_W + 8, a##r##1);                                  \
+	if (nv > 2)                                                                                \
+		_mm256_storeu_ps(tile + (r)*TILE_W + 16, a##r##2)
+
+/* Four channels (wk's rows r0..r0+3) by nv (1 to 3) vectors of 8 pixels: up to 12
+ * accumulators, 3 inputs, 1 broadcast; short tails run only the vectors they need, as in
+ * tile_avx512_nv. */
+__attribute__((target("avx2,fma"), always_inline)) static inline void
+tile_avx2_half(const float *wk, const float *xb, const ptrdiff_t *toff, int taps, int cin, size_t cstride, int n,
+	       float *tile, const int nv)
 {
 	const __m256i m0 = lanes_below(n), m1 = lanes_below(n - 8), m2 = lanes_below(n - 16);
 	__m256 a00 = _mm256_setzero_ps(), a01 = a00, a02 = a00, a10 = a00, a11 = a00, a12 = a00;
@@ -185,47 +201,38 @@ __attribute__((target("avx2,fma"))) static void tile_avx2_half(const float *wk, 
 		const float *xc = xb + c * cstride;
 		for (int t = 0; t < taps; t++, wk += MR) {
 			const float *xk = xc + toff[t];
-			const __m256 x0 = _mm256_maskload_ps(xk, m0), x1 = _mm256_maskload_ps(xk + 8, m1),
-				     x2 = _mm256_maskload_ps(xk + 16, m2);
-			_mm_prefetch((const char *)(xk + 24), _MM_HINT_T0); /* as in tile_avx512 */
+			const __m256 x0 = _mm256_maskload_ps(xk, m0);
+			const __m256 x1 = nv > 1 ? _mm256_maskload_ps(xk + 8, m1) : x0;
+			const __m256 x2 = nv > 2 ? _mm256_maskload_ps(xk + 16, m2) : x0;
+			_mm_prefetch((const char *)(xk + 24), _MM_HINT_T0); /* as in tile_avx512_nv */
 			_mm_prefetch((const char *)(xk + 40), _MM_HINT_T0);
-			__m256 b = _mm256_broadcast_ss(wk);
-			a00 = _mm256_fmadd_ps(b, x0, a00);
-			a01 = _mm256_fmadd_ps(b, x1, a01);
-			a02 = _mm256_fmadd_ps(b, x2, a02);
-			b = _mm256_broadcast_ss(wk + 1);
-			a10 = _mm256_fmadd_ps(b, x0, a10);
-			a11 = _mm256_fmadd_ps(b, x1, a11);
-			a12 = _mm256_fmadd_ps(b, x2, a12);
-			b = _mm256_broadcast_ss(wk + 2);
-			a20 = _mm256_fmadd_ps(b, x0, a20);
-			a21 = _mm256_fmadd_ps(b, x1, a21);
-			a22 = _mm256_fmadd_ps(b, x2, a22);
-			b = _mm256_broadcast_ss(wk + 3);
-			a30 = _mm256_fmadd_ps(b, x0, a30);
-			a31 = _mm256_fmadd_ps(b, x1, a31);
-			a32 = _mm256_fmadd_ps(b, x2, a32);
+			__m256 b;
+			ROW256(0);
+			ROW256(1);
+			ROW256(2);
+			ROW256(3);
 		}
 	}
-	_mm256_storeu_ps(tile, a00);
-	_mm256_storeu_ps(tile + 8, a01);
-	_mm256_storeu_ps(tile + 16, a02);
-	_mm256_storeu_ps(tile + TILE_W, a10);
-	_mm256_storeu_ps(tile + TILE_W + 8, a11);
-	_mm256_storeu_ps(tile + TILE_W + 16, a12);
-	_mm256_storeu_ps(tile + 2 * TILE_W, a20);
-	_mm256_storeu_ps(tile + 2 * TILE_W + 8, a21);
-	_mm256_storeu_ps(tile + 2 * TILE_W + 16, a22);
-	_mm256_storeu_ps(tile + 3 * TILE_W, a30);
-	_mm256_storeu_ps(tile + 3 * TILE_W + 8, a31);
-	_mm256_storeu_ps(tile + 3 * TILE_W + 16, a32);
+	STORE256(0);
+	STORE256(1);
+	STORE256(2);
+	STORE256(3);
 }
 
-static void tile_avx2(const float *wk, const float *xb, const ptrdiff_t *toff, int taps, int cin, size_t cstride,
-		      int n, float *tile)
+__attribute__((target("avx2,fma"))) static void tile_avx2(const float *wk, const float *xb, const ptrdiff_t *toff,
+							   int taps, int cin, size_t cstride, int n, float *tile)
 {
-	tile_avx2_half(wk, xb, toff, taps, cin, cstride, n, tile);
-	tile_avx2_half(wk + 4, xb, toff, taps, cin, cstride, n, tile + 4 * TILE_W);
+	const int nv = n > 16 ? 3 : n > 8 ? 2 : 1;
+	for (int half = 0; half < 2; half++) {
+		const float *w = wk + 4 * half;
+		float *t = tile + 4 * half * TILE_W;
+		if (nv == 3)
+			tile_avx2_half(w, xb, toff, taps, cin, cstride, n, t, 3);
+		else if (nv == 2)
+			tile_avx2_half(w, xb, toff, taps, cin, cstride, n, t, 2);
+		else
+			tile_avx2_half(w, xb, toff, taps, cin, cstride, n, t, 1);
+	}
 }
 
 __attribute__((target("avx512f"))) static __mmask16 mask16(int n)
