@@ -92,6 +92,14 @@ static double thres_as_typed(float t)
 	return t;
 }
 
+/* The float f for which x > f exactly when (double)x > t, for every float x: t itself when
+ * it is a float, else the float just below it. */
+static float float_below(double t)
+{
+	float f = (float)t;
+	return (double)f > t ? nextafterf(f, -INFINITY) : f;
+}
+
 /* std::max / std::min as torchvision's kernel uses them (NaN handling included). */
 static inline float smax(float a, float b)
 {
@@ -173,7 +181,8 @@ int tn_nms(const float *pred, int n, int nc, const struct tn_nms_opts *o, struct
 	qsort(cl.v, cl.n, sizeof *cl.v, cand_cmp);
 	size_t m = cl.n < NMS_MAX_CAND ? cl.n : NMS_MAX_CAND;
 
-	/* Boxes offset by class (float32), areas as torchvision computes them. */
+	/* Boxes offset by class (float32), areas as torchvision computes them; one array per
+	 * coordinate, so that the overlap loop below vectorises. */
 	float *bx = malloc(m * 5 * sizeof *bx);
 	unsigned char *sup = calloc(m, 1);
 	int *keep = malloc(m * sizeof *keep);
@@ -185,33 +194,30 @@ int tn_nms(const float *pred, int n, int nc, const struct tn_nms_opts *o, struct
 		goto done;
 	}
 	float wh = o->agnostic ? 0.0f : o->max_wh;
+	float *X1 = bx, *Y1 = bx + m, *X2 = bx + 2 * m, *Y2 = bx + 3 * m, *AREA = bx + 4 * m;
 	for (size_t i = 0; i < m; i++) {
 		float off = (float)cl.v[i].cls * wh;
-		float *b = bx + i * 5;
-		b[0] = cl.v[i].x1 + off;
-		b[1] = cl.v[i].y1 + off;
-		b[2] = cl.v[i].x2 + off;
-		b[3] = cl.v[i].y2 + off;
-		b[4] = (b[2] - b[0]) * (b[3] - b[1]);
+		X1[i] = cl.v[i].x1 + off;
+		Y1[i] = cl.v[i].y1 + off;
+		X2[i] = cl.v[i].x2 + off;
+		Y2[i] = cl.v[i].y2 + off;
+		AREA[i] = (X2[i] - X1[i]) * (Y2[i] - Y1[i]);
 	}
-	double it = thres_as_typed(o->iou_thres);
+	const float it = float_below(thres_as_typed(o->iou_thres));
 	int nk = 0;
 	for (size_t i = 0; i < m && nk < o->max_det; i++) {
 		if (sup[i])
 			continue;
 		keep[nk++] = (int)i;
-		const float *a = bx + i * 5;
+		const float ax1 = X1[i], ay1 = Y1[i], ax2 = X2[i], ay2 = Y2[i], aa = AREA[i];
+		/* every later box, suppressed or not: suppression only ever sets the flag */
 		for (size_t j = i + 1; j < m; j++) {
-			if (sup[j])
-				continue;
-			const float *b = bx + j * 5;
-			float xx1 = smax(a[0], b[0]), yy1 = smax(a[1], b[1]);
-			float xx2 = smin(a[2], b[2]), yy2 = smin(a[3], b[3]);
+			float xx1 = smax(ax1, X1[j]), yy1 = smax(ay1, Y1[j]);
+			float xx2 = smin(ax2, X2[j]), yy2 = smin(ay2, Y2[j]);
 			float w = smax(0.0f, xx2 - xx1), h = smax(0.0f, yy2 - yy1);
 			float inter = w * h;
-			float ovr = inter / (a[4] + b[4] - inter);
-			if ((double)ovr > it)
-				sup[j] = 1;
+			float ovr = inter / (aa + AREA[j] - inter);
+			sup[j] |= ovr > it;
 		}
 	}
 	free(bx);
